@@ -1,0 +1,37 @@
+# Two commands for a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Tests and notebooks never write into the user's home.
+TEST_ENV := MPLBACKEND=Agg HOME=$(CURDIR)/.cache/home JUPYTER_CONFIG_DIR=$(CURDIR)/.cache/jupyter \
+            IPYTHONDIR=$(CURDIR)/.cache/ipython MPLCONFIGDIR=$(CURDIR)/.cache/mpl
+
+.PHONY: demo test lint bench bench-quick app clean venv
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/implementere-kit demo --out reports
+
+test: $(STAMP)
+	mkdir -p .cache/home
+	$(TEST_ENV) $(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks --scale full
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m benchmarks --scale quick
+
+clean:
+	rm -rf reports .cache .pytest_cache build *.egg-info

@@ -1,0 +1,188 @@
+"""The ``implementere-kit`` command.
+
+Every command prints a clear line and exits 1 on our own errors (no traceback); a bug
+still shows its traceback, because hiding it would hide the bug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+from .errors import ImplementereError
+
+__all__ = ["main", "build_parser"]
+
+_LANGS = ("nb", "da", "en")
+
+
+def _table_text(df) -> str:
+    import pandas as pd
+
+    with pd.option_context("display.max_rows", 500, "display.max_columns", 50,
+                           "display.width", 160):
+        return df.to_string(index=False)
+
+
+def _localise(df, lang: str):
+    from .i18n import t
+
+    return df.rename(columns={c: t(c, lang) for c in df.columns})
+
+
+def cmd_new(args) -> int:
+    from .project import Project
+
+    project = Project.create(args.path, site=args.site, country=args.country,
+                             intervention=args.intervention, site_name=args.name or "",
+                             start=args.start, language=args.lang)
+    print(f"created {project!r} in {project.path}")
+    return 0
+
+
+def cmd_status(args) -> int:
+    from .progress import sic_summary
+    from .project import Project
+
+    project = Project.open(args.project)
+    lang = args.lang or project.language
+    print(f"{project.site} {project.site_name} — {project.intervention.name}")
+    print(_table_text(_localise(project.status(as_of=args.as_of), lang)))
+    overdue = project.plan.overdue(as_of=args.as_of)
+    if len(overdue):
+        print()
+        print(_table_text(_localise(overdue[["activity_id", "phase", "core_element", "title",
+                                             "due", "days_overdue"]], lang)))
+    events = project.sic_events()
+    if len(events):
+        print()
+        print(_table_text(_localise(sic_summary(events), lang)))
+    return 0
+
+
+def network_status(folders, as_of=None):
+    """Progress and SIC tables across several project folders (used by ``demo``)."""
+    import pandas as pd
+
+    from .progress import sic_scores, sic_summary
+    from .project import Project
+
+    progress, scores, summary = [], [], []
+    for folder in folders:
+        project = Project.open(folder)
+        head = {"site": project.site, "site_name": project.site_name,
+                "intervention": project.intervention.id}
+        prog = project.plan.progress(as_of=as_of, by=("phase",))
+        progress.append(prog.assign(**head))
+        events = project.sic_events()
+        scores.append(sic_scores(events).assign(site_name=project.site_name))
+        sm = sic_summary(events)
+        sm["current_phase"] = project.plan.current_phase()
+        sm["n_overdue"] = len(project.plan.overdue(as_of=as_of))
+        summary.append(sm.assign(**head))
+    order = ["site", "site_name", "intervention"]
+    prog = pd.concat(progress, ignore_index=True)
+    prog = prog[order + [c for c in prog.columns if c not in order]]
+    summ = pd.concat(summary, ignore_index=True)
+    summ = summ[order + [c for c in summ.columns if c not in order]]
+    return prog, pd.concat(scores, ignore_index=True), summ
+
+
+def cmd_demo(args) -> int:
+    from .examples import AS_OF, make_network
+
+    out = Path(args.out)
+    network = out / "example-network"
+    bundled = Path(__file__).resolve().parent.parent / "data" / "example"
+    if network.exists():
+        shutil.rmtree(network)
+    if bundled.is_dir() and any(bundled.iterdir()) and args.seed is None:
+        shutil.copytree(bundled, network)  # work on a copy: the bundled data stays as it is
+        folders = sorted(p.parent for p in network.glob("*/project.json"))
+    else:
+        sites = make_network(network, seed=args.seed or 2024)
+        folders = [Path(p) for p in sites["path"]]
+    prog, scores, summary = network_status(folders, as_of=AS_OF)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"plan_progress.csv": prog, "sic_scores.csv": scores, "sic_summary.csv": summary}
+    for name, df in paths.items():
+        df.to_csv(out / name, index=False)
+    lang = args.lang
+    wide = prog.pivot_table(index=["site", "site_name", "intervention"], columns="phase",
+                            values="share_done", sort=False).reset_index()
+    print(f"Plan progress (share of activities done) as of {AS_OF.date()}:")
+    print(_table_text(_localise(wide.round(2), lang)))
+    print()
+    print("Stages of Implementation Completion:")
+    cols = ["site", "site_name", "intervention", "current_phase", "stage_reached", "n_overdue",
+            "pre_duration_days", "pre_proportion", "impl_duration_days", "impl_proportion",
+            "sustain_proportion"]
+    print(_table_text(_localise(summary[cols].round(2), lang)))
+    print()
+    print(f"Projects: {network}")
+    for name in paths:
+        print(f"Report table: {out / name}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="implementere-kit",
+        description="Plan and evaluate the implementation of interventions "
+                    "(implementere.no phases, EPIS, SIC, TILE-style fidelity).")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("new", help="create a project folder with a plan from the template",
+                       description="Create a project: one municipality's implementation of one "
+                                   "intervention, with a plan generated from implementere.no's "
+                                   "four phases and nine core elements.")
+    p.add_argument("path", help="folder to create")
+    p.add_argument("--site", required=True, help="municipality code, e.g. 0301 or 461")
+    p.add_argument("--country", required=True, choices=["NO", "DK", "SE"])
+    p.add_argument("--intervention", required=True,
+                   help="a shipped intervention id (keep, fft, …) or a YAML file")
+    p.add_argument("--name", help="municipality name")
+    p.add_argument("--start", help="project start date (YYYY-MM-DD); default today")
+    p.add_argument("--lang", choices=_LANGS, default="nb", help="language of the plan")
+    p.set_defaults(func=cmd_new)
+
+    p = sub.add_parser("status", help="show a project's progress per phase and core element",
+                       description="Print the share of activities done per phase and core "
+                                   "element, overdue activities and SIC scores.")
+    p.add_argument("project", help="project folder")
+    p.add_argument("--as-of", help="judge overdue on this date (default today)")
+    p.add_argument("--lang", choices=_LANGS, help="language of the headings")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("demo", help="run the main job on the bundled example network",
+                       description="Copy the bundled example network (or generate it with "
+                                   "--seed), print each site's plan progress and SIC scores, "
+                                   "and write the tables to the output folder.")
+    p.add_argument("--out", default="reports", help="output folder (default reports/)")
+    p.add_argument("--seed", type=int, help="generate the network from this seed instead")
+    p.add_argument("--lang", choices=_LANGS, default="en", help="language of the headings")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 1
+    try:
+        return args.func(args)
+    except ImplementereError as exc:
+        print(f"implementere-kit {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # a missing folder, a full disk: say which file
+        print(f"implementere-kit {args.command}: error: {exc.strerror}: {exc.filename}",
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,155 @@
+"""Exception types of implementere-kit.
+
+Every error the toolkit raises on purpose derives from :class:`ImplementereError`, so a
+caller (the CLI, a widget) can catch ours and show one clear line, while programming
+errors still surface as tracebacks.
+
+Validation errors collect *every* problem found in one pass, in the spirit of pandera's
+``failure_cases``: each :class:`Problem` names the file, the resource (table), the row, the
+column, what was expected and what was found. Messages never echo a value that looks like
+a personal identifier; code that builds a :class:`Problem` from user data passes the found
+value through :func:`safe_value`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+__all__ = [
+    "ImplementereError",
+    "Problem",
+    "ValidationError",
+    "PrivacyError",
+    "SchemaVersionError",
+    "ProjectError",
+    "UnknownNameError",
+    "safe_value",
+]
+
+# Ten or eleven digits, optionally split after six: the shapes of CPR numbers and
+# fødselsnummer. Anything of that shape is masked rather than echoed.
+_ID_LIKE = re.compile(r"\d{6}[-\s]?\d{4,5}")
+
+
+def safe_value(value: object, limit: int = 40) -> str:
+    """Render a found value for an error message without leaking identifiers.
+
+    Values shaped like a CPR number or fødselsnummer are masked and long values cut.
+
+    Examples
+    --------
+    >>> safe_value("abc")
+    "'abc'"
+    >>> safe_value("010190-1234")
+    '<masked: looks like a personal identifier>'
+    """
+    text = repr(value) if isinstance(value, str) else str(value)
+    if _ID_LIKE.search(text):
+        return "<masked: looks like a personal identifier>"
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text
+
+
+class ImplementereError(Exception):
+    """Base class of every error raised on purpose by implementere-kit."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found while validating data.
+
+    ``row`` is 1-based as a person counts rows in a file (header not counted), or ``None``
+    when the problem concerns a whole column, file or package.
+    """
+
+    message: str
+    file: str | None = None
+    resource: str | None = None
+    row: int | None = None
+    column: str | None = None
+    expected: str | None = None
+    found: str | None = None
+
+    def __str__(self) -> str:
+        where = []
+        if self.file:
+            where.append(f"file {self.file}")
+        if self.resource:
+            where.append(f"table {self.resource}")
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column:
+            where.append(f"column {self.column!r}")
+        head = ", ".join(where)
+        detail = self.message
+        if self.expected is not None:
+            detail += f"; expected {self.expected}"
+        if self.found is not None:
+            detail += f", found {self.found}"
+        return f"{head}: {detail}" if head else detail
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class ValidationError(ImplementereError, ValueError):
+    """Input data broke one or more rules; ``.problems`` lists every one of them.
+
+    Examples
+    --------
+    >>> err = ValidationError([Problem("not a date", file="a.csv", row=3, column="date")])
+    >>> len(err.problems)
+    1
+    >>> err.table().loc[0, "row"]
+    3
+    """
+
+    def __init__(self, problems: Iterable[Problem] | str, *, max_shown: int = 10):
+        if isinstance(problems, str):
+            problems = [Problem(problems)]
+        self.problems: list[Problem] = list(problems)
+        n = len(self.problems)
+        shown = "\n".join(f"  - {p}" for p in self.problems[:max_shown])
+        more = f"\n  … and {n - max_shown} more" if n > max_shown else ""
+        noun = "problem" if n == 1 else "problems"
+        super().__init__(f"{n} {noun} found:\n{shown}{more}")
+
+    def table(self):
+        """Every problem as a DataFrame (file, resource, row, column, expected, found, message)."""
+        import pandas as pd
+
+        cols = ["file", "resource", "row", "column", "expected", "found", "message"]
+        return pd.DataFrame([p.to_dict() for p in self.problems], columns=cols)
+
+
+class PrivacyError(ImplementereError):
+    """Data about to leave the municipality holds personal identifiers.
+
+    ``.findings`` is a DataFrame (table, column, kind, count); values are never included.
+    """
+
+    def __init__(self, message: str, findings=None):
+        super().__init__(message)
+        self.findings = findings
+
+
+class SchemaVersionError(ImplementereError):
+    """A file was written by a schema version this toolkit cannot read."""
+
+
+class ProjectError(ImplementereError):
+    """A project folder is missing, damaged or cannot be written."""
+
+
+class UnknownNameError(ImplementereError, KeyError):
+    """A framework, instrument, intervention or language name is not known."""
+
+    def __init__(self, kind: str, name: object, known: Iterable[str]):
+        self.kind, self.name, self.known = kind, name, sorted(known)
+        super().__init__(f"unknown {kind} {name!r}; known: {', '.join(self.known)}")
+
+    def __str__(self) -> str:  # KeyError would otherwise quote the message
+        return self.args[0]

@@ -1,0 +1,287 @@
+"""The implementation plan: activities per phase and core element, and checklist answers.
+
+A plan starts from the template in the implementere.no framework (four phases, nine core
+elements) tailored to the intervention's type — an evidence-based intervention brings the
+owner's requirements (contract, certification, fidelity monitoring), a self-developed one
+the "Utvikle tiltak" work — and is then edited: activities added, updated, completed or
+removed, each change validated before it is applied.
+
+Examples
+--------
+>>> from implementere_kit import Plan
+>>> plan = Plan.from_template("evidence-based", start="2024-01-08")
+>>> aid = plan.add(phase="planlegge", core_element=3, title="Avtale med tiltakseier",
+...                due="2024-05-01")
+>>> plan.complete(aid, date="2024-04-20")
+>>> plan.activity(aid)["status"]
+'done'
+>>> plan.progress(as_of="2024-06-01", by=("phase",))["phase"].tolist()
+['forberede', 'planlegge', 'implementere', 'viderefore']
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from .errors import Problem, UnknownNameError, ValidationError, safe_value
+from .intervention import INTERVENTION_TYPES, Intervention
+from .progress import PHASE_ORDER, overdue_activities, phase_progress
+from .tables import empty_table, parse_dates, table_schema, validate_table
+
+__all__ = ["Plan", "STATUSES"]
+
+STATUSES = ("todo", "in_progress", "done", "skipped")
+_EDITABLE = ("phase", "core_element", "sic_stage", "title", "owner", "start", "due",
+             "completed", "status", "notes")
+
+
+def _framework():
+    from .frameworks import load_framework
+
+    return load_framework("implementere")
+
+
+def _date(value, column: str):
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT:
+        return pd.NaT
+    parsed = parse_dates(pd.Series([value])).iloc[0]
+    if pd.isna(parsed):
+        raise ValidationError([Problem("not a date", resource="activities", column=column,
+                                       expected="YYYY-MM-DD, dd.mm.yyyy or dd-mm-yyyy",
+                                       found=safe_value(value))])
+    return parsed
+
+
+class Plan:
+    """An implementation plan: an ``activities`` table and a ``checklist_answers`` table.
+
+    Both tables follow ``schemas/tables.yaml``. Edit through the methods, which validate,
+    rather than writing into the DataFrames directly.
+    """
+
+    def __init__(self, activities: pd.DataFrame | None = None,
+                 checklist_answers: pd.DataFrame | None = None):
+        acts = empty_table("activities") if activities is None else activities
+        answers = empty_table("checklist_answers") if checklist_answers is None else checklist_answers
+        self.activities = validate_table(acts, "activities")
+        self.checklist_answers = validate_table(answers, "checklist_answers")
+        self._check_rules(self.activities)
+
+    # -- construction ---------------------------------------------------------------
+    @classmethod
+    def from_template(cls, intervention: Intervention | str, start=None, lang: str = "nb") -> Plan:
+        """Generate a plan from the implementere.no template for an intervention.
+
+        Parameters
+        ----------
+        intervention : Intervention or str
+            The intervention, or just its type (``evidence-based``, ``ready-made``,
+            ``self-developed``). Template activities marked for other types are left out.
+        start : date, optional
+            Project start; each activity's start and due dates follow from its
+            ``start_week`` and ``duration_weeks`` in the template. Default today.
+        lang : str
+            Language of the activity titles.
+        """
+        from .i18n import check_lang
+
+        check_lang(lang)
+        kind = intervention.type if isinstance(intervention, Intervention) else intervention
+        if kind not in INTERVENTION_TYPES:
+            raise UnknownNameError("intervention type", kind, INTERVENTION_TYPES)
+        t0 = _date(start if start is not None else dt.date.today(), "start")
+        tpl = _framework().activity_templates()
+        keep = tpl["applies_to"].map(lambda types: not types or kind in types)
+        tpl = tpl[keep].reset_index(drop=True)
+        acts = pd.DataFrame({
+            "activity_id": tpl["activity_id"].astype(str),
+            "phase": tpl["phase"],
+            "core_element": tpl["core_element"].astype(int),
+            "sic_stage": tpl["sic_stage"],
+            "title": tpl[f"title_{lang}"],
+            "owner": tpl["role"],
+            "start": t0 + pd.to_timedelta(tpl["start_week"] * 7, unit="D"),
+            "due": t0 + pd.to_timedelta((tpl["start_week"] + tpl["duration_weeks"]) * 7, unit="D"),
+            "completed": pd.NaT,
+            "status": "todo",
+            "notes": "",
+            "source": "implementere.no",
+        })
+        if isinstance(intervention, Intervention) and intervention.requirements:
+            # The owner's requirements become activities of core element 3 (plan with the owner).
+            req = pd.DataFrame({
+                "activity_id": [f"req{i + 1}" for i in range(len(intervention.requirements))],
+                "phase": "planlegge", "core_element": 3, "sic_stage": pd.NA,
+                "title": list(intervention.requirements), "owner": "tiltakseier",
+                "start": t0 + pd.Timedelta(weeks=12), "due": t0 + pd.Timedelta(weeks=26),
+                "completed": pd.NaT, "status": "todo", "notes": "",
+                "source": f"krav fra tiltakseier ({intervention.name})",
+            })
+            acts = pd.concat([acts, req], ignore_index=True)
+        return cls(acts)
+
+    # -- validation -----------------------------------------------------------------
+    @staticmethod
+    def _check_rules(acts: pd.DataFrame) -> None:
+        """Rules across columns that a per-column schema cannot express."""
+        problems = []
+        phase_of = {ke.id: ke.phase for ke in _framework().core_elements}
+        expected_phase = acts["core_element"].map(phase_of)
+        wrong = acts["core_element"].notna() & (expected_phase != acts["phase"])
+        for i in acts.index[wrong]:
+            problems.append(Problem("core element belongs to another phase", resource="activities",
+                                    row=int(i) + 1, column="phase",
+                                    expected=str(expected_phase.at[i]), found=str(acts.at[i, "phase"])))
+        before = acts["due"].notna() & acts["start"].notna() & (acts["due"] < acts["start"])
+        for i in acts.index[before]:
+            problems.append(Problem("due before start", resource="activities", row=int(i) + 1,
+                                    column="due", expected=f"on or after {acts.at[i, 'start'].date()}",
+                                    found=str(acts.at[i, "due"].date())))
+        done_no_date = (acts["status"] == "done") & acts["completed"].isna()
+        date_not_done = (acts["status"] != "done") & acts["completed"].notna()
+        for i in acts.index[done_no_date]:
+            problems.append(Problem("done without a completion date", resource="activities",
+                                    row=int(i) + 1, column="completed", expected="a date"))
+        for i in acts.index[date_not_done]:
+            problems.append(Problem("completion date on an activity not done", resource="activities",
+                                    row=int(i) + 1, column="status", expected="done",
+                                    found=str(acts.at[i, "status"])))
+        if problems:
+            raise ValidationError(problems)
+
+    def _apply(self, acts: pd.DataFrame) -> None:
+        acts = validate_table(acts.reset_index(drop=True), "activities")
+        self._check_rules(acts)
+        self.activities = acts
+
+    def _row(self, activity_id: str) -> int:
+        hits = self.activities.index[self.activities["activity_id"] == activity_id]
+        if len(hits) == 0:
+            raise UnknownNameError("activity", activity_id, self.activities["activity_id"].tolist()[:20])
+        return int(hits[0])
+
+    # -- editing ----------------------------------------------------------------------
+    def add(self, *, phase: str, core_element: int, title: str, activity_id: str | None = None,
+            **fields) -> str:
+        """Add an activity and return its id (``u1``, ``u2``, … unless given)."""
+        unknown = sorted(set(fields) - set(_EDITABLE))
+        if unknown:
+            raise ValidationError([Problem("unknown activity field", resource="activities",
+                                           column=k, expected=", ".join(_EDITABLE)) for k in unknown])
+        if activity_id is None:
+            used = self.activities["activity_id"].astype(str)
+            nums = used.str.extract(r"^u(\d+)$")[0].dropna().astype(int)
+            activity_id = f"u{(nums.max() if len(nums) else 0) + 1}"
+        row = {c: pd.NA for c in table_schema("activities").columns}
+        row.update({"status": "todo", "notes": "", "source": "user"})
+        row.update(fields, activity_id=activity_id, phase=phase, core_element=core_element,
+                   title=title)
+        for c in ("start", "due", "completed"):
+            row[c] = _date(row[c], c) if row[c] is not pd.NA else pd.NaT
+        self._apply(pd.concat([self.activities, pd.DataFrame([row])], ignore_index=True))
+        return activity_id
+
+    def update(self, activity_id: str, **fields) -> None:
+        """Change fields of one activity (validated; nothing changes if any value is bad)."""
+        unknown = sorted(set(fields) - set(_EDITABLE))
+        if unknown:
+            raise ValidationError([Problem("unknown activity field", resource="activities",
+                                           column=k, expected=", ".join(_EDITABLE)) for k in unknown])
+        i = self._row(activity_id)
+        acts = self.activities.copy()
+        if fields.get("status") == "done" and "completed" not in fields and pd.isna(acts.at[i, "completed"]):
+            fields["completed"] = dt.date.today()
+        if fields.get("status") in ("todo", "in_progress", "skipped") and "completed" not in fields:
+            fields["completed"] = None
+        for c, v in fields.items():
+            if c in ("start", "due", "completed"):
+                v = _date(v, c)
+            acts[c] = acts[c].astype(object)
+            acts.at[i, c] = pd.NA if v is None else v
+        self._apply(acts)
+
+    def complete(self, activity_id: str, date=None) -> None:
+        """Mark an activity done on ``date`` (default today)."""
+        self.update(activity_id, status="done", completed=date if date is not None else dt.date.today())
+
+    def remove(self, activity_id: str) -> None:
+        i = self._row(activity_id)
+        self._apply(self.activities.drop(index=i))
+
+    def activity(self, activity_id: str) -> dict:
+        """One activity as a dict."""
+        return self.activities.loc[self._row(activity_id)].to_dict()
+
+    # -- checklists -----------------------------------------------------------------
+    def answer(self, checklist_id: str, question_id: str, answer: str | None = None,
+               done: bool = True, date=None, by: str = "") -> None:
+        """Record (or replace) the answer to one checklist question.
+
+        ``checklist_id`` is ``ke1`` … ``ke9`` for the core elements' checklists, or
+        ``utvikle_tiltak`` / ``implementere_tiltak``.
+        """
+        items = _framework().checklist_items()
+        known = items[items["checklist_id"] == checklist_id]
+        if known.empty:
+            raise UnknownNameError("checklist", checklist_id, items["checklist_id"].unique())
+        if question_id not in set(known["question_id"]):
+            raise UnknownNameError(f"question of {checklist_id}", question_id, known["question_id"])
+        row = pd.DataFrame([{"checklist_id": checklist_id, "question_id": question_id,
+                             "answer": answer, "done": bool(done),
+                             "answered_at": _date(date if date is not None else dt.date.today(),
+                                                  "answered_at"),
+                             "answered_by": by}])
+        old = self.checklist_answers
+        keep = ~((old["checklist_id"] == checklist_id) & (old["question_id"] == question_id))
+        frames = [f for f in (old[keep], row) if len(f)]
+        self.checklist_answers = validate_table(pd.concat(frames, ignore_index=True),
+                                                "checklist_answers")
+
+    def checklist_progress(self) -> pd.DataFrame:
+        """Per checklist: number of questions, number ticked done, share done."""
+        items = _framework().checklist_items()
+        done = self.checklist_answers[self.checklist_answers["done"].fillna(False).astype(bool)]
+        merged = items.merge(done[["checklist_id", "question_id"]].assign(is_done=True),
+                             how="left", on=["checklist_id", "question_id"])
+        merged["is_done"] = merged["is_done"].fillna(False).astype(bool)
+        g = merged.groupby("checklist_id", sort=False)
+        out = pd.DataFrame({"n_questions": g.size(), "n_done": g["is_done"].sum()})
+        out["share_done"] = out["n_done"] / out["n_questions"]
+        return out.reset_index()
+
+    # -- progress ---------------------------------------------------------------------
+    def progress(self, as_of=None, by=("phase", "core_element")) -> pd.DataFrame:
+        """Share of activities done and overdue counts; see :func:`phase_progress`."""
+        return phase_progress(self.activities, as_of=as_of, by=by)
+
+    def overdue(self, as_of=None) -> pd.DataFrame:
+        """Open activities past their due date as of ``as_of`` (default today)."""
+        return overdue_activities(self.activities, as_of=as_of)
+
+    def current_phase(self) -> str:
+        """The first phase with open activities (``viderefore`` when all are done)."""
+        open_ = self.activities[self.activities["status"].isin(("todo", "in_progress"))]
+        for phase in PHASE_ORDER:
+            if (open_["phase"] == phase).any():
+                return phase
+        return PHASE_ORDER[-1]
+
+    def sic_events(self, site: str) -> pd.DataFrame:
+        """Activities tagged with a SIC stage, in the shape :func:`sic_scores` reads."""
+        a = self.activities[self.activities["sic_stage"].notna()]
+        return pd.DataFrame({"site": site, "stage": a["sic_stage"].astype(int),
+                             "activity": a["activity_id"], "date": a["completed"]}).reset_index(drop=True)
+
+    def __len__(self) -> int:
+        return len(self.activities)
+
+    def __repr__(self) -> str:
+        n_done = int((self.activities["status"] == "done").sum())
+        return f"<Plan: {len(self)} activities, {n_done} done, current phase {self.current_phase()}>"
+
+    def _repr_html_(self) -> str:
+        return self.progress(by=("phase",)).to_html(index=False)
+
+

@@ -1,0 +1,233 @@
+"""Progress of an implementation: phases and core elements of the plan, and the Stages of
+Implementation Completion (SIC).
+
+SIC (Chamberlain, Brown & Saldana 2011) records a completion date for each activity in
+eight stages grouped in three phases: pre-implementation (stages 1–3), implementation
+(4–7) and sustainability (8). It is scored by the duration of each stage and phase (days
+from the first to the last completed activity), the proportion of activities completed,
+and the furthest stage reached.
+
+References
+----------
+Chamberlain P, Brown CH, Saldana L (2011). Observational measure of implementation
+progress in community based settings: the Stages of Implementation Completion (SIC).
+Implementation Science 6:116. https://doi.org/10.1186/1748-5908-6-116
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from .errors import Problem, ValidationError, safe_value
+from .tables import MAX_ROWS_LISTED, parse_dates
+
+__all__ = ["SIC_PHASES", "sic_phase", "sic_scores", "sic_summary", "phase_progress",
+           "overdue_activities", "PHASE_ORDER"]
+
+#: SIC phase of each stage (Chamberlain et al. 2011, Table 1).
+SIC_PHASES = {1: "pre", 2: "pre", 3: "pre", 4: "impl", 5: "impl", 6: "impl", 7: "impl",
+              8: "sustain"}
+PHASE_ORDER = ("forberede", "planlegge", "implementere", "viderefore")
+_OPEN = ("todo", "in_progress")
+
+
+def sic_phase(stage: int) -> str:
+    """The SIC phase (``pre``, ``impl``, ``sustain``) of a stage 1–8."""
+    return SIC_PHASES[int(stage)]
+
+
+def _check_events(events: pd.DataFrame) -> pd.DataFrame:
+    """Validate SIC events, collecting every bad row, and return a typed copy."""
+    if not isinstance(events, pd.DataFrame):
+        raise ValidationError([Problem("SIC events must be a DataFrame", resource="sic_events",
+                                       found=type(events).__name__)])
+    need = ["site", "stage", "activity", "date"]
+    missing = [c for c in need if c not in events.columns]
+    if missing:
+        raise ValidationError([Problem("required column missing", resource="sic_events", column=c,
+                                       expected=", ".join(need),
+                                       found=", ".join(map(str, events.columns)))
+                               for c in missing])
+    ev = events.reset_index(drop=True)
+    problems = []
+    stage = pd.to_numeric(ev["stage"], errors="coerce")
+    bad_stage = stage.isna() | (stage != stage.round()) | (stage < 1) | (stage > 8)
+    for i in ev.index[bad_stage][:MAX_ROWS_LISTED]:
+        problems.append(Problem("stage outside 1–8", resource="sic_events", row=int(i) + 1,
+                                column="stage", expected="a whole number 1–8",
+                                found=safe_value(ev.at[i, "stage"])))
+    date = parse_dates(ev["date"])
+    blank = ev["date"].isna() | (ev["date"].astype("string").str.strip() == "")
+    bad_date = date.isna() & ~blank
+    for i in ev.index[bad_date][:MAX_ROWS_LISTED]:
+        problems.append(Problem("date cannot be parsed", resource="sic_events", row=int(i) + 1,
+                                column="date", expected="YYYY-MM-DD, dd.mm.yyyy or dd-mm-yyyy",
+                                found=safe_value(ev.at[i, "date"])))
+    for mask, col in ((bad_stage, "stage"), (bad_date, "date")):
+        if mask.sum() > MAX_ROWS_LISTED:
+            problems.append(Problem(f"and {int(mask.sum()) - MAX_ROWS_LISTED} more bad rows",
+                                    resource="sic_events", column=col))
+    if problems:
+        raise ValidationError(problems)
+    return pd.DataFrame({"site": ev["site"].astype("string"), "stage": stage.astype(int),
+                         "activity": ev["activity"], "date": date})
+
+
+def sic_scores(events: pd.DataFrame) -> pd.DataFrame:
+    """Score SIC per site and stage.
+
+    Parameters
+    ----------
+    events : DataFrame
+        Columns ``site``, ``stage`` (1–8), ``activity`` and ``date`` (completion date;
+        missing means not done). Every activity of the site's SIC list should have a row.
+
+    Returns
+    -------
+    DataFrame
+        One row per site and stage 1–8 with ``phase``, ``n_activities``, ``n_completed``,
+        ``proportion`` (completed ÷ activities, NaN for a stage without activities),
+        ``first_date``, ``last_date`` and ``duration_days`` (last − first completed date;
+        NaN when nothing in the stage is completed).
+
+    Raises
+    ------
+    ValidationError
+        Naming every row with a stage outside 1–8 or a date that cannot be parsed.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ev = pd.DataFrame({"site": "0301", "stage": [1, 1, 1, 2],
+    ...                    "activity": ["a", "b", "c", "d"],
+    ...                    "date": ["2024-01-01", "2024-01-11", None, "2024-02-01"]})
+    >>> s = sic_scores(ev)
+    >>> s.loc[0, "n_activities"], s.loc[0, "n_completed"], s.loc[0, "duration_days"]
+    (3, 2, 10.0)
+    >>> round(s.loc[0, "proportion"], 3)
+    0.667
+    """
+    ev = _check_events(events)
+    sites = pd.Index(ev["site"].unique(), name="site")
+    grid = pd.MultiIndex.from_product([sites, range(1, 9)], names=["site", "stage"])
+    g = ev.groupby(["site", "stage"], sort=False)
+    agg = pd.DataFrame({
+        "n_activities": g.size(),
+        "n_completed": g["date"].count(),
+        "first_date": g["date"].min(),
+        "last_date": g["date"].max(),
+    }).reindex(grid)
+    agg["n_activities"] = agg["n_activities"].fillna(0).astype(int)
+    agg["n_completed"] = agg["n_completed"].fillna(0).astype(int)
+    out = agg.reset_index()
+    out.insert(2, "phase", out["stage"].map(SIC_PHASES))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["proportion"] = out["n_completed"] / out["n_activities"].replace(0, np.nan)
+    out["duration_days"] = (out["last_date"] - out["first_date"]).dt.days.astype("float64")
+    cols = ["site", "stage", "phase", "n_activities", "n_completed", "proportion",
+            "first_date", "last_date", "duration_days"]
+    return out[cols]
+
+
+def sic_summary(events: pd.DataFrame) -> pd.DataFrame:
+    """Summarise SIC per site: furthest stage reached and each phase's duration and proportion.
+
+    Returns one row per site with ``stage_reached`` (highest stage with a completed
+    activity, 0 if none), ``n_completed``, ``pre_duration_days``, ``pre_proportion``,
+    ``impl_duration_days``, ``impl_proportion``, ``sustain_duration_days``,
+    ``sustain_proportion`` and ``total_duration_days``. Durations run from the first to the
+    last completed date over the phase's stages (NaN when none completed).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ev = pd.DataFrame({"site": "101", "stage": [1, 2, 4, 4],
+    ...                    "activity": list("abcd"),
+    ...                    "date": ["2024-01-01", "2024-03-01", "2024-06-01", None]})
+    >>> s = sic_summary(ev).iloc[0]
+    >>> int(s.stage_reached), s.pre_duration_days, s.impl_proportion
+    (4, 60.0, 0.5)
+    """
+    ev = _check_events(events)
+    ev["phase"] = ev["stage"].map(SIC_PHASES)
+    done = ev[ev["date"].notna()]
+    sites = pd.Index(ev["site"].unique(), name="site")
+    out = pd.DataFrame(index=sites)
+    out["stage_reached"] = done.groupby("site")["stage"].max().reindex(sites).fillna(0).astype(int)
+    out["n_completed"] = done.groupby("site").size().reindex(sites).fillna(0).astype(int)
+    for phase in ("pre", "impl", "sustain"):
+        e = ev[ev["phase"] == phase]
+        g = e.groupby("site")["date"]
+        span = (g.max() - g.min()).dt.days.astype("float64")
+        with np.errstate(invalid="ignore", divide="ignore"):
+            prop = g.count() / g.size()
+        out[f"{phase}_duration_days"] = span.reindex(sites)
+        out[f"{phase}_proportion"] = prop.reindex(sites).astype("float64")
+    g = done.groupby("site")["date"]
+    out["total_duration_days"] = (g.max() - g.min()).dt.days.astype("float64").reindex(sites)
+    return out.reset_index()
+
+
+def _as_of(as_of) -> pd.Timestamp:
+    return pd.Timestamp(as_of if as_of is not None else dt.date.today()).normalize()
+
+
+def overdue_activities(activities: pd.DataFrame, as_of=None) -> pd.DataFrame:
+    """Activities not done or skipped whose due date is before ``as_of`` (default today)."""
+    when = _as_of(as_of)
+    due = pd.to_datetime(activities["due"])
+    mask = activities["status"].isin(_OPEN) & due.notna() & (due < when)
+    out = activities[mask].copy()
+    out["days_overdue"] = (when - due[mask]).dt.days
+    return out.sort_values(["due", "activity_id"]).reset_index(drop=True)
+
+
+def phase_progress(activities: pd.DataFrame, as_of=None, by=("phase", "core_element")) -> pd.DataFrame:
+    """Share of activities done per phase and core element, and how many are overdue.
+
+    Activities marked ``skipped`` (not applicable) count in neither numerator nor
+    denominator.
+
+    Parameters
+    ----------
+    activities : DataFrame
+        A plan's activities table.
+    as_of : date, optional
+        The day overdue is judged on (default today).
+    by : tuple
+        ``("phase", "core_element")`` (default) or ``("phase",)``.
+
+    Returns
+    -------
+    DataFrame
+        ``n_activities``, ``n_done``, ``share_done``, ``n_overdue`` per group, phases in
+        their order Forberede → Videreføre.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> acts = pd.DataFrame({"activity_id": ["a", "b", "c"], "phase": "forberede",
+    ...     "core_element": [1, 1, 2], "status": ["done", "todo", "skipped"],
+    ...     "due": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-01-01"])})
+    >>> phase_progress(acts, as_of="2024-06-01", by=("phase",)).iloc[0].tolist()
+    ['forberede', 2, 1, 0.5, 1]
+    """
+    by = list(by)
+    when = _as_of(as_of)
+    a = activities.loc[activities["status"] != "skipped", by + ["status", "due"]].copy()
+    a["is_done"] = a["status"].eq("done")
+    due = pd.to_datetime(a["due"])
+    a["is_overdue"] = a["status"].isin(_OPEN) & due.notna() & (due < when)
+    a["phase"] = pd.Categorical(a["phase"], categories=PHASE_ORDER, ordered=True)
+    g = a.groupby(by, observed=True, sort=True)
+    out = pd.DataFrame({"n_activities": g.size(), "n_done": g["is_done"].sum(),
+                        "n_overdue": g["is_overdue"].sum()})
+    out["share_done"] = out["n_done"] / out["n_activities"]
+    out = out[["n_activities", "n_done", "share_done", "n_overdue"]].reset_index()
+    out["phase"] = out["phase"].astype(str)
+    for c in ("n_activities", "n_done", "n_overdue"):
+        out[c] = out[c].astype(int)
+    return out

@@ -1,0 +1,25 @@
+"""Fixtures shared by the tests: small generated projects, built once per session."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def network_dir(tmp_path_factory):
+    """A small example network (all nine sites) generated once; copy before changing it."""
+    from implementere_kit.examples import make_network
+
+    root = tmp_path_factory.mktemp("network")
+    make_network(root, seed=7, scale=0.3)
+    return root
+
+
+@pytest.fixture
+def odense(network_dir, tmp_path):
+    """A private copy of the Odense KEEP project."""
+    dst = tmp_path / "odense"
+    shutil.copytree(network_dir / "dk-461-keep", dst)
+    return dst

@@ -1,0 +1,47 @@
+import pandas as pd
+
+from implementere_kit.cli import main
+
+
+def test_new_and_status(tmp_path, capsys):
+    folder = tmp_path / "keep"
+    assert main(["new", str(folder), "--site", "461", "--country", "DK", "--intervention", "keep",
+                 "--name", "Odense", "--start", "2024-01-01", "--lang", "da"]) == 0
+    assert (folder / "project.json").exists()
+    capsys.readouterr()
+    assert main(["status", str(folder), "--as-of", "2024-06-01"]) == 0
+    out = capsys.readouterr().out
+    assert "Odense" in out and "Andel færdig" in out  # Danish headings from the project
+    assert main(["status", str(folder), "--as-of", "2024-06-01", "--lang", "en"]) == 0
+    assert "Share done" in capsys.readouterr().out
+
+
+def test_errors_are_one_line_without_traceback(tmp_path, capsys):
+    assert main(["status", str(tmp_path / "missing")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "project.json is missing" in err
+    assert "Traceback" not in err
+    assert main(["new", str(tmp_path / "x"), "--site", "461", "--country", "DK",
+                 "--intervention", "nope"]) == 1
+    assert "known: " in capsys.readouterr().err
+
+
+def test_help_explains_each_command(capsys):
+    import pytest
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for cmd in ("new", "status", "demo"):
+        assert cmd in out
+
+
+def test_demo_prints_progress_and_sic(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path / "reports"), "--seed", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "Herning" in out and "Tromsø" in out and "Stage reached" in out
+    summary = pd.read_csv(tmp_path / "reports" / "sic_summary.csv", dtype={"site": str})
+    assert len(summary) == 9 and "0301" in set(summary["site"])
+    progress = pd.read_csv(tmp_path / "reports" / "plan_progress.csv")
+    assert set(progress["phase"]) == {"forberede", "planlegge", "implementere", "viderefore"}
+    assert str(tmp_path / "reports" / "sic_summary.csv") in out
