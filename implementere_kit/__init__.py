@@ -57,11 +57,13 @@ _EXPORTS: dict[str, str] = {
     "adherence": "fidelity",
     "competence_summary": "fidelity",
     "reach": "fidelity",
+    "dropout_by_session": "fidelity",
     # instruments
     "Instrument": "instruments",
     "load_instrument": "instruments",
     "list_instruments": "instruments",
     "score_instrument": "instruments",
+    "responses_from_long": "instruments",
     # reliability
     "cronbach_alpha": "reliability",
     "icc": "reliability",
@@ -70,9 +72,20 @@ _EXPORTS: dict[str, str] = {
     "ratings_to_counts": "reliability",
     "krippendorff_alpha": "reliability",
     "percent_agreement": "reliability",
+    "ReliabilityResult": "reliability",
+    "reliability_table": "reliability",
+    # exchange
+    "find_personal_ids": "exchange.privacy",
+    "pseudonymise": "exchange.privacy",
+    "read_table": "readers",
+    "export_package": "exchange.package",
+    "open_package": "exchange.validate",
+    "validate_package": "exchange.validate",
+    "NetworkStore": "exchange.network",
     # outcomes
     "implementation_outcomes": "outcomes",
     "reaim_summary": "outcomes",
+    "network_outcomes": "outcomes",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

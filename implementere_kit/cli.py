@@ -127,6 +127,56 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from .exchange.package import export_package
+
+    out = export_package(args.project, args.output, level=args.level, fmt=args.format, k=args.k)
+    print(f"wrote {args.level} package {out}")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from .exchange.validate import validate_package
+
+    problems = validate_package(args.package)
+    if problems:
+        from .errors import ValidationError
+
+        print(_table_text(ValidationError(problems).table().fillna("")))
+        print(f"{args.package}: {len(problems)} problem(s); the package is not valid",
+              file=sys.stderr)
+        return 1
+    print(f"{args.package}: valid")
+    return 0
+
+
+def cmd_merge(args) -> int:
+    from .exchange.network import NetworkStore, results_frame
+
+    with NetworkStore(args.into) as store:
+        results = store.merge(args.packages, progress=not args.quiet)
+        table = results_frame(results)
+        print(_table_text(table))
+        n_sites = store.query("SELECT count(DISTINCT site) AS n FROM provenance")["n"][0]
+    rejected = int((table["action"] == "rejected").sum())
+    print(f"{args.into}: {len(table) - rejected} package(s) accepted, {rejected} rejected; "
+          f"{n_sites} site(s) in the store")
+    return 1 if rejected else 0
+
+
+def cmd_benchmark(args) -> int:
+    from .exchange.network import NetworkStore
+
+    with NetworkStore(args.store) as store:
+        bench = store.benchmarks(by_month=False, k=args.k)
+        written = store.share_back(args.output, k=args.k)
+    show = bench[["site", "indicator", "n", "value", "network_median", "flag"]]
+    print(_table_text(show.round(3)))
+    for path in written:
+        print(f"share-back package: {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="implementere-kit",
@@ -155,6 +205,46 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", help="judge overdue on this date (default today)")
     p.add_argument("--lang", choices=_LANGS, help="language of the headings")
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("export", help="export a shareable data package from a project",
+                       description="Write a data package (Frictionless) that the municipality "
+                                   "may share: aggregate (counts and rates, small cells "
+                                   "suppressed) or pseudonymised (keyed pseudonyms, free text "
+                                   "dropped). The privacy guard refuses any table holding "
+                                   "personal identifiers; then nothing is written.")
+    p.add_argument("project", help="project folder")
+    p.add_argument("-o", "--output", required=True, help="PKG.zip or a folder")
+    p.add_argument("--level", choices=["aggregate", "pseudonymised"], default="aggregate")
+    p.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    p.add_argument("-k", type=int, default=5, help="smallest cell shown (aggregate level)")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("validate", help="check a data package and list every problem",
+                       description="Validate a package: checksums, schema version, safe archive "
+                                   "entries, fields, types, keys, ranges and dates. Prints every "
+                                   "problem (file, resource, row, column, expected, found) and "
+                                   "exits 1 if there is any.")
+    p.add_argument("package", help="PKG.zip or a package folder")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("merge", help="load validated packages into a network store (DuckDB)",
+                       description="Validate each package and load it into the network store. "
+                                   "An invalid package is rejected whole; the same package "
+                                   "twice is a no-op; a newer one for the same site and period "
+                                   "replaces the older.")
+    p.add_argument("packages", nargs="+", help="package files or folders")
+    p.add_argument("--into", required=True, help="network store, e.g. network.duckdb")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_merge)
+
+    p = sub.add_parser("benchmark", help="compute network benchmarks and share-back packages",
+                       description="Compute each site's indicators beside the network median, "
+                                   "quartiles and funnel limits, and write one share-back "
+                                   "package per site.")
+    p.add_argument("store", help="network store (DuckDB file)")
+    p.add_argument("-o", "--output", required=True, help="folder for share-back packages")
+    p.add_argument("-k", type=int, default=5, help="smallest cell shown")
+    p.set_defaults(func=cmd_benchmark)
 
     p = sub.add_parser("demo", help="run the main job on the bundled example network",
                        description="Copy the bundled example network (or generate it with "

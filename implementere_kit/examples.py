@@ -121,7 +121,9 @@ def make_site_tables(p: SiteProfile, intervention, rng: np.random.Generator,
     # units (groups or cases), their start dates spread from the first until before AS_OF
     span = max((AS_OF - first).days - 30, 30)
     unit_start = first + pd.to_timedelta(np.sort(rng.integers(0, span, n_units)), unit="D")
-    size = (rng.integers(4, p.max_group + 1, n_units) if keep else np.ones(n_units, int))
+    size = (rng.integers(4, min(p.max_group, 6) + 1, n_units) if keep else np.ones(n_units, int))
+    if keep and p.max_group > 6:
+        size[0] = p.max_group  # this site once ran a group over the rule's maximum
     n_sess = (np.full(n_units, rule.sessions) if keep
               else rng.integers(rule.min_sessions or 12, (rule.max_sessions or 20) + 1, n_units))
     unit_ids = np.array([f"{p.site}-{'G' if keep else 'C'}{i + 1:04d}" for i in range(n_units)])

@@ -11,8 +11,10 @@ For KEEP as tried in Denmark that is 16 weekly sessions of 1½ hours, up to six 
 families per group and two group leaders; a family graduates at ≥ 80 % attendance with
 make-up sessions counting (13 of 16).
 
-The per-participant counts run on integer codes with NumPy (a participant × session
-bitmap), never a Python loop over rows, so 10 million attendance rows take seconds.
+Per participant, DuckDB folds the sessions attended into a bitmask (``bit_or`` of
+``1 << session_no``) in one hash aggregation and counts its bits: distinct sessions
+without the sort or hash set that ``count(DISTINCT ...)`` needs, and never a Python loop
+over rows. Ten million attendance rows take a few seconds.
 
 References
 ----------
@@ -32,6 +34,7 @@ https://vidensportal.dk/temaer/plejefamilier/indsatser/keep-2013-keeping-foster-
 from __future__ import annotations
 
 from collections.abc import Sequence
+from numbers import Real
 
 import numpy as np
 import pandas as pd
@@ -45,9 +48,6 @@ __all__ = ["attendance_summary", "dosage_summary", "adherence", "competence_summ
 
 #: A session "keeps time" when its length is within this share of the planned minutes.
 DURATION_TOLERANCE = 0.15
-# Above this many participant × session cells the bitmap would cost too much memory, so
-# distinct (participant, session) pairs are found by hashing instead.
-_BITMAP_CELLS = 50_000_000
 _NOT_DROPOUT = ("graduated", "completed")
 
 
@@ -135,7 +135,7 @@ def _participants(df, *, need_enrolled: bool = False) -> pd.DataFrame:
     out = pd.DataFrame({"participant_id": pid, "site": p["site"].astype("string"),
                         "group_id": p.get("group_id", pd.Series(pd.NA, index=p.index))
                         .astype("string")})
-    for col in ("enrolled", "ended"):
+    for col in ("enrolled", "ended") if need_enrolled else ("ended",):
         raw = p.get(col, pd.Series(pd.NaT, index=p.index))
         out[col] = parse_dates(raw)
         _rows(problems, out[col].isna() & raw.notna(), "participants", col, "not a date",
@@ -154,30 +154,65 @@ def _participants(df, *, need_enrolled: bool = False) -> pd.DataFrame:
     return out
 
 
+def _table(df, name: str) -> pd.DataFrame:
+    """validate_table, with absent optional columns filled in as empty first."""
+    df, _ = _frame(df, name, [])
+    schema = table_schema(name)
+    # validate_table cannot build an all-missing number column itself (pandas 3)
+    return validate_table(df.assign(**{f["name"]: None for f in schema.fields
+                                       if f["name"] not in df.columns and not f.get("required")}),
+                          name)
+
+
+def _collect(*steps):
+    """Run validating steps, raising one error with every problem any of them found."""
+    problems, results = [], []
+    for step in steps:
+        try:
+            results.append(step())
+        except ValidationError as exc:
+            problems += exc.problems
+            results.append(None)
+    if problems:
+        raise ValidationError(list(dict.fromkeys(problems)))  # steps may share a table
+    return results
+
+
 def _month(dates: pd.Series) -> pd.Series:
     return dates.dt.strftime("%Y-%m").astype("string")
 
 
-def _grouped(df: pd.DataFrame, by: list[str]):
-    """groupby that keeps missing keys and copes with ``by=()`` (one overall row)."""
-    if by:
-        return df.groupby(by, dropna=False, sort=True)
-    return df.groupby(np.zeros(len(df), dtype=int))
+def _is_number(v) -> bool:
+    return isinstance(v, Real) and not isinstance(v, bool) and bool(np.isfinite(v))
 
 
-def _finish(agg: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    return agg.reset_index() if by else agg.reset_index(drop=True)
+def _units(df: pd.DataFrame, by: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """Grouping keys for ``by``; ``by=()`` becomes one constant key (one overall row)."""
+    return (df, by) if by else (df.assign(_all=0), ["_all"])
 
 
 # -- attendance and dose -----------------------------------------------------------------
-def _distinct_cells(codes, sess, mask, n_cells: int, width: int) -> np.ndarray:
-    """Sorted distinct ``code * width + session`` cells among rows in ``mask``."""
-    cells = codes[mask] * width + sess[mask]
-    if n_cells <= _BITMAP_CELLS:
-        seen = np.zeros(n_cells, dtype=bool)
-        seen[cells] = True
-        return np.flatnonzero(seen)
-    return np.sort(pd.unique(cells))
+def _bits(cond: str, word: int, words: int) -> str:
+    """SQL counting the distinct sessions (bits) of one 64-bit word where ``cond`` holds."""
+    span = f" AND s >= {64 * word} AND s < {64 * word + 64}" if words > 1 else ""
+    return (f"bit_count(coalesce(bit_or(CASE WHEN {cond}{span} THEN 1::UBIGINT << "
+            f"(s - {64 * word})::UBIGINT END), 0::UBIGINT))::INTEGER")
+
+
+def _count_sessions(key, sess, attended, makeup, makeups_count: bool, width: int, order: bool):
+    """Per key: sessions counted, sessions made up, highest session attended (DuckDB)."""
+    import duckdb
+
+    words = -(-width // 64)  # more than 63 sessions need more than one 64-bit mask
+    counted = "a" if makeups_count else "a AND NOT m"
+    sql = (f"SELECT k, {' + '.join(_bits(counted, w, words) for w in range(words))} AS n, "
+           f"{' + '.join(_bits('a AND m', w, words) for w in range(words))} AS mk, "
+           "coalesce(max(CASE WHEN a THEN s END), 0) AS last FROM t GROUP BY k"
+           + (" ORDER BY k" if order else ""))
+    t = pd.DataFrame({"k": key, "s": sess, "a": attended, "m": makeup}, copy=False)
+    with duckdb.connect() as con:
+        con.register("t", t)
+        return con.sql(sql).df()
 
 
 def attendance_summary(attendance: pd.DataFrame, rule: DosageRule,
@@ -233,55 +268,410 @@ def attendance_summary(attendance: pd.DataFrame, rule: DosageRule,
     pid = att["participant_id"]
     blank = pid.isna().to_numpy()
     if pd.api.types.is_string_dtype(pid.dtype):
-        blank |= (pid == "").fillna(False).to_numpy(dtype=bool)
+        blank = blank | (pid == "").fillna(False).to_numpy(dtype=bool)
     _rows(problems, blank, "attendance", "participant_id", "required value missing", "an id", pid)
     sess = _session_numbers(att["session_no"], max_no, problems)
     attended = _bool(att["attended"], "attendance", "attended", problems, missing_ok=False)
     makeup = (_bool(att["makeup"], "attendance", "makeup", problems, missing_ok=True)
               if "makeup" in att.columns else np.zeros(len(att), dtype=bool))
-    parts = _participants(participants) if participants is not None else None
-    # Factorise the attendance ids once; with participants only their few distinct values
-    # are looked up, not all rows.
-    codes, uniq = pd.factorize(pid, sort=parts is None)
-    if parts is not None:
-        pos = pd.Index(parts["participant_id"]).get_indexer(pd.Index(uniq))
-        codes = np.where(codes >= 0, pos[codes], -1)
-        _rows(problems, (codes < 0) & ~blank, "attendance", "participant_id",
-              "participant not in the participants table", "an id of participants", pid)
-        ids = parts["participant_id"].to_numpy()
-    else:
-        ids = np.asarray(uniq)
+    parts = None
+    if participants is not None:
+        try:
+            parts = _participants(participants)
+        except ValidationError as exc:  # report the attendance problems too
+            problems += exc.problems
     if problems:
         raise ValidationError(problems)
-    n, width = len(ids), max_no + 1
-    codes = codes.astype(np.int64)
-    regular, made_up = attended & ~makeup, attended & makeup
-    present = _distinct_cells(codes, sess, attended, n * width, width)
-    counted = present if rule.makeups_count else _distinct_cells(codes, sess, regular,
-                                                                n * width, width)
-    n_attended = np.bincount(counted // width, minlength=n)
-    n_makeup = np.bincount(_distinct_cells(codes, sess, made_up, n * width, width) // width,
-                           minlength=n)
-    # Cells are sorted, so the last cell of each participant holds their highest session.
-    last = np.zeros(n, dtype=np.int64)
-    owner = present // width
-    ends = np.flatnonzero(np.append(owner[1:] != owner[:-1], True)) if len(owner) else owner
-    last[owner[ends]] = present[ends] % width
+    # DuckDB groups integer codes far faster than categorical labels.
+    cat = isinstance(pid.dtype, pd.CategoricalDtype)
+    agg = _count_sessions(pid.cat.codes.to_numpy() if cat else pid, sess, attended, makeup,
+                          rule.makeups_count, max_no + 1, order=parts is None and not cat)
+    found = pid.cat.categories.take(agg["k"].to_numpy()) if cat else pd.Index(agg["k"])
+    if parts is None:
+        ids, pos = found, np.arange(len(found))
+    else:
+        ids = parts["participant_id"].array
+        pos = pd.Index(ids).get_indexer(found)
+        if (pos < 0).any():
+            _rows(problems, pid.isin(found[pos < 0]).to_numpy(dtype=bool), "attendance",
+                  "participant_id", "participant not in the participants table",
+                  "an id of participants", pid)
+            raise ValidationError(problems)
+    n_attended, n_makeup, last = (np.zeros(len(ids), dtype=np.int64) for _ in range(3))
+    n_attended[pos], n_makeup[pos], last[pos] = agg["n"], agg["mk"], agg["last"]
     out = pd.DataFrame({"participant_id": ids, "n_attended": n_attended, "n_makeup": n_makeup,
                         "attendance_rate": np.minimum(n_attended / rule.sessions, 1.0),
                         "graduated": n_attended >= rule.sessions_to_graduate,
                         "last_session": last})
     if parts is None:
-        return out
-    out.insert(1, "site", parts["site"].to_numpy())
-    out.insert(2, "group_id", parts["group_id"].to_numpy())
+        return out if not cat else out.sort_values("participant_id").reset_index(drop=True)
+    out.insert(1, "site", parts["site"].array)
+    out.insert(2, "group_id", parts["group_id"].array)
     reason = parts["end_reason"]
     ended = (parts["ended"].notna() | reason.notna()).to_numpy()
     other = ~reason.isin(_NOT_DROPOUT).fillna(False).to_numpy(dtype=bool)
     dropped = (reason == "dropped_out").fillna(False).to_numpy(dtype=bool) \
         | (ended & other & ~out["graduated"].to_numpy())
-    out["end_reason"] = reason.to_numpy()
+    out["end_reason"] = reason.array
     out["dropped_out"] = dropped
     out["dropout_session"] = pd.array(np.where(dropped, last, 0), dtype="Int64")
     out.loc[~dropped, "dropout_session"] = pd.NA
     return out.sort_values("participant_id", kind="stable").reset_index(drop=True)
+
+
+def dosage_summary(attendance: pd.DataFrame, sessions: pd.DataFrame,
+                   participants: pd.DataFrame, rule: DosageRule,
+                   by: Sequence[str] = ("site", "group_id")) -> pd.DataFrame:
+    """Dose delivered per group, site or month, against the dosage rule.
+
+    Parameters
+    ----------
+    attendance, sessions, participants : DataFrame
+        Tables ``attendance``, ``sessions`` (``leaders`` is a ';'-separated list of
+        practitioner ids) and ``participants``.
+    rule : DosageRule
+        The planned dose.
+    by : sequence of str
+        Any of ``site``, ``group_id``, ``month``; ``()`` gives one overall row. For
+        participant measures ``month`` is the month of enrolment (a family belongs to the
+        cohort it joined); for session measures it is the month the session was held, so
+        a course running over several months shows up in each of them.
+
+    Returns
+    -------
+    DataFrame
+        One row per unit: ``n_participants``, ``n_groups``, ``group_size`` (the largest
+        group in the unit, counting all its participants), ``max_group_size`` (planned)
+        and ``over_max_group_size``; ``mean_dosage`` (mean attendance rate),
+        ``share_graduated``, ``share_dropped_out``; ``sessions_held``,
+        ``sessions_planned`` (rule.sessions × groups; missing when grouped by month) and
+        ``share_sessions_held``; ``mean_duration``, ``planned_duration`` and
+        ``share_duration_ok`` (share of sessions with a known length within ±15 % of
+        planned); ``mean_leaders`` (distinct leaders per session), ``planned_leaders``
+        and ``share_leaders_ok`` (sessions with at least the planned leaders).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from implementere_kit.intervention import DosageRule
+    >>> rule = DosageRule(sessions=2, min_attendance=0.5, session_minutes=90,
+    ...                   max_group_size=1, leaders_per_group=2)
+    >>> parts = pd.DataFrame({"participant_id": ["a", "b"], "site": "101",
+    ...                       "group_id": "g1", "enrolled": "2024-01-08"})
+    >>> ses = pd.DataFrame({"site": "101", "group_id": "g1", "session_no": [1, 2],
+    ...                     "date": ["2024-01-08", "2024-01-15"], "duration_min": [90, 60],
+    ...                     "leaders": ["s1;s2", "s1"]})
+    >>> att = pd.DataFrame({"participant_id": ["a", "a", "b"], "session_no": [1, 2, 1],
+    ...                     "attended": True})
+    >>> d = dosage_summary(att, ses, parts, rule).iloc[0]
+    >>> d.n_participants, d.over_max_group_size, d.mean_dosage, d.share_duration_ok
+    (2, True, 0.75, 0.5)
+    """
+    by = _check_by(by, ("site", "group_id", "month"), "dosage")
+    p, ses, parts = _collect(lambda: attendance_summary(attendance, rule, participants),
+                             lambda: _table(sessions, "sessions"),
+                             lambda: _participants(participants, need_enrolled="month" in by))
+    if "month" in by:
+        p = p.merge(parts[["participant_id", "enrolled"]], on="participant_id", how="left")
+        p["month"] = _month(p["enrolled"])
+    p["group_size"] = p.groupby(["site", "group_id"])["participant_id"].transform("size")
+    ses["month"] = _month(ses["date"])
+    tokens = ses["leaders"].str.split(";").explode().str.strip()
+    tokens = tokens[tokens.notna() & (tokens != "")]
+    n_leaders = tokens.groupby(level=0).nunique().reindex(ses.index, fill_value=0)
+    ses["n_leaders"] = n_leaders.where(ses["leaders"].notna()).astype("float64")
+    ses["leaders_ok"] = _flag(ses["n_leaders"], rule.leaders_per_group,
+                              lambda n, plan: n >= plan)
+    ses["duration_ok"] = _flag(ses["duration_min"], rule.session_minutes,
+                               lambda d, plan: (d - plan).abs() <= DURATION_TOLERANCE * plan)
+    p, keys = _units(p, by)
+    ses, _ = _units(ses, by)
+    gp, gs = p.groupby(keys, dropna=False), ses.groupby(keys, dropna=False)
+    cols = sorted({*keys, "site", "group_id"})
+    groups = pd.concat([p[cols], ses[cols]]).drop_duplicates()
+    out = pd.concat({
+        "n_participants": gp.size(), "n_groups": groups.groupby(keys, dropna=False)["group_id"]
+        .nunique(), "group_size": gp["group_size"].max(),
+        "mean_dosage": gp["attendance_rate"].mean(), "share_graduated": gp["graduated"].mean(),
+        "share_dropped_out": gp["dropped_out"].mean(), "sessions_held": gs.size(),
+        "mean_duration": gs["duration_min"].mean(), "share_duration_ok": gs["duration_ok"].mean(),
+        "mean_leaders": gs["n_leaders"].mean(), "share_leaders_ok": gs["leaders_ok"].mean(),
+    }, axis=1).reset_index()
+    for c in ("n_participants", "sessions_held", "n_groups"):
+        out[c] = out[c].fillna(0).astype("int64")
+    for col, plan in (("max_group_size", rule.max_group_size),
+                      ("planned_duration", rule.session_minutes),
+                      ("planned_leaders", rule.leaders_per_group)):
+        out[col] = pd.array([plan] * len(out), dtype="Int64")
+    out["over_max_group_size"] = pd.array(out["group_size"] > (rule.max_group_size or np.inf),
+                                          dtype="boolean")
+    unknown = out["group_size"].isna() | (rule.max_group_size is None)
+    out.loc[unknown, "over_max_group_size"] = pd.NA
+    out["sessions_planned"] = (np.nan if "month" in by
+                               else (out["n_groups"] * rule.sessions).astype("float64"))
+    out["share_sessions_held"] = out["sessions_held"] / out["sessions_planned"].replace(0, np.nan)
+    return out[[*by, "n_participants", "n_groups", "group_size", "max_group_size",
+                "over_max_group_size", "mean_dosage", "share_graduated", "share_dropped_out",
+                "sessions_held", "sessions_planned", "share_sessions_held", "mean_duration",
+                "planned_duration", "share_duration_ok", "mean_leaders", "planned_leaders",
+                "share_leaders_ok"]]
+
+
+def _flag(value: pd.Series, plan, test) -> pd.Series:
+    """1.0 / 0.0 per session, NaN where the value or the plan is unknown (means skip it)."""
+    if plan is None:
+        return pd.Series(np.nan, index=value.index)
+    return test(value, plan).astype("float64").where(value.notna())
+
+
+# -- content: adherence and competence -------------------------------------------------
+def adherence(checks: pd.DataFrame, threshold: float = 0.8,
+              by: Sequence[str] = ("component",), *, partly: float = 0.5,
+              intervention: Intervention | None = None) -> pd.DataFrame:
+    """Adherence to the intended content, from session fidelity checklists.
+
+    Each item scores yes = 1, partly = ``partly``, no = 0; ``na`` (not applicable) items
+    are left out of both numerator and denominator.
+
+    Parameters
+    ----------
+    checks : DataFrame
+        Table ``fidelity_checks`` (one row per checklist item).
+    threshold : float
+        Adherence a unit must reach (KEEP-style programmes often use 0.8; pass
+        ``intervention.fidelity_threshold`` to use the owner's).
+    by : sequence of str
+        Any of ``component``, ``practitioner_id``, ``group_id``, ``site``, ``month``
+        (month of the check), ``item``, ``session_no``; ``()`` for one overall row.
+    partly : float
+        Credit for an item delivered in part.
+    intervention : Intervention, optional
+        Adds ``kind`` (core/flexible) and ``core`` (a core component) when grouping by
+        component, otherwise ``core_adherence`` (adherence over core-component items only).
+
+    Returns
+    -------
+    DataFrame
+        ``adherence``, ``n_items`` (scored items), ``n_na``, ``n_checks`` (distinct
+        checklists) and ``meets_threshold`` per unit.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> chk = pd.DataFrame({"check_id": "c1", "site": "101", "date": "2024-02-01",
+    ...                     "item": ["i1", "i2", "i3", "i4"], "component": "curriculum",
+    ...                     "delivered": ["yes", "partly", "no", "na"]})
+    >>> a = adherence(chk).iloc[0]
+    >>> a.adherence, a.n_items, a.n_na, a.meets_threshold
+    (0.5, 3, 1, False)
+    """
+    by = _check_by(by, ("component", "practitioner_id", "group_id", "site", "month", "item",
+                        "session_no"), "fidelity_checks")
+    problems = [Problem(f"bad {name}", column=name, expected=expected, found=safe_value(v))
+                for name, v, ok, expected in (
+                    ("threshold", threshold, lambda x: 0 < x <= 1, "a share, 0 < threshold ≤ 1"),
+                    ("partly", partly, lambda x: 0 <= x <= 1, "a share, 0 ≤ partly ≤ 1"))
+                if not (_is_number(v) and ok(v))]
+    if problems:
+        raise ValidationError(problems)
+    chk = _table(checks, "fidelity_checks")
+    chk["month"] = _month(chk["date"])
+    chk["score"] = chk["delivered"].map({"yes": 1.0, "partly": float(partly), "no": 0.0}).astype("float64")
+    chk["is_na"] = chk["delivered"] == "na"
+    kinds = {c.id: c.kind for c in intervention.components} if intervention else {}
+    if intervention is not None:
+        unknown = ~chk["component"].isin(list(kinds)).to_numpy(dtype=bool)
+        _rows(problems, unknown, "fidelity_checks", "component",
+              f"component not in intervention {intervention.id!r}",
+              "one of " + ", ".join(kinds), chk["component"])
+        if problems:
+            raise ValidationError(problems)
+        chk["core_score"] = chk["score"].where(chk["component"].map(kinds) == "core")
+    chk, keys = _units(chk, by)
+    g = chk.groupby(keys, dropna=False)
+    out = pd.DataFrame({"adherence": g["score"].mean(), "n_items": g["score"].count(),
+                        "n_na": g["is_na"].sum(), "n_checks": g["check_id"].nunique()})
+    out["meets_threshold"] = pd.array(out["adherence"] >= threshold, dtype="boolean")
+    out.loc[out["adherence"].isna(), "meets_threshold"] = pd.NA
+    extra = []
+    if intervention is not None and "component" in by:
+        kind = out.index.get_level_values("component").map(kinds)
+        out["kind"], out["core"], extra = kind, kind == "core", ["kind", "core"]
+    elif intervention is not None:
+        out["core_adherence"], extra = g["core_score"].mean(), ["core_adherence"]
+    out = out.reset_index()
+    return out[[*by, "adherence", "n_items", "n_na", "n_checks", "meets_threshold", *extra]]
+
+
+def competence_summary(ratings: pd.DataFrame, certification_level: float,
+                       by: Sequence[str] = ("practitioner_id",)) -> pd.DataFrame:
+    """Competence ratings per practitioner (or site) and dimension, and certification.
+
+    Parameters
+    ----------
+    ratings : DataFrame
+        Table ``competence_ratings`` (one row per dimension rated; e.g. FIMP-style
+        knowledge, structure, teaching, clinical skill, overall).
+    certification_level : float
+        Score at or above which a rating counts as certified level.
+    by : sequence of str
+        Any of ``practitioner_id``, ``site``, ``instrument``, ``rater_id``.
+
+    Returns
+    -------
+    DataFrame
+        One row per unit and ``dimension``: ``mean_score``, ``min_score``, ``n_ratings``,
+        ``latest_date``, ``latest_score`` (mean of the ratings on the latest date),
+        ``share_at_level``; and per unit ``certification_score`` — the latest ``overall``
+        rating, or, for a unit never rated overall, the mean of the dimensions on its
+        latest rating date — and ``certified`` (that score ≥ the level).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> r = pd.DataFrame({"practitioner_id": "s1", "site": "101",
+    ...                   "date": ["2024-01-10", "2024-06-10"], "dimension": "overall",
+    ...                   "score": [2.5, 3.5]})
+    >>> c = competence_summary(r, certification_level=3).iloc[0]
+    >>> c.latest_score, c.share_at_level, c.certified
+    (3.5, 0.5, True)
+    """
+    by = _check_by(by, ("practitioner_id", "site", "instrument", "rater_id"), "competence")
+    level = certification_level
+    if not _is_number(level):
+        raise ValidationError([Problem("bad certification level", column="certification_level",
+                                       expected="a number", found=safe_value(level))])
+    r = _table(ratings, "competence_ratings")
+    r["at_level"] = r["score"] >= level
+    r, unit = _units(r, by)
+    keys = [*unit, "dimension"]
+    g = r.groupby(keys, dropna=False)
+    latest = r[r["date"] == g["date"].transform("max")].groupby(keys, dropna=False)["score"]
+    out = pd.DataFrame({"mean_score": g["score"].mean(), "min_score": g["score"].min(),
+                        "n_ratings": g.size(), "latest_date": g["date"].max(),
+                        "latest_score": latest.mean(), "share_at_level": g["at_level"].mean()})
+    overall = r[r["dimension"].str.lower() == "overall"]
+    o_last = overall.groupby(unit, dropna=False)["date"].transform("max")
+    o_score = overall[overall["date"] == o_last].groupby(unit, dropna=False)["score"].mean()
+    u_last = r.groupby(unit, dropna=False)["date"].transform("max")
+    d_score = r[r["date"] == u_last].groupby(unit, dropna=False)["score"].mean()
+    cert = pd.DataFrame({"certification_score": o_score.combine_first(d_score)})
+    cert["certified"] = cert["certification_score"] >= level
+    out = out.reset_index().merge(cert.reset_index(), on=unit, how="left")
+    return out[[*by, "dimension", "mean_score", "min_score", "n_ratings", "latest_date",
+                "latest_score", "share_at_level", "certification_score", "certified"]]
+
+
+# -- coverage: reach and drop-out ------------------------------------------------------------
+def reach(participants: pd.DataFrame, eligible: pd.DataFrame,
+          by: Sequence[str] = ("site",)) -> pd.DataFrame:
+    """RE-AIM reach: participants enrolled ÷ eligible population, per site and period.
+
+    Parameters
+    ----------
+    participants : DataFrame
+        Table ``participants`` (``site`` and ``enrolled`` are used).
+    eligible : DataFrame
+        Table ``eligible``: ``site``, ``period`` and ``n_eligible``. A period is a year
+        (``"2024"``), a month (``"2024-03"``) or ``"all"``; participants are counted by
+        the date they enrolled.
+    by : sequence of str
+        ``("site",)`` or ``()`` to add up the sites per period.
+
+    Returns
+    -------
+    DataFrame
+        ``site`` (unless ``by=()``), ``period``, ``n_participants``, ``n_eligible``,
+        ``reach`` and ``note``. Reach is NaN, with a note, where the eligible count is
+        missing or 0; sites with participants but no eligible row get one such row. A
+        reach above 1 is kept and flagged: it points to mismatched periods or counts.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> parts = pd.DataFrame({"participant_id": ["a", "b", "c"], "site": ["101", "101", "147"],
+    ...                       "enrolled": ["2024-02-01", "2024-03-05", "2024-03-09"]})
+    >>> elig = pd.DataFrame({"site": ["101"], "period": ["2024"], "n_eligible": [8]})
+    >>> reach(parts, elig)[["site", "period", "reach", "note"]].values.tolist()
+    [['101', '2024', 0.25, <NA>], ['147', <NA>, nan, 'no eligible population given']]
+    """
+    by = _check_by(by, ("site",), "reach")
+    parts = _participants(participants, need_enrolled=True)
+    elig = _table(eligible, "eligible")
+    period = elig["period"].str.strip()
+    period = period.where(period.str.lower() != "all", "all")
+    ok = period.str.fullmatch(r"\d{4}(-(0[1-9]|1[0-2]))?|all").fillna(False)
+    problems: list[Problem] = []
+    _rows(problems, ~ok.to_numpy(dtype=bool), "eligible", "period", "period not understood",
+          "a year YYYY, a month YYYY-MM or all", elig["period"])
+    if problems:
+        raise ValidationError(problems)
+    elig["period"] = period
+    site_n = parts.groupby("site").size()
+    counts = pd.concat([
+        parts.groupby(["site", parts["enrolled"].dt.strftime("%Y")]).size(),
+        parts.groupby(["site", _month(parts["enrolled"])]).size(),
+        pd.Series(site_n.to_numpy(), index=pd.MultiIndex.from_arrays(
+            [site_n.index, ["all"] * len(site_n)])),
+    ]).rename("n_participants").rename_axis(["site", "period"]).reset_index()
+    out = elig[["site", "period", "n_eligible"]].merge(counts, on=["site", "period"], how="left")
+    missing = site_n[~site_n.index.isin(elig["site"])]
+    out = pd.concat([out, pd.DataFrame({"site": missing.index, "period": pd.NA,
+                                        "n_participants": missing.to_numpy()})],
+                    ignore_index=True)
+    out["n_participants"] = out["n_participants"].fillna(0).astype("int64")
+    if not by:
+        out = out.groupby("period", dropna=False)[["n_participants", "n_eligible"]].sum(
+            min_count=1).reset_index()
+    n_el = out["n_eligible"].astype("float64")
+    out["reach"] = out["n_participants"] / n_el.where(n_el > 0)
+    note = pd.Series(pd.NA, index=out.index, dtype="string")
+    note[out["reach"] > 1] = "more participants than eligible: check periods and counts"
+    note[n_el == 0] = "eligible population is 0"
+    note[n_el.isna()] = "no eligible population given"
+    out["note"] = note
+    out["period"] = out["period"].astype("string")
+    return out[[*by, "period", "n_participants", "n_eligible", "reach", "note"]]
+
+
+def dropout_by_session(attendance_summary_df: pd.DataFrame) -> pd.DataFrame:
+    """Drop-outs by the last session they attended, for a drop-out curve.
+
+    Parameters
+    ----------
+    attendance_summary_df : DataFrame
+        The result of :func:`attendance_summary` called with ``participants``.
+
+    Returns
+    -------
+    DataFrame
+        One row per session 0 (dropped out before attending) to the highest session
+        anyone attended: ``last_session``, ``n_dropped_out``, ``share_of_dropouts``,
+        ``share_of_participants`` and ``cumulative_share`` (share of all participants
+        who had dropped out by then).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> s = pd.DataFrame({"last_session": [2, 16, 2, 0], "dropped_out": [True, False, True, True],
+    ...                   "dropout_session": [2, None, 2, 0]})
+    >>> d = dropout_by_session(s)
+    >>> d.loc[d.last_session == 2, ["n_dropped_out", "cumulative_share"]].values.tolist()
+    [[2.0, 0.75]]
+    """
+    df, problems = _frame(attendance_summary_df, "attendance summary",
+                          ["last_session", "dropped_out", "dropout_session"])
+    if problems:
+        problems.append(Problem("call attendance_summary(attendance, rule, participants) "
+                                "with participants to get drop-out columns"))
+        raise ValidationError(problems)
+    top = int(df["last_session"].max()) if len(df) else 0
+    sessions = pd.RangeIndex(0, top + 1, name="last_session")
+    dropped = df.loc[df["dropped_out"].astype(bool), "dropout_session"].astype("int64")
+    n = dropped.value_counts().reindex(sessions, fill_value=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = pd.DataFrame({"n_dropped_out": n,
+                            "share_of_dropouts": n / n.sum() if n.sum() else np.nan,
+                            "share_of_participants": n / len(df),
+                            "cumulative_share": n.cumsum() / len(df)})
+    return out.reset_index()

@@ -21,8 +21,9 @@ Examples
 
 References
 ----------
-implementere.no, "Hva må du gjøre", Fase I–II (types of intervention, intervention owners,
-the "Utvikle tiltak" checklist). https://implementere.no
+implementere.no, "Utvikle tiltak selv eller implementere noe andre har utviklet?" (ready-made
+and self-developed interventions, intervention owners and their support) and "Hva må du
+gjøre", Fase I (the "Utvikle tiltak" checklist). https://implementere.no
 Socialstyrelsen (DK), forandringsteori: resources → activities → deliverables → results →
 long-term effects, with critical assumptions on each arrow.
 """
@@ -313,6 +314,8 @@ class Adaptation:
 
     def __post_init__(self) -> None:
         problems = []
+        if isinstance(self.date, dt.datetime):  # also pandas Timestamps: the log keeps days
+            object.__setattr__(self, "date", self.date.date())
         if isinstance(self.date, str):
             try:
                 object.__setattr__(self, "date", dt.date.fromisoformat(self.date))

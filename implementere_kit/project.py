@@ -23,8 +23,8 @@ Examples
 >>> p.plan.complete(p.plan.activities["activity_id"].iloc[0], date="2024-01-20")
 >>> p.save()
 >>> q = ik.Project.open(folder)
->>> q.site, q.intervention.name, int((q.plan.activities["status"] == "done").sum())
-('461', 'KEEP', 1)
+>>> q.site, q.intervention.id, int((q.plan.activities["status"] == "done").sum())
+('461', 'keep', 1)
 """
 
 from __future__ import annotations

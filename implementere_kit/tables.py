@@ -16,7 +16,7 @@ Examples
 ...     validate_table(df, "sic_events", file="sic.csv")
 ... except Exception as e:
 ...     print(e.problems[0])
-file sic.csv, table sic_events, row 1, column 'stage': value above maximum; expected ≤ 8, found 9
+file sic.csv, table sic_events, row 1, column 'stage': value above maximum; expected ≤ 8, found '9'
 """
 
 from __future__ import annotations
@@ -191,7 +191,8 @@ def validate_table(df, name: str, *, file: str | None = None, allow_extra: bool 
     for f in schema.fields:
         col, typ = f["name"], f["type"]
         if col not in df.columns:
-            out[col] = pd.Series([pd.NA] * len(df), dtype=_DTYPES[typ]) if not f.get("required") else None
+            out[col] = (pd.Series(index=df.index, dtype=_DTYPES[typ])
+                        if not f.get("required") else None)
             continue
         raw = df[col]
         text = raw.astype("string").str.strip()
@@ -227,7 +228,8 @@ def validate_table(df, name: str, *, file: str | None = None, allow_extra: bool 
                 bad = ~(is_t | is_f) & ~blank
                 _bad_rows(problems, bad, schema, col, file, "wrong type", "true or false", raw)
         elif typ == "date":
-            val = parse_dates(raw)
+            # One resolution for every date column, whatever pandas or Parquet produced.
+            val = parse_dates(raw).astype("datetime64[ns]")
             bad = val.isna() & ~blank
             _bad_rows(problems, bad, schema, col, file, "not a date",
                       "YYYY-MM-DD, dd.mm.yyyy or dd-mm-yyyy", raw)

@@ -51,7 +51,7 @@ def test_sic_summary_hand_computed(events):
 
 
 def test_sic_bad_rows_all_named(events):
-    bad = events.copy()
+    bad = events.astype({"stage": object, "date": object})
     bad.loc[1, "stage"] = 9
     bad.loc[3, "stage"] = "two"
     bad.loc[5, "date"] = "2024-13-45"

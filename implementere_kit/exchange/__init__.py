@@ -1,0 +1,1 @@
+"""Exchange of data across municipalities: packages, privacy guard, readers, network store."""

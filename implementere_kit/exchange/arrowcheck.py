@@ -1,0 +1,134 @@
+"""Vectorised validation of Arrow tables against our table schemas.
+
+Parquet files carry their types, so a package table is checked column by column with
+``pyarrow.compute`` — type, required values, enums, ranges, dates in the future, primary
+and foreign keys — without converting to pandas or looping over rows. Row numbers are
+looked up only for the columns that fail, so a clean table costs a few kernel passes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..errors import Problem, safe_value
+from ..tables import MAX_ROWS_LISTED, TableSchema
+
+__all__ = ["check_arrow_table", "check_foreign_key"]
+
+_TYPE_OK = {
+    "string": lambda t: pa.types.is_string(t) or pa.types.is_large_string(t)
+    or pa.types.is_dictionary(t) or pa.types.is_null(t),
+    "integer": lambda t: pa.types.is_integer(t) or pa.types.is_null(t),
+    "number": lambda t: pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_null(t),
+    "boolean": lambda t: pa.types.is_boolean(t) or pa.types.is_null(t),
+    "date": lambda t: pa.types.is_timestamp(t) or pa.types.is_date(t) or pa.types.is_null(t),
+}
+
+
+def _rows(mask: pa.ChunkedArray | pa.Array, col: pa.ChunkedArray, message: str, *, file, name,
+          column, expected) -> list[Problem]:
+    """Problems for the rows where ``mask`` is true (capped, with a count of the rest)."""
+    mask = pc.fill_null(mask, False)
+    n = pc.sum(mask).as_py() or 0
+    if not n:
+        return []
+    idx = pc.indices_nonzero(mask if isinstance(mask, pa.Array) else mask.combine_chunks())
+    out = [Problem(message, file=file, resource=name, row=int(i) + 1, column=column,
+                   expected=expected, found=safe_value(col[int(i)].as_py()))
+           for i in idx[:MAX_ROWS_LISTED].to_pylist()]
+    if n > MAX_ROWS_LISTED:
+        out.append(Problem(f"{message} in {n - MAX_ROWS_LISTED} more rows", file=file,
+                           resource=name, column=column, expected=expected))
+    return out
+
+
+def check_arrow_table(table: pa.Table, schema: TableSchema, *, file: str,
+                      today: dt.date | None = None, allow_extra: bool = False) -> list[Problem]:
+    """Every problem of ``table`` against ``schema``, found with vectorised kernels."""
+    name = schema.name
+    problems: list[Problem] = []
+    present = set(table.column_names)
+    for f in schema.fields:
+        if f.get("required") and f["name"] not in present:
+            problems.append(Problem("required field missing", file=file, resource=name,
+                                    column=f["name"], expected=f"fields {', '.join(schema.columns)}"))
+    if not allow_extra:
+        for c in table.column_names:
+            if c not in schema.columns:
+                problems.append(Problem("field not in the schema", file=file, resource=name,
+                                        column=c, expected=f"only {', '.join(schema.columns)}"))
+    for f in schema.fields:
+        c, typ = f["name"], f["type"]
+        if c not in present:
+            continue
+        col = table.column(c)
+        if not _TYPE_OK[typ](col.type):
+            problems.append(Problem("wrong type", file=file, resource=name, column=c,
+                                    expected=typ, found=str(col.type)))
+            continue
+        kw = {"file": file, "name": name, "column": c}
+        if f.get("required") and col.null_count:
+            problems += _rows(pc.is_null(col), col, "required value missing", expected="a value",
+                              **kw)
+        if "enum" in f:
+            allowed = pa.array([str(v) for v in f["enum"]])
+            values = col.cast(pa.string()) if pa.types.is_dictionary(col.type) else col
+            problems += _rows(pc.invert(pc.is_in(values, value_set=allowed)), col,
+                              "value not allowed", expected="one of " + ", ".join(f["enum"]), **kw)
+        if "minimum" in f and col.null_count < len(col):
+            problems += _rows(pc.less(col, f["minimum"]), col, "value below minimum",
+                              expected=f"≥ {f['minimum']}", **kw)
+        if "maximum" in f and col.null_count < len(col):
+            problems += _rows(pc.greater(col, f["maximum"]), col, "value above maximum",
+                              expected=f"≤ {f['maximum']}", **kw)
+        if typ == "date" and today is not None and col.null_count < len(col):
+            limit = pa.scalar(dt.datetime.combine(today, dt.time.max), type=pa.timestamp("us"))
+            values = col.cast(pa.timestamp("us")) if not pa.types.is_timestamp(col.type) else \
+                col.cast(pa.timestamp("us", tz=col.type.tz) if col.type.tz else pa.timestamp("us"))
+            problems += _rows(pc.greater(values, limit), col, "date in the future",
+                              expected=f"on or before {today}", **kw)
+    key = [k for k in schema.primary_key if k in present]
+    if key and len(key) == len(schema.primary_key) and table.num_rows:
+        problems += _duplicate_keys(table, key, file=file, name=name)
+    return problems
+
+
+def _duplicate_keys(table: pa.Table, key: list[str], *, file, name) -> list[Problem]:
+    counts = table.select(key).group_by(key).aggregate([([], "count_all")])
+    dup = counts.filter(pc.greater(counts["count_all"], 1))
+    if not dup.num_rows:
+        return []
+    # Rows whose key occurs more than once: join back to find their positions.
+    import duckdb
+
+    con = duckdb.connect()
+    con.register("t", table.select(key))
+    cols = ", ".join(f'"{k}"' for k in key)
+    rows = con.execute(
+        f"SELECT rn, {cols} FROM (SELECT row_number() OVER () AS rn, {cols}, "
+        f"row_number() OVER (PARTITION BY {cols} ORDER BY 1) AS k FROM t) WHERE k > 1 "
+        f"ORDER BY rn LIMIT {MAX_ROWS_LISTED}").fetchall()
+    out = [Problem("duplicate primary key", file=file, resource=name, row=int(r[0]),
+                   column="+".join(key), expected="unique",
+                   found=safe_value("|".join(str(v) for v in r[1:]))) for r in rows]
+    extra = int(pc.sum(dup["count_all"]).as_py()) - dup.num_rows - len(out)
+    if extra > 0:
+        out.append(Problem(f"duplicate primary key in {extra} more rows", file=file,
+                           resource=name, column="+".join(key), expected="unique"))
+    return out
+
+
+def check_foreign_key(child: pa.Table, column: str, parent: pa.Table, parent_column: str, *,
+                      file: str, name: str, parent_name: str) -> list[Problem]:
+    """Rows of ``child`` whose ``column`` value is absent from ``parent[parent_column]``."""
+    if column not in child.column_names or parent_column not in parent.column_names:
+        return []
+    col = child.column(column)
+    keys = pc.unique(parent.column(parent_column).combine_chunks())
+    dangling = pc.and_(pc.is_valid(col), pc.invert(pc.is_in(col, value_set=keys)))
+    return _rows(dangling, col, f"refers to a missing {parent_name}.{parent_column}",
+                 expected=f"a value present in {parent_name}", file=file, name=name,
+                 column=column)

@@ -1,0 +1,156 @@
+"""The network store: merge, provenance, replacement, rejection, indicators and share-back."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from implementere_kit import NetworkStore, Project
+from implementere_kit.cli import main
+from implementere_kit.exchange.indicators import benchmark, funnel_limits
+from implementere_kit.exchange.package import export_package
+from implementere_kit.exchange.validate import open_package
+
+
+@pytest.fixture(scope="module")
+def packages(network_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("pkgs")
+    paths = []
+    for i, folder in enumerate(sorted(network_dir.glob("*/project.json"))):
+        # a mix of levels, as a real network would have
+        level = "aggregate" if i % 3 == 0 else "pseudonymised"
+        paths.append(export_package(folder.parent, out / f"{folder.parent.name}.zip",
+                                    level=level))
+    return paths
+
+
+def _counts(store):
+    return {t: store.query(f'SELECT count(*) AS n FROM "{t}"')["n"][0] for t in store.tables()}
+
+
+def test_merge_and_provenance(packages, tmp_path):
+    with NetworkStore(tmp_path / "net.duckdb") as store:
+        results = store.merge(packages)
+        assert [r.action for r in results] == ["imported"] * len(packages)
+        prov = store.provenance()
+        assert len(prov) == 9 and prov["site"].is_unique
+        assert set(prov["level"]) == {"aggregate", "pseudonymised"}
+        assert prov["package_id"].str.len().eq(64).all()
+        before = _counts(store)
+        again = store.merge(packages[:2])
+        assert [r.action for r in again] == ["unchanged", "unchanged"]
+        assert _counts(store) == before
+
+
+def test_newer_package_replaces_older(network_dir, tmp_path):
+    folder = network_dir / "dk-657-keep"
+    old = export_package(folder, tmp_path / "old.zip", level="pseudonymised")
+    with NetworkStore(tmp_path / "net.duckdb") as store:
+        store.merge([old])
+        n_old = store.query("SELECT count(*) n FROM attendance")["n"][0]
+        # a newer export of the same site and period, with fewer attendance rows
+        copy = tmp_path / "copy"
+        import shutil
+
+        shutil.copytree(folder, copy)
+        p = Project.open(copy)
+        p.set_table("attendance", p.table("attendance").iloc[:100])
+        p.set_table("participants", p.table("participants"))
+        p.save()
+        import time
+
+        time.sleep(1.1)  # created timestamps have one-second resolution
+        new = export_package(copy, tmp_path / "new.zip", level="pseudonymised")
+        assert [r.action for r in store.merge([new])] == ["replaced"]
+        assert store.query("SELECT count(*) n FROM attendance")["n"][0] == 100 < n_old
+        assert len(store.provenance()) == 1
+        assert store.query("SELECT count(DISTINCT _package) n FROM attendance")["n"][0] == 1
+        # the older one coming in late does not win
+        assert [r.action for r in store.merge([old])] == ["older"]
+        assert store.query("SELECT count(*) n FROM attendance")["n"][0] == 100
+
+
+def test_invalid_package_rejected_whole(packages, tmp_path):
+    import zipfile
+
+    bad = tmp_path / "bad.zip"
+    with zipfile.ZipFile(packages[1]) as src, zipfile.ZipFile(bad, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "datapackage.json":
+                d = json.loads(data)
+                d["implementere_kit"]["site"] = "999"
+                data = json.dumps(d).encode()
+            if info.filename == "attendance.parquet":
+                data = data[:-10] + b"0123456789"  # damaged: checksum no longer matches
+            dst.writestr(info, data)
+    with NetworkStore(tmp_path / "net.duckdb") as store:
+        store.merge(packages[:1])
+        before = _counts(store)
+        res = store.merge([bad])
+        assert res[0].action == "rejected" and res[0].problems
+        assert _counts(store) == before
+        assert "999" not in set(store.provenance()["site"])
+    assert main(["merge", str(bad), "--into", str(tmp_path / "net.duckdb"), "-q"]) == 1
+
+
+def test_indicators_and_benchmarks(packages, tmp_path):
+    with NetworkStore(tmp_path / "net.duckdb") as store:
+        store.merge(packages)
+        ind = store.indicators()
+        assert {"graduation", "dropout", "adherence", "sic_stage", "aim", "reach"} <= set(
+            ind["indicator"])
+        props = ind[ind["indicator"].isin(["graduation", "dropout", "adherence"])]
+        assert props["value"].between(0, 1).all()
+        wide = ind.pivot_table(index="site", columns="indicator", values="value")
+        assert wide.loc["360", "adherence"] < wide.loc["657", "adherence"]  # Lolland poor
+        assert wide.loc["330", "dropout"] > wide.loc["657", "dropout"]  # Slagelse loses families
+        assert wide.loc["573", "sic_stage"] == 3  # Varde still preparing
+        bench = store.benchmarks()
+        grad = bench[bench["indicator"] == "graduation"]
+        assert grad["network_median"].nunique() == 1
+        assert grad["lower95"].le(grad["upper95"]).all()
+        assert (grad["lower998"] <= grad["lower95"]).all()
+        monthly = store.indicators(by_month=True)
+        assert monthly["month"].str.match(r"^\d{4}-\d{2}$").all()
+
+
+def test_pseudonymised_and_aggregate_give_the_same_indicators(network_dir, tmp_path):
+    folder = network_dir / "dk-461-keep"
+    vals = {}
+    for level in ("pseudonymised", "aggregate"):
+        pkg = export_package(folder, tmp_path / f"{level}.zip", level=level, k=1)
+        with NetworkStore(tmp_path / f"{level}.duckdb") as store:
+            store.merge([pkg])
+            vals[level] = store.indicators().set_index("indicator")["value"]
+    for ind in ("graduation", "dropout", "attendance", "adherence"):
+        assert vals["pseudonymised"][ind] == pytest.approx(vals["aggregate"][ind])
+
+
+def test_funnel_limits_and_flags():
+    lo, hi = funnel_limits(0.2, np.array([25, 400]), 1.959963984540054)
+    assert hi[0] - lo[0] > hi[1] - lo[1]  # wider for small sites
+    assert lo[1] == pytest.approx(0.2 - 1.96 * np.sqrt(0.2 * 0.8 / 400), abs=1e-4)
+    ind = pd.DataFrame({"site": list("abcd"), "month": None, "indicator": "graduation",
+                        "n": [100, 100, 100, 100], "numerator": [50, 50, 50, 90],
+                        "value": [0.5, 0.5, 0.5, 0.9]})
+    b = benchmark(ind).set_index("site")
+    assert b.loc["a", "network_value"] == pytest.approx(240 / 400)
+    assert b.loc["d", "flag"] == "above998" and b.loc["a", "flag"] == "within"
+    few = benchmark(ind.iloc[:2])
+    assert few["suppressed"].all() and few["network_median"].isna().all()
+
+
+def test_share_back_packages(packages, tmp_path, capsys):
+    store_path = tmp_path / "net.duckdb"
+    assert main(["merge", *map(str, packages), "--into", str(store_path), "-q"]) == 0
+    assert main(["benchmark", str(store_path), "-o", str(tmp_path / "share")]) == 0
+    files = sorted((tmp_path / "share").glob("share-back-*.zip"))
+    assert len(files) == 9
+    with open_package(tmp_path / "share" / "share-back-461.zip") as pkg:
+        assert list(pkg.resources) == ["benchmarks"]
+        b = pkg.frame("benchmarks")
+        assert set(b["site"]) == {"461"}  # only the site's own rows
+        assert b["network_median"].notna().any()
+        assert pkg.meta["share_back"] is True
