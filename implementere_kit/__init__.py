@@ -34,6 +34,7 @@ _EXPORTS: dict[str, str] = {
     "load_framework": "frameworks",
     "list_frameworks": "frameworks",
     "crosswalk": "frameworks",
+    "sic_phase_of_stage": "frameworks",
     # intervention
     "Intervention": "intervention",
     "Component": "intervention",
@@ -77,7 +78,12 @@ _EXPORTS: dict[str, str] = {
     # exchange
     "find_personal_ids": "exchange.privacy",
     "pseudonymise": "exchange.privacy",
+    "check_no_personal_ids": "exchange.privacy",
+    "is_valid_cpr": "exchange.privacy",
+    "is_valid_fodselsnummer": "exchange.privacy",
     "read_table": "readers",
+    "column_mapping": "readers",
+    "UnreadableFileError": "readers",
     "export_package": "exchange.package",
     "open_package": "exchange.validate",
     "validate_package": "exchange.validate",

@@ -123,6 +123,19 @@ def _has(tables: Mapping, name: str) -> bool:
     return tables.get(name) is not None and len(tables[name]) > 0
 
 
+def _validated(tables: Mapping, *names: str) -> list[pd.DataFrame | None]:
+    """The named tables validated (None where empty), every problem raised at once."""
+    out, problems = [], []
+    for name in names:
+        try:
+            out.append(_valid(tables[name], name) if _has(tables, name) else None)
+        except ValidationError as exc:
+            problems += exc.problems
+    if problems:
+        raise ValidationError(problems)
+    return out
+
+
 def _months_before(as_of: pd.Timestamp, months: int) -> pd.Timestamp:
     return as_of - pd.DateOffset(months=months)
 
@@ -183,12 +196,14 @@ def _inputs(obj, intervention, site) -> tuple[dict, Intervention, str]:
 
 def _for_site(tables: dict, site: str) -> dict:
     """Rows of ``site`` only; attendance loses the rows of other sites' participants."""
-    out = {k: (t[t["site"].astype("string") == site] if "site" in t.columns else t)
-           for k, t in tables.items()}
+    # Rows without a site stay, so that validation reports them.
+    out = {k: t[(t["site"].astype("string") == site).fillna(True).to_numpy(dtype=bool)]
+           if "site" in t.columns else t for k, t in tables.items()}
     parts, att = tables.get("participants"), tables.get("attendance")
     if parts is not None and att is not None and {"site", "participant_id"} <= set(parts.columns) \
             and "participant_id" in att.columns:
-        others = parts.loc[parts["site"].astype("string") != site, "participant_id"]
+        other = (parts["site"].astype("string") != site).fillna(False).to_numpy(dtype=bool)
+        others = parts.loc[other, "participant_id"]
         out["attendance"] = att[~att["participant_id"].isin(others)]
     return out
 
@@ -218,7 +233,7 @@ def _surveys(tables: dict, as_of: pd.Timestamp, _months: int, _iv: Intervention)
 
 def _delivery(tables: dict, as_of: pd.Timestamp):
     """Trained staff with first and last delivery by as_of, and all delivery dates."""
-    ses = _valid(tables["sessions"], "sessions") if _has(tables, "sessions") else None
+    ses, st = _validated(tables, "sessions", "staff")
     dates = pd.Series(dtype="datetime64[ns]")
     led = pd.DataFrame(columns=["first", "last"], dtype="datetime64[ns]")
     if ses is not None:
@@ -228,9 +243,8 @@ def _delivery(tables: dict, as_of: pd.Timestamp):
         who["practitioner_id"] = who["practitioner_id"].str.strip()
         who = who[who["practitioner_id"].notna() & (who["practitioner_id"] != "")]
         led = who.groupby("practitioner_id")["date"].agg(first="min", last="max")
-    if not _has(tables, "staff"):
+    if st is None:
         return None, dates
-    st = _valid(tables["staff"], "staff")
     st = st[st["trained"].isna() | (st["trained"] <= as_of)].set_index("practitioner_id")
     first = st["first_delivery"].where(st["first_delivery"] <= as_of)
     # Delivering after as_of means still delivering at as_of.
@@ -317,12 +331,11 @@ def _reach(tables: dict, as_of: pd.Timestamp, _m: int, _iv: Intervention) -> lis
     if not _has(tables, "participants"):
         return [_nodata("reach", "participants table empty")]
     parts = _valid(tables["participants"], "participants")
-    elig = tables["eligible"]
-    period = elig["period"].astype("string").str.strip()
-    start = pd.to_datetime(period.where(period.str.len() == 4) + "-01-01", errors="coerce")
-    start = start.fillna(pd.to_datetime(period + "-01", format="%Y-%m-%d", errors="coerce"))
-    r = reach(parts[parts["enrolled"] <= as_of], elig[~(start > as_of).to_numpy(dtype=bool)])
-    r = r[r["period"].notna() & (r["n_eligible"] > 0)]
+    r = reach(parts[parts["enrolled"] <= as_of], tables["eligible"])
+    period = r["period"].fillna("")
+    start = pd.to_datetime(period.where(period.str.len() != 4, period + "-01") + "-01",
+                           format="%Y-%m-%d", errors="coerce")  # NaT for "all"
+    r = r[(period != "") & ~(start > as_of) & (r["n_eligible"] > 0)]
     # Years and months overlap: use the coarsest kind of period given, never both.
     for kind, width in (("all", 3), ("years", 4), ("months", 7)):
         use = r[r["period"].str.len() == width]
@@ -362,3 +375,245 @@ def _finish(df: pd.DataFrame) -> pd.DataFrame:
     for c in ("outcome", "source", "definition"):
         df[c] = df[c].astype("string")
     return df[_COLUMNS].reset_index(drop=True)
+
+
+# -- public API ----------------------------------------------------------------------------
+def implementation_outcomes(project_or_tables, *, as_of=None, sustain_months: int = 6,
+                            intervention: Intervention | str | None = None,
+                            site: str | None = None) -> pd.DataFrame:
+    """Proctor's implementation outcomes for one site, as one tidy row per outcome.
+
+    Parameters
+    ----------
+    project_or_tables : Project or dict
+        A :class:`~implementere_kit.project.Project`, or ``{table name: DataFrame}`` with
+        any of ``staff``, ``sessions``, ``participants``, ``attendance``,
+        ``fidelity_checks``, ``survey_responses``, ``eligible`` (see
+        ``schemas/tables.yaml``). Tables left out count as empty.
+    as_of : date, optional
+        The day the outcomes describe (default today). Rows dated after it are ignored.
+    sustain_months : int
+        How long delivery must have gone on to count as sustained (RE-AIM: 6 months).
+    intervention : Intervention or str
+        With a dict of tables only (a Project has its own): gives the dosage rule and the
+        fidelity threshold.
+    site : str, optional
+        With a dict of tables only: the site to report; rows of other sites are left out.
+        Needed when the tables hold more than one site.
+
+    Returns
+    -------
+    DataFrame
+        One row per outcome in :data:`OUTCOMES`: ``site``, ``outcome``, ``value``, ``n``
+        (respondents, staff, checklists, participants, eligible people or sites behind
+        the value), ``numerator`` and ``denominator`` (counts, or the adherence credit and
+        items scored; NaN for the survey means), ``target`` and ``meets`` (value ≥ target;
+        NA where there is no target), ``source`` and ``definition``. Missing data give
+        value NaN, ``n`` 0 and a source starting ``"no data"``.
+
+    Raises
+    ------
+    ValidationError
+        Listing every problem in every table used (row, column, expected, found), bad
+        arguments, or a dict of tables without an intervention or with several sites.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> staff = pd.DataFrame({"practitioner_id": ["s1", "s2", "s3"], "site": "461",
+    ...                       "trained": "2024-01-15"})
+    >>> sessions = pd.DataFrame({"site": "461", "group_id": "g1", "session_no": [1, 2],
+    ...                          "date": ["2024-03-01", "2024-12-01"],
+    ...                          "leaders": ["s1;s2", "s1"]})
+    >>> out = implementation_outcomes({"staff": staff, "sessions": sessions},
+    ...                               intervention="keep", as_of="2025-01-31")
+    >>> out.set_index("outcome").loc[["adoption", "penetration", "sustainability"],
+    ...                              ["value", "numerator", "denominator"]].round(3)
+                    value  numerator  denominator
+    outcome
+    adoption        0.667        2.0          3.0
+    penetration     0.333        1.0          3.0
+    sustainability  1.000        1.0          1.0
+    >>> out.set_index("outcome").loc["reach", "source"]
+    'no data: eligible table empty'
+    """
+    when, months = _check_args(as_of, sustain_months)
+    tables, iv, code = _inputs(project_or_tables, intervention, site)
+    rows = _collect((_surveys, _staff, _adherence, _dosage, _reach), tables, when, months, iv)
+    return _frame(rows, code, months)
+
+
+def network_outcomes(projects: Sequence, **kw) -> pd.DataFrame:
+    """Implementation outcomes of several sites, plus pooled ``site="network"`` rows.
+
+    Parameters
+    ----------
+    projects : sequence
+        Projects, project folders (paths) or dicts of tables (then pass
+        ``intervention=``; each dict's site is read from its tables).
+    **kw
+        Passed to :func:`implementation_outcomes` (``as_of``, ``sustain_months``,
+        ``intervention``). ``as_of`` is fixed once, so every site is judged on the same day.
+
+    Returns
+    -------
+    DataFrame
+        The rows of every site, then one ``network`` row per outcome. Shares are pooled
+        as Σ numerator ÷ Σ denominator (a site with more staff or families weighs more;
+        never a mean of the site values); survey means are respondent-weighted;
+        ``sustainability`` becomes the share of sites judged that sustain delivery. The
+        network's ``target`` is kept only when every site has the same one.
+
+    Raises
+    ------
+    ValidationError
+        Every problem of every site, each naming its project folder or site in ``file``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> a = {"staff": pd.DataFrame({"practitioner_id": ["a1", "a2", "a3"], "site": "101",
+    ...                             "first_delivery": ["2024-02-01", "2024-03-01", None]})}
+    >>> b = {"staff": pd.DataFrame({"practitioner_id": ["b1"], "site": "147",
+    ...                             "first_delivery": ["2024-02-01"]})}
+    >>> net = network_outcomes([a, b], intervention="keep", as_of="2024-06-30")
+    >>> net[net.outcome == "adoption"][["site", "value", "numerator", "denominator"]].round(3)
+           site  value  numerator  denominator
+    3       101  0.667        2.0          3.0
+    13      147  1.000        1.0          1.0
+    23  network  0.750        3.0          4.0
+    """
+    kw = {**kw, "as_of": _check_args(kw.get("as_of"), kw.get("sustain_months", 6))[0]}
+    frames, problems = [], []
+    for i, item in enumerate(projects):
+        where = str(item.path) if hasattr(item, "path") else f"site {i + 1} of the list"
+        try:
+            if not isinstance(item, Mapping) and not hasattr(item, "table"):
+                from .project import Project
+
+                item = Project.open(item)
+                where = str(item.path)
+            frames.append(implementation_outcomes(item, **kw))
+        except ValidationError as exc:
+            problems += [p if p.file else dataclasses.replace(p, file=where)
+                         for p in exc.problems]
+    if problems:
+        raise ValidationError(problems)
+    if not frames:
+        raise ValidationError("no projects given: pass a list of projects or folders")
+    sites = pd.concat(frames, ignore_index=True)
+    rows = []
+    for outcome, g in sites.groupby("outcome", sort=False):
+        g = g[g["value"].notna()]
+        targets = sites.loc[sites["outcome"] == outcome, "target"].dropna().unique()
+        target = targets[0] if len(targets) == 1 else np.nan
+        if g.empty:
+            rows.append({**_nodata(outcome, "no site has data"), "target": target})
+        elif outcome in _SURVEYS:
+            mean = float((g["value"] * g["n"]).sum() / g["n"].sum())
+            rows.append(_row(outcome, mean, g["n"].sum(), target=target,
+                             source=f"respondent-weighted mean over {len(g)} sites"))
+        else:
+            num, den = g["numerator"].sum(), g["denominator"].sum()
+            rows.append({**_share(outcome, num, den, g["n"].sum(),
+                                  f"Σ numerator ÷ Σ denominator over {len(g)} sites"),
+                         "target": target})
+    net = _frame(rows, "network", int(kw.get("sustain_months", 6)))
+    net.loc[net["outcome"] == "sustainability", "definition"] = \
+        "sites judged that still deliver ÷ sites judged"
+    return _finish(pd.concat([sites, net], ignore_index=True))
+
+
+# RE-AIM dimension, Proctor outcome, and their relation (Reilly et al. 2020, Table 2):
+# consistent constructs, penetration as a combined metric, AIM/IAM/FIM as predictors.
+_REAIM = {
+    "reach": ("Reach", "penetration (service recipients)", "combined metric"),
+    "effectiveness": ("Effectiveness", "none (a client outcome)", "outside Proctor's taxonomy"),
+    "adoption": ("Adoption", "adoption", "consistent"),
+    "penetration": ("Adoption", "penetration (providers)", "combined metric"),
+    "fidelity_adherence": ("Implementation", "fidelity", "consistent"),
+    "fidelity_dosage": ("Implementation", "fidelity", "consistent"),
+    "sustainability": ("Maintenance", "sustainability", "consistent"),
+    "sustainability_staff": ("Maintenance", "sustainability", "consistent"),
+    **{o: ("Antecedents", o, "predictor") for o in _SURVEYS},
+}
+_DIMENSIONS = ("Reach", "Effectiveness", "Adoption", "Implementation", "Maintenance",
+               "Antecedents")
+_LEVELS = {"Reach": "individual", "Effectiveness": "individual", "Adoption": "setting/staff",
+           "Implementation": "setting/staff", "Maintenance": "setting",
+           "Antecedents": "staff"}
+
+
+def reaim_summary(outcomes_df: pd.DataFrame) -> pd.DataFrame:
+    """Arrange implementation outcomes by RE-AIM dimension.
+
+    Reach ← ``reach``; Effectiveness ← rows with outcome ``effectiveness`` if you add
+    them (effects on children and families are outside the toolkit's tables), otherwise
+    one NaN row per site saying so; Adoption ← ``adoption`` and ``penetration``;
+    Implementation ← ``fidelity_adherence`` and ``fidelity_dosage``; Maintenance ←
+    ``sustainability`` and ``sustainability_staff`` (setting level; individual-level
+    maintenance, effects ≥ 6 months after the last contact, needs effect data too).
+    Acceptability, appropriateness and feasibility are not RE-AIM outcomes but predictors
+    of them (Reilly et al. 2020): they come last, as ``Antecedents``.
+
+    Parameters
+    ----------
+    outcomes_df : DataFrame
+        The result of :func:`implementation_outcomes` or :func:`network_outcomes`
+        (``site``, ``outcome`` and ``value`` are required).
+
+    Returns
+    -------
+    DataFrame
+        ``site``, ``dimension``, ``level``, ``outcome``, ``proctor_outcome``,
+        ``relation`` (consistent, combined metric, predictor), ``value``, ``n``,
+        ``meets`` and ``definition``, sorted by site and dimension.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> out = pd.DataFrame({"site": "101", "outcome": ["reach", "adoption"],
+    ...                     "value": [0.4, 0.75]})
+    >>> reaim_summary(out)[["dimension", "outcome", "proctor_outcome", "value"]]
+           dimension        outcome                   proctor_outcome  value
+    0          Reach          reach  penetration (service recipients)   0.40
+    1  Effectiveness  effectiveness           none (a client outcome)    NaN
+    2       Adoption       adoption                          adoption   0.75
+    """
+    if not isinstance(outcomes_df, pd.DataFrame):
+        raise ValidationError([Problem("outcomes must be a DataFrame", resource="outcomes",
+                                       found=type(outcomes_df).__name__)])
+    df = outcomes_df.reset_index(drop=True)
+    problems = [Problem("required column missing", resource="outcomes", column=c,
+                        expected="columns site, outcome, value")
+                for c in ("site", "outcome", "value") if c not in df.columns]
+    if problems:
+        raise ValidationError(problems)
+    unknown = np.flatnonzero(~df["outcome"].isin(list(_REAIM)).to_numpy(dtype=bool))
+    if len(unknown):
+        raise ValidationError([Problem("unknown outcome", resource="outcomes", row=int(i) + 1,
+                                       column="outcome", expected="one of " + ", ".join(_REAIM),
+                                       found=safe_value(df["outcome"].iloc[i]))
+                               for i in unknown])
+    sites = list(dict.fromkeys(df["site"].astype("string")))
+    lacking = [s for s in sites
+               if not ((df["site"].astype("string") == s) & (df["outcome"] == "effectiveness")).any()]
+    no_effect = pd.DataFrame({
+        "site": lacking, "outcome": "effectiveness", "value": np.nan,
+        "definition": "not computed: needs effect data on participants; add rows with "
+                      "outcome 'effectiveness' to include them"})
+    df = pd.concat([df, no_effect], ignore_index=True)
+    for c, default in (("n", pd.NA), ("meets", pd.NA), ("definition", pd.NA)):
+        if c not in df.columns:
+            df[c] = default
+    spec = pd.DataFrame([_REAIM[o] for o in df["outcome"]], index=df.index,
+                        columns=["dimension", "proctor_outcome", "relation"])
+    df = df.assign(**spec, level=spec["dimension"].map(_LEVELS))
+    order = {k: i for i, k in enumerate(_REAIM)}
+    df["_s"] = df["site"].astype("string").map({s: i for i, s in enumerate(sites)})
+    df["_d"] = df["dimension"].map({d: i for i, d in enumerate(_DIMENSIONS)})
+    df["_o"] = df["outcome"].map(order)
+    df = df.sort_values(["_s", "_d", "_o"], kind="stable")
+    cols = ["site", "dimension", "level", "outcome", "proctor_outcome", "relation", "value",
+            "n", "meets", "definition"]
+    return df[cols].reset_index(drop=True)

@@ -243,22 +243,18 @@ def _decode(raw: bytes, name: str) -> str:
         except UnicodeDecodeError:
             raise _unreadable(name, "broken UTF-16") from None
     half = len(raw) // 2
-    if half and raw.count(0) > 0.3 * len(raw):
+    tries = list(ENCODINGS)  # strict decoding: a wrong guess fails instead of garbling æøå
+    if raw.count(0) > 0.3 * len(raw):
         # UTF-16 without a byte-order mark: the zero bytes of ASCII text sit on one side.
-        enc = "utf-16-le" if raw[1::2].count(0) > 0.8 * half else (
-            "utf-16-be" if raw[0::2].count(0) > 0.8 * half else None)
-        if enc:
-            try:
-                return raw.decode(enc)
-            except UnicodeDecodeError:
-                pass
-        raise _unreadable(name, "it looks like a binary file")
-    for enc in ENCODINGS:
+        tries = [e for e, side in (("utf-16-le", raw[1::2]), ("utf-16-be", raw[0::2]))
+                 if side.count(0) > 0.8 * half]
+    for enc in tries:
         try:
-            return raw.decode(enc)  # strict: a wrong guess fails instead of garbling æøå
+            return raw.decode(enc)
         except UnicodeDecodeError:
             continue
-    raise _unreadable(name, "no encoding fits its bytes")
+    raise _unreadable(name, "no encoding fits its bytes" if tries == list(ENCODINGS)
+                      else "it looks like a binary file")
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
@@ -305,21 +301,18 @@ def _text_records(raw: bytes, name: str) -> list[list[str]]:
 
 def _cell_text(v: object) -> object:
     """A workbook cell as text, keeping ints (for code restoration) until later."""
-    if v is None:
-        return None
+    if v is None or isinstance(v, int) and not isinstance(v, bool):
+        return v
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, dt.datetime):
-        if v.time() == dt.time(0):
-            return v.date().isoformat()
-        return v.isoformat(sep=" ", timespec="seconds")
+        return (v.date().isoformat() if v.time() == dt.time(0)
+                else v.isoformat(sep=" ", timespec="seconds"))
     if isinstance(v, dt.date | dt.time):
         return v.isoformat()
-    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
-        return int(v)
-    if isinstance(v, float):
-        return f"{v:.15g}"  # Excel keeps 15 significant digits; hide binary noise
-    return v if isinstance(v, int) else str(v)
+    if isinstance(v, float):  # Excel keeps 15 significant digits; hide binary noise
+        return int(v) if v.is_integer() and abs(v) < 1e15 else f"{v:.15g}"
+    return str(v)
 
 
 def _excel_records(path: Path, sheet, name: str) -> list[list[object]]:
@@ -381,13 +374,12 @@ def _blank(v: object) -> bool:
 
 def _frame(records: list[list[object]], name: str) -> pd.DataFrame:
     """Find the heading row, check row lengths and build an object DataFrame."""
-    rows = [r for r in records]
-    while rows and all(_blank(v) for v in rows[0]):
-        rows.pop(0)
-    # A title line above the headings ("Fremmøde KEEP hold 3;;;") has one filled cell.
-    for _ in range(5):
+    rows = list(records)
+    # Skip empty lines and title lines above the headings ("Fremmøde KEEP hold 3;;;"):
+    # a line with at most one filled cell, followed by a wider line.
+    for _ in range(len(rows)):
         filled = [sum(not _blank(v) for v in r) for r in rows[:6]]
-        if len(filled) > 1 and filled[0] <= 1 and max(filled[1:]) >= 2:
+        if filled and (filled[0] == 0 or (filled[0] == 1 and max(filled) >= 2)):
             rows.pop(0)
         else:
             break
@@ -403,8 +395,7 @@ def _frame(records: list[list[object]], name: str) -> pd.DataFrame:
         if len(row) > width and not all(_blank(v) for v in row[width:]):
             problems.append(Problem("row has more values than there are headings", file=name,
                                     row=i, expected=f"{width} values", found=str(len(row))))
-    seen = Counter(h for h in header if h)
-    for h, n in seen.items():
+    for h, n in Counter(h for h in header if h).items():
         if n > 1:
             problems.append(Problem("column heading appears more than once", file=name,
                                     column=h, expected="unique headings", found=f"{n} times"))
@@ -412,22 +403,16 @@ def _frame(records: list[list[object]], name: str) -> pd.DataFrame:
         raise ValidationError(problems)
     cells = [list(r[:width]) + [None] * (width - len(r)) for r in data]
     df = pd.DataFrame(cells, columns=range(width), dtype=object)
-    keep, names = [], []
-    for j, h in enumerate(header):
-        if h or not df[j].map(_blank).all():  # drop the empty columns Excel pads with
-            keep.append(j)
-            names.append(h or f"column_{j + 1}")
+    # Drop the unnamed empty columns Excel pads with; name the others by position.
+    keep = [j for j, h in enumerate(header) if h or not df[j].map(_blank).all()]
     df = df[keep]
-    df.columns = names
+    df.columns = [header[j] or f"column_{j + 1}" for j in keep]
     return df
 
 
 def _restore_site_codes(col: pd.Series) -> pd.Series:
     """Pad 3-digit *numbers* to 4 digits when the column also holds 4-digit codes."""
-    def digits(v):
-        return str(v).strip() if isinstance(v, int | str) and str(v).strip().isdigit() else ""
-
-    if not any(len(digits(v)) == 4 for v in col):
+    if not any(re.fullmatch(r"\s*\d{4}\s*", str(v)) for v in col if isinstance(v, int | str)):
         return col
     return col.map(lambda v: f"{v:04d}" if isinstance(v, int) and 100 <= v <= 999 else v)
 
@@ -511,11 +496,10 @@ def read_table(path, table: str | None = None, *, sheet=None) -> pd.DataFrame:
 
     Notes
     -----
-    Rows are counted as a person counts them below the heading row; title lines above
-    the headings and empty lines at the end are skipped. Cell text is stripped of
-    surrounding spaces; nothing else is changed unless the schema asks for a number,
-    a yes/no or one of a fixed set of values (then the words in
-    ``schemas/aliases.yaml``, such as ``afbud`` or ``møtt``, are understood).
+    Rows are counted from the first row below the headings; title lines above them and
+    empty lines at the end are skipped. Cells are stripped of surrounding spaces; nothing
+    else changes unless the schema asks for a number, a yes/no or a fixed set of values,
+    where the words of ``schemas/aliases.yaml`` (``afbud``, ``møtt``) are understood.
 
     Examples
     --------

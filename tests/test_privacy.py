@@ -234,6 +234,45 @@ def test_ids_in_free_text():
     assert counts["email", "email"] == 2
 
 
+def reference_kinds(text: str) -> set[str]:
+    """Kinds in ``text`` by the module's regexes alone (no pre-filter), one match at a time."""
+    kinds = set()
+    if privacy._EMAIL_RE.search(text):
+        kinds.add("email")
+    if privacy._PHONE_RE.search(text):
+        kinds.add("phone")
+    for m in privacy._ID_RE.finditer(text):
+        digits = m.group(1) + m.group(3)
+        if len(digits) == 10 and not m.group(2) and kind_of_fodselsnummer("0" + digits):
+            kinds.add(kind_of_fodselsnummer("0" + digits))
+        elif len(digits) == 10 and is_valid_cpr(digits):
+            kinds.add("cpr")
+        elif len(digits) == 11 and kind_of_fodselsnummer(digits):
+            kinds.add(kind_of_fodselsnummer(digits))
+    if privacy._NINE_DIGITS_RE.fullmatch(text) and is_valid_cpr(int(text)):
+        kinds.add("cpr")
+    return kinds
+
+
+def test_prefilter_and_vectorised_scan_match_plain_regex():
+    rng = np.random.default_rng(11)
+    tokens = (fnrs(rng, 30) + fnrs(rng, 30, day_add=40) + fnrs(rng, 30, month_add=40)
+              + [make_cpr(d, rng, hyphen=bool(i % 2)) for i, d in enumerate(random_dates(rng, 60))]
+              + ["912 34 567", "91 23 45 67", "+4791234567", "0045 2012 3456", "20240105",
+                 "ola@nav.no", "a.b@c", "p_", "-", ".", ",", "+", "/", "ø", "x", "_", "T", "@",
+                 "010203", "1234", "12345", " ", " ", " ", "\u00a0"]
+              + [str(v) for v in rng.integers(0, 10**11, 60)])
+    texts = ["".join(rng.choice(tokens, int(rng.integers(1, 6)))) for _ in range(4000)]
+    texts += [str(v) for v in rng.integers(10**8, 10**9, 300)]  # whole-cell 9 digits
+    got = find_personal_ids(pd.DataFrame({"t": texts}))
+    want = {}
+    for t in texts:
+        for k in reference_kinds(t):
+            want[k] = want.get(k, 0) + 1
+    assert len(want) == 6
+    assert dict(zip(got["kind"], got["count"], strict=True)) == want
+
+
 def test_counts_are_rows_not_distinct_values():
     df = pd.DataFrame({"note": ["ring 912 34 567"] * 1000 + ["ok"] * 500})
     assert find_personal_ids(df)["count"].tolist() == [1000]
@@ -388,7 +427,7 @@ def test_pseudonymise_checks_key_and_collisions(monkeypatch):
     with pytest.raises(ValidationError) as err:
         pseudonymise(["a"], "secret")
     assert len(err.value.problems) == 2 and "secret" not in str(err.value)
-    with pytest.raises(ValidationError, match="too short"):
+    with pytest.raises(ValidationError, match="5 bytes"):
         pseudonymise(s, b"short")
     # with one hex digit, 40 ids must share pseudonyms: the check must refuse
     monkeypatch.setattr(privacy, "_HEX_CHARS", 1)

@@ -328,3 +328,17 @@ def test_header_only_file_gives_an_empty_typed_table(tmp_path):
     df = read_table(_write(tmp_path, "tom.csv", "Deltaker;Møte nr;Oppmøte\n"), "attendance")
     assert len(df) == 0
     assert df.columns.tolist() == ["participant_id", "session_no", "attended", "makeup"]
+
+
+def test_a_broken_alias_file_reports_every_problem():
+    from implementere_kit.readers import _heading_key, _scope
+
+    spec = {"site": {"nb": ["kommune"]}, "group_id": {"nb": ["Kommune"]},
+            "no_such_column": {"nb": ["x"]}, "date": {"sv": ["datum"]}}
+    with pytest.raises(ValidationError) as exc:
+        _scope(spec, "columns", {"site", "group_id", "date"}, _heading_key)
+    messages = [p.message for p in exc.value.problems]
+    assert messages == ["alias 'Kommune' means both site and group_id",
+                        "unknown alias target or language",
+                        "unknown alias target or language"]
+    assert [p.column for p in exc.value.problems[1:]] == ["no_such_column", "date"]

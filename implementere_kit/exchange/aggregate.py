@@ -44,10 +44,10 @@ def suppress_small_cells(df: pd.DataFrame, count: str, k: int = 5, *, within=("s
         n_sup = sup.groupby(key).transform("sum")
         lone = (n_sup == 1)
         # the smallest non-suppressed, non-zero cell in each group with a lone suppression
-        cand = n.where(lone & ~sup & (n > 0))
-        if cand.notna().any():
-            pick = cand.groupby(key).idxmin().dropna().astype(int)
-            sup.loc[pick.values] = True
+        cand = n[lone & ~sup & (n > 0)]
+        if len(cand):
+            pick = cand.sort_values(kind="stable").groupby(key[cand.index]).head(1).index
+            sup.loc[pick] = True
     out["suppressed"] = sup.to_numpy()
     out[count] = out[count].astype("Int64").mask(sup)
     for v in values:
@@ -75,7 +75,9 @@ def aggregate_tables(project, tables: dict[str, pd.DataFrame], k: int = 5) -> di
         summ = attendance_summary(att, intervention.dosage, participants=parts)
         summ = summ.merge(parts[["participant_id", "enrolled"]], on="participant_id", how="left")
         summ["month"] = _month(summ["enrolled"])
-        g = summ.groupby(["site", "group_id", "month"], dropna=False)
+        # Cohorts by enrolment month, not by group: a KEEP group has at most six families,
+        # so nearly every group cell would fall under k and be suppressed.
+        g = summ.groupby(["site", "month"], dropna=False)
         agg = g.agg(n_participants=("participant_id", "size"),
                     n_graduated=("graduated", "sum"),
                     n_dropped_out=("dropped_out", "sum"),

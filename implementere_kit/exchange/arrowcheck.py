@@ -76,7 +76,8 @@ def check_arrow_table(table: pa.Table, schema: TableSchema, *, file: str,
         if "enum" in f:
             allowed = pa.array([str(v) for v in f["enum"]])
             values = col.cast(pa.string()) if pa.types.is_dictionary(col.type) else col
-            problems += _rows(pc.invert(pc.is_in(values, value_set=allowed)), col,
+            off = pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, value_set=allowed)))
+            problems += _rows(off, col,
                               "value not allowed", expected="one of " + ", ".join(f["enum"]), **kw)
         if "minimum" in f and col.null_count < len(col):
             problems += _rows(pc.less(col, f["minimum"]), col, "value below minimum",
@@ -84,7 +85,8 @@ def check_arrow_table(table: pa.Table, schema: TableSchema, *, file: str,
         if "maximum" in f and col.null_count < len(col):
             problems += _rows(pc.greater(col, f["maximum"]), col, "value above maximum",
                               expected=f"≤ {f['maximum']}", **kw)
-        if typ == "date" and today is not None and col.null_count < len(col):
+        if (typ == "date" and today is not None and not f.get("future_ok")
+                and col.null_count < len(col)):
             limit = pa.scalar(dt.datetime.combine(today, dt.time.max), type=pa.timestamp("us"))
             values = col.cast(pa.timestamp("us")) if not pa.types.is_timestamp(col.type) else \
                 col.cast(pa.timestamp("us", tz=col.type.tz) if col.type.tz else pa.timestamp("us"))

@@ -75,6 +75,19 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def _write_parquet(df: pd.DataFrame, path: Path) -> None:
+    """Parquet with dates as ``date32``: Table Schema's ``date`` is a day, not an instant,
+    and readers such as frictionless handle missing dates only in that form."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    for i, field in enumerate(table.schema):
+        if pa.types.is_timestamp(field.type):
+            table = table.set_column(i, field.name, table.column(i).cast(pa.date32()))
+    pq.write_table(table, path)
+
+
 def _pseudonymise_tables(tables: dict[str, pd.DataFrame], key: bytes) -> dict[str, pd.DataFrame]:
     from .privacy import pseudonymise
 
@@ -136,21 +149,25 @@ def write_package(tables: dict[str, pd.DataFrame], out, meta: dict, *, fmt: str 
         for name, df in tables.items():
             path = stage / f"{name}.{fmt}"
             if fmt == "parquet":
-                df.to_parquet(path, index=False)
+                _write_parquet(df, path)
             else:
                 frame = df.copy()
                 for c in frame.columns:
                     if frame[c].dtype.kind == "M":
                         frame[c] = frame[c].dt.strftime("%Y-%m-%d")
                 frame.to_csv(path, index=False, encoding="utf-8")
-            resources.append({
-                "name": name, "path": path.name, "profile": "tabular-data-resource",
-                "format": fmt,
-                "mediatype": "application/vnd.apache.parquet" if fmt == "parquet" else "text/csv",
-                "encoding": "utf-8", "bytes": path.stat().st_size,
-                "hash": f"sha256:{sha256_file(path)}",
-                "schema": _resource_schema(name, df, meta["level"]),
-            })
+            digest = sha256_file(path)
+            res = {"name": name, "path": path.name, "profile": "tabular-data-resource",
+                   "format": fmt,
+                   "mediatype": ("application/vnd.apache.parquet" if fmt == "parquet"
+                                 else "text/csv"),
+                   "encoding": "utf-8", "sha256": digest,
+                   "schema": _resource_schema(name, df, meta["level"])}
+            if fmt == "csv":
+                # Frictionless checks size and hash itself only for text formats; for
+                # Parquet it reports them as missing, so there only our sha256 is given.
+                res.update(bytes=path.stat().st_size, hash=f"sha256:{digest}")
+            resources.append(res)
         descriptor = {
             "name": f"implementere-kit-{meta['site']}-{meta['intervention']}".lower(),
             "title": f"{meta.get('site_name') or meta['site']}: {meta['intervention']}",

@@ -65,7 +65,7 @@ class Package:
         if res.get("format", "parquet") == "parquet":
             import pyarrow.parquet as pq
 
-            return pq.read_table(path).to_pandas()
+            return pq.read_table(path).to_pandas(date_as_object=False)
         import pandas as pd
 
         from ..tables import validate_table
@@ -170,13 +170,13 @@ def _check_resource(pkg: Package, res: dict, file: str, today) -> tuple[list[Pro
     path = pkg.root / rel
     if not path.is_file() or path.is_symlink():
         return [Problem("resource file is missing", **where)], None
-    expected_hash = str(res.get("hash", ""))
-    if not expected_hash.startswith("sha256:"):
-        return [Problem("resource has no sha256 hash", **where, column="hash",
-                        expected="sha256:<hex>")], None
-    if sha256_file(path) != expected_hash.split(":", 1)[1]:
+    expected_hash = str(res.get("sha256", ""))
+    if len(expected_hash) != 64:
+        return [Problem("resource has no sha256 checksum", **where, column="sha256",
+                        expected="64 hex digits")], None
+    if sha256_file(path) != expected_hash:
         return [Problem("checksum mismatch: the file changed after export", **where,
-                        column="hash", expected=expected_hash[:20] + "…")], None
+                        column="sha256", expected=expected_hash[:12] + "…")], None
     fmt = res.get("format", "parquet")
     try:
         if fmt == "parquet":
