@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 TEST_ENV := MPLBACKEND=Agg HOME=$(CURDIR)/.cache/home JUPYTER_CONFIG_DIR=$(CURDIR)/.cache/jupyter \
             IPYTHONDIR=$(CURDIR)/.cache/ipython MPLCONFIGDIR=$(CURDIR)/.cache/mpl
 
-.PHONY: demo test lint bench bench-quick app clean venv
+.PHONY: demo test lint bench bench-quick app clean venv example-data
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,3 +35,7 @@ bench-quick: $(STAMP)
 
 clean:
 	rm -rf reports .cache .pytest_cache build *.egg-info
+
+example-data: $(STAMP)
+	rm -rf data/example
+	$(BIN)/python -c "from implementere_kit.examples import make_network; make_network('data/example', seed=2024, scale=1.0)"

@@ -17,12 +17,14 @@ sustainability       site delivering ``sustain_months`` after it began     —
 sustainability_staff same, share of staff who began that long ago          —
 ==================== ===================================================== ==================
 
-Weiner et al. (2017) give no cut-off for AIM, IAM and FIM: "mean ≥ 4" (agree on
-average) is this toolkit's convention, kept in :data:`SURVEY_TARGET`. Penetration follows
-Proctor's providers delivering ÷ providers trained. Sustainability follows RE-AIM's
-setting-level maintenance: still delivering ``sustain_months`` (usually 6) after delivery
-began; a site or practitioner that began less than that before ``as_of`` is too early to
-judge. ``as_of`` is a cut-off for everything: rows dated after it are ignored.
+We found no pass mark for AIM, IAM and FIM in Weiner et al. (2017): "mean ≥ 4" (agree
+on average) is this toolkit's convention, kept in :data:`SURVEY_TARGET`. Penetration
+follows Proctor's providers delivering ÷ providers trained. Who delivered when comes from
+``sessions.leaders`` and the staff table's delivery dates; leaders missing from the staff
+table are not counted, since the denominator is trained staff. Sustainability follows
+RE-AIM's setting-level maintenance: still delivering ``sustain_months`` (usually 6) after
+delivery began; a site or practitioner that began less than that before ``as_of`` is too
+early to judge. ``as_of`` is a cut-off for everything: rows dated after it are ignored.
 
 An outcome whose data are missing is kept as a row with ``value`` NaN, ``n`` 0 and a
 ``source`` starting with ``"no data"`` that says what is missing, so every site has the
@@ -54,6 +56,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -123,21 +126,23 @@ def _has(tables: Mapping, name: str) -> bool:
     return tables.get(name) is not None and len(tables[name]) > 0
 
 
-def _validated(tables: Mapping, *names: str) -> list[pd.DataFrame | None]:
-    """The named tables validated (None where empty), every problem raised at once."""
+def _gather(thunks: Sequence[Callable]) -> list:
+    """Run every thunk, raising one error that holds every problem any of them found."""
     out, problems = [], []
-    for name in names:
+    for thunk in thunks:
         try:
-            out.append(_valid(tables[name], name) if _has(tables, name) else None)
+            out.append(thunk())
         except ValidationError as exc:
             problems += exc.problems
     if problems:
-        raise ValidationError(problems)
+        raise ValidationError(list(dict.fromkeys(problems)))  # steps may share a table
     return out
 
 
-def _months_before(as_of: pd.Timestamp, months: int) -> pd.Timestamp:
-    return as_of - pd.DateOffset(months=months)
+def _validated(tables: Mapping, *names: str) -> list[pd.DataFrame | None]:
+    """The named tables validated (None where empty), every problem raised at once."""
+    return _gather([lambda n=n: _valid(tables[n], n) if _has(tables, n) else None
+                    for n in names])
 
 
 def _check_args(as_of, sustain_months) -> tuple[pd.Timestamp, int]:
@@ -257,7 +262,7 @@ def _delivery(tables: dict, as_of: pd.Timestamp):
 
 def _staff(tables: dict, as_of: pd.Timestamp, months: int, _iv: Intervention) -> list[dict]:
     staff, dates = _delivery(tables, as_of)
-    cut = _months_before(as_of, months)
+    cut = as_of - pd.DateOffset(months=months)
     rows = []
     if staff is None or staff.empty:
         why = "staff table empty" if staff is None else "no staff trained by as_of"
@@ -265,7 +270,7 @@ def _staff(tables: dict, as_of: pd.Timestamp, months: int, _iv: Intervention) ->
     else:
         n = len(staff)
         src = "staff, sessions" if _has(tables, "sessions") else "staff"
-        recent = staff["last"] > _months_before(as_of, PENETRATION_MONTHS)
+        recent = staff["last"] > (as_of - pd.DateOffset(months=PENETRATION_MONTHS))
         rows.append(_share("adoption", int(staff["first"].notna().sum()), n, n, src))
         rows.append(_share("penetration", int(recent.sum()), n, n, src))
         judged = staff["first"] <= cut
@@ -347,19 +352,6 @@ def _reach(tables: dict, as_of: pd.Timestamp, _m: int, _iv: Intervention) -> lis
     return [_nodata("reach", "no eligible count above 0 for a period by as_of")]
 
 
-def _collect(steps: Sequence[Callable], *args) -> list[dict]:
-    """Run every step, raising one error that holds every problem any of them found."""
-    rows, problems = [], []
-    for step in steps:
-        try:
-            rows += step(*args)
-        except ValidationError as exc:
-            problems += exc.problems
-    if problems:
-        raise ValidationError(list(dict.fromkeys(problems)))  # steps share tables
-    return rows
-
-
 def _frame(rows: list[dict], site: str, months: int) -> pd.DataFrame:
     df = pd.DataFrame(rows).set_index("outcome").reindex(list(OUTCOMES)).reset_index()
     df.insert(0, "site", pd.array([site] * len(df), dtype="string"))
@@ -439,8 +431,9 @@ def implementation_outcomes(project_or_tables, *, as_of=None, sustain_months: in
     """
     when, months = _check_args(as_of, sustain_months)
     tables, iv, code = _inputs(project_or_tables, intervention, site)
-    rows = _collect((_surveys, _staff, _adherence, _dosage, _reach), tables, when, months, iv)
-    return _frame(rows, code, months)
+    steps = (_surveys, _staff, _adherence, _dosage, _reach)
+    rows = _gather([partial(step, tables, when, months, iv) for step in steps])
+    return _frame(sum(rows, []), code, months)
 
 
 def network_outcomes(projects: Sequence, **kw) -> pd.DataFrame:
@@ -537,8 +530,6 @@ _REAIM = {
     "sustainability_staff": ("Maintenance", "sustainability", "consistent"),
     **{o: ("Antecedents", o, "predictor") for o in _SURVEYS},
 }
-_DIMENSIONS = ("Reach", "Effectiveness", "Adoption", "Implementation", "Maintenance",
-               "Antecedents")
 _LEVELS = {"Reach": "individual", "Effectiveness": "individual", "Adoption": "setting/staff",
            "Implementation": "setting/staff", "Maintenance": "setting",
            "Antecedents": "staff"}
@@ -603,17 +594,14 @@ def reaim_summary(outcomes_df: pd.DataFrame) -> pd.DataFrame:
         "definition": "not computed: needs effect data on participants; add rows with "
                       "outcome 'effectiveness' to include them"})
     df = pd.concat([df, no_effect], ignore_index=True)
-    for c, default in (("n", pd.NA), ("meets", pd.NA), ("definition", pd.NA)):
-        if c not in df.columns:
-            df[c] = default
+    df = df.assign(**{c: pd.NA for c in ("n", "meets", "definition") if c not in df.columns})
     spec = pd.DataFrame([_REAIM[o] for o in df["outcome"]], index=df.index,
                         columns=["dimension", "proctor_outcome", "relation"])
     df = df.assign(**spec, level=spec["dimension"].map(_LEVELS))
-    order = {k: i for i, k in enumerate(_REAIM)}
+    # _REAIM lists the outcomes in dimension order
     df["_s"] = df["site"].astype("string").map({s: i for i, s in enumerate(sites)})
-    df["_d"] = df["dimension"].map({d: i for i, d in enumerate(_DIMENSIONS)})
-    df["_o"] = df["outcome"].map(order)
-    df = df.sort_values(["_s", "_d", "_o"], kind="stable")
+    df["_o"] = df["outcome"].map({k: i for i, k in enumerate(_REAIM)})
+    df = df.sort_values(["_s", "_o"], kind="stable")
     cols = ["site", "dimension", "level", "outcome", "proctor_outcome", "relation", "value",
             "n", "meets", "definition"]
     return df[cols].reset_index(drop=True)

@@ -261,12 +261,15 @@ class Plan:
         return overdue_activities(self.activities, as_of=as_of)
 
     def current_phase(self) -> str:
-        """The first phase with open activities (``viderefore`` when all are done)."""
-        open_ = self.activities[self.activities["status"].isin(("todo", "in_progress"))]
-        for phase in PHASE_ORDER:
-            if (open_["phase"] == phase).any():
-                return phase
-        return PHASE_ORDER[-1]
+        """The furthest phase where work has started (an activity done or in progress).
+
+        Work left over in earlier phases does not hold a project back here; it shows up
+        as overdue instead. A plan where nothing has started is in ``forberede``.
+        """
+        started = self.activities.loc[
+            self.activities["status"].isin(("done", "in_progress")), "phase"]
+        reached = [PHASE_ORDER.index(p) for p in started.unique() if p in PHASE_ORDER]
+        return PHASE_ORDER[max(reached)] if reached else PHASE_ORDER[0]
 
     def sic_events(self, site: str) -> pd.DataFrame:
         """Activities tagged with a SIC stage, in the shape :func:`sic_scores` reads."""

@@ -94,8 +94,15 @@ class Project:
 
     @property
     def key(self) -> bytes:
-        """The site's secret key for keyed pseudonyms (HMAC-SHA256); stays in the folder."""
-        return bytes.fromhex((self.path / _KEY_FILE).read_text().strip())
+        """The site's secret key for keyed pseudonyms (HMAC-SHA256); stays in the folder.
+
+        Made on first use if the folder has none (a copied or cloned project): pseudonyms
+        are stable per key, so keep the file to keep them stable.
+        """
+        file = self.path / _KEY_FILE
+        if not file.exists():
+            _new_key(file)
+        return bytes.fromhex(file.read_text().strip())
 
     # -- creation ----------------------------------------------------------------------
     @classmethod
@@ -149,8 +156,7 @@ class Project:
         }
         path.mkdir(parents=True, exist_ok=True)
         if not (path / _KEY_FILE).exists():
-            atomic_write_bytes(path / _KEY_FILE, secrets.token_hex(32).encode())
-            os.chmod(path / _KEY_FILE, 0o600)
+            _new_key(path / _KEY_FILE)
         plan = plan if plan is not None else Plan.from_template(intervention, start=start, lang=language)
         project = cls(path, meta, intervention, plan, {})
         project.save()
@@ -287,6 +293,11 @@ class Project:
     def __repr__(self) -> str:
         return (f"<Project {self.site} {self.site_name} ({self.country}), "
                 f"{self.intervention.name}, {len(self.plan)} activities>")
+
+
+def _new_key(file: Path) -> None:
+    atomic_write_bytes(file, secrets.token_hex(32).encode())
+    os.chmod(file, 0o600)
 
 
 def _read_table(file: Path, name: str) -> pd.DataFrame:

@@ -8,6 +8,11 @@ we use 0.667, the lowest value Krippendorff (2004) accepts for drawing tentative
 (he asks for 0.800 before relying on a variable). Every criterion can be overridden with
 ``criterion=``.
 
+The agreement coefficients for categories (:func:`cohen_kappa`, :func:`fleiss_kappa`,
+:func:`ratings_to_counts`, :func:`krippendorff_alpha`, :func:`percent_agreement`) live in
+:mod:`implementere_kit.agreement` and are re-exported here, so every reliability statistic
+can be imported from this module.
+
 Bad input raises :class:`~implementere_kit.errors.ValidationError` listing every problem
 (row counted from 1, column, expected, found), never a bare numpy or pandas traceback.
 

@@ -75,3 +75,18 @@ def test_built_in_variation(network_dir, site, worse):
         assert profile.dropout > max(p.dropout for p in others)
         parts = Project.open(network_dir / "dk-330-keep").table("participants")
         assert np.mean(parts["end_reason"] == "dropped_out") > 0.2
+
+
+def test_committed_example_data_is_current(tmp_path):
+    """data/example is what the generator makes today (regenerate with `make example-data`)."""
+    from pathlib import Path
+
+    bundled = Path(__file__).resolve().parent.parent / "data" / "example"
+    fresh = make_network(tmp_path, seed=2024, scale=1.0)
+    for folder in fresh["path"]:
+        name = Path(folder).name
+        ours, theirs = Project.open(folder), Project.open(bundled / name)
+        assert ours.table_names == theirs.table_names, name
+        for table in ours.table_names:
+            pd.testing.assert_frame_equal(ours.table(table), theirs.table(table), obj=f"{name}/{table}")
+        assert ours.intervention == theirs.intervention

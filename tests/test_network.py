@@ -12,7 +12,6 @@ from implementere_kit.exchange.indicators import benchmark, funnel_limits
 from implementere_kit.exchange.package import export_package
 from implementere_kit.exchange.validate import open_package
 
-
 AGGREGATE = {"573", "4601", "5501"}
 
 

@@ -257,6 +257,11 @@ def test_bad_arguments():
         implementation_outcomes({"staff": two_sites}, intervention=MINI)
 
 
+def test_a_project_carries_its_own_intervention_and_site(odense):
+    with pytest.raises(ValidationError, match="carries its own"):
+        implementation_outcomes(Project.open(odense), intervention=MINI)
+
+
 def test_site_picks_its_rows_from_shared_tables():
     st = pd.concat([staff([("a", None, "2024-01-01", None)]),
                     staff([("b", None, None, None), ("c", None, None, None)], site="147")])
@@ -347,6 +352,8 @@ def test_odense_outcomes_are_plausible(odense):
     shares = out.drop(index=list(OUTCOMES[:3]))["value"].dropna()
     assert len(shares) >= 5 and shares.between(0, 1).all()
     assert out.loc[list(OUTCOMES[:3]), "value"].between(1, 5).all()
+    dose = out.loc["fidelity_dosage"]
+    assert dose["denominator"] == 16 * dose["n"]  # KEEP: 16 sessions per family
     assert (out["n"] > 0).sum() >= 8
     # peers: staff who ever delivered, and the adherence of the checklists by SQL
     st = p.table("staff")

@@ -9,8 +9,14 @@ import time
 import pandas as pd
 import pytest
 
-from implementere_kit import (Project, ProjectError, SchemaVersionError, UnknownNameError,
-                              ValidationError, load_intervention)
+from implementere_kit import (
+    Project,
+    ProjectError,
+    SchemaVersionError,
+    UnknownNameError,
+    ValidationError,
+    load_intervention,
+)
 
 
 def test_create_open_roundtrip(tmp_path):
