@@ -313,8 +313,8 @@ def _dosage(tables: dict, as_of: pd.Timestamp, _m: int, iv: Intervention) -> lis
         return [_nodata("fidelity_dosage", f"intervention {iv.id!r} has no dosage rule")]
     if not _has(tables, "attendance"):
         return [_nodata("fidelity_dosage", "attendance table empty")]
-    if _has(tables, "participants"):
-        parts = _valid(tables["participants"], "participants")
+    parts, _ = _validated(tables, "participants", "attendance")
+    if parts is not None:
         s = attendance_summary(tables["attendance"], rule, parts)
         ended = parts["ended"].notna() & (parts["ended"] <= as_of)
         ended |= parts["ended"].isna() & parts["end_reason"].notna()
@@ -335,7 +335,7 @@ def _reach(tables: dict, as_of: pd.Timestamp, _m: int, _iv: Intervention) -> lis
         return [_nodata("reach", "eligible table empty")]
     if not _has(tables, "participants"):
         return [_nodata("reach", "participants table empty")]
-    parts = _valid(tables["participants"], "participants")
+    parts, _ = _validated(tables, "participants", "eligible")
     r = reach(parts[parts["enrolled"] <= as_of], tables["eligible"])
     period = r["period"].fillna("")
     start = pd.to_datetime(period.where(period.str.len() != 4, period + "-01") + "-01",

@@ -234,6 +234,19 @@ def test_every_problem_is_reported_at_once():
             ("sessions", "date", None)} <= found
 
 
+def test_problems_of_related_tables_are_reported_together():
+    tables = dosage_tables()
+    tables["participants"].loc[1, "end_reason"] = "bored"
+    tables["attendance"] = tables["attendance"].astype({"attended": object})
+    tables["attendance"].loc[2, "attended"] = "perhaps"
+    tables["eligible"] = pd.DataFrame({"site": SITE, "period": ["2024"], "n_eligible": [-1]})
+    with pytest.raises(ValidationError) as exc:
+        outcomes(tables)
+    found = {(p.resource, p.column, p.row) for p in exc.value.problems}
+    assert found == {("participants", "end_reason", 2), ("attendance", "attended", 3),
+                     ("eligible", "n_eligible", 1)}
+
+
 def test_personal_identifiers_are_masked_in_errors():
     st = staff([("s1", "010190-1234", None, None)])
     with pytest.raises(ValidationError) as exc:

@@ -1,0 +1,1 @@
+"""Benchmarks: each case times our code against a baseline measured in the same run."""

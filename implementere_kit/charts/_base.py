@@ -1,0 +1,143 @@
+"""Shared pieces of the charts: the colour palette, label look-up and input checks.
+
+Colours are the Okabe–Ito set, chosen to stay distinguishable with the common kinds of
+colour-vision deficiency; where colour carries meaning (overdue, core component, the
+user's own site) a second cue (hatch, marker shape, size) carries it too, as Okabe and Ito
+recommend ("redundant coding").
+
+References
+----------
+Okabe M, Ito K (2002, rev. 2008). Color Universal Design (CUD): how to make figures and
+presentations that are friendly to colorblind people. https://jfly.uni-koeln.de/color/
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..errors import Problem, UnknownNameError, ValidationError, safe_value
+from ..i18n import check_lang, t
+
+__all__ = ["OKABE_ITO", "PALETTE", "PHASE_COLOURS", "GREY", "label", "column_label",
+           "require", "new_axes", "dates"]
+
+#: The eight Okabe–Ito colours.
+OKABE_ITO = {
+    "black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73", "yellow": "#F0E442", "blue": "#0072B2",
+    "vermillion": "#D55E00", "reddish_purple": "#CC79A7",
+}
+GREY = "#999999"
+#: Categorical cycle: Okabe–Ito without black (kept for reference lines), grey last.
+PALETTE = [OKABE_ITO[k] for k in ("blue", "orange", "bluish_green", "reddish_purple",
+                                  "sky_blue", "vermillion", "yellow")] + [GREY]
+#: One colour per implementere.no phase, the same on every chart.
+PHASE_COLOURS = {"forberede": OKABE_ITO["sky_blue"], "planlegge": OKABE_ITO["orange"],
+                 "implementere": OKABE_ITO["bluish_green"],
+                 "viderefore": OKABE_ITO["reddish_purple"]}
+HIGHLIGHT = OKABE_ITO["vermillion"]
+GOOD = OKABE_ITO["bluish_green"]
+
+
+def label(key: str, lang: str, fallback: str | None = None, **fmt) -> str:
+    """Locale text for ``key``; ``fallback`` (or the key) when no language has it."""
+    text = t(key, check_lang(lang), **fmt)
+    return (fallback if fallback is not None else key) if text == key else text
+
+
+def column_label(column: str, lang: str) -> str:
+    """A column's label for people: ``col_<name>``, else ``<name>``, else the name itself."""
+    text = t(f"col_{column}", lang)
+    return text if text != f"col_{column}" else t(column, lang)
+
+
+def require(data, columns: Sequence[str], what: str) -> pd.DataFrame:
+    """Check that ``data`` is a DataFrame with ``columns``; list every missing one."""
+    if not isinstance(data, pd.DataFrame):
+        raise ValidationError([Problem(f"{what} must be a table", resource=what,
+                                       expected="a pandas DataFrame",
+                                       found=type(data).__name__)])
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        raise ValidationError([Problem("required column missing", resource=what, column=c,
+                                       expected=", ".join(columns),
+                                       found=safe_value(", ".join(map(str, data.columns)), 80))
+                               for c in missing])
+    return data.reset_index(drop=True)
+
+
+def dates(df: pd.DataFrame, column: str, what: str, problems: list[Problem]) -> pd.Series:
+    """Parse a date column; every non-empty value that is not a date becomes a Problem."""
+    raw = df[column]
+    parsed = pd.to_datetime(raw, errors="coerce")
+    bad = parsed.isna() & raw.notna()
+    for i in np.flatnonzero(bad.to_numpy(dtype=bool))[:20]:
+        problems.append(Problem("not a date", resource=what, row=int(i) + 1, column=column,
+                                expected="a date", found=safe_value(raw.iloc[i])))
+    return parsed
+
+
+def numbers(df: pd.DataFrame, column: str, what: str, problems: list[Problem]) -> np.ndarray:
+    """A numeric column as float; values that are not numbers become Problems."""
+    raw = df[column]
+    parsed = pd.to_numeric(raw, errors="coerce")
+    bad = parsed.isna() & raw.notna()
+    for i in np.flatnonzero(bad.to_numpy(dtype=bool))[:20]:
+        problems.append(Problem("not a number", resource=what, row=int(i) + 1, column=column,
+                                expected="a number", found=safe_value(raw.iloc[i])))
+    return parsed.to_numpy(dtype="float64", na_value=np.nan)
+
+
+def raise_if(problems: list[Problem]) -> None:
+    if problems:
+        raise ValidationError(problems)
+
+
+def new_axes(ax, figsize: tuple[float, float]):
+    """``ax`` itself, or the axes of a new pyplot figure (so notebooks show it inline)."""
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def percent_axis(axis) -> None:
+    """Format an axis of shares (0–1) as percentages."""
+    from matplotlib.ticker import PercentFormatter
+
+    axis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+
+
+def date_axis(axis) -> None:
+    """Readable dates on an axis holding matplotlib date numbers."""
+    import matplotlib.dates as mdates
+
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=10)
+    axis.set_major_locator(locator)
+    axis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
+def date_numbers(values) -> np.ndarray:
+    """Datetimes as matplotlib date numbers (days since the epoch), NaT as NaN."""
+    import matplotlib.dates as mdates
+
+    arr = pd.to_datetime(pd.Series(values)).to_numpy(dtype="datetime64[ns]")
+    out = np.full(len(arr), np.nan)
+    ok = ~np.isnat(arr)
+    out[ok] = mdates.date2num(arr[ok])
+    return out
+
+
+def phase_label(phase: str, lang: str) -> str:
+    """The implementere.no phase name in ``lang`` (from the framework's data file)."""
+    from ..frameworks import load_framework
+
+    try:
+        return load_framework("implementere").phase(phase).label(lang)
+    except UnknownNameError:  # reported by the caller; show the key meanwhile
+        return str(phase)
