@@ -31,9 +31,11 @@ def list_data(folder: str, suffix: str = ".yaml") -> list[str]:
 def _load_yaml_cached(path: str, mtime: float) -> object:
     import yaml
 
+    # libyaml's C loader when present: same safe subset, several times faster.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         with open(path, encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+            return yaml.load(fh, Loader=loader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         row = mark.line + 1 if mark is not None else None

@@ -19,9 +19,23 @@ import pandas as pd
 
 from ..errors import Problem
 from ..progress import PHASE_ORDER
-from ._base import (GREY, HIGHLIGHT, PALETTE, PHASE_COLOURS, column_label, date_axis,
-                    date_numbers, dates, label, new_axes, numbers, percent_axis, phase_label,
-                    raise_if, require)
+from ._base import (
+    GREY,
+    HIGHLIGHT,
+    PALETTE,
+    PHASE_COLOURS,
+    column_label,
+    date_axis,
+    date_numbers,
+    dates,
+    label,
+    new_axes,
+    numbers,
+    percent_axis,
+    phase_label,
+    raise_if,
+    require,
+)
 
 __all__ = ["plan_timeline", "sic_chart", "phase_progress_chart"]
 
@@ -198,8 +212,8 @@ def sic_chart(scores: pd.DataFrame, ax=None, lang: str = "nb", **kwargs):
     reached = frame[frame["done"] > 0].groupby("site")["stage"].max()
     for s in sites:
         n = int(reached.get(s, 0))
-        ax.text(lefts[sites.index(s)], pos[s], "  " + label("chart_stage_n", lang, n=n),
-                va="center", fontsize=8)
+        ax.annotate(label("chart_stage_n", lang, n=n), (lefts[sites.index(s)], pos[s]),
+                    xytext=(4, 0), textcoords="offset points", va="center", fontsize=8)
     ax.set_yticks(y, sites)
     ax.set_xlim(0, max(float(lefts.max()), 1.0) * 1.15)
     ax.set_title(label("chart_sic_title", lang))

@@ -14,7 +14,7 @@ nothing is loaded whole into pandas.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,11 +46,6 @@ class MergeResult:
     problems: tuple[Problem, ...] = ()
 
 
-def _package_id(pkg) -> str:
-    """A checksum of the package: its descriptor, which holds every file's sha256."""
-    return hashlib.sha256((pkg.root / "datapackage.json").read_bytes()).hexdigest()
-
-
 class NetworkStore:
     """A DuckDB file holding the network's packages.
 
@@ -73,6 +68,7 @@ class NetworkStore:
             raise ImplementereError(f"{self.path} cannot be opened as a network store: "
                                     f"{str(exc).splitlines()[0]}") from None
         self.con.execute(_PROVENANCE)
+        self._columns: dict[str, set[str]] | None = None
 
     def close(self) -> None:
         self.con.close()
@@ -96,81 +92,133 @@ class NetworkStore:
         return self.query("SELECT * FROM provenance ORDER BY site, period_start, created")
 
     # -- merging ---------------------------------------------------------------------
-    def merge(self, packages, *, today: dt.date | None = None,
-              progress: bool = False) -> list[MergeResult]:
-        """Validate and load packages; return one :class:`MergeResult` per package."""
+    def merge(self, packages, *, today: dt.date | None = None, progress: bool = False,
+              batch: int = 64) -> list[MergeResult]:
+        """Validate and load packages; return one :class:`MergeResult` per package.
+
+        Valid packages are loaded ``batch`` at a time, each batch in one transaction:
+        committing once per batch rather than per package keeps a merge of hundreds of
+        packages close to the cost of reading them.
+        """
         from tqdm.auto import tqdm
 
-        paths = [Path(p) for p in packages]
-        results = []
-        for path in tqdm(paths, desc="merge", unit="pkg", disable=not progress):
-            results.append(self._merge_one(path, today))
+        results: list[MergeResult | None] = []
+        pending: dict[str, tuple[int, object, list[str]]] = {}  # period key -> waiting load
+        for path in tqdm([Path(p) for p in packages], desc="merge", unit="pkg",
+                         disable=not progress):
+            results.append(self._prepare(path, today, pending, len(results)))
+            if len(pending) >= batch:
+                self._load(pending, results)
+        self._load(pending, results)
         return results
 
-    def _merge_one(self, path: Path, today) -> MergeResult:
+    def _prepare(self, path: Path, today, pending: dict, slot: int) -> MergeResult | None:
+        """Validate one package and decide what to do with it (None: load it)."""
         try:
             pkg = open_package(path, today=today)
         except ValidationError as exc:
             return MergeResult(path.name, "rejected", problems=tuple(exc.problems))
-        with pkg:
-            meta = pkg.meta
-            pid = _package_id(pkg)
-            period = meta.get("period") or {}
-            same = self.con.execute("SELECT 1 FROM provenance WHERE package_id = ?",
-                                    [pid]).fetchone()
-            if same:
-                return MergeResult(path.name, "unchanged", meta["site"], pid)
-            old = self.con.execute(
-                "SELECT package_id, created FROM provenance WHERE site = ? AND intervention = ? "
-                "AND period_start IS NOT DISTINCT FROM ? AND period_end IS NOT DISTINCT FROM ?",
-                [meta["site"], meta["intervention"], period.get("start"),
-                 period.get("end")]).fetchall()
-            created = str(pkg.descriptor.get("created", ""))
-            if old and max(str(c) for _, c in old) >= created:
-                return MergeResult(path.name, "older", meta["site"], pid,
-                                   (Problem("a newer package for this site and period is "
-                                            "already in the store", file=path.name),))
+        meta, pid = pkg.meta, pkg.package_id
+        period = meta.get("period") or {}
+        key = json.dumps([meta["site"], meta["intervention"], period.get("start"),
+                          period.get("end")])
+        created = str(pkg.descriptor.get("created", ""))
+        newer = (MergeResult(path.name, "older", meta["site"], pid,
+                             (Problem("a newer package for this site and period is already "
+                                      "in the store", file=path.name),)))
+        waiting = pending.get(key)
+        if self.con.execute("SELECT 1 FROM provenance WHERE package_id = ?", [pid]).fetchone() \
+                or (waiting and waiting[1].package_id == pid):
+            pkg.close()
+            return MergeResult(path.name, "unchanged", meta["site"], pid)
+        if waiting:
+            if str(waiting[1].descriptor.get("created", "")) >= created:
+                pkg.close()
+                return newer
+            waiting[1].close()
+            pending[key] = (slot, pkg, waiting[2])
+            return None
+        old = self.con.execute(
+            "SELECT package_id, created FROM provenance WHERE site = ? AND intervention = ? "
+            "AND period_start IS NOT DISTINCT FROM ? AND period_end IS NOT DISTINCT FROM ?",
+            [meta["site"], meta["intervention"], period.get("start"),
+             period.get("end")]).fetchall()
+        if old and max(str(c) for _, c in old) >= created:
+            pkg.close()
+            return newer
+        pending[key] = (slot, pkg, [o for o, _ in old])
+        return None
+
+    def _load(self, pending: dict, results: list) -> None:
+        """Load the waiting packages in one transaction; fill in their results."""
+        if not pending:
+            return
+        loads = list(pending.values())
+        pending.clear()
+        try:
             self.con.execute("BEGIN TRANSACTION")
             try:
-                for old_id, _ in old:
-                    for table in self._data_tables():
-                        self.con.execute(f'DELETE FROM "{table}" WHERE _package = ?', [old_id])
-                    self.con.execute("DELETE FROM provenance WHERE package_id = ?", [old_id])
-                for name in pkg.resources:
-                    self._insert(name, pkg.arrow(name), pid)
-                dosage = meta.get("dosage") or {}
-                self.con.execute(
-                    "INSERT INTO provenance VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                    "current_timestamp)",
-                    [pid, path.name, meta["site"], meta.get("site_name"), meta["country"],
-                     meta["intervention"], period.get("start"), period.get("end"),
-                     meta["level"], meta.get("k"), dosage.get("sessions"),
-                     dosage.get("min_attendance"), dosage.get("makeups_count"),
-                     meta.get("fidelity_threshold"), created])
+                for _, pkg, old_ids in loads:
+                    self._load_one(pkg, old_ids)
                 self.con.execute("COMMIT")
             except Exception:
                 self.con.execute("ROLLBACK")
+                self._columns = None
                 raise
-        return MergeResult(path.name, "replaced" if old else "imported", meta["site"], pid)
+        finally:
+            for _, pkg, _ in loads:
+                pkg.close()
+        for slot, pkg, old_ids in loads:
+            results[slot] = MergeResult(pkg.source.name, "replaced" if old_ids else "imported",
+                                        pkg.meta["site"], pkg.package_id)
+
+    def _load_one(self, pkg, old_ids: list[str]) -> None:
+        meta, pid = pkg.meta, pkg.package_id
+        period = meta.get("period") or {}
+        for old_id in old_ids:
+            for table in self._data_tables():
+                self.con.execute(f'DELETE FROM "{table}" WHERE _package = ?', [old_id])
+            self.con.execute("DELETE FROM provenance WHERE package_id = ?", [old_id])
+        for name in pkg.resources:
+            self._insert(name, pkg.arrow(name), pid)
+        dosage = meta.get("dosage") or {}
+        self.con.execute(
+            "INSERT INTO provenance VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+            "current_timestamp)",
+            [pid, pkg.source.name, meta["site"], meta.get("site_name"), meta["country"],
+             meta["intervention"], period.get("start"), period.get("end"), meta["level"],
+             meta.get("k"), dosage.get("sessions"), dosage.get("min_attendance"),
+             dosage.get("makeups_count"), meta.get("fidelity_threshold"),
+             str(pkg.descriptor.get("created", ""))])
+
+    def _table_columns(self) -> dict[str, set[str]]:
+        if self._columns is None:
+            rows = self.con.execute("SELECT table_name, column_name FROM "
+                                    "information_schema.columns WHERE table_schema = 'main'"
+                                    ).fetchall()
+            self._columns = {}
+            for t, c in rows:
+                self._columns.setdefault(t, set()).add(c)
+        return self._columns
 
     def _data_tables(self) -> list[str]:
-        return [t for t in self.tables() if t != "provenance"]
+        return [t for t in self._table_columns() if t != "provenance"]
 
     def _insert(self, name: str, table, package_id: str) -> None:
+        columns = self._table_columns()
         self.con.register("_incoming", table)
         try:
-            if name not in self.tables():
+            if name not in columns:
                 self.con.execute(f'CREATE TABLE "{name}" AS SELECT *, ?::VARCHAR AS _package '
                                  f"FROM _incoming WHERE false", [package_id])
-            have = {r[0] for r in self.con.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_name = ?",
-                [name]).fetchall()}
+                columns[name] = set(table.column_names) | {"_package"}
             for field in table.schema:
-                if field.name not in have:
+                if field.name not in columns[name]:
                     sql_type = self.con.execute(
                         f'SELECT typeof("{field.name}") FROM _incoming LIMIT 1').fetchone()
                     self.con.execute(f'ALTER TABLE "{name}" ADD COLUMN "{field.name}" '
                                      f"{sql_type[0] if sql_type else 'VARCHAR'}")
+                    columns[name].add(field.name)
             self.con.execute(f'INSERT INTO "{name}" BY NAME SELECT *, ? AS _package FROM _incoming',
                              [package_id])
         finally:

@@ -9,6 +9,7 @@ Only JSON, Parquet and CSV are ever parsed: nothing in a package is executed.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import shutil
 import tempfile
@@ -20,7 +21,7 @@ import pyarrow as pa
 from ..errors import ImplementereError, Problem, ValidationError
 from ..tables import table_names, table_schema
 from .archive import ArchiveLimits, safe_extract
-from .package import FOREIGN_KEYS, LEVELS, PACKAGE_SCHEMA_VERSION, sha256_file
+from .package import FOREIGN_KEYS, LEVELS, PACKAGE_SCHEMA_VERSION
 
 __all__ = ["Package", "open_package", "validate_package"]
 
@@ -36,6 +37,15 @@ class Package:
     descriptor: dict
     problems: list[Problem] = field(default_factory=list)
     _tmp: Path | None = None
+    _arrow: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def package_id(self) -> str:
+        """sha256 of ``datapackage.json``, which holds every file's sha256: the package's
+        checksum as a whole."""
+        if not hasattr(self, "_id"):
+            self._id = hashlib.sha256((self.root / "datapackage.json").read_bytes()).hexdigest()
+        return self._id
 
     @property
     def meta(self) -> dict:
@@ -49,7 +59,13 @@ class Package:
         return self.root / self.resources[name]["path"]
 
     def arrow(self, name: str) -> pa.Table:
-        """A resource as an Arrow table (CSV is read with the schema's types)."""
+        """A resource as an Arrow table (CSV is read with the schema's types).
+
+        Tables read during validation are kept, so loading a validated package does not
+        read its files a second time.
+        """
+        if name in self._arrow:
+            return self._arrow[name]
         res = self.resources[name]
         path = self.root / res["path"]
         if res.get("format", "parquet") == "parquet":
@@ -116,6 +132,7 @@ def _load(path: Path, limits: ArchiveLimits) -> tuple[Package | None, list[Probl
                             found=str(getattr(exc, "msg", exc)))]
     else:
         pkg = Package(source=path, root=root, descriptor=descriptor, _tmp=tmp)
+        pkg.package_id  # noqa: B018 - read while the descriptor is on disk
         return pkg, []
     if tmp is not None:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -174,13 +191,17 @@ def _check_resource(pkg: Package, res: dict, file: str, today) -> tuple[list[Pro
     if len(expected_hash) != 64:
         return [Problem("resource has no sha256 checksum", **where, column="sha256",
                         expected="64 hex digits")], None
-    if sha256_file(path) != expected_hash:
+    # One read of the file serves both the checksum and the parsing.
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != expected_hash:
         return [Problem("checksum mismatch: the file changed after export", **where,
                         column="sha256", expected=expected_hash[:12] + "…")], None
     fmt = res.get("format", "parquet")
     try:
         if fmt == "parquet":
-            table = pkg.arrow(name)
+            import pyarrow.parquet as pq
+
+            table = pq.read_table(pa.BufferReader(data))
         elif fmt == "csv":
             table = pa.Table.from_pandas(pkg.frame(name), preserve_index=False)
         else:
@@ -215,6 +236,7 @@ def _validate_open(pkg: Package, today) -> list[Problem]:
         problems += found
         if table is not None:
             tables[res["name"]] = table
+            pkg._arrow[res["name"]] = table
     from .arrowcheck import check_foreign_key
 
     for child, col, parent, pcol in FOREIGN_KEYS:
