@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import resource
 import statistics
 import sys
@@ -89,15 +88,18 @@ def network_packages(scale: str) -> list[Path]:
 
 
 def network_store(scale: str) -> Path:
-    """A DuckDB network store with every package of ``scale`` merged, cached."""
+    """A network store with every package of ``scale`` merged, cached."""
+    import shutil
+
     from implementere_kit.exchange.network import NetworkStore
 
     path = DATA / f"network-{scale}.duckdb"
-    if path.exists():
+    done = DATA / f"network-{scale}.complete"
+    if done.exists():
         return path
-    tmp = path.with_suffix(".tmp.duckdb")
-    tmp.unlink(missing_ok=True)
-    with NetworkStore(tmp) as store:
+    path.unlink(missing_ok=True)
+    shutil.rmtree(path.with_name(path.name + ".data"), ignore_errors=True)
+    with NetworkStore(path) as store:
         store.merge(network_packages(scale))
-    os.replace(tmp, path)
+    done.touch()
     return path

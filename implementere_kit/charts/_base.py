@@ -113,11 +113,11 @@ def percent_axis(axis) -> None:
     axis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
 
 
-def date_axis(axis) -> None:
+def date_axis(axis, maxticks: int = 10) -> None:
     """Readable dates on an axis holding matplotlib date numbers."""
     import matplotlib.dates as mdates
 
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=10)
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=maxticks)
     axis.set_major_locator(locator)
     axis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 

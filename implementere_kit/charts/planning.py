@@ -49,9 +49,11 @@ def plan_timeline(activities: pd.DataFrame, as_of=None, ax=None, lang: str = "nb
     """Gantt chart of a plan: one bar per activity, by phase and core element.
 
     Bars run from ``start`` to ``due`` and are coloured by phase. Done and skipped
-    activities are faded; overdue ones (open, due before ``as_of``) have a red hatched
-    edge; a dashed vertical line marks ``as_of``. Each phase is drawn with at most two
-    vectorised ``barh`` calls (overdue or not), never one call per activity.
+    activities are faded; overdue ones (open, due before ``as_of``) get a red edge and a
+    red cross at their due date (one scatter collection); a dashed vertical line marks
+    ``as_of``. Each phase is drawn with at most two vectorised ``barh`` calls (overdue or
+    not), never one call per activity, so a plan of 1,000 activities redraws about as fast
+    as bare bars.
 
     Parameters
     ----------
@@ -121,10 +123,15 @@ def plan_timeline(activities: pd.DataFrame, as_of=None, ax=None, lang: str = "nb
             fc = np.tile(colour, (int(m.sum()), 1))
             fc[faded[m], 3] = 0.35
             fc[(status[m] == "skipped")] = mcolors.to_rgba(GREY, 0.35)
-            style = ({"edgecolor": HIGHLIGHT, "hatch": "///", "linewidth": 1.2} if late
+            style = ({"edgecolor": HIGHLIGHT, "linewidth": 1.5} if late
                      else {"edgecolor": "none", "linewidth": 0})
             ax.barh(y[m], width[m], left=left[m], **{"height": 0.8, "color": fc, **style,
                                                      **kwargs})
+    if overdue.any():
+        # A marker at the due date says "overdue" without relying on colour. Hatching each
+        # bar would say it too, but triples the redraw time of a large plan.
+        ax.scatter(left[overdue] + width[overdue], y[overdue], marker="X", s=36,
+                   color=HIGHLIGHT, edgecolors="black", linewidths=0.5, zorder=3)
     ax.axvline(date_numbers([when])[0], color="black", linestyle="--", linewidth=1.2)
     # y labels: each bar's title when there are few, else one label per core element
     if n <= MAX_BAR_LABELS:
@@ -138,13 +145,13 @@ def plan_timeline(activities: pd.DataFrame, as_of=None, ax=None, lang: str = "nb
         if len(edges):
             ax.hlines(edges, left.min(), (left + width).max(), colors=GREY, linewidth=0.5)
     ax.set_ylim(-0.7, n - 0.3)
-    date_axis(ax.xaxis)
+    # Every text costs about a millisecond per redraw: few date ticks, no "Date" label.
+    date_axis(ax.xaxis, maxticks=7)
     ax.set_title(label("chart_plan_timeline_title", lang))
-    ax.set_xlabel(label("chart_date", lang))
     ax.set_ylabel(column_label("core_element", lang))
     handles = [Patch(color=PHASE_COLOURS[p], label=phase_label(p, lang)) for p in present]
-    handles += [Patch(facecolor="white", edgecolor=HIGHLIGHT, hatch="///",
-                      label=label("overdue", lang)),
+    handles += [Line2D([], [], marker="X", color=HIGHLIGHT, markeredgecolor="black",
+                       markeredgewidth=0.5, linestyle="", label=label("overdue", lang)),
                 Patch(color=GREY, alpha=0.35, label=label("done", lang)),
                 Line2D([], [], color="black", linestyle="--",
                        label=label("chart_as_of", lang, date=when.date().isoformat()))]

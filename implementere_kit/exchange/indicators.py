@@ -44,11 +44,12 @@ def participant_sql(con, by_month: bool) -> list[str]:
         if _has(con, "attendance"):
             att = """
             LEFT JOIN (
+                -- distinct sessions as the bits of a mask: cheaper than count(DISTINCT)
                 SELECT a._package, a.participant_id,
-                       count(DISTINCT a.session_no) FILTER (
-                           WHERE a.attended AND (NOT coalesce(a.makeup, false)
-                                                 OR coalesce(pr.dosage_makeups_count, true))
-                       ) AS n_att
+                       bit_count(bit_or((1::UBIGINT << (a.session_no - 1)::UBIGINT)) FILTER (
+                           WHERE a.attended AND a.session_no BETWEEN 1 AND 64
+                             AND (NOT coalesce(a.makeup, false)
+                                  OR coalesce(pr.dosage_makeups_count, true)))) AS n_att
                 FROM attendance a JOIN provenance pr ON pr.package_id = a._package
                 GROUP BY ALL
             ) s ON s._package = pa._package AND s.participant_id = pa.participant_id"""
@@ -73,7 +74,10 @@ def participant_sql(con, by_month: bool) -> list[str]:
     return parts
 
 
-def site_indicators(con, by_month: bool = False) -> pd.DataFrame:
+GROUPS = ("participation", "adherence", "reach", "sic", "surveys")
+
+
+def site_indicators(con, by_month: bool = False, groups=GROUPS) -> pd.DataFrame:
     """Key indicators per site (and month) as a long table.
 
     Columns ``site``, ``month`` (``None`` when ``by_month`` is false), ``indicator``,
@@ -84,7 +88,7 @@ def site_indicators(con, by_month: bool = False) -> pd.DataFrame:
     """
     selects = []
     parts = participant_sql(con, by_month)
-    if parts:
+    if parts and "participation" in groups:
         union = " UNION ALL ".join(parts)
         selects.append(f"""
             WITH p AS (SELECT site, month, sum(n) n, sum(n_grad) g, sum(n_drop) d,
@@ -105,18 +109,18 @@ def site_indicators(con, by_month: bool = False) -> pd.DataFrame:
         month = "month" if by_month else "NULL::VARCHAR"
         adh.append(f"""SELECT site, {month} AS month, sum(n_items) AS n,
                        sum(adherence * n_items) AS num FROM agg_adherence GROUP BY ALL""")
-    if adh:
+    if adh and "adherence" in groups:
         selects.append(f"""
             SELECT site, month, 'adherence', sum(n), sum(num), sum(num) / sum(n)
             FROM ({' UNION ALL '.join(adh)}) GROUP BY ALL""")
-    if not by_month and parts and _has(con, "eligible"):
+    if not by_month and parts and _has(con, "eligible") and "reach" in groups:
         union = " UNION ALL ".join(participant_sql(con, False))
         selects.append(f"""
             SELECT e.site, NULL, 'reach', e.n_eligible, p.n, p.n / e.n_eligible
             FROM (SELECT site, sum(n_eligible) n_eligible FROM eligible GROUP BY site) e
             JOIN (SELECT site, sum(n) n FROM ({union}) GROUP BY site) p USING (site)
             WHERE e.n_eligible > 0""")
-    if not by_month and _has(con, "sic_events"):
+    if not by_month and _has(con, "sic_events") and "sic" in groups:
         selects.append("""
             WITH s AS (SELECT site, stage, date,
                               CASE WHEN stage <= 3 THEN 'pre' WHEN stage <= 7 THEN 'impl'
@@ -141,7 +145,7 @@ def site_indicators(con, by_month: bool = False) -> pd.DataFrame:
                    sum(mean * n_respondents) AS total
             FROM agg_surveys WHERE NOT suppressed AND instrument IN ('aim', 'iam', 'fim')
             GROUP BY ALL""")
-    if surveys:
+    if surveys and "surveys" in groups:
         selects.append(f"""
             SELECT site, month, instrument, sum(n), NULL, sum(total) / sum(n)
             FROM ({' UNION ALL '.join(surveys)}) GROUP BY ALL""")

@@ -1,11 +1,18 @@
-"""The network store: validated packages from many municipalities in one DuckDB file.
+"""The network store: validated packages from many municipalities, queried with DuckDB.
+
+A store is a DuckDB file (``network.duckdb``) beside a folder of Parquet files
+(``network.duckdb.data/<table>/_package=<checksum>/data.parquet``). The DuckDB file holds
+``provenance`` (package checksum, site, period, level, when it was made and imported),
+``files`` (which Parquet file belongs to which package and table) and one view per table
+over exactly the files listed — the lakehouse layout DuckDB, Spark or Dask read as is.
 
 Each package is validated in full before anything is written; a package with any problem
-is rejected whole and the store is unchanged. Accepted packages are loaded inside one
-transaction each, with a row in ``provenance`` (package checksum, site, period, level,
-when it was made and imported). Loading the same package again changes nothing; a newer
-package for the same site, intervention and period replaces the older one in the same
-transaction, so readers never see both or neither.
+is rejected whole and the store is unchanged. Accepted packages' files are copied in
+first; then one transaction records them in ``provenance`` and ``files`` and redefines the
+views. Loading the same package again changes nothing; a newer package for the same site,
+intervention and period replaces the older one in that same transaction, so a reader sees
+either the old package or the new one, never both or neither. Files no view names any
+longer are deleted after the commit.
 
 Indicators and benchmarks are computed by SQL inside DuckDB (see :mod:`.indicators`);
 nothing is loaded whole into pandas.
@@ -15,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +39,8 @@ CREATE TABLE IF NOT EXISTS provenance (
     country VARCHAR, intervention VARCHAR, period_start VARCHAR, period_end VARCHAR,
     level VARCHAR, k INTEGER, dosage_sessions INTEGER, dosage_min_attendance DOUBLE,
     dosage_makeups_count BOOLEAN, fidelity_threshold DOUBLE, created VARCHAR,
-    imported_at TIMESTAMP)
+    imported_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS files (package_id VARCHAR, resource VARCHAR, path VARCHAR);
 """
 
 
@@ -67,8 +76,10 @@ class NetworkStore:
         except duckdb.Error as exc:
             raise ImplementereError(f"{self.path} cannot be opened as a network store: "
                                     f"{str(exc).splitlines()[0]}") from None
+        self.data_dir = self.path.with_name(self.path.name + ".data")
         self.con.execute(_PROVENANCE)
-        self._columns: dict[str, set[str]] | None = None
+        # Paths in the views are absolute: rebuild them in case the store was moved.
+        self._refresh_views(self._resources())
 
     def close(self) -> None:
         self.con.close()
@@ -81,9 +92,8 @@ class NetworkStore:
 
     # -- reading ---------------------------------------------------------------------
     def tables(self) -> list[str]:
-        rows = self.con.execute("SELECT table_name FROM information_schema.tables "
-                                "WHERE table_schema = 'main' ORDER BY 1").fetchall()
-        return [r[0] for r in rows]
+        """The data tables (views) in the store, plus ``provenance``."""
+        return sorted(["provenance", *self._resources()])
 
     def query(self, sql: str, params=None) -> pd.DataFrame:
         return self.con.execute(sql, params or []).df()
@@ -150,86 +160,106 @@ class NetworkStore:
         return None
 
     def _load(self, pending: dict, results: list) -> None:
-        """Load the waiting packages in one transaction; fill in their results."""
+        """Copy the waiting packages' files in, then record them in one transaction."""
         if not pending:
             return
         loads = list(pending.values())
         pending.clear()
+        written: list[Path] = []
         try:
+            rows = []
+            for _, pkg, _ in loads:
+                for name in pkg.resources:
+                    rows.append((pkg.package_id, name, str(self._write(pkg, name, written))))
+            old_ids = [o for _, _, olds in loads for o in olds]
+            stale = self.con.execute(
+                "SELECT resource, package_id FROM files WHERE list_contains(?, package_id)",
+                [old_ids]).fetchall() if old_ids else []
+            touched = {r[1] for r in rows} | set(self._resources(old_ids))
             self.con.execute("BEGIN TRANSACTION")
             try:
-                for _, pkg, old_ids in loads:
-                    self._load_one(pkg, old_ids)
+                if old_ids:
+                    self.con.execute("DELETE FROM files WHERE list_contains(?, package_id)",
+                                     [old_ids])
+                    self.con.execute("DELETE FROM provenance WHERE list_contains(?, package_id)",
+                                     [old_ids])
+                self.con.executemany("INSERT INTO files VALUES (?, ?, ?)", rows)
+                for _, pkg, _ in loads:
+                    self._record(pkg)
+                self._refresh_views(touched)
                 self.con.execute("COMMIT")
             except Exception:
                 self.con.execute("ROLLBACK")
-                self._columns = None
                 raise
+        except Exception:
+            for f in written:
+                shutil.rmtree(f.parent, ignore_errors=True)
+            raise
         finally:
             for _, pkg, _ in loads:
                 pkg.close()
-        for slot, pkg, old_ids in loads:
-            results[slot] = MergeResult(pkg.source.name, "replaced" if old_ids else "imported",
+        for resource, pid in stale:
+            shutil.rmtree(self.data_dir / resource / f"_package={pid}", ignore_errors=True)
+        for slot, pkg, old in loads:
+            results[slot] = MergeResult(pkg.source.name, "replaced" if old else "imported",
                                         pkg.meta["site"], pkg.package_id)
 
-    def _load_one(self, pkg, old_ids: list[str]) -> None:
-        meta, pid = pkg.meta, pkg.package_id
+    def _write(self, pkg, name: str, written: list[Path]) -> Path:
+        """Put one resource of a validated package into the data folder as Parquet."""
+        import pyarrow.parquet as pq
+
+        target = self.data_dir / name / f"_package={pkg.package_id}" / "data.parquet"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        written.append(target)
+        if pkg.resources[name].get("format", "parquet") == "parquet":
+            shutil.copyfile(pkg.path_of(name), target)  # validated bytes, as they came
+        else:
+            pq.write_table(pkg.arrow(name), target)
+        return target
+
+    def _record(self, pkg) -> None:
+        meta = pkg.meta
         period = meta.get("period") or {}
-        for old_id in old_ids:
-            for table in self._data_tables():
-                self.con.execute(f'DELETE FROM "{table}" WHERE _package = ?', [old_id])
-            self.con.execute("DELETE FROM provenance WHERE package_id = ?", [old_id])
-        for name in pkg.resources:
-            self._insert(name, pkg.arrow(name), pid)
         dosage = meta.get("dosage") or {}
         self.con.execute(
             "INSERT INTO provenance VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
             "current_timestamp)",
-            [pid, pkg.source.name, meta["site"], meta.get("site_name"), meta["country"],
-             meta["intervention"], period.get("start"), period.get("end"), meta["level"],
-             meta.get("k"), dosage.get("sessions"), dosage.get("min_attendance"),
-             dosage.get("makeups_count"), meta.get("fidelity_threshold"),
-             str(pkg.descriptor.get("created", ""))])
+            [pkg.package_id, pkg.source.name, meta["site"], meta.get("site_name"),
+             meta["country"], meta["intervention"], period.get("start"), period.get("end"),
+             meta["level"], meta.get("k"), dosage.get("sessions"),
+             dosage.get("min_attendance"), dosage.get("makeups_count"),
+             meta.get("fidelity_threshold"), str(pkg.descriptor.get("created", ""))])
 
-    def _table_columns(self) -> dict[str, set[str]]:
-        if self._columns is None:
-            rows = self.con.execute("SELECT table_name, column_name FROM "
-                                    "information_schema.columns WHERE table_schema = 'main'"
-                                    ).fetchall()
-            self._columns = {}
-            for t, c in rows:
-                self._columns.setdefault(t, set()).add(c)
-        return self._columns
+    def _resources(self, package_ids=None) -> list[str]:
+        if package_ids is None:
+            rows = self.con.execute("SELECT DISTINCT resource FROM files").fetchall()
+        else:
+            rows = self.con.execute("SELECT DISTINCT resource FROM files WHERE "
+                                    "list_contains(?, package_id)", [list(package_ids)]).fetchall()
+        return sorted(r[0] for r in rows)
 
-    def _data_tables(self) -> list[str]:
-        return [t for t in self._table_columns() if t != "provenance"]
-
-    def _insert(self, name: str, table, package_id: str) -> None:
-        columns = self._table_columns()
-        self.con.register("_incoming", table)
-        try:
-            if name not in columns:
-                self.con.execute(f'CREATE TABLE "{name}" AS SELECT *, ?::VARCHAR AS _package '
-                                 f"FROM _incoming WHERE false", [package_id])
-                columns[name] = set(table.column_names) | {"_package"}
-            for field in table.schema:
-                if field.name not in columns[name]:
-                    sql_type = self.con.execute(
-                        f'SELECT typeof("{field.name}") FROM _incoming LIMIT 1').fetchone()
-                    self.con.execute(f'ALTER TABLE "{name}" ADD COLUMN "{field.name}" '
-                                     f"{sql_type[0] if sql_type else 'VARCHAR'}")
-                    columns[name].add(field.name)
-            self.con.execute(f'INSERT INTO "{name}" BY NAME SELECT *, ? AS _package FROM _incoming',
-                             [package_id])
-        finally:
-            self.con.unregister("_incoming")
+    def _refresh_views(self, resources) -> None:
+        """(Re)define each resource's view over exactly the files listed for it."""
+        for name in resources:
+            paths = [str(self.data_dir / name / f"_package={pid}" / "data.parquet")
+                     for (pid,) in self.con.execute(
+                         "SELECT package_id FROM files WHERE resource = ? ORDER BY package_id",
+                         [name]).fetchall()]
+            if not paths:
+                self.con.execute(f'DROP VIEW IF EXISTS "{name}"')
+                continue
+            listed = ", ".join("'" + p.replace("'", "''") + "'" for p in paths)
+            self.con.execute(
+                f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM read_parquet([{listed}], '
+                f"hive_partitioning = true, hive_types = {{'_package': VARCHAR}}, "
+                f"union_by_name = true)")
 
     # -- indicators ------------------------------------------------------------------
-    def indicators(self, by_month: bool = False) -> pd.DataFrame:
+    def indicators(self, by_month: bool = False, groups=None) -> pd.DataFrame:
         """Key indicators per site (and month); see :func:`.indicators.site_indicators`."""
-        from .indicators import site_indicators
+        from .indicators import GROUPS, site_indicators
 
-        return site_indicators(self.con, by_month=by_month)
+        return site_indicators(self.con, by_month=by_month, groups=groups or GROUPS)
 
     def benchmarks(self, by_month: bool = False, k: int = 5) -> pd.DataFrame:
         """Indicators with the network's median, quartiles and funnel-plot limits."""

@@ -21,7 +21,12 @@ import ipywidgets as W
 
 from ..errors import ImplementereError
 from ..frameworks import load_framework
-from ..intervention import DEVELOP_CHECKLIST_KEYS, Intervention, list_interventions, load_intervention
+from ..intervention import (
+    DEVELOP_CHECKLIST_KEYS,
+    Intervention,
+    list_interventions,
+    load_intervention,
+)
 from ..project import COUNTRIES, Project
 from ._base import LANGUAGES, Screen, esc, heading, set_heading, style_widget
 
@@ -85,10 +90,12 @@ class StartScreen(Screen):
         self.develop_intro = W.HTML()
         self.new_id = W.Text(layout=_WIDE, style=_STYLE)
         self.new_name = W.Text(layout=_WIDE, style=_STYLE)
-        self.develop_answers = {k: W.Textarea(layout=W.Layout(width="40em", height="3.2em"),
-                                              style=_STYLE) for k in DEVELOP_CHECKLIST_KEYS}
-        self.develop = W.VBox([self.develop_intro, self.new_id, self.new_name,
-                               *self.develop_answers.values()],
+        self.develop_answers = {k: W.Textarea(layout=W.Layout(width="40em", height="3.2em"))
+                                for k in DEVELOP_CHECKLIST_KEYS}
+        self._develop_labels = {k: W.HTML() for k in DEVELOP_CHECKLIST_KEYS}
+        pairs = [w for k in DEVELOP_CHECKLIST_KEYS
+                 for w in (self._develop_labels[k], self.develop_answers[k])]
+        self.develop = W.VBox([self.develop_intro, self.new_id, self.new_name, *pairs],
                               layout=W.Layout(display="none"))
         self.create_button = W.Button(button_style="primary", icon="plus")
         self.create_button.add_class("ik-create")
@@ -129,10 +136,7 @@ class StartScreen(Screen):
         self.new_id.description = self._t("ui_intervention_id")
         self.new_name.description = self._t("ui_intervention_name")
         for item in fw.checklists["utvikle_tiltak"]:
-            box = self.develop_answers[item.id]
-            box.description = item.label(self.lang)
-            box.description_allow_html = False
-            box.description_tooltip = item.label(self.lang)
+            self._develop_labels[item.id].value = f"<b>{esc(item.label(self.lang))}</b>"
         self.create_button.description = self._t("ui_create")
         self._show_current()
 
