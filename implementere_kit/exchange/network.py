@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,24 +111,37 @@ class NetworkStore:
         committing once per batch rather than per package keeps a merge of hundreds of
         packages close to the cost of reading them.
         """
+        from concurrent.futures import ThreadPoolExecutor
+
         from tqdm.auto import tqdm
 
+        def check(path: Path):
+            try:
+                return open_package(path, today=today)
+            except ValidationError as exc:
+                return MergeResult(path.name, "rejected", problems=tuple(exc.problems))
+
+        paths = [Path(p) for p in packages]
         results: list[MergeResult | None] = []
         pending: dict[str, tuple[int, object, list[str]]] = {}  # period key -> waiting load
-        for path in tqdm([Path(p) for p in packages], desc="merge", unit="pkg",
-                         disable=not progress):
-            results.append(self._prepare(path, today, pending, len(results)))
-            if len(pending) >= batch:
+        # Validation is mostly Arrow kernels and file reads, which release the GIL: check
+        # the next packages on worker threads while this one is recorded.
+        with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool, \
+                tqdm(total=len(paths), desc="merge", unit="pkg", disable=not progress) as bar:
+            for start in range(0, len(paths), batch):
+                for path, checked in zip(paths[start:start + batch],
+                                         pool.map(check, paths[start:start + batch]),
+                                         strict=True):
+                    results.append(self._prepare(path, checked, pending, len(results)))
+                    bar.update()
                 self._load(pending, results)
-        self._load(pending, results)
         return results
 
-    def _prepare(self, path: Path, today, pending: dict, slot: int) -> MergeResult | None:
-        """Validate one package and decide what to do with it (None: load it)."""
-        try:
-            pkg = open_package(path, today=today)
-        except ValidationError as exc:
-            return MergeResult(path.name, "rejected", problems=tuple(exc.problems))
+    def _prepare(self, path: Path, checked, pending: dict, slot: int) -> MergeResult | None:
+        """Decide what to do with a validated package (None: load it)."""
+        if isinstance(checked, MergeResult):
+            return checked
+        pkg = checked
         meta, pid = pkg.meta, pkg.package_id
         period = meta.get("period") or {}
         key = json.dumps([meta["site"], meta["intervention"], period.get("start"),
