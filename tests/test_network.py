@@ -157,3 +157,19 @@ def test_share_back_packages(packages, tmp_path, capsys):
         assert set(b["site"]) == {"461"}  # only the site's own rows
         assert b["network_median"].notna().any()
         assert pkg.meta["share_back"] is True
+
+
+def test_partitioned_export_reads_back_with_duckdb(packages, tmp_path):
+    import duckdb
+
+    with NetworkStore(tmp_path / "net.duckdb") as store:
+        store.merge(packages)
+        n = store.query("SELECT count(*) n FROM attendance")["n"][0]
+        out = store.export_partitioned(tmp_path / "lake", tables=["attendance", "participants"])
+    assert sorted(p.name for p in (out / "attendance").iterdir()) == ["country=DK", "country=NO"]
+    con = duckdb.connect()
+    back = con.execute(f"SELECT country, site, count(*) n FROM read_parquet("
+                       f"'{out}/attendance/**/*.parquet', hive_partitioning = true) "
+                       f"GROUP BY ALL").df()
+    assert back["n"].sum() == n
+    assert set(back["site"].astype(str)) >= {"461", "0301"}

@@ -268,6 +268,40 @@ class NetworkStore:
                 f"hive_partitioning = true, hive_types = {{'_package': VARCHAR}}, "
                 f"union_by_name = true)")
 
+    def export_partitioned(self, out_dir, tables=None) -> Path:
+        """Write tables as hive-partitioned Parquet (``country=…/site=…/year=…``).
+
+        The layout DuckDB (also over object storage), Spark and Dask read as is, for a
+        network larger than one machine; see ``docs/scaling.md``.
+
+        Examples
+        --------
+        >>> import tempfile, duckdb
+        >>> store = NetworkStore(tempfile.mkdtemp() + "/n.duckdb")
+        >>> out = store.export_partitioned(tempfile.mkdtemp())
+        >>> sorted(p.name for p in out.iterdir())
+        []
+        """
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        dates = {"attendance": None, "participants": "enrolled", "sessions": "date",
+                 "fidelity_checks": "date", "sic_events": "date"}
+        for name in tables or [t for t in self._resources() if t in dates]:
+            year = (f"coalesce(year(t.{dates[name]}), 0)" if dates.get(name)
+                    else "coalesce(year(try_cast(pr.period_start AS DATE)), 0)")
+            target = (out_dir / name).as_posix().replace("'", "''")
+            # the site comes from provenance, so a table's own site column is left out
+            cols = "t.* EXCLUDE (site)" if "site" in self._columns_of(name) else "t.*"
+            self.con.execute(
+                f"COPY (SELECT {cols}, pr.country, pr.site, {year} AS year "
+                f'FROM "{name}" t JOIN provenance pr ON pr.package_id = t._package) '
+                f"TO '{target}' (FORMAT parquet, PARTITION_BY (country, site, year), "
+                f"OVERWRITE_OR_IGNORE true)")
+        return out_dir
+
+    def _columns_of(self, name: str) -> set[str]:
+        return {r[0] for r in self.con.execute(f'DESCRIBE "{name}"').fetchall()}
+
     # -- indicators ------------------------------------------------------------------
     def indicators(self, by_month: bool = False, groups=None) -> pd.DataFrame:
         """Key indicators per site (and month); see :func:`.indicators.site_indicators`."""

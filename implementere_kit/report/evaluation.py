@@ -1,0 +1,454 @@
+"""The content of an evaluation report: one project's tables cut to a period, the measures
+computed from them, and "what to look at next" derived from the numbers.
+
+Everything here returns DataFrames, figures and text; the evaluator notebook only
+displays them (``display(*ev.section("fidelity"))``), so the same numbers go to HTML and
+to Excel.
+
+References
+----------
+Shrout PE, Fleiss JL (1979). Intraclass correlations: uses in assessing rater
+reliability. Psychological Bulletin 86:420–428. Koo TK, Li MY (2016). A guideline of
+selecting and reporting intraclass correlation coefficients for reliability research.
+J Chiropr Med 15:155–163 (two-way random, absolute agreement, single rater — ICC(2,1) —
+for raters drawn from a larger pool).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from ..errors import Problem, ValidationError, safe_value
+from ..i18n import check_lang, t
+
+__all__ = ["Evaluation", "evaluate", "parse_period", "project_summary", "what_to_look_at_next",
+           "MarkdownText"]
+
+_DAY = r"\d{4}(-\d{2}(-\d{2})?)?"
+_PERIOD = re.compile(rf"^({_DAY})(:({_DAY}))?$")
+_DATED = {"sessions": "date", "fidelity_checks": "date", "competence_ratings": "date",
+          "survey_responses": "date"}
+_SURVEYS = ("aim", "iam", "fim")
+
+
+class MarkdownText(str):
+    """Text that a notebook renders as Markdown (no IPython import needed)."""
+
+    def _repr_markdown_(self) -> str:
+        return str(self)
+
+
+def _bound(text: str, end: bool) -> pd.Timestamp:
+    """First (or last) day of a year, month or day written YYYY[-MM[-DD]]."""
+    parts = text.split("-")
+    start = pd.Timestamp(f"{parts[0]}-{parts[1] if len(parts) > 1 else '01'}-"
+                         f"{parts[2] if len(parts) > 2 else '01'}")
+    if not end:
+        return start
+    if len(parts) == 1:
+        return start + pd.offsets.YearEnd(0)
+    if len(parts) == 2:
+        return start + pd.offsets.MonthEnd(0)
+    return start
+
+
+def parse_period(period: str | None) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """First and last day of a period written ``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD`` or
+    ``FROM:TO`` with either of those on each side; ``None`` means the whole project.
+
+    Raises
+    ------
+    ValidationError
+        For any other shape, an impossible date, or a period that ends before it starts.
+
+    Examples
+    --------
+    >>> [d.date().isoformat() for d in parse_period("2025-01:2025-06")]
+    ['2025-01-01', '2025-06-30']
+    >>> [d.date().isoformat() for d in parse_period("2024")]
+    ['2024-01-01', '2024-12-31']
+    """
+    if period is None:
+        return None, None
+    expected = "YYYY, YYYY-MM, YYYY-MM-DD or FROM:TO (e.g. 2025-01:2025-06)"
+    text = str(period).strip()
+    m = _PERIOD.match(text)
+    if not isinstance(period, str) or not m:
+        raise ValidationError([Problem("period not understood", column="period",
+                                       expected=expected, found=safe_value(period))])
+    try:
+        start = _bound(m.group(1), end=False)
+        end = _bound(m.group(5) or m.group(1), end=True)
+    except ValueError:
+        raise ValidationError([Problem("period holds an impossible date", column="period",
+                                       expected=expected, found=safe_value(period))]) from None
+    if end < start:
+        raise ValidationError([Problem("period ends before it starts", column="period",
+                                       expected="FROM before TO", found=safe_value(period))])
+    return start, end
+
+
+def _pct(x) -> str:
+    return "–" if x is None or pd.isna(x) else f"{100 * float(x):.0f} %"
+
+
+def _num(x) -> str:
+    return "–" if x is None or pd.isna(x) else f"{float(x):.2f}".rstrip("0").rstrip(".")
+
+
+@dataclass
+class Evaluation:
+    """One project's evaluation for a period. Build it with :func:`evaluate`.
+
+    ``tables`` holds the project's tables cut to the period; the measures are computed on
+    first use and kept. :meth:`section` gives what the report shows under one heading.
+    """
+
+    project: object
+    lang: str
+    start: pd.Timestamp | None
+    end: pd.Timestamp | None
+    as_of: pd.Timestamp
+    tables: dict[str, pd.DataFrame]
+    share_back: pd.DataFrame | None = None
+    period: str | None = None
+    _figures: list = field(default_factory=list, repr=False)
+
+    # -- plan and progress -------------------------------------------------------------
+    @cached_property
+    def intervention(self):
+        return self.project.intervention
+
+    @cached_property
+    def phase_progress(self) -> pd.DataFrame:
+        from ..progress import phase_progress
+
+        return phase_progress(self.project.plan.activities, as_of=self.as_of, by=("phase",))
+
+    @cached_property
+    def overdue(self) -> pd.DataFrame:
+        from ..progress import overdue_activities
+
+        od = overdue_activities(self.project.plan.activities, as_of=self.as_of)
+        return od[["title", "phase", "core_element", "owner", "due", "days_overdue"]]
+
+    @cached_property
+    def sic_scores(self) -> pd.DataFrame | None:
+        from ..progress import sic_scores
+
+        ev = self.project.sic_events().copy()
+        if ev.empty:
+            return None
+        ev["date"] = pd.to_datetime(ev["date"]).where(lambda d: d <= self.as_of)
+        return sic_scores(ev)
+
+    # -- fidelity ------------------------------------------------------------------------
+    @cached_property
+    def attendance(self) -> pd.DataFrame | None:
+        from ..fidelity import attendance_summary
+
+        parts, att = self.tables["participants"], self.tables["attendance"]
+        if parts.empty or att.empty or self.intervention.dosage is None:
+            return None
+        return attendance_summary(att, self.intervention.dosage, parts)
+
+    @cached_property
+    def dosage(self) -> pd.DataFrame | None:
+        from ..fidelity import dosage_summary
+
+        if self.attendance is None or self.tables["sessions"].empty:
+            return None
+        return dosage_summary(self.tables["attendance"], self.tables["sessions"],
+                              self.tables["participants"], self.intervention.dosage,
+                              by=("site",))
+
+    @cached_property
+    def dropout(self) -> pd.DataFrame | None:
+        from ..fidelity import dropout_by_session
+
+        return None if self.attendance is None else dropout_by_session(self.attendance)
+
+    @cached_property
+    def adherence(self) -> pd.DataFrame | None:
+        from ..fidelity import adherence
+
+        checks = self.tables["fidelity_checks"]
+        if checks.empty:
+            return None
+        iv = self.intervention
+        out = adherence(checks, iv.fidelity_threshold, by=("component",), intervention=iv)
+        names = {c.id: c.name for c in iv.components}
+        out.insert(1, "name", out["component"].map(names))
+        return out.sort_values(["core", "adherence"], ascending=[False, True],
+                               kind="stable").reset_index(drop=True)
+
+    @cached_property
+    def adherence_by_month(self) -> pd.DataFrame | None:
+        from ..fidelity import adherence
+
+        checks = self.tables["fidelity_checks"]
+        if checks.empty:
+            return None
+        return adherence(checks, self.intervention.fidelity_threshold, by=("site", "month"))
+
+    # -- outcomes and instruments -------------------------------------------------------
+    @cached_property
+    def outcomes(self) -> pd.DataFrame:
+        from ..outcomes import implementation_outcomes
+
+        return implementation_outcomes(self.tables, as_of=self.as_of,
+                                       intervention=self.intervention, site=self.project.site)
+
+    @cached_property
+    def scores(self) -> dict[str, pd.DataFrame]:
+        """Scale scores of each AIM/IAM/FIM-style survey answered in the period."""
+        from ..instruments import list_instruments, responses_from_long, score_instrument
+
+        surveys = self.tables["survey_responses"]
+        out = {}
+        for name in sorted(set(surveys["instrument"].dropna()) & set(list_instruments())):
+            out[name] = score_instrument(responses_from_long(surveys, name), name)
+        return out
+
+    @cached_property
+    def reliability(self) -> pd.DataFrame | None:
+        """ICC(2,1) of double-rated competence ratings and Cronbach's alpha per survey
+        scale (latest wave); estimates that cannot be computed are left out."""
+        from ..instruments import load_instrument, responses_from_long
+        from ..reliability import ReliabilityResult, cronbach_alpha, icc, reliability_table
+
+        results = {}
+        r = self.tables["competence_ratings"]
+        if not r.empty and r["rater_id"].notna().any():
+            key = ["practitioner_id", "date", "dimension"]
+            r = r[r["rater_id"].notna()]
+            n_raters = r.groupby(key)["rater_id"].transform("nunique")
+            double = r[n_raters >= 2]
+            raters = double["rater_id"].value_counts().index[:2]
+            wide = (double[double["rater_id"].isin(raters)]
+                    .pivot_table(index=key, columns="rater_id", values="score", aggfunc="mean"))
+            try:
+                results[t("report_icc_competence", self.lang)] = ReliabilityResult.from_icc(
+                    icc(wide), "ICC(2,1)")
+            except ValidationError:
+                pass  # fewer than two targets rated by both: nothing to report
+        surveys = self.tables["survey_responses"]
+        for name in self.scores:
+            inst = load_instrument(name)
+            wide = responses_from_long(surveys, name)
+            wave = wide["wave"].max()
+            wide = wide[wide["wave"] == wave]
+            for scale, items in inst.subscales.items():
+                if len(items) < 2:
+                    continue
+                try:
+                    res = cronbach_alpha(wide[items])
+                except ValidationError:
+                    continue
+                results[t("report_alpha_scale", self.lang, instrument=inst.name,
+                          scale=inst.scale_label(scale, self.lang), wave=int(wave))] = res
+        return reliability_table(results) if results else None
+
+    @cached_property
+    def adaptations(self) -> pd.DataFrame:
+        a = self.intervention.adaptations_frame()
+        keep = a["date"] <= self.as_of
+        if self.start is not None:
+            keep &= a["date"] >= self.start
+        return a[keep].reset_index(drop=True)
+
+    @cached_property
+    def comparison(self) -> pd.DataFrame | None:
+        """The site's rows of the share-back package, whole period only."""
+        if self.share_back is None:
+            return None
+        b = self.share_back
+        mine = b[(b["site"].astype(str) == str(self.project.site))]
+        if "month" in mine:
+            mine = mine[mine["month"].isna()]
+        cols = [c for c in ("indicator", "n", "value", "network_value", "network_median",
+                            "lower95", "upper95", "flag") if c in mine]
+        return mine[cols].reset_index(drop=True)
+
+    # -- summary and advice -------------------------------------------------------------
+    @cached_property
+    def summary(self) -> pd.DataFrame:
+        """Key facts as (measure, value) rows, labelled in the report's language."""
+        L = self.lang
+        plan = self.project.plan
+        acts = plan.activities
+        n_open = int((acts["status"] != "skipped").sum())
+        rows = [("report_field_site", f"{self.project.site} {self.project.site_name}".strip()),
+                ("report_field_intervention", self.intervention.label(L)),
+                ("report_field_period", self.period_text),
+                ("report_field_as_of", self.as_of.date().isoformat()),
+                ("report_field_phase", t(plan.current_phase(), L)),
+                ("report_field_activities_done",
+                 f"{int((acts['status'] == 'done').sum())}/{n_open}"),
+                ("report_field_overdue", str(len(self.overdue)))]
+        if self.sic_scores is not None:
+            done = self.sic_scores[self.sic_scores["n_completed"] > 0]
+            rows.append(("report_field_sic_stage", str(int(done["stage"].max()))
+                         if len(done) else "0"))
+        if self.dosage is not None:
+            d = self.dosage.iloc[0]
+            rows += [("report_field_participants", str(int(d["n_participants"]))),
+                     ("report_field_groups", str(int(d["n_groups"]))),
+                     ("report_field_sessions", str(int(d["sessions_held"]))),
+                     ("report_field_dropped_out", _pct(d["share_dropped_out"]))]
+            ended = self.attendance[self.attendance["end_reason"].notna()]
+            if len(ended):
+                rows.append(("report_field_graduated", _pct(ended["graduated"].mean())))
+        if self.adherence is not None:
+            credit = (self.adherence["adherence"] * self.adherence["n_items"]).sum()
+            rows.append(("report_field_adherence", _pct(credit / self.adherence["n_items"].sum())))
+        return pd.DataFrame([(t(k, L), v) for k, v in rows], columns=["measure", "value"])
+
+    @property
+    def period_text(self) -> str:
+        return self.period if self.period else t("report_period_all", self.lang)
+
+    @cached_property
+    def next_steps(self) -> list[str]:
+        return what_to_look_at_next(self)
+
+    def export_tables(self) -> dict[str, pd.DataFrame]:
+        """Every table of the report, keyed by a sheet name (for Excel)."""
+        tables = {"summary": self.summary, "phase_progress": self.phase_progress,
+                  "overdue": self.overdue, "sic": self.sic_scores, "dosage": self.dosage,
+                  "dropout": self.dropout, "adherence": self.adherence,
+                  "adherence_by_month": self.adherence_by_month, "outcomes": self.outcomes,
+                  "reliability": (None if self.reliability is None
+                                  else self.reliability.reset_index()),
+                  "adaptations": self.adaptations, "network": self.comparison,
+                  "next_steps": pd.DataFrame({"what_to_look_at_next": self.next_steps})}
+        return {k: v for k, v in tables.items() if v is not None}
+
+    def section(self, name: str) -> list:
+        """What the report shows under one heading: Markdown, tables and figures."""
+        from ._sections import SECTIONS
+
+        return SECTIONS[name](self)
+
+
+def _cut(tables: dict[str, pd.DataFrame], start, end) -> dict[str, pd.DataFrame]:
+    """The tables restricted to rows dated in [start, end]; see :func:`evaluate`."""
+    out = dict(tables)
+    for name, col in _DATED.items():
+        df = tables[name]
+        if len(df):
+            d = pd.to_datetime(df[col])
+            out[name] = df[d.isna() & (name == "survey_responses") | d.between(start, end)]
+    parts = tables["participants"]
+    if len(parts):
+        ended = pd.to_datetime(parts["ended"])
+        keep = (pd.to_datetime(parts["enrolled"]) <= end) & (ended.isna() | (ended >= start))
+        out["participants"] = parts[keep]
+        att = tables["attendance"]
+        out["attendance"] = att[att["participant_id"].isin(parts.loc[keep, "participant_id"])]
+    elig = tables["eligible"]
+    if len(elig):
+        p = elig["period"].astype(str)
+        lo = p.map(lambda s: _bound(s, False) if re.fullmatch(r"\d{4}(-\d{2})?", s) else start)
+        hi = p.map(lambda s: _bound(s, True) if re.fullmatch(r"\d{4}(-\d{2})?", s) else end)
+        out["eligible"] = elig[(lo <= end) & (hi >= start)]
+    return {k: v.reset_index(drop=True) for k, v in out.items()}
+
+
+def _has_data(project, tables, start, end) -> bool:
+    if any(len(tables[n]) for n in (*_DATED, "participants")):
+        return True
+    acts = project.plan.activities
+    for col in ("completed", "due"):
+        if pd.to_datetime(acts[col]).between(start, end).any():
+            return True
+    events = project.sic_events()
+    return bool(len(events) and pd.to_datetime(events["date"]).between(start, end).any())
+
+
+def evaluate(project, *, period: str | None = None, lang: str | None = None,
+             share_back=None, as_of=None) -> Evaluation:
+    """Evaluate a project for a period.
+
+    Parameters
+    ----------
+    project : Project or path
+    period : str, optional
+        ``"2025"``, ``"2025-03"``, ``"2025-01:2025-06"`` …; default the whole project.
+        Sessions, checklists, ratings and surveys count by their date; participants
+        enrolled by the period's end and not ended before its start count, with all
+        their attendance.
+    lang : {"nb", "da", "en"}, optional
+        Default the project's language.
+    share_back : path or DataFrame, optional
+        A share-back package from the network (or its ``benchmarks`` table).
+    as_of : date, optional
+        The day the report describes (default the period's end or today, if earlier).
+
+    Raises
+    ------
+    ImplementereError
+        Missing project, unknown language, a period not understood or without data, a
+        share-back package that is invalid or belongs to another site.
+    """
+    from ..project import Project
+    from ..tables import table_names
+
+    project = project if isinstance(project, Project) else Project.open(project)
+    lang = check_lang(lang if lang is not None else project.language)
+    start, end = parse_period(period)
+    today = pd.Timestamp(dt.date.today())
+    when = (pd.Timestamp(as_of).normalize() if as_of is not None
+            else min(end, today) if end is not None else today)
+    tables = {n: project.table(n) for n in table_names()
+              if n not in ("activities", "checklist_answers")}
+    if start is not None:
+        tables = _cut(tables, start, end)
+        if not _has_data(project, tables, start, end):
+            raise ValidationError([Problem("no data in the period", column="period",
+                                           expected="a period with sessions, checklists, "
+                                           "ratings, surveys or plan activities",
+                                           found=safe_value(period))])
+    bench = read_share_back(share_back, project.site) if share_back is not None else None
+    return Evaluation(project, lang, start, end, when, tables, bench, period)
+
+
+def read_share_back(source, site: str) -> pd.DataFrame:
+    """The ``benchmarks`` table of a share-back package, checked to hold ``site``'s rows."""
+    if isinstance(source, pd.DataFrame):
+        bench = source
+    else:
+        from ..exchange.validate import open_package
+
+        with open_package(source) as pkg:
+            if "benchmarks" not in pkg.resources:
+                raise ValidationError([Problem("not a share-back package", file=str(source),
+                                               expected="a package with a benchmarks table",
+                                               found=", ".join(pkg.resources))])
+            bench = pkg.frame("benchmarks")
+    if not (bench["site"].astype(str) == str(site)).any():
+        raise ValidationError([Problem("share-back package is for another site",
+                                       file=None if isinstance(source, pd.DataFrame)
+                                       else str(source), column="site", expected=str(site),
+                                       found=", ".join(sorted(bench["site"].astype(str)
+                                                              .unique())[:5]))])
+    return bench
+
+
+def project_summary(project, period: str | None = None, lang: str | None = None,
+                    as_of=None) -> pd.DataFrame:
+    """Key facts of a project (site, phase, SIC stage, overdue, participants, …)."""
+    return evaluate(project, period=period, lang=lang, as_of=as_of).summary
+
+
+def what_to_look_at_next(ev: Evaluation) -> list[str]:
+    """Points to look at, derived from the numbers of an :class:`Evaluation`."""
+    from ._advice import advice
+
+    return advice(ev)
