@@ -121,10 +121,46 @@ def cmd_demo(args) -> int:
             "sustain_proportion"]
     print(_table_text(_localise(summary[cols].round(2), lang)))
     print()
+    written = _demo_exchange(folders, out)
     print(f"Projects: {network}")
     for name in paths:
         print(f"Report table: {out / name}")
+    for label, path in written:
+        print(f"{label}: {path}")
     return 0
+
+
+def _demo_exchange(folders, out: Path) -> list[tuple[str, Path]]:
+    """Export every site, merge into a network store, share benchmarks back, write reports."""
+    from .exchange.network import NetworkStore
+    from .exchange.package import export_package
+
+    pkg_dir, share_dir = out / "packages", out / "share-back"
+    for d in (pkg_dir, share_dir):
+        if d.exists():
+            shutil.rmtree(d)
+    store_path = out / "network.duckdb"
+    store_path.unlink(missing_ok=True)
+    shutil.rmtree(out / "network.duckdb.data", ignore_errors=True)
+    packages = []
+    for folder in folders:
+        # Danish sites share aggregates, Norwegian ones pseudonymised rows: a network of both
+        level = "aggregate" if folder.name.startswith("dk-") else "pseudonymised"
+        packages.append(export_package(folder, pkg_dir / f"{folder.name}.zip", level=level))
+    with NetworkStore(store_path) as store:
+        store.merge(packages)
+        store.share_back(share_dir)
+    written = [("Packages", pkg_dir), ("Network store", store_path), ("Share-back", share_dir)]
+    try:
+        from .report import build_network_report, build_reports
+    except ImportError:  # reports arrive with the charts; until then the tables above
+        return written
+    site_reports = build_reports(folders, out / "sites", share_back_dir=share_dir,
+                                 progress=True)
+    written += [("Site report", p) for p in site_reports]
+    written.append(("Network report", build_network_report(store_path, out / "network.html",
+                                                           lang="en")))
+    return written
 
 
 def cmd_export(args) -> int:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -118,7 +118,6 @@ class Evaluation:
     tables: dict[str, pd.DataFrame]
     share_back: pd.DataFrame | None = None
     period: str | None = None
-    _figures: list = field(default_factory=list, repr=False)
 
     # -- plan and progress -------------------------------------------------------------
     @cached_property
@@ -344,7 +343,8 @@ def _cut(tables: dict[str, pd.DataFrame], start, end) -> dict[str, pd.DataFrame]
         df = tables[name]
         if len(df):
             d = pd.to_datetime(df[col])
-            out[name] = df[d.isna() & (name == "survey_responses") | d.between(start, end)]
+            undated_ok = d.isna() & (name == "survey_responses")  # a survey date is optional
+            out[name] = df[undated_ok | d.between(start, end)]
     parts = tables["participants"]
     if len(parts):
         ended = pd.to_datetime(parts["ended"])
