@@ -43,7 +43,7 @@ def emit(case: str, size: str, ours: float, baseline: float | None, baseline_nam
     row = {"case": case, "size": size, "ours_s": ours, "baseline": baseline_name,
            "baseline_s": baseline, "ratio": ratio, "target": target,
            "peak_rss_mb": round(peak_rss_mb(), 1), **extra}
-    print("RESULT " + json.dumps(row), flush=True)
+    print("\nRESULT " + json.dumps(row), flush=True)  # own line, whatever printed before
 
 
 def network_packages(scale: str) -> list[Path]:
@@ -66,7 +66,7 @@ def network_packages(scale: str) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     keep = load_intervention("keep")
     base = SITES[0]  # Herning's profile
-    units = max(1, spec["rows_per_package"] // 90)  # ≈ 90 attendance rows per KEEP group
+    units = max(1, spec["rows_per_package"] // 76)  # ≈ 76 attendance rows per KEEP group
     key = b"benchmark-key-not-secret-0123456"
     for i in range(spec["packages"]):
         site = f"{1001 + i}"

@@ -55,8 +55,8 @@ _EXPORTS: dict[str, str] = {
     # fidelity
     "attendance_summary": "fidelity",
     "dosage_summary": "fidelity",
-    "adherence": "fidelity",
-    "competence_summary": "fidelity",
+    "adherence": "adherence_competence",
+    "competence_summary": "adherence_competence",
     "reach": "fidelity",
     "dropout_by_session": "fidelity",
     # instruments

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import Problem, ValidationError, safe_value
-from .tables import MAX_ROWS_LISTED
+from .tables import row_problems
 
 __all__ = ["ReliabilityResult", "CRITERIA", "ICC_FORMS", "WEIGHTS", "LEVELS"]
 
@@ -156,14 +156,8 @@ def _check_ci(ci: float, problems: list[Problem]) -> None:
 
 
 def _bad_cells(problems, mask: np.ndarray, df: pd.DataFrame, j: int, message, expected):
-    rows = np.flatnonzero(mask)
-    col = str(df.columns[j])
-    for i in rows[:MAX_ROWS_LISTED]:
-        problems.append(Problem(message, row=int(i) + 1, column=col, expected=expected,
-                                found=safe_value(df.iat[i, j])))
-    if len(rows) > MAX_ROWS_LISTED:
-        problems.append(Problem(f"{message} in {len(rows) - MAX_ROWS_LISTED} more rows",
-                                column=col, expected=expected))
+    problems += row_problems(mask, df.iloc[:, j], message=message, column=str(df.columns[j]),
+                             expected=expected)
 
 
 def _numeric(df: pd.DataFrame, problems: list[Problem]) -> np.ndarray:

@@ -1,10 +1,11 @@
-"""Fidelity measures: attendance and dose, graduation, drop-out, adherence, competence, reach.
+"""Fidelity measures: attendance and dose, graduation, drop-out and reach.
 
 Carroll et al. (2007) make adherence the core of implementation fidelity: whether the
-content was delivered as intended (:func:`adherence`), and how much of it reached people —
-the dose, i.e. frequency, duration and coverage (:func:`attendance_summary`,
-:func:`dosage_summary`). Reach in RE-AIM is the participation rate: participants ÷ the
-eligible population (:func:`reach`).
+content was delivered as intended, and how much of it reached people — the dose, i.e.
+frequency, duration and coverage (:func:`attendance_summary`, :func:`dosage_summary`).
+Adherence and competence live in :mod:`implementere_kit.adherence_competence` and are
+importable from here too (:func:`adherence`, :func:`competence_summary`). Reach in RE-AIM
+is the participation rate: participants ÷ the eligible population (:func:`reach`).
 
 Dose is judged against the intervention's :class:`~implementere_kit.intervention.DosageRule`.
 For KEEP as tried in Denmark that is 16 weekly sessions of 1½ hours, up to six foster
@@ -34,14 +35,25 @@ https://vidensportal.dk/temaer/plejefamilier/indsatser/keep-2013-keeping-foster-
 from __future__ import annotations
 
 from collections.abc import Sequence
-from numbers import Real
 
 import numpy as np
 import pandas as pd
 
-from .errors import Problem, ValidationError, safe_value
-from .intervention import DosageRule, Intervention
-from .tables import MAX_ROWS_LISTED, parse_dates, table_schema, validate_table
+from ._fidelity_input import (
+    _bool,
+    _check_by,
+    _collect,
+    _frame,
+    _month,
+    _participants,
+    _rows,
+    _session_numbers,
+    _table,
+    _units,
+)
+from .adherence_competence import adherence, competence_summary
+from .errors import Problem, ValidationError
+from .intervention import DosageRule
 
 __all__ = ["attendance_summary", "dosage_summary", "adherence", "competence_summary", "reach",
            "dropout_by_session", "DURATION_TOLERANCE"]
@@ -49,146 +61,6 @@ __all__ = ["attendance_summary", "dosage_summary", "adherence", "competence_summ
 #: A session "keeps time" when its length is within this share of the planned minutes.
 DURATION_TOLERANCE = 0.15
 _NOT_DROPOUT = ("graduated", "completed")
-
-
-# -- validation helpers ---------------------------------------------------------------
-def _rows(problems, mask, resource, column, message, expected, values) -> None:
-    """One Problem per offending row (1-based), capped like tables.validate_table."""
-    idx = np.flatnonzero(np.asarray(mask, dtype=bool))
-    for i in idx[:MAX_ROWS_LISTED]:
-        problems.append(Problem(message, resource=resource, row=int(i) + 1, column=column,
-                                expected=expected, found=safe_value(values.iloc[i])))
-    if len(idx) > MAX_ROWS_LISTED:
-        problems.append(Problem(f"{message} in {len(idx) - MAX_ROWS_LISTED} more rows",
-                                resource=resource, column=column, expected=expected))
-
-
-def _frame(df, resource: str, required: Sequence[str]) -> tuple[pd.DataFrame, list[Problem]]:
-    if not isinstance(df, pd.DataFrame):
-        raise ValidationError([Problem(f"{resource} must be a DataFrame", resource=resource,
-                                       found=type(df).__name__)])
-    found = ", ".join(map(str, df.columns)) or "no columns"
-    return df.reset_index(drop=True), [
-        Problem("required column missing", resource=resource, column=c,
-                expected="columns " + ", ".join(required), found=found)
-        for c in required if c not in df.columns]
-
-
-def _check_by(by, allowed: Sequence[str], resource: str) -> list[str]:
-    by = [by] if isinstance(by, str) else list(by)
-    bad = [b for b in by if b not in allowed]
-    if bad:
-        raise ValidationError([Problem("cannot group by this", resource=resource, column=b,
-                                       expected="one of " + ", ".join(allowed)) for b in bad])
-    return by
-
-
-def _bool(s: pd.Series, resource, column, problems, *, missing_ok: bool) -> np.ndarray:
-    """Values of a true/false column as a NumPy bool array; text such as 'yes' is refused."""
-    if s.dtype == bool:
-        return s.to_numpy()
-    na = s.isna().to_numpy()
-    if isinstance(s.dtype, pd.BooleanDtype) or (
-            s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) == "boolean"):
-        is_bool = ~na
-    else:  # an unusual dtype: find the rows that hold something other than True/False
-        is_bool = s.map(type).isin([bool, np.bool_]).to_numpy()
-        _rows(problems, ~is_bool & ~na, resource, column, "wrong type",
-              "true or false (parse text with validate_table(df, 'attendance') first)", s)
-    if not missing_ok:
-        _rows(problems, na, resource, column, "required value missing", "true or false", s)
-    return s.where(is_bool, False).astype(bool).to_numpy()
-
-
-def _session_numbers(s: pd.Series, max_no: int, problems) -> np.ndarray:
-    expected = f"a whole number 1–{max_no}"
-    if pd.api.types.is_integer_dtype(s.dtype) and not s.hasnans:
-        arr = s.to_numpy(dtype=np.int64)
-        if len(arr) and (arr.min() < 1 or arr.max() > max_no):  # fast path: one pass each
-            _rows(problems, (arr < 1) | (arr > max_no), "attendance", "session_no",
-                  "session outside the course", expected, s)
-        return arr
-    num = s if pd.api.types.is_numeric_dtype(s.dtype) and s.dtype != bool \
-        else pd.to_numeric(s.where(~s.map(type).isin([bool, np.bool_])), errors="coerce")
-    f = num.to_numpy(dtype="float64", na_value=np.nan)
-    na = s.isna().to_numpy()
-    _rows(problems, na, "attendance", "session_no", "required value missing", expected, s)
-    with np.errstate(invalid="ignore"):
-        bad = ~na & (np.isnan(f) | (f != np.round(f)) | (f < 1) | (f > max_no))
-    _rows(problems, bad, "attendance", "session_no", "session outside the course", expected, s)
-    return np.where(np.isnan(f), 0, f).astype(np.int64)
-
-
-def _participants(df, *, need_enrolled: bool = False) -> pd.DataFrame:
-    """Lean check of the participants table (only what fidelity uses), typed copy back."""
-    required = ["participant_id", "site"] + (["enrolled"] if need_enrolled else [])
-    p, problems = _frame(df, "participants", required)
-    if problems:
-        raise ValidationError(problems)
-    pid = p["participant_id"]
-    _rows(problems, pid.isna(), "participants", "participant_id", "required value missing",
-          "an id", pid)
-    _rows(problems, pid.duplicated() & pid.notna(), "participants", "participant_id",
-          "duplicate participant", "unique ids", pid)
-    _rows(problems, p["site"].isna(), "participants", "site", "required value missing",
-          "a site", p["site"])
-    out = pd.DataFrame({"participant_id": pid, "site": p["site"].astype("string"),
-                        "group_id": p.get("group_id", pd.Series(pd.NA, index=p.index))
-                        .astype("string")})
-    for col in ("enrolled", "ended") if need_enrolled else ("ended",):
-        raw = p.get(col, pd.Series(pd.NaT, index=p.index))
-        out[col] = parse_dates(raw)
-        _rows(problems, out[col].isna() & raw.notna(), "participants", col, "not a date",
-              "YYYY-MM-DD, dd.mm.yyyy or dd-mm-yyyy", raw)
-    if need_enrolled:
-        _rows(problems, p["enrolled"].isna(), "participants", "enrolled",
-              "required value missing", "a date", p["enrolled"])
-    reason = p.get("end_reason", pd.Series(pd.NA, index=p.index)).astype("string")
-    allowed = table_schema("participants").field("end_reason")["enum"]
-    _rows(problems, (reason.notna() & ~reason.isin(allowed)).to_numpy(dtype=bool),
-          "participants", "end_reason", "value not allowed", "one of " + ", ".join(allowed),
-          reason)
-    if problems:
-        raise ValidationError(problems)
-    out["end_reason"] = reason
-    return out
-
-
-def _table(df, name: str) -> pd.DataFrame:
-    """validate_table, with absent optional columns filled in as empty first."""
-    df, _ = _frame(df, name, [])
-    schema = table_schema(name)
-    # validate_table cannot build an all-missing number column itself (pandas 3)
-    return validate_table(df.assign(**{f["name"]: None for f in schema.fields
-                                       if f["name"] not in df.columns and not f.get("required")}),
-                          name)
-
-
-def _collect(*steps):
-    """Run validating steps, raising one error with every problem any of them found."""
-    problems, results = [], []
-    for step in steps:
-        try:
-            results.append(step())
-        except ValidationError as exc:
-            problems += exc.problems
-            results.append(None)
-    if problems:
-        raise ValidationError(list(dict.fromkeys(problems)))  # steps may share a table
-    return results
-
-
-def _month(dates: pd.Series) -> pd.Series:
-    return dates.dt.strftime("%Y-%m").astype("string")
-
-
-def _is_number(v) -> bool:
-    return isinstance(v, Real) and not isinstance(v, bool) and bool(np.isfinite(v))
-
-
-def _units(df: pd.DataFrame, by: list[str]) -> tuple[pd.DataFrame, list[str]]:
-    """Grouping keys for ``by``; ``by=()`` becomes one constant key (one overall row)."""
-    return (df, by) if by else (df.assign(_all=0), ["_all"])
 
 
 # -- attendance and dose -----------------------------------------------------------------
@@ -422,144 +294,6 @@ def _flag(value: pd.Series, plan, test) -> pd.Series:
     if plan is None:
         return pd.Series(np.nan, index=value.index)
     return test(value, plan).astype("float64").where(value.notna())
-
-
-# -- content: adherence and competence -------------------------------------------------
-def adherence(checks: pd.DataFrame, threshold: float = 0.8,
-              by: Sequence[str] = ("component",), *, partly: float = 0.5,
-              intervention: Intervention | None = None) -> pd.DataFrame:
-    """Adherence to the intended content, from session fidelity checklists.
-
-    Each item scores yes = 1, partly = ``partly``, no = 0; ``na`` (not applicable) items
-    are left out of both numerator and denominator.
-
-    Parameters
-    ----------
-    checks : DataFrame
-        Table ``fidelity_checks`` (one row per checklist item).
-    threshold : float
-        Adherence a unit must reach (KEEP-style programmes often use 0.8; pass
-        ``intervention.fidelity_threshold`` to use the owner's).
-    by : sequence of str
-        Any of ``component``, ``practitioner_id``, ``group_id``, ``site``, ``month``
-        (month of the check), ``item``, ``session_no``; ``()`` for one overall row.
-    partly : float
-        Credit for an item delivered in part.
-    intervention : Intervention, optional
-        Adds ``kind`` (core/flexible) and ``core`` (a core component) when grouping by
-        component, otherwise ``core_adherence`` (adherence over core-component items only).
-
-    Returns
-    -------
-    DataFrame
-        ``adherence``, ``n_items`` (scored items), ``n_na``, ``n_checks`` (distinct
-        checklists) and ``meets_threshold`` per unit.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> chk = pd.DataFrame({"check_id": "c1", "site": "101", "date": "2024-02-01",
-    ...                     "item": ["i1", "i2", "i3", "i4"], "component": "curriculum",
-    ...                     "delivered": ["yes", "partly", "no", "na"]})
-    >>> a = adherence(chk).iloc[0]
-    >>> a.adherence, a.n_items, a.n_na, a.meets_threshold
-    (0.5, 3, 1, False)
-    """
-    by = _check_by(by, ("component", "practitioner_id", "group_id", "site", "month", "item",
-                        "session_no"), "fidelity_checks")
-    problems = [Problem(f"bad {name}", column=name, expected=expected, found=safe_value(v))
-                for name, v, ok, expected in (
-                    ("threshold", threshold, lambda x: 0 < x <= 1, "a share, 0 < threshold ≤ 1"),
-                    ("partly", partly, lambda x: 0 <= x <= 1, "a share, 0 ≤ partly ≤ 1"))
-                if not (_is_number(v) and ok(v))]
-    if problems:
-        raise ValidationError(problems)
-    chk = _table(checks, "fidelity_checks")
-    chk["month"] = _month(chk["date"])
-    chk["score"] = chk["delivered"].map({"yes": 1.0, "partly": float(partly), "no": 0.0}).astype("float64")
-    chk["is_na"] = chk["delivered"] == "na"
-    kinds = {c.id: c.kind for c in intervention.components} if intervention else {}
-    if intervention is not None:
-        unknown = ~chk["component"].isin(list(kinds)).to_numpy(dtype=bool)
-        _rows(problems, unknown, "fidelity_checks", "component",
-              f"component not in intervention {intervention.id!r}",
-              "one of " + ", ".join(kinds), chk["component"])
-        if problems:
-            raise ValidationError(problems)
-        chk["core_score"] = chk["score"].where(chk["component"].map(kinds) == "core")
-    chk, keys = _units(chk, by)
-    g = chk.groupby(keys, dropna=False)
-    out = pd.DataFrame({"adherence": g["score"].mean(), "n_items": g["score"].count(),
-                        "n_na": g["is_na"].sum(), "n_checks": g["check_id"].nunique()})
-    out["meets_threshold"] = pd.array(out["adherence"] >= threshold, dtype="boolean")
-    out.loc[out["adherence"].isna(), "meets_threshold"] = pd.NA
-    extra = []
-    if intervention is not None and "component" in by:
-        kind = out.index.get_level_values("component").map(kinds)
-        out["kind"], out["core"], extra = kind, kind == "core", ["kind", "core"]
-    elif intervention is not None:
-        out["core_adherence"], extra = g["core_score"].mean(), ["core_adherence"]
-    out = out.reset_index()
-    return out[[*by, "adherence", "n_items", "n_na", "n_checks", "meets_threshold", *extra]]
-
-
-def competence_summary(ratings: pd.DataFrame, certification_level: float,
-                       by: Sequence[str] = ("practitioner_id",)) -> pd.DataFrame:
-    """Competence ratings per practitioner (or site) and dimension, and certification.
-
-    Parameters
-    ----------
-    ratings : DataFrame
-        Table ``competence_ratings`` (one row per dimension rated; e.g. FIMP-style
-        knowledge, structure, teaching, clinical skill, overall).
-    certification_level : float
-        Score at or above which a rating counts as certified level.
-    by : sequence of str
-        Any of ``practitioner_id``, ``site``, ``instrument``, ``rater_id``.
-
-    Returns
-    -------
-    DataFrame
-        One row per unit and ``dimension``: ``mean_score``, ``min_score``, ``n_ratings``,
-        ``latest_date``, ``latest_score`` (mean of the ratings on the latest date),
-        ``share_at_level``; and per unit ``certification_score`` — the latest ``overall``
-        rating, or, for a unit never rated overall, the mean of the dimensions on its
-        latest rating date — and ``certified`` (that score ≥ the level).
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> r = pd.DataFrame({"practitioner_id": "s1", "site": "101",
-    ...                   "date": ["2024-01-10", "2024-06-10"], "dimension": "overall",
-    ...                   "score": [2.5, 3.5]})
-    >>> c = competence_summary(r, certification_level=3).iloc[0]
-    >>> c.latest_score, c.share_at_level, c.certified
-    (3.5, 0.5, True)
-    """
-    by = _check_by(by, ("practitioner_id", "site", "instrument", "rater_id"), "competence")
-    level = certification_level
-    if not _is_number(level):
-        raise ValidationError([Problem("bad certification level", column="certification_level",
-                                       expected="a number", found=safe_value(level))])
-    r = _table(ratings, "competence_ratings")
-    r["at_level"] = r["score"] >= level
-    r, unit = _units(r, by)
-    keys = [*unit, "dimension"]
-    g = r.groupby(keys, dropna=False)
-    latest = r[r["date"] == g["date"].transform("max")].groupby(keys, dropna=False)["score"]
-    out = pd.DataFrame({"mean_score": g["score"].mean(), "min_score": g["score"].min(),
-                        "n_ratings": g.size(), "latest_date": g["date"].max(),
-                        "latest_score": latest.mean(), "share_at_level": g["at_level"].mean()})
-    overall = r[r["dimension"].str.lower() == "overall"]
-    o_last = overall.groupby(unit, dropna=False)["date"].transform("max")
-    o_score = overall[overall["date"] == o_last].groupby(unit, dropna=False)["score"].mean()
-    u_last = r.groupby(unit, dropna=False)["date"].transform("max")
-    d_score = r[r["date"] == u_last].groupby(unit, dropna=False)["score"].mean()
-    cert = pd.DataFrame({"certification_score": o_score.combine_first(d_score)})
-    cert["certified"] = cert["certification_score"] >= level
-    out = out.reset_index().merge(cert.reset_index(), on=unit, how="left")
-    return out[[*by, "dimension", "mean_score", "min_score", "n_ratings", "latest_date",
-                "latest_score", "share_at_level", "certification_score", "certified"]]
 
 
 # -- coverage: reach and drop-out ------------------------------------------------------------

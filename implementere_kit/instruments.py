@@ -74,6 +74,7 @@ import pandas as pd
 from ._data import LANGS, list_data, load_yaml, package_file
 from ._instrument_spec import _freeze, _parse_definition
 from .errors import Problem, UnknownNameError, ValidationError, safe_value
+from .tables import row_problems, validate_table
 
 __all__ = [
     "Instrument",
@@ -249,8 +250,9 @@ def load_instrument(name_or_path: str | Path | Instrument) -> Instrument:
 
 # -- scoring -----------------------------------------------------------------------------
 def _parse_answers(raw: pd.Series, inst: Instrument, column: str, problems: list[Problem],
-                   resource: str) -> pd.Series:
-    """Turn one column of answers into floats (NaN = not answered), listing bad rows."""
+                   resource: str, only: pd.Series | None = None) -> pd.Series:
+    """Turn one column of answers into floats (NaN = not answered), listing bad rows
+    (only those where ``only`` holds, when given)."""
     raw = raw.reset_index(drop=True)
     text = raw.astype("string").str.strip()
     blank = raw.isna() | (text == "")
@@ -279,10 +281,9 @@ def _parse_answers(raw: pd.Series, inst: Instrument, column: str, problems: list
         expected += " or one of " + ", ".join(inst._spec["codes"])
     for mask, message in ((not_number, "not a number"), (fractional, "not a whole number"),
                           (outside, "answer outside the response scale")):
-        for pos in np.flatnonzero(mask.to_numpy(dtype=bool)):
-            problems.append(Problem(message, resource=resource, row=int(pos) + 1,
-                                    column=column, expected=expected,
-                                    found=safe_value(raw.iloc[pos])))
+        shown = mask if only is None else mask & only.to_numpy(dtype=bool, na_value=False)
+        problems += row_problems(shown, raw, message=message, column=column,
+                                 expected=expected, resource=resource)
     return num.where(~(not_number | fractional | outside))
 
 
@@ -410,21 +411,13 @@ def responses_from_long(df: pd.DataFrame, instrument: str | Instrument) -> pd.Da
     >>> score_instrument(wide, "fim")["feasibility"].tolist()
     [4.0]
     """
-    from .tables import validate_table
-
     inst = load_instrument(instrument)
     table = validate_table(df, "survey_responses")
     mine = table["instrument"] == inst.id
-    problems: list[Problem] = []
-    unknown = mine & ~table["item"].isin(inst.items)
-    for pos in np.flatnonzero(unknown.to_numpy(dtype=bool)):
-        problems.append(Problem("item not in the instrument", resource="survey_responses",
-                                row=int(pos) + 1, column="item",
-                                expected=f"an item of {inst.id}",
-                                found=safe_value(table["item"].iloc[pos])))
-    parse_problems: list[Problem] = []
-    _parse_answers(table["value"], inst, "value", parse_problems, "survey_responses")
-    problems += [p for p in parse_problems if mine.iloc[p.row - 1]]
+    problems = row_problems(mine & ~table["item"].isin(inst.items), table["item"],
+                            message="item not in the instrument", column="item",
+                            expected=f"an item of {inst.id}", resource="survey_responses")
+    _parse_answers(table["value"], inst, "value", problems, "survey_responses", only=mine)
     if problems:
         raise ValidationError(problems)
     rows = table.loc[mine & table["item"].isin(inst.items)]

@@ -21,8 +21,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from .errors import Problem, ValidationError, safe_value
-from .tables import MAX_ROWS_LISTED, parse_dates
+from .errors import Problem, ValidationError
+from .tables import parse_dates, row_problems
 
 __all__ = ["SIC_PHASES", "sic_phase", "sic_scores", "sic_summary", "phase_progress",
            "overdue_activities", "PHASE_ORDER"]
@@ -52,24 +52,15 @@ def _check_events(events: pd.DataFrame) -> pd.DataFrame:
                                        found=", ".join(map(str, events.columns)))
                                for c in missing])
     ev = events.reset_index(drop=True)
-    problems = []
     stage = pd.to_numeric(ev["stage"], errors="coerce")
     bad_stage = stage.isna() | (stage != stage.round()) | (stage < 1) | (stage > 8)
-    for i in ev.index[bad_stage][:MAX_ROWS_LISTED]:
-        problems.append(Problem("stage outside 1–8", resource="sic_events", row=int(i) + 1,
-                                column="stage", expected="a whole number 1–8",
-                                found=safe_value(ev.at[i, "stage"])))
+    problems = row_problems(bad_stage, ev["stage"], message="stage outside 1–8",
+                            column="stage", expected="a whole number 1–8", resource="sic_events")
     date = parse_dates(ev["date"])
     blank = ev["date"].isna() | (ev["date"].astype("string").str.strip() == "")
-    bad_date = date.isna() & ~blank
-    for i in ev.index[bad_date][:MAX_ROWS_LISTED]:
-        problems.append(Problem("date cannot be parsed", resource="sic_events", row=int(i) + 1,
-                                column="date", expected="YYYY-MM-DD, dd.mm.yyyy or dd-mm-yyyy",
-                                found=safe_value(ev.at[i, "date"])))
-    for mask, col in ((bad_stage, "stage"), (bad_date, "date")):
-        if mask.sum() > MAX_ROWS_LISTED:
-            problems.append(Problem(f"and {int(mask.sum()) - MAX_ROWS_LISTED} more bad rows",
-                                    resource="sic_events", column=col))
+    problems += row_problems(date.isna() & ~blank, ev["date"], message="date cannot be parsed",
+                             column="date", expected="YYYY-MM-DD, dd.mm.yyyy or dd-mm-yyyy",
+                             resource="sic_events")
     if problems:
         raise ValidationError(problems)
     return pd.DataFrame({"site": ev["site"].astype("string"), "stage": stage.astype(int),

@@ -28,7 +28,7 @@ from ._data import load_yaml, package_file
 from .errors import Problem, UnknownNameError, ValidationError, safe_value
 
 __all__ = ["TableSchema", "table_schema", "table_names", "empty_table", "validate_table",
-           "parse_dates", "SCHEMA_VERSION"]
+           "parse_dates", "row_problems", "SCHEMA_VERSION"]
 
 #: How many bad rows of one kind are listed per column before summarising.
 MAX_ROWS_LISTED = 20
@@ -138,16 +138,53 @@ def parse_dates(values):
     return out
 
 
+def row_problems(mask, values, *, message: str, column: str | None,
+                 expected: str | None = None, resource: str | None = None,
+                 file: str | None = None) -> list[Problem]:
+    """One :class:`~implementere_kit.errors.Problem` per row where ``mask`` holds.
+
+    The first :data:`MAX_ROWS_LISTED` offending rows are listed one by one (row counted
+    from 1, found value passed through :func:`~implementere_kit.errors.safe_value`); the
+    rest are summarised in one more Problem, ``"<message> in N more rows"``, so a file with
+    a million bad dates gives a readable error.
+
+    Parameters
+    ----------
+    mask : array-like of bool
+        True for an offending row; missing (``pd.NA``) counts as False. Read by position.
+    values : Series or array-like
+        The values to report as ``found``, aligned with ``mask`` by position.
+    message, column, expected, resource, file : str
+        Copied into every Problem.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> probs = row_problems(pd.Series([False, True, True]), pd.Series(["a", "b", "0101901234"]),
+    ...                      message="bad code", column="site", resource="sessions")
+    >>> [(p.row, p.found) for p in probs]
+    [(2, "'b'"), (3, '<masked: looks like a personal identifier>')]
+    """
+    import numpy as np
+
+    if hasattr(mask, "to_numpy"):
+        flags = mask.to_numpy(dtype=bool, na_value=False)
+    else:
+        flags = np.asarray(mask, dtype=bool)
+    rows = np.flatnonzero(flags)
+    at = values.iloc if hasattr(values, "iloc") else values
+    out = [Problem(message, file=file, resource=resource, row=int(i) + 1, column=column,
+                   expected=expected, found=safe_value(at[i]))
+           for i in rows[:MAX_ROWS_LISTED]]
+    if len(rows) > MAX_ROWS_LISTED:
+        out.append(Problem(f"{message} in {len(rows) - MAX_ROWS_LISTED} more rows", file=file,
+                           resource=resource, column=column, expected=expected))
+    return out
+
+
 def _bad_rows(problems, mask, schema, column, file, message, expected, found_values):
-    """Add one Problem per offending row (capped) for a boolean mask."""
-    idx = mask[mask].index
-    for pos in list(idx[:MAX_ROWS_LISTED]):
-        problems.append(Problem(message, file=file, resource=schema.name, row=int(pos) + 1,
-                                column=column, expected=expected,
-                                found=safe_value(found_values.loc[pos])))
-    if len(idx) > MAX_ROWS_LISTED:
-        problems.append(Problem(f"{message} in {len(idx) - MAX_ROWS_LISTED} more rows",
-                                file=file, resource=schema.name, column=column, expected=expected))
+    problems += row_problems(mask, found_values, message=message, column=column,
+                             expected=expected, resource=schema.name, file=file)
 
 
 def validate_table(df, name: str, *, file: str | None = None, allow_extra: bool = True,

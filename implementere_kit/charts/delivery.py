@@ -303,6 +303,9 @@ def dropout_chart(dropout_by_session_df: pd.DataFrame, ax=None, lang: str = "nb"
     ax = new_axes(ax, (8, 4))
     ax.bar(x, h, **{"color": HIGHLIGHT, "width": 0.8, "label": label("chart_n_dropouts", lang),
                     **kwargs})
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     twin = ax.twinx()
     twin.plot(x, cum, drawstyle="steps-mid", color=OKABE_ITO["blue"], linewidth=1.5,
               label=label("chart_cumulative_dropout", lang))

@@ -118,8 +118,10 @@ def funnel_plot(benchmarks: pd.DataFrame, indicator: str, highlight: str | None 
                 ax.plot(grid, hi, color=GREY, linestyle=style)
     mine = ok & (sites == str(highlight)) if highlight is not None else np.zeros(len(ok), bool)
     others = ok & ~mine
-    ax.scatter(n[others], v[others], **{"color": OKABE_ITO["blue"], "s": 30, "zorder": 3,
-                                        "label": label("chart_other_sites", lang), **kwargs})
+    if others.any():  # a share-back package holds the reader's own site only
+        ax.scatter(n[others], v[others], **{"color": OKABE_ITO["blue"], "s": 30, "zorder": 3,
+                                            "label": label("chart_other_sites", lang),
+                                            **kwargs})
     if mine.any():
         ax.scatter(n[mine], v[mine], color=HIGHLIGHT, marker="D", s=80, zorder=4,
                    edgecolors="black", label=str(highlight))

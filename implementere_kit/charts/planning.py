@@ -142,8 +142,9 @@ def plan_timeline(activities: pd.DataFrame, as_of=None, ax=None, lang: str = "nb
         mids = groups.mean()
         ax.set_yticks(mids.to_numpy(), [label("chart_ke_short", lang, n=k) for _, k in mids.index])
         edges = groups.min().to_numpy()[:-1] - 0.5
-        if len(edges):
-            ax.hlines(edges, left.min(), (left + width).max(), colors=GREY, linewidth=0.5)
+        if len(edges):  # separators across the whole width (axes coordinates in x)
+            ax.hlines(edges, 0, 1, transform=ax.get_yaxis_transform(), colors=GREY,
+                      linewidth=0.5)
     ax.set_ylim(-0.7, n - 0.3)
     # Every text costs about a millisecond per redraw: few date ticks, no "Date" label.
     date_axis(ax.xaxis, maxticks=7)
@@ -208,7 +209,7 @@ def sic_chart(scores: pd.DataFrame, ax=None, lang: str = "nb", **kwargs):
     wide = frame.pivot_table(index="site", columns="stage", values="days", aggfunc="sum")
     wide = wide.reindex(index=sites, columns=range(1, 9)).fillna(0.0)
     y = np.array([pos[s] for s in sites], dtype=float)
-    ax = new_axes(ax, (10, 1.2 + 0.5 * len(sites)))
+    ax = new_axes(ax, (11, 1.8 + 0.5 * len(sites)))
     sic = load_framework("sic")
     lefts = np.zeros(len(sites))
     for s in range(1, 9):
@@ -226,8 +227,7 @@ def sic_chart(scores: pd.DataFrame, ax=None, lang: str = "nb", **kwargs):
     ax.set_title(label("chart_sic_title", lang))
     ax.set_xlabel(column_label("duration_days", lang))
     ax.set_ylabel(column_label("site", lang))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2, frameon=False,
-              fontsize=7)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False, fontsize=7)
     return ax
 
 

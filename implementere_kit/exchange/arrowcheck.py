@@ -104,9 +104,9 @@ def _duplicate_keys(table: pa.Table, key: list[str], *, file, name) -> list[Prob
     if not dup.num_rows:
         return []
     # Rows whose key occurs more than once: join back to find their positions.
-    import duckdb
+    from .._duckdb import connect
 
-    con = duckdb.connect()
+    con = connect()
     con.register("t", table.select(key))
     cols = ", ".join(f'"{k}"' for k in key)
     rows = con.execute(

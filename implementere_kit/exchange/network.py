@@ -70,10 +70,12 @@ class NetworkStore:
     def __init__(self, path):
         import duckdb
 
+        from .._duckdb import connect
+
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.con = duckdb.connect(str(self.path))
+            self.con = connect(str(self.path))
         except duckdb.Error as exc:
             raise ImplementereError(f"{self.path} cannot be opened as a network store: "
                                     f"{str(exc).splitlines()[0]}") from None

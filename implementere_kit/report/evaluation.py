@@ -16,25 +16,20 @@ for raters drawn from a larger pool).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import re
 from dataclasses import dataclass
 from functools import cached_property
 
-import numpy as np
 import pandas as pd
 
 from ..errors import Problem, ValidationError, safe_value
 from ..i18n import check_lang, t
+from ._inputs import cut_tables, has_data, parse_period, read_share_back
 
 __all__ = ["Evaluation", "evaluate", "parse_period", "project_summary", "what_to_look_at_next",
            "MarkdownText"]
 
-_DAY = r"\d{4}(-\d{2}(-\d{2})?)?"
-_PERIOD = re.compile(rf"^({_DAY})(:({_DAY}))?$")
-_DATED = {"sessions": "date", "fidelity_checks": "date", "competence_ratings": "date",
-          "survey_responses": "date"}
-_SURVEYS = ("aim", "iam", "fim")
 
 
 class MarkdownText(str):
@@ -42,56 +37,6 @@ class MarkdownText(str):
 
     def _repr_markdown_(self) -> str:
         return str(self)
-
-
-def _bound(text: str, end: bool) -> pd.Timestamp:
-    """First (or last) day of a year, month or day written YYYY[-MM[-DD]]."""
-    parts = text.split("-")
-    start = pd.Timestamp(f"{parts[0]}-{parts[1] if len(parts) > 1 else '01'}-"
-                         f"{parts[2] if len(parts) > 2 else '01'}")
-    if not end:
-        return start
-    if len(parts) == 1:
-        return start + pd.offsets.YearEnd(0)
-    if len(parts) == 2:
-        return start + pd.offsets.MonthEnd(0)
-    return start
-
-
-def parse_period(period: str | None) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
-    """First and last day of a period written ``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD`` or
-    ``FROM:TO`` with either of those on each side; ``None`` means the whole project.
-
-    Raises
-    ------
-    ValidationError
-        For any other shape, an impossible date, or a period that ends before it starts.
-
-    Examples
-    --------
-    >>> [d.date().isoformat() for d in parse_period("2025-01:2025-06")]
-    ['2025-01-01', '2025-06-30']
-    >>> [d.date().isoformat() for d in parse_period("2024")]
-    ['2024-01-01', '2024-12-31']
-    """
-    if period is None:
-        return None, None
-    expected = "YYYY, YYYY-MM, YYYY-MM-DD or FROM:TO (e.g. 2025-01:2025-06)"
-    text = str(period).strip()
-    m = _PERIOD.match(text)
-    if not isinstance(period, str) or not m:
-        raise ValidationError([Problem("period not understood", column="period",
-                                       expected=expected, found=safe_value(period))])
-    try:
-        start = _bound(m.group(1), end=False)
-        end = _bound(m.group(5) or m.group(1), end=True)
-    except ValueError:
-        raise ValidationError([Problem("period holds an impossible date", column="period",
-                                       expected=expected, found=safe_value(period))]) from None
-    if end < start:
-        raise ValidationError([Problem("period ends before it starts", column="period",
-                                       expected="FROM before TO", found=safe_value(period))])
-    return start, end
 
 
 def _pct(x) -> str:
@@ -201,7 +146,9 @@ class Evaluation:
     def outcomes(self) -> pd.DataFrame:
         from ..outcomes import implementation_outcomes
 
-        return implementation_outcomes(self.tables, as_of=self.as_of,
+        used = ("staff", "sessions", "participants", "attendance", "fidelity_checks",
+                "survey_responses", "eligible")
+        return implementation_outcomes({k: self.tables[k] for k in used}, as_of=self.as_of,
                                        intervention=self.intervention, site=self.project.site)
 
     @cached_property
@@ -232,22 +179,27 @@ class Evaluation:
             raters = double["rater_id"].value_counts().index[:2]
             wide = (double[double["rater_id"].isin(raters)]
                     .pivot_table(index=key, columns="rater_id", values="score", aggfunc="mean"))
-            try:
+            # Fewer than two targets rated by both raters: nothing to report.
+            with contextlib.suppress(ValidationError):
                 results[t("report_icc_competence", self.lang)] = ReliabilityResult.from_icc(
                     icc(wide), "ICC(2,1)")
-            except ValidationError:
-                pass  # fewer than two targets rated by both: nothing to report
         surveys = self.tables["survey_responses"]
         for name in self.scores:
             inst = load_instrument(name)
             wide = responses_from_long(surveys, name)
             wave = wide["wave"].max()
             wide = wide[wide["wave"] == wave]
-            for scale, items in inst.subscales.items():
+            # Subscales, or the total of a one-scale instrument (AIM, IAM, FIM); reverse-
+            # keyed items are flipped first, as the scoring does.
+            scales = inst.subscales or {inst.total_name: inst.items}
+            for scale, items in scales.items():
+                flip = [i for i in items if i in inst.reverse | inst.total_reverse]
+                values = wide[items].copy()
+                values[flip] = inst.min + inst.max - values[flip]
                 if len(items) < 2:
                     continue
                 try:
-                    res = cronbach_alpha(wide[items])
+                    res = cronbach_alpha(values)
                 except ValidationError:
                     continue
                 results[t("report_alpha_scale", self.lang, instrument=inst.name,
@@ -336,42 +288,6 @@ class Evaluation:
         return SECTIONS[name](self)
 
 
-def _cut(tables: dict[str, pd.DataFrame], start, end) -> dict[str, pd.DataFrame]:
-    """The tables restricted to rows dated in [start, end]; see :func:`evaluate`."""
-    out = dict(tables)
-    for name, col in _DATED.items():
-        df = tables[name]
-        if len(df):
-            d = pd.to_datetime(df[col])
-            undated_ok = d.isna() & (name == "survey_responses")  # a survey date is optional
-            out[name] = df[undated_ok | d.between(start, end)]
-    parts = tables["participants"]
-    if len(parts):
-        ended = pd.to_datetime(parts["ended"])
-        keep = (pd.to_datetime(parts["enrolled"]) <= end) & (ended.isna() | (ended >= start))
-        out["participants"] = parts[keep]
-        att = tables["attendance"]
-        out["attendance"] = att[att["participant_id"].isin(parts.loc[keep, "participant_id"])]
-    elig = tables["eligible"]
-    if len(elig):
-        p = elig["period"].astype(str)
-        lo = p.map(lambda s: _bound(s, False) if re.fullmatch(r"\d{4}(-\d{2})?", s) else start)
-        hi = p.map(lambda s: _bound(s, True) if re.fullmatch(r"\d{4}(-\d{2})?", s) else end)
-        out["eligible"] = elig[(lo <= end) & (hi >= start)]
-    return {k: v.reset_index(drop=True) for k, v in out.items()}
-
-
-def _has_data(project, tables, start, end) -> bool:
-    if any(len(tables[n]) for n in (*_DATED, "participants")):
-        return True
-    acts = project.plan.activities
-    for col in ("completed", "due"):
-        if pd.to_datetime(acts[col]).between(start, end).any():
-            return True
-    events = project.sic_events()
-    return bool(len(events) and pd.to_datetime(events["date"]).between(start, end).any())
-
-
 def evaluate(project, *, period: str | None = None, lang: str | None = None,
              share_back=None, as_of=None) -> Evaluation:
     """Evaluate a project for a period.
@@ -409,36 +325,14 @@ def evaluate(project, *, period: str | None = None, lang: str | None = None,
     tables = {n: project.table(n) for n in table_names()
               if n not in ("activities", "checklist_answers")}
     if start is not None:
-        tables = _cut(tables, start, end)
-        if not _has_data(project, tables, start, end):
+        tables = cut_tables(tables, start, end)
+        if not has_data(project, tables, start, end):
             raise ValidationError([Problem("no data in the period", column="period",
                                            expected="a period with sessions, checklists, "
                                            "ratings, surveys or plan activities",
                                            found=safe_value(period))])
     bench = read_share_back(share_back, project.site) if share_back is not None else None
     return Evaluation(project, lang, start, end, when, tables, bench, period)
-
-
-def read_share_back(source, site: str) -> pd.DataFrame:
-    """The ``benchmarks`` table of a share-back package, checked to hold ``site``'s rows."""
-    if isinstance(source, pd.DataFrame):
-        bench = source
-    else:
-        from ..exchange.validate import open_package
-
-        with open_package(source) as pkg:
-            if "benchmarks" not in pkg.resources:
-                raise ValidationError([Problem("not a share-back package", file=str(source),
-                                               expected="a package with a benchmarks table",
-                                               found=", ".join(pkg.resources))])
-            bench = pkg.frame("benchmarks")
-    if not (bench["site"].astype(str) == str(site)).any():
-        raise ValidationError([Problem("share-back package is for another site",
-                                       file=None if isinstance(source, pd.DataFrame)
-                                       else str(source), column="site", expected=str(site),
-                                       found=", ".join(sorted(bench["site"].astype(str)
-                                                              .unique())[:5]))])
-    return bench
 
 
 def project_summary(project, period: str | None = None, lang: str | None = None,

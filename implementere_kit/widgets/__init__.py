@@ -1,7 +1,27 @@
-"""Guided screens (ipywidgets) for Jupyter and the Voila app."""
+"""Guided screens for Jupyter and the Voila app (ipywidgets).
+
+Each screen is a small class that builds its widgets, calls the library and shows the
+result; all work and all checks happen in the library, and every change is saved to the
+project folder at once. ``import implementere_kit`` does not import this package (nor
+ipywidgets); import it where widgets are wanted:
+
+>>> from implementere_kit.widgets import App, demo_project
+>>> app = App(demo_project(scale=0.05))
+>>> app.tab_ids
+['start', 'guide', 'plan', 'intervention', 'data', 'exchange', 'dashboard']
+"""
+
+from .dashboard import Dashboard
+from .exchange import ExchangeScreen
+from .feedback import Feedback
+from .fidelity_data import FidelityData
 from .guide import PhaseGuide
+from .intervention_editor import InterventionEditor
 from .plan_editor import PlanEditor
 from .session import PROJECT_ENV, demo_project, notebook_project
+from .shell import App
 from .start import StartScreen
 
-__all__ = ["PhaseGuide", "PlanEditor", "StartScreen", "PROJECT_ENV", "demo_project", "notebook_project"]
+__all__ = ["App", "StartScreen", "PhaseGuide", "InterventionEditor", "PlanEditor",
+           "FidelityData", "ExchangeScreen", "Dashboard", "Feedback", "PROJECT_ENV",
+           "demo_project", "notebook_project"]

@@ -77,7 +77,7 @@ def _cell(v: object) -> str:
 def error_html(exc: Exception, lang: str) -> str:
     """An error as HTML: the problems table of a ValidationError, a PrivacyError's findings."""
     if isinstance(exc, ValidationError):
-        table = exc.table().drop(columns=["file"]).dropna(axis=1, how="all")
+        table = exc.table().dropna(axis=1, how="all")
         labels = {c: t(f"ui_col_{c}", lang) for c in table.columns}
         return (f'<div class="ik-box ik-fail"><b>{esc(t("ui_problems_found", lang, n=len(table)))}'
                 f"</b>{frame_html(table, labels=labels)}</div>")

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..errors import ImplementereError, ValidationError
 from ..readers import read_table
-from ..tables import table_schema
+from ..tables import table_schema, validate_table
 from ._base import Screen, error_html, esc, frame_html, heading, set_heading, style_widget
 
 __all__ = ["FidelityData", "DATA_TABLES"]
@@ -68,7 +68,7 @@ class FidelityData(Screen):
         self.add_row_button = W.Button(icon="plus")
         # upload
         self.upload = W.FileUpload(accept=".csv,.txt,.tsv,.xlsx", multiple=False)
-        self.mode = W.ToggleButtons(value="append")
+        self.mode = W.ToggleButtons(options=("append", "replace"), value="append")
         self.import_button = W.Button(button_style="primary", icon="upload", disabled=True)
         self.problems = W.HTML()
         self.preview = W.HTML()
@@ -127,7 +127,8 @@ class FidelityData(Screen):
             c = iv.component(cid)
             w.description = f"{c.name} ({t(f'ui_kind_{c.kind}')})"
             w.description_allow_html = False
-            self._set_options(w, [(t(f"ui_delivered_{d}"), d) for d in _DELIVERED])
+            # A blank first choice: an item nobody scored must not pass as "yes".
+            self._set_options(w, [("—", ""), *((t(f"ui_delivered_{d}"), d) for d in _DELIVERED)])
         self._show_current()
 
     # -- the chosen table ---------------------------------------------------------------
@@ -155,6 +156,10 @@ class FidelityData(Screen):
             w.style = _STYLE
             self.fields[name] = w
         self.form.children = tuple(self.fields.values())
+
+    def refresh(self) -> None:
+        """Re-read the chosen table from the project."""
+        self._show_current()
 
     def _show_current(self) -> None:
         df = self.project.table(self.table.value)
@@ -215,6 +220,8 @@ class FidelityData(Screen):
     # -- manual entry -----------------------------------------------------------------------
     def _append(self, name: str, rows: pd.DataFrame, replace_mask=None) -> bool:
         try:
+            # Checked alone first, so problems are numbered by the rows entered here.
+            validate_table(rows, name)
             if replace_mask is not None:
                 kept = self.project.table(name)[~replace_mask]
                 self.project.set_table(name, pd.concat([kept, rows], ignore_index=True))
@@ -265,6 +272,12 @@ class FidelityData(Screen):
     def save_checklist(self) -> bool:
         """Save one session's fidelity checklist: one row per component of the intervention."""
         group, no = self.group.value.strip(), self.session_no.value
+        blank = [self.project.intervention.component(c).name
+                 for c, w in self.delivered.items() if not w.value]
+        if blank:
+            text = self._t("ui_not_scored", items=", ".join(blank))
+            self.message.value = f'<div class="ik-box ik-fail">{esc(text)}</div>'
+            return False
         when = self.date.value or dt.date.today()
         check_id = f"{self.project.site}-{group or 'x'}-{no}-{when.isoformat()}"
         rows = pd.DataFrame({"check_id": check_id, "site": self.project.site,

@@ -160,6 +160,10 @@ class PhaseGuide(Screen):
         self._refresh_status()
 
     # -- status -----------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Re-read progress and next steps from the project."""
+        self._refresh_status()
+
     def progress(self) -> pd.DataFrame:
         """Per phase: share of plan activities done and of checklist questions ticked."""
         plan = self.project.plan

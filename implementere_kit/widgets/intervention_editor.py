@@ -160,6 +160,11 @@ class InterventionEditor(Screen):
             b.description = t(key)
         self._show()
 
+    def refresh(self) -> None:
+        """Re-read the intervention from the project."""
+        self._load()
+        self._show()
+
     def _show(self) -> None:
         iv, t = self.project.intervention, self._t
         comps = iv.components_frame()

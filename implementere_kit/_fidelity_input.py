@@ -1,0 +1,163 @@
+"""Input checks shared by :mod:`implementere_kit.fidelity` and
+:mod:`implementere_kit.adherence_competence` (private).
+
+Each helper adds :class:`~implementere_kit.errors.Problem` objects to a list the caller owns,
+or raises one :class:`~implementere_kit.errors.ValidationError` holding every problem found,
+so a caller can report every bad row of every table at once (row counted from 1, column,
+expected, found through :func:`~implementere_kit.errors.safe_value`).
+
+Examples
+--------
+>>> import pandas as pd
+>>> problems = []
+>>> _bool(pd.Series([True, "yes", None]), "attendance", "attended", problems,
+...       missing_ok=False).tolist()
+[True, False, False]
+>>> [(p.row, p.message) for p in problems]
+[(2, 'wrong type'), (3, 'required value missing')]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from numbers import Real
+
+import numpy as np
+import pandas as pd
+
+from .errors import Problem, ValidationError
+from .tables import parse_dates, row_problems, table_schema, validate_table
+
+
+def _rows(problems, mask, resource, column, message, expected, values) -> None:
+    """One Problem per offending row (1-based), capped like tables.validate_table."""
+    problems += row_problems(mask, values, message=message, column=column, expected=expected,
+                             resource=resource)
+
+
+def _frame(df, resource: str, required: Sequence[str]) -> tuple[pd.DataFrame, list[Problem]]:
+    if not isinstance(df, pd.DataFrame):
+        raise ValidationError([Problem(f"{resource} must be a DataFrame", resource=resource,
+                                       found=type(df).__name__)])
+    found = ", ".join(map(str, df.columns)) or "no columns"
+    return df.reset_index(drop=True), [
+        Problem("required column missing", resource=resource, column=c,
+                expected="columns " + ", ".join(required), found=found)
+        for c in required if c not in df.columns]
+
+
+def _check_by(by, allowed: Sequence[str], resource: str) -> list[str]:
+    by = [by] if isinstance(by, str) else list(by)
+    bad = [b for b in by if b not in allowed]
+    if bad:
+        raise ValidationError([Problem("cannot group by this", resource=resource, column=b,
+                                       expected="one of " + ", ".join(allowed)) for b in bad])
+    return by
+
+
+def _bool(s: pd.Series, resource, column, problems, *, missing_ok: bool) -> np.ndarray:
+    """Values of a true/false column as a NumPy bool array; text such as 'yes' is refused."""
+    if s.dtype == bool:
+        return s.to_numpy()
+    na = s.isna().to_numpy()
+    if isinstance(s.dtype, pd.BooleanDtype) or (
+            s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) == "boolean"):
+        is_bool = ~na
+    else:  # an unusual dtype: find the rows that hold something other than True/False
+        is_bool = s.map(type).isin([bool, np.bool_]).to_numpy()
+        _rows(problems, ~is_bool & ~na, resource, column, "wrong type",
+              "true or false (parse text with validate_table(df, 'attendance') first)", s)
+    if not missing_ok:
+        _rows(problems, na, resource, column, "required value missing", "true or false", s)
+    return s.where(is_bool, False).astype(bool).to_numpy()
+
+
+def _session_numbers(s: pd.Series, max_no: int, problems) -> np.ndarray:
+    expected = f"a whole number 1–{max_no}"
+    if pd.api.types.is_integer_dtype(s.dtype) and not s.hasnans:
+        arr = s.to_numpy(dtype=np.int64)
+        if len(arr) and (arr.min() < 1 or arr.max() > max_no):  # fast path: one pass each
+            _rows(problems, (arr < 1) | (arr > max_no), "attendance", "session_no",
+                  "session outside the course", expected, s)
+        return arr
+    num = s if pd.api.types.is_numeric_dtype(s.dtype) and s.dtype != bool \
+        else pd.to_numeric(s.where(~s.map(type).isin([bool, np.bool_])), errors="coerce")
+    f = num.to_numpy(dtype="float64", na_value=np.nan)
+    na = s.isna().to_numpy()
+    _rows(problems, na, "attendance", "session_no", "required value missing", expected, s)
+    with np.errstate(invalid="ignore"):
+        bad = ~na & (np.isnan(f) | (f != np.round(f)) | (f < 1) | (f > max_no))
+    _rows(problems, bad, "attendance", "session_no", "session outside the course", expected, s)
+    return np.where(np.isnan(f), 0, f).astype(np.int64)
+
+
+def _participants(df, *, need_enrolled: bool = False) -> pd.DataFrame:
+    """Lean check of the participants table (only what fidelity uses), typed copy back."""
+    required = ["participant_id", "site"] + (["enrolled"] if need_enrolled else [])
+    p, problems = _frame(df, "participants", required)
+    if problems:
+        raise ValidationError(problems)
+    pid = p["participant_id"]
+    _rows(problems, pid.isna(), "participants", "participant_id", "required value missing",
+          "an id", pid)
+    _rows(problems, pid.duplicated() & pid.notna(), "participants", "participant_id",
+          "duplicate participant", "unique ids", pid)
+    _rows(problems, p["site"].isna(), "participants", "site", "required value missing",
+          "a site", p["site"])
+    out = pd.DataFrame({"participant_id": pid, "site": p["site"].astype("string"),
+                        "group_id": p.get("group_id", pd.Series(pd.NA, index=p.index))
+                        .astype("string")})
+    for col in ("enrolled", "ended") if need_enrolled else ("ended",):
+        raw = p.get(col, pd.Series(pd.NaT, index=p.index))
+        out[col] = parse_dates(raw)
+        _rows(problems, out[col].isna() & raw.notna(), "participants", col, "not a date",
+              "YYYY-MM-DD, dd.mm.yyyy or dd-mm-yyyy", raw)
+    if need_enrolled:
+        _rows(problems, p["enrolled"].isna(), "participants", "enrolled",
+              "required value missing", "a date", p["enrolled"])
+    reason = p.get("end_reason", pd.Series(pd.NA, index=p.index)).astype("string")
+    allowed = table_schema("participants").field("end_reason")["enum"]
+    _rows(problems, (reason.notna() & ~reason.isin(allowed)).to_numpy(dtype=bool),
+          "participants", "end_reason", "value not allowed", "one of " + ", ".join(allowed),
+          reason)
+    if problems:
+        raise ValidationError(problems)
+    out["end_reason"] = reason
+    return out
+
+
+def _table(df, name: str) -> pd.DataFrame:
+    """validate_table, with absent optional columns filled in as empty first."""
+    df, _ = _frame(df, name, [])
+    schema = table_schema(name)
+    # validate_table cannot build an all-missing number column itself (pandas 3)
+    return validate_table(df.assign(**{f["name"]: None for f in schema.fields
+                                       if f["name"] not in df.columns and not f.get("required")}),
+                          name)
+
+
+def _collect(*steps):
+    """Run validating steps, raising one error with every problem any of them found."""
+    problems, results = [], []
+    for step in steps:
+        try:
+            results.append(step())
+        except ValidationError as exc:
+            problems += exc.problems
+            results.append(None)
+    if problems:
+        raise ValidationError(list(dict.fromkeys(problems)))  # steps may share a table
+    return results
+
+
+def _month(dates: pd.Series) -> pd.Series:
+    return dates.dt.strftime("%Y-%m").astype("string")
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, Real) and not isinstance(v, bool) and bool(np.isfinite(v))
+
+
+def _units(df: pd.DataFrame, by: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """Grouping keys for ``by``; ``by=()`` becomes one constant key (one overall row)."""
+    return (df, by) if by else (df.assign(_all=0), ["_all"])

@@ -1,0 +1,241 @@
+"""HTML and Excel reports: an evaluator's report per project and a report of the network.
+
+:func:`build_report` checks every parameter first (project, period, language, share-back
+package), then runs the evaluator notebook with papermill in a temporary folder and turns
+it into one self-contained HTML file with nbconvert — no code cells, figures embedded as
+base64 PNG, no scripts fetched from the internet — written atomically. ``fmt="xlsx"``
+writes the same tables to an Excel workbook without running a notebook.
+
+The notebooks live inside the package (``implementere_kit/report/notebooks/``), so an
+installed toolkit finds them; ``notebooks/evaluator/evaluate_project.ipynb`` and
+``notebooks/network/network_report.ipynb`` in the repository are byte-identical copies for
+people to open, and a test keeps them so.
+
+Examples
+--------
+>>> from implementere_kit.report import parse_period
+>>> [d.date().isoformat() for d in parse_period("2025-03")]
+['2025-03-01', '2025-03-31']
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from .._data import package_file
+from .._io import atomic_write_bytes
+from ..errors import ImplementereError, Problem, ValidationError
+from ._demo import demo_network_store, demo_project
+from .evaluation import (
+    Evaluation,
+    MarkdownText,
+    evaluate,
+    parse_period,
+    project_summary,
+    what_to_look_at_next,
+)
+from .network import NetworkReport, network_evaluation
+
+__all__ = ["build_report", "build_network_report", "build_reports", "write_xlsx", "evaluate",
+           "Evaluation", "network_evaluation", "NetworkReport", "parse_period",
+           "project_summary", "what_to_look_at_next", "notebook_path", "ReportError",
+           "MarkdownText", "FORMATS", "demo_project", "demo_network_store"]
+
+FORMATS = ("html", "xlsx")
+_NOTEBOOKS = {"evaluator": "evaluate_project.ipynb", "network": "network_report.ipynb"}
+# The lab template without the scripts that would fetch require.js, MathJax, Mermaid and
+# the widget manager from a CDN: a report must open offline, e.g. on a municipality's
+# closed network, and must not make a reader's browser call anyone.
+_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+"""
+
+
+class ReportError(ImplementereError):
+    """A report notebook failed while running (the cell's error is in the message)."""
+
+
+def notebook_path(kind: str) -> Path:
+    """The shipped notebook of ``kind`` (``"evaluator"`` or ``"network"``)."""
+    if kind not in _NOTEBOOKS:
+        from ..errors import UnknownNameError
+
+        raise UnknownNameError("report notebook", kind, _NOTEBOOKS)
+    return package_file("report", f"notebooks/{_NOTEBOOKS[kind]}")
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise ValidationError([Problem("unknown report format", column="fmt",
+                                       expected=" or ".join(FORMATS), found=repr(fmt))])
+
+
+def _excel_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """Plain Python values (Excel has no NA, no time zones, no Arrow strings)."""
+    out = df.copy()
+    for c in out.columns:
+        s = out[c]
+        if isinstance(s.dtype, pd.DatetimeTZDtype):
+            out[c] = s.dt.tz_localize(None)
+    return out.astype(object).where(out.notna(), None)
+
+
+def write_xlsx(tables: dict[str, pd.DataFrame], out) -> Path:
+    """Write tables to an Excel workbook, one sheet per table, atomically."""
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as xw:
+        for name, df in tables.items():
+            # Excel caps sheet names at 31 characters and forbids []:*?/\
+            sheet = "".join(ch for ch in name if ch not in "[]:*?/\\")[:31]
+            _excel_safe(df).to_excel(xw, sheet_name=sheet, index=False)
+    return atomic_write_bytes(out, buf.getvalue())
+
+
+def _run_notebook(kind: str, parameters: dict, title: str) -> str:
+    """Execute a shipped notebook with papermill and return it as self-contained HTML."""
+    import nbformat
+    import papermill as pm
+    from jinja2 import DictLoader
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    with tempfile.TemporaryDirectory(prefix="ik-report-") as tmp:
+        executed = Path(tmp) / "executed.ipynb"
+        try:
+            pm.execute_notebook(str(notebook_path(kind)), str(executed), parameters=parameters,
+                                kernel_name="python3", language="python", cwd=tmp,
+                                progress_bar=False, log_output=False)
+        except pm.PapermillExecutionError as exc:
+            raise ReportError(f"the {kind} report failed in cell {exc.exec_count}: "
+                              f"{exc.ename}: {exc.evalue}") from None
+        nb = nbformat.read(executed, as_version=4)
+    exporter = HTMLExporter(template_name="lab", template_file="ik_report.html.j2",
+                            extra_loaders=[DictLoader({"ik_report.html.j2": _TEMPLATE})],
+                            exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True, embed_images=True)
+    exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={"remove_cell"}),
+                                   enabled=True)
+    html, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    return html
+
+
+def build_report(project_path, out, *, period: str | None = None, lang: str | None = None,
+                 share_back=None, fmt: str = "html", as_of=None) -> Path:
+    """Write the evaluation report of one project.
+
+    Parameters
+    ----------
+    project_path : path
+        The project folder.
+    out : path
+        The file to write (replaced atomically).
+    period : str, optional
+        ``"2025"``, ``"2025-03"`` or ``"2025-01:2025-06"``; default the whole project.
+    lang : {"nb", "da", "en"}, optional
+        Default the project's language.
+    share_back : path, optional
+        The share-back package the network sent this site (adds the comparison section).
+    fmt : {"html", "xlsx"}
+        ``html`` runs the evaluator notebook; ``xlsx`` writes the report's tables only.
+    as_of : date, optional
+        The day the report describes (default the period's end or today).
+
+    Returns
+    -------
+    Path
+        ``out``.
+
+    Raises
+    ------
+    ImplementereError
+        Before anything runs: missing project, unknown language or format, a period not
+        understood or without data, a bad share-back package. :class:`ReportError` if the
+        notebook fails while running.
+    """
+    _check_format(fmt)
+    if share_back is not None and not isinstance(share_back, str | Path):
+        raise ValidationError([Problem("share_back must be a path to a package",
+                                       column="share_back", expected="a path",
+                                       found=type(share_back).__name__)])
+    ev = evaluate(project_path, period=period, lang=lang, share_back=share_back, as_of=as_of)
+    if fmt == "xlsx":
+        return write_xlsx(ev.export_tables(), out)
+    params = {"project_path": str(Path(project_path).resolve()), "period": period,
+              "lang": ev.lang, "as_of": ev.as_of.date().isoformat(),
+              "share_back": None if share_back is None else str(Path(share_back).resolve())}
+    from ..i18n import t
+
+    title = t("report_title", ev.lang, intervention=ev.intervention.label(ev.lang),
+              site=f"{ev.project.site} {ev.project.site_name}".strip())
+    return atomic_write_bytes(out, _run_notebook("evaluator", params, title).encode("utf-8"))
+
+
+def build_network_report(store_path, out, *, lang: str = "nb", fmt: str = "html") -> Path:
+    """Write the network report of a network store (DuckDB file) as HTML or Excel."""
+    _check_format(fmt)
+    report = network_evaluation(store_path, lang=lang)
+    if fmt == "xlsx":
+        return write_xlsx(report.export_tables(), out)
+    from ..i18n import t
+
+    params = {"store_path": str(Path(store_path).resolve()), "lang": lang}
+    html = _run_notebook("network", params, t("network_title", lang))
+    return atomic_write_bytes(out, html.encode("utf-8"))
+
+
+def _share_back_for(project, share_back, share_back_dir):
+    if share_back_dir is None:
+        return share_back
+    candidate = Path(share_back_dir) / f"share-back-{project.site}.zip"
+    return candidate if candidate.exists() else None
+
+
+def build_reports(projects: Iterable, out_dir, *, period: str | None = None,
+                  lang: str | None = None, share_back=None, share_back_dir=None,
+                  fmt: str = "html", as_of=None, progress: bool = True) -> list[Path]:
+    """Reports of several projects into ``out_dir`` (``<folder name>.<fmt>`` each).
+
+    Every project is checked before the first report is built, and the problems of all
+    of them are raised together. ``share_back_dir`` is a folder of share-back packages
+    named ``share-back-<site>.zip`` (as :meth:`NetworkStore.share_back` writes them); a
+    site without one gets no comparison section.
+    """
+    from tqdm.auto import tqdm
+
+    from ..project import Project
+
+    _check_format(fmt)
+    folders = [Path(p.path if isinstance(p, Project) else p) for p in projects]
+    problems, jobs = [], []
+    for folder in folders:
+        try:
+            project = Project.open(folder)
+            sb = _share_back_for(project, share_back, share_back_dir)
+            evaluate(project, period=period, lang=lang, share_back=sb, as_of=as_of)
+            jobs.append((folder, sb))
+        except ValidationError as exc:
+            problems += [Problem(p.message, file=p.file or str(folder), resource=p.resource,
+                                 row=p.row, column=p.column, expected=p.expected, found=p.found)
+                         for p in exc.problems]
+        except ImplementereError as exc:
+            problems.append(Problem(str(exc), file=str(folder)))
+    if problems:
+        raise ValidationError(problems)
+    out_dir = Path(out_dir)
+    written, used = [], set()
+    for folder, sb in tqdm(jobs, desc="reports", unit="report", disable=not progress):
+        name = folder.name
+        while name in used:  # two folders of the same name in different places
+            name += "_"
+        used.add(name)
+        written.append(build_report(folder, out_dir / f"{name}.{fmt}", period=period,
+                                    lang=lang, share_back=sb, fmt=fmt, as_of=as_of))
+    return written

@@ -1,0 +1,70 @@
+"""Example inputs for the report notebooks when they run without parameters.
+
+The notebooks run as they are in the test suite (nbval) and when someone opens them to
+look around; with no ``project_path`` or ``store_path`` they report on a small generated
+example (:mod:`implementere_kit.examples`: no person in it exists). The examples are built
+once per toolkit version in the temporary folder and reused.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+__all__ = ["demo_project", "demo_network_store"]
+
+_SITES = ("461", "657", "360", "330")  # four KEEP sites: benchmarks need three or more
+
+
+def _root() -> Path:
+    from .. import __version__
+
+    root = Path(tempfile.gettempdir()) / f"implementere-kit-demo-{__version__}"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def _publish(tmp: Path, target: Path) -> Path:
+    """Move a finished example into place; if another process won the race, use theirs."""
+    try:
+        os.replace(tmp, target)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def _network(root: Path) -> Path:
+    from ..examples import make_network
+
+    target = root / "network"
+    if not (target / "dk-461-keep" / "project.json").exists():
+        tmp = Path(tempfile.mkdtemp(prefix=".network-", dir=root))
+        make_network(tmp, seed=7, scale=0.3, sites=list(_SITES))
+        _publish(tmp, target)
+    return target
+
+
+def demo_project() -> Path:
+    """Folder of the example Odense KEEP project (generated on first use)."""
+    return _network(_root()) / "dk-461-keep"
+
+
+def demo_network_store() -> Path:
+    """A network store of four example KEEP sites (generated on first use)."""
+    from ..exchange.network import NetworkStore
+    from ..exchange.package import export_package
+
+    root = _root()
+    target = root / "store"
+    if not (target / "network.duckdb").exists():
+        tmp = Path(tempfile.mkdtemp(prefix=".store-", dir=root))
+        folders = sorted(p.parent for p in _network(root).glob("*/project.json"))
+        packages = [export_package(f, tmp / f"{f.name}.zip",
+                                   level="aggregate" if i % 2 else "pseudonymised")
+                    for i, f in enumerate(folders)]
+        with NetworkStore(tmp / "network.duckdb") as store:
+            store.merge(packages)
+        _publish(tmp, target)
+    return target / "network.duckdb"

@@ -1,0 +1,213 @@
+"""The sections of the evaluation report: headings, tables and figures, in display order.
+
+Figures are ``matplotlib.figure.Figure`` objects made without pyplot, so nothing shows
+twice in a notebook and nothing is left open in a long-running process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import pandas as pd
+
+from ..i18n import t
+from .evaluation import Evaluation, MarkdownText
+
+__all__ = ["SECTIONS", "figure", "styled"]
+
+_PROPORTIONS = ("adherence", "dropout", "graduation", "reach")
+
+
+def heading(key: str, lang: str, level: int = 2, **fmt) -> MarkdownText:
+    return MarkdownText(f"{'#' * level} {t(key, lang, **fmt)}")
+
+
+def figure(draw: Callable, size: tuple[float, float]):
+    """A new Figure (not managed by pyplot) with one Axes passed to ``draw``."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size, layout="constrained")
+    draw(fig.add_subplot())
+    return fig
+
+
+def styled(df: pd.DataFrame, lang: str, percent: Sequence[str] = (), decimals: int = 2):
+    """A table for people: labelled columns, shares as percentages, dates as days, no index."""
+    from ..charts._base import column_label
+
+    out = df.copy()
+    fmt = {}
+    for c in out.columns:
+        s = out[c]
+        if c in percent:
+            fmt[c] = "{:.0%}"
+        elif pd.api.types.is_bool_dtype(s):
+            fmt[c] = lambda v: "✓" if v is True or v == 1 else "✗"
+        elif pd.api.types.is_datetime64_any_dtype(s):
+            out[c] = s.dt.date
+        elif pd.api.types.is_float_dtype(s):
+            fmt[c] = f"{{:.{decimals}f}}"
+        elif c == "phase":
+            out[c] = [t(str(v), lang) for v in s]
+        elif c in ("flag", "kind"):  # coded values: within/above95…, core/flexible
+            out[c] = [t(f"{c}_{v}", lang) if isinstance(v, str) else v for v in s]
+    labels = {c: column_label(str(c), lang) for c in out.columns}
+    out = out.rename(columns=labels)
+    return (out.style.format({labels[c]: f for c, f in fmt.items()}, na_rep="–")
+            .hide(axis="index"))
+
+
+def _title(ev: Evaluation) -> list:
+    p = ev.project
+    return [heading("report_title", ev.lang, level=1, intervention=ev.intervention.label(ev.lang),
+                    site=f"{p.site} {p.site_name}".strip()),
+            MarkdownText(t("report_period", ev.lang, period=ev.period_text,
+                           date=ev.as_of.date().isoformat()))]
+
+
+def _status(ev: Evaluation) -> list:
+    from .. import charts
+
+    L = ev.lang
+    items = [heading("report_section_status", L), styled(ev.summary, L),
+             figure(lambda ax: charts.phase_progress_chart(ev.phase_progress, ax=ax, lang=L),
+                    (7, 3.8))]
+    n = len(ev.project.plan.activities)
+    items.append(figure(lambda ax: charts.plan_timeline(ev.project.plan.activities,
+                                                        as_of=ev.as_of, ax=ax, lang=L),
+                        (11, max(4.0, min(12.0, 1.5 + 0.16 * n)))))
+    if ev.sic_scores is not None:
+        items.append(figure(lambda ax: charts.sic_chart(ev.sic_scores, ax=ax, lang=L), (9, 3)))
+    items.append(styled(ev.overdue, L) if len(ev.overdue)
+                 else MarkdownText(t("report_no_overdue", L)))
+    return items
+
+
+def _fidelity(ev: Evaluation) -> list:
+    from .. import charts
+
+    L = ev.lang
+    items: list = [heading("report_section_fidelity", L)]
+    if ev.dosage is not None:
+        cols = ["n_participants", "n_groups", "mean_dosage", "share_graduated",
+                "share_dropped_out", "sessions_held", "share_duration_ok", "share_leaders_ok"]
+        items.append(styled(ev.dosage[cols], L, percent=[c for c in cols if "share" in c
+                                                         or c == "mean_dosage"]))
+    if ev.adherence is not None:
+        a = ev.adherence[["name", "kind", "adherence", "n_items", "n_checks",
+                          "meets_threshold"]].rename(columns={"name": "component"})
+        items.append(styled(a, L, percent=["adherence"]))
+        thr = ev.intervention.fidelity_threshold
+        items.append(figure(lambda ax: charts.fidelity_run_chart(
+            ev.adherence_by_month, ax=ax, threshold=thr, lang=L), (9, 3.8)))
+    if ev.attendance is not None:
+        rule = ev.intervention.dosage
+        items.append(figure(lambda ax: charts.attendance_histogram(ev.attendance, rule, ax=ax,
+                                                                   lang=L), (8, 3.5)))
+        items.append(figure(lambda ax: charts.dropout_chart(ev.dropout, ax=ax, lang=L), (8, 3.5)))
+    if len(items) == 1:
+        items.append(MarkdownText(t("report_none", L)))
+    return items
+
+
+def _outcomes(ev: Evaluation) -> list:
+    from .. import charts
+
+    L = ev.lang
+    o = ev.outcomes
+    means = o["outcome"].isin(["acceptability", "appropriateness", "feasibility"])
+    show = pd.DataFrame({
+        "outcome": [t(f"outcome_{k}", L) for k in o["outcome"]],
+        "value": [("–" if pd.isna(v) else f"{v:.2f}" if m else f"{100 * v:.0f} %")
+                  for v, m in zip(o["value"], means, strict=True)],
+        "n": o["n"],
+        "target": [("–" if pd.isna(v) else f"{v:.2f}" if m else f"{100 * v:.0f} %")
+                   for v, m in zip(o["target"], means, strict=True)],
+        "meets": o["meets"]})
+    items = [heading("report_section_outcomes", L), styled(show, L)]
+    panels = [(name, scale) for name, sc in ev.scores.items()
+              for scale in sc.columns if scale not in ("respondent_id", "site", "wave",
+                                                       "n_answered")][:6]
+    if panels:
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(3.6 * len(panels), 3.6), layout="constrained")
+        for ax, (name, scale) in zip(fig.subplots(1, len(panels), squeeze=False)[0], panels,
+                                     strict=True):
+            charts.score_distribution(ev.scores[name], scale, by=("wave",), ax=ax, lang=L,
+                                      instrument=name)
+        items.append(fig)
+    return items
+
+
+def _reliability(ev: Evaluation) -> list:
+    from .. import charts
+
+    L = ev.lang
+    items: list = [heading("report_section_reliability", L)]
+    rel = ev.reliability
+    if rel is None:
+        return [*items, MarkdownText(t("report_no_reliability", L))]
+    show = rel.reset_index()[["measure", "statistic", "value", "ci_low", "ci_high", "n",
+                              "criterion", "meets_criterion"]]
+    items.append(styled(show, L))
+    items.append(figure(lambda ax: charts.reliability_chart(rel, ax=ax, lang=L),
+                        (8, 1.6 + 0.6 * len(rel))))
+    return items
+
+
+def _toc(ev: Evaluation) -> list:
+    from .. import charts
+
+    toc = ev.intervention.theory_of_change
+    if toc.elements().empty:
+        return []
+    tallest = int(toc.elements().groupby("level").size().max())
+    return [heading("report_section_toc", ev.lang),
+            figure(lambda ax: charts.theory_of_change_chart(toc, ax=ax, lang=ev.lang),
+                   (15, 2.6 + 1.2 * tallest))]
+
+
+def _adaptations(ev: Evaluation) -> list:
+    from .. import charts
+
+    L = ev.lang
+    a = ev.adaptations
+    items: list = [heading("report_section_adaptations", L)]
+    if len(a):
+        items.append(styled(a[["date", "component", "kind", "change", "reason", "decided_by"]],
+                            L))
+    comps = ev.intervention.components
+    items.append(figure(lambda ax: charts.adaptations_chart(a, ax=ax, lang=L, components=comps),
+                        (10, 1.5 + 0.3 * max(len(comps), 2))))
+    return items
+
+
+def _network(ev: Evaluation) -> list:
+    from .. import charts
+
+    L = ev.lang
+    items: list = [heading("report_section_network", L)]
+    c = ev.comparison
+    if c is None:
+        return [*items, MarkdownText(t("report_no_share_back", L))]
+    show = c.assign(indicator=[charts.indicator_label(i, L) for i in c["indicator"]])
+    items.append(styled(show, L))
+    for ind in _PROPORTIONS:
+        rows = c[c["indicator"] == ind]
+        if len(rows) and rows["network_value"].notna().any():
+            items.append(figure(lambda ax, ind=ind: charts.funnel_plot(
+                ev.share_back, ind, highlight=str(ev.project.site), ax=ax, lang=L), (6.5, 4)))
+    return items
+
+
+def _next(ev: Evaluation) -> list:
+    return [heading("report_section_next", ev.lang),
+            MarkdownText("\n".join(f"- {p}" for p in ev.next_steps))]
+
+
+SECTIONS: dict[str, Callable[[Evaluation], list]] = {
+    "title": _title, "status": _status, "fidelity": _fidelity, "outcomes": _outcomes,
+    "reliability": _reliability, "toc": _toc, "adaptations": _adaptations,
+    "network": _network, "next": _next,
+}

@@ -1,0 +1,193 @@
+"""Dashboard: where the project stands — plan progress, SIC stage, fidelity, implementation
+outcomes, and the network comparison once a share-back package has been opened.
+
+All numbers come from the library (:mod:`~implementere_kit.progress`,
+:mod:`~implementere_kit.fidelity`, :mod:`~implementere_kit.outcomes`); charts from
+:mod:`implementere_kit.charts`, with a table instead when a chart is not available. A section
+whose data are missing or invalid says so and the others still show.
+"""
+
+from __future__ import annotations
+
+import ipywidgets as W
+import pandas as pd
+
+from ..errors import ImplementereError
+from ._base import FigureView, Screen, chart_function, error_html, esc, frame_html, style_widget
+
+__all__ = ["Dashboard", "SECTIONS"]
+
+SECTIONS = ("progress", "sic", "fidelity", "outcomes", "network")
+
+
+class Dashboard(Screen):
+    """Progress, SIC stage, fidelity, outcomes and network comparison of one project.
+
+    Parameters
+    ----------
+    project : Project
+    lang : {"nb", "da", "en"}, optional
+    as_of : date, optional
+        The day the figures describe (default today).
+
+    Attributes
+    ----------
+    sections : dict
+        Section name (:data:`SECTIONS`) → its HTML text widget.
+    figures : dict
+        Chart name → :class:`~implementere_kit.widgets._base.FigureView`.
+
+    Examples
+    --------
+    >>> from implementere_kit.widgets import demo_project
+    >>> d = Dashboard(demo_project(scale=0.05), as_of="2026-06-30")
+    >>> "8" in d.sections["sic"].value      # the demo site reached SIC stage 8
+    True
+    """
+
+    screen_id = "dashboard"
+
+    def __init__(self, project, lang: str | None = None, *, as_of=None):
+        self.as_of = as_of
+        super().__init__(project, lang)
+
+    def _build(self) -> None:
+        self.refresh_button = W.Button(icon="refresh")
+        self.sections = {k: W.HTML() for k in SECTIONS}
+        self.figures: dict[str, FigureView] = {}
+        self._boxes = {k: W.VBox([self.sections[k]]) for k in SECTIONS}
+        self.indicator = W.Dropdown()
+        self.indicator.observe(lambda _: None if self._busy else self._funnel(), "value")
+        self.root = W.VBox([style_widget(), self.refresh_button, self.message,
+                            *self._boxes.values()])
+        self.refresh_button.on_click(lambda _: self.refresh())
+
+    def _relabel(self) -> None:
+        self.refresh_button.description = self._t("ui_refresh")
+        self.indicator.description = self._t("ui_indicator")
+        self.refresh()
+
+    # -- helpers ------------------------------------------------------------------------
+    def _figure(self, name: str, section: str, chart: str, *args, **kwargs) -> bool:
+        """Draw ``charts.<chart>`` into the section's figure; False when there is no chart."""
+        fn = chart_function(chart)
+        if fn is None:
+            return False
+        view = self.figures.get(name)
+        if view is None:
+            view = self.figures[name] = FigureView(width=7, height=3.6)
+            box = self._boxes[section]
+            box.children = (*box.children, view.image)
+        view.draw(fn, *args, lang=self.lang, **kwargs)
+        return True
+
+    def _head(self, key: str) -> str:
+        return f"<h3>{esc(self._t(key))}</h3>"
+
+    def refresh(self) -> None:
+        """Recompute every section from the project."""
+        for name in SECTIONS:
+            try:
+                getattr(self, f"_{name}")()
+            except ImplementereError as exc:
+                self.sections[name].value = self._head(f"ui_dash_{name}") + error_html(
+                    exc, self.lang)
+
+    # -- sections -----------------------------------------------------------------------
+    def _progress(self) -> None:
+        from ..frameworks import load_framework
+
+        plan, fw = self.project.plan, load_framework("implementere")
+        prog = plan.progress(as_of=self.as_of, by=("phase",))
+        current = fw.phase(plan.current_phase()).label(self.lang)
+        view = prog.assign(phase=prog["phase"].map(lambda p: fw.phase(p).label(self.lang)))
+        labels = {c: self._t(c) for c in view.columns}
+        text = f"<p>{esc(self._t('current_phase'))}: <b>{esc(current)}</b></p>"
+        drawn = self._figure("progress", "progress", "phase_progress_chart", prog)
+        self.sections["progress"].value = (self._head("ui_dash_progress") + text +
+                                           ("" if drawn else frame_html(view, labels=labels)))
+
+    def _sic(self) -> None:
+        from ..progress import sic_scores, sic_summary
+
+        events = self.project.sic_events()
+        if events.empty:
+            self.sections["sic"].value = self._head("ui_dash_sic") + self._nodata()
+            return
+        summary = sic_summary(events).iloc[0]
+        text = self._t("ui_sic_reached", stage=int(summary["stage_reached"]))
+        self._figure("sic", "sic", "sic_chart", sic_scores(events))
+        self.sections["sic"].value = self._head("ui_dash_sic") + f"<p><b>{esc(text)}</b></p>"
+
+    def _fidelity(self) -> None:
+        from ..fidelity import adherence, attendance_summary
+
+        p, iv = self.project, self.project.intervention
+        checks, att = p.table("fidelity_checks"), p.table("attendance")
+        parts = []
+        if len(checks):
+            by_comp = adherence(checks, threshold=iv.fidelity_threshold, by=("component",))
+            cols = [c for c in ("component", "kind", "n_checks", "adherence", "meets_threshold")
+                    if c in by_comp.columns]
+            parts.append(f"<b>{esc(self._t('ui_adherence_by_component'))}</b>"
+                         + frame_html(by_comp[cols]))
+            monthly = adherence(checks, threshold=iv.fidelity_threshold, by=("month",))
+            self._figure("fidelity", "fidelity", "fidelity_run_chart", monthly,
+                         threshold=iv.fidelity_threshold)
+        if len(att) and iv.dosage is not None:
+            summary = attendance_summary(att, iv.dosage, p.table("participants") if len(
+                p.table("participants")) else None)
+            share = float(summary["graduated"].mean()) if len(summary) else float("nan")
+            parts.insert(0, f"<p>{esc(self._t('ui_graduated_share', share=share))}</p>")
+            self._figure("attendance", "fidelity", "attendance_histogram", summary, iv.dosage)
+        self.sections["fidelity"].value = (self._head("ui_dash_fidelity")
+                                           + ("".join(parts) or self._nodata()))
+
+    def _outcomes(self) -> None:
+        from ..outcomes import implementation_outcomes
+
+        out = implementation_outcomes(self.project, as_of=self.as_of)
+        cols = [c for c in ("outcome", "value", "n", "target", "meets", "source")
+                if c in out.columns]
+        self.sections["outcomes"].value = (self._head("ui_dash_outcomes")
+                                           + frame_html(out[cols]))
+
+    def _network(self) -> None:
+        bench = self.project.table("benchmarks")
+        if bench.empty:
+            self.sections["network"].value = (self._head("ui_dash_network")
+                                              + f"<p><i>{esc(self._t('ui_no_share_back'))}</i></p>")
+            return
+        whole = bench[bench["month"].isna()] if "month" in bench else bench
+        cols = [c for c in ("indicator", "n", "value", "network_median", "network_q1",
+                            "network_q3", "flag") if c in whole.columns]
+        self.sections["network"].value = self._head("ui_dash_network") + frame_html(whole[cols])
+        with self._quiet():
+            self._set_options(self.indicator, sorted(whole["indicator"].dropna().unique()))
+        box = self._boxes["network"]
+        if self.indicator not in box.children:
+            box.children = (*box.children, self.indicator)
+        self._funnel()
+
+    def _funnel(self) -> None:
+        if self.indicator.value is None:
+            return
+        try:
+            self._figure("funnel", "network", "funnel_plot", self.project.table("benchmarks"),
+                         self.indicator.value, highlight=self.project.site)
+        except ImplementereError as exc:
+            self._fail(exc)
+
+    def _nodata(self) -> str:
+        return f"<p><i>{esc(self._t('ui_no_data'))}</i></p>"
+
+    def summary(self) -> pd.DataFrame:
+        """The figures at a glance: current phase, SIC stage reached, rows per data table."""
+        from ..progress import sic_summary
+
+        events = self.project.sic_events()
+        stage = int(sic_summary(events).iloc[0]["stage_reached"]) if len(events) else 0
+        return pd.DataFrame([{"current_phase": self.project.plan.current_phase(),
+                              "stage_reached": stage,
+                              "n_fidelity_checks": len(self.project.table("fidelity_checks")),
+                              "n_attendance": len(self.project.table("attendance"))}])
