@@ -8,4 +8,6 @@ def connect(database: str = ":memory:"):
     long queries, and library code does not print."""
     import duckdb
 
-    return duckdb.connect(database, config={"enable_progress_bar": False})
+    con = duckdb.connect(database)
+    con.execute("SET enable_progress_bar = false")
+    return con

@@ -26,7 +26,11 @@ from pathlib import Path
 
 from .errors import ImplementereError
 
-__all__ = ["APP_CELLS", "app_notebook", "app_command", "app_url", "free_port", "run_app"]
+__all__ = ["APP_CELLS", "PROJECT_ENV", "app_notebook", "app_command", "app_url", "free_port",
+           "run_app"]
+
+#: Environment variable naming the project folder for the notebooks and the app.
+PROJECT_ENV = "IMPLEMENTERE_PROJECT"
 
 #: Code cells of the app notebook (``notebooks/app.ipynb`` holds the same).
 APP_CELLS = (
@@ -109,8 +113,6 @@ def run_app(notebook=None, port: int | None = None, project=None, *, stream=None
     stream : file, optional
         Where the URL is printed (default standard output).
     """
-    from .widgets.session import PROJECT_ENV
-
     cmd = app_command(notebook, port)
     env = dict(os.environ)
     if project is not None:

@@ -45,7 +45,8 @@ Setting-level maintenance at ≥ 6 months: https://re-aim.org/assessing-maintena
 Reilly KL, Kennedy S, Porter G, Estabrooks P (2020). Comparing, contrasting, and
 integrating dissemination and implementation outcomes included in the RE-AIM and
 implementation outcomes frameworks. Front Public Health 8:430, Table 2 (the mapping used
-by :func:`reaim_summary`). https://doi.org/10.3389/fpubh.2020.00430
+by :func:`reaim_summary`, kept as data in ``framework_data/mappings/reaim.yaml``).
+https://doi.org/10.3389/fpubh.2020.00430
 
 Weiner BJ, Lewis CC, Stanick C, et al. (2017). Psychometric assessment of three newly
 developed implementation outcome measures. Implementation Science 12:108.
@@ -54,33 +55,40 @@ developed implementation outcome measures. Implementation Science 12:108.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
-from functools import partial
+from collections.abc import Mapping, Sequence
+from functools import lru_cache, partial
 
 import numpy as np
 import pandas as pd
 
-from .errors import Problem, ValidationError, safe_value
-from .fidelity import adherence, attendance_summary, reach
-from .instruments import responses_from_long, score_instrument
-from .intervention import Intervention, load_intervention
-from .tables import table_schema, validate_table
+from ._data import load_yaml, package_file
+from ._fidelity_input import _collect
+from ._outcomes_data import (
+    _SURVEYS,
+    PENETRATION_MONTHS,
+    SURVEY_TARGET,
+    _adherence,
+    _check_args,
+    _dosage,
+    _inputs,
+    _nodata,
+    _reach,
+    _row,
+    _share,
+    _staff,
+    _surveys,
+)
+from .errors import Problem, ValidationError
+from .intervention import Intervention
+from .tables import row_problems
 
 __all__ = ["implementation_outcomes", "network_outcomes", "reaim_summary", "OUTCOMES",
            "SURVEY_TARGET", "PENETRATION_MONTHS"]
 
 OUTCOMES = ("acceptability", "appropriateness", "feasibility", "adoption", "fidelity_adherence",
             "fidelity_dosage", "penetration", "reach", "sustainability", "sustainability_staff")
-#: Mean AIM/IAM/FIM score that "meets": our convention (agree on average), not Weiner's.
-SURVEY_TARGET = 4.0
-#: Window for penetration: staff who delivered within this many months before ``as_of``.
-PENETRATION_MONTHS = 6
 _COLUMNS = ["site", "outcome", "value", "n", "numerator", "denominator", "target", "meets",
             "source", "definition"]
-_SURVEYS = {"acceptability": "aim", "appropriateness": "iam", "feasibility": "fim"}
-_TABLES = ("staff", "sessions", "participants", "attendance", "fidelity_checks",
-           "survey_responses", "eligible")
 _DEFINITIONS = {
     **{o: f"mean {i.upper()} score (1–5) of respondents at the latest wave; meets at ≥ 4 "
           "(toolkit convention)" for o, i in _SURVEYS.items()},
@@ -178,7 +186,7 @@ def implementation_outcomes(project_or_tables, *, as_of=None, sustain_months: in
     when, months = _check_args(as_of, sustain_months)
     tables, iv, code = _inputs(project_or_tables, intervention, site)
     steps = (_surveys, _staff, _adherence, _dosage, _reach)
-    rows = _gather([partial(step, tables, when, months, iv) for step in steps])
+    rows = _collect(*[partial(step, tables, when, months, iv) for step in steps])
     return _frame(sum(rows, []), code, months)
 
 
@@ -263,22 +271,14 @@ def network_outcomes(projects: Sequence, **kw) -> pd.DataFrame:
     return _finish(pd.concat([sites, net], ignore_index=True))
 
 
-# RE-AIM dimension, Proctor outcome, and their relation (Reilly et al. 2020, Table 2):
-# consistent constructs, penetration as a combined metric, AIM/IAM/FIM as predictors.
-_REAIM = {
-    "reach": ("Reach", "penetration (service recipients)", "combined metric"),
-    "effectiveness": ("Effectiveness", "none (a client outcome)", "outside Proctor's taxonomy"),
-    "adoption": ("Adoption", "adoption", "consistent"),
-    "penetration": ("Adoption", "penetration (providers)", "combined metric"),
-    "fidelity_adherence": ("Implementation", "fidelity", "consistent"),
-    "fidelity_dosage": ("Implementation", "fidelity", "consistent"),
-    "sustainability": ("Maintenance", "sustainability", "consistent"),
-    "sustainability_staff": ("Maintenance", "sustainability", "consistent"),
-    **{o: ("Antecedents", o, "predictor") for o in _SURVEYS},
-}
-_LEVELS = {"Reach": "individual", "Effectiveness": "individual", "Adoption": "setting/staff",
-           "Implementation": "setting/staff", "Maintenance": "setting",
-           "Antecedents": "staff"}
+@lru_cache(maxsize=1)
+def _reaim() -> tuple[dict[str, tuple[str, str, str]], dict[str, str]]:
+    """``{outcome: (dimension, Proctor outcome, relation)}`` in dimension order, and
+    ``{dimension: level}``, from ``framework_data/mappings/reaim.yaml`` (Reilly et al. 2020)."""
+    raw = load_yaml(package_file("framework_data", "mappings/reaim.yaml"))
+    table = {r["outcome"]: (r["dimension"], r["proctor_outcome"], r["relation"])
+             for r in raw["outcomes"]}
+    return table, dict(raw["levels"])
 
 
 def reaim_summary(outcomes_df: pd.DataFrame) -> pd.DataFrame:
@@ -326,12 +326,12 @@ def reaim_summary(outcomes_df: pd.DataFrame) -> pd.DataFrame:
                 for c in ("site", "outcome", "value") if c not in df.columns]
     if problems:
         raise ValidationError(problems)
-    unknown = np.flatnonzero(~df["outcome"].isin(list(_REAIM)).to_numpy(dtype=bool))
-    if len(unknown):
-        raise ValidationError([Problem("unknown outcome", resource="outcomes", row=int(i) + 1,
-                                       column="outcome", expected="one of " + ", ".join(_REAIM),
-                                       found=safe_value(df["outcome"].iloc[i]))
-                               for i in unknown])
+    reaim, levels = _reaim()
+    problems = row_problems(~df["outcome"].isin(list(reaim)), df["outcome"],
+                            message="unknown outcome", column="outcome",
+                            expected="one of " + ", ".join(reaim), resource="outcomes")
+    if problems:
+        raise ValidationError(problems)
     sites = list(dict.fromkeys(df["site"].astype("string")))
     lacking = [s for s in sites
                if not ((df["site"].astype("string") == s) & (df["outcome"] == "effectiveness")).any()]
@@ -341,12 +341,12 @@ def reaim_summary(outcomes_df: pd.DataFrame) -> pd.DataFrame:
                       "outcome 'effectiveness' to include them"})
     df = pd.concat([df, no_effect], ignore_index=True)
     df = df.assign(**{c: pd.NA for c in ("n", "meets", "definition") if c not in df.columns})
-    spec = pd.DataFrame([_REAIM[o] for o in df["outcome"]], index=df.index,
+    spec = pd.DataFrame([reaim[o] for o in df["outcome"]], index=df.index,
                         columns=["dimension", "proctor_outcome", "relation"])
-    df = df.assign(**spec, level=spec["dimension"].map(_LEVELS))
-    # _REAIM lists the outcomes in dimension order
+    df = df.assign(**spec, level=spec["dimension"].map(levels))
+    # reaim.yaml lists the outcomes in dimension order
     df["_s"] = df["site"].astype("string").map({s: i for i, s in enumerate(sites)})
-    df["_o"] = df["outcome"].map({k: i for i, k in enumerate(_REAIM)})
+    df["_o"] = df["outcome"].map({k: i for i, k in enumerate(reaim)})
     df = df.sort_values(["_s", "_o"], kind="stable")
     cols = ["site", "dimension", "level", "outcome", "proctor_outcome", "relation", "value",
             "n", "meets", "definition"]

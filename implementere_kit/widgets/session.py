@@ -11,10 +11,9 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["PROJECT_ENV", "demo_project", "notebook_project"]
+from ..app import PROJECT_ENV
 
-#: Environment variable naming the project folder for the notebooks and the app.
-PROJECT_ENV = "IMPLEMENTERE_PROJECT"
+__all__ = ["PROJECT_ENV", "demo_project", "notebook_project"]
 
 
 def demo_project(path=None, *, site: str = "461", scale: float = 0.2, seed: int = 2024):
