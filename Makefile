@@ -33,6 +33,9 @@ bench: $(STAMP)
 bench-quick: $(STAMP)
 	$(BIN)/python -m benchmarks --scale quick
 
+app: $(STAMP)
+	$(BIN)/implementere-kit app
+
 clean:
 	rm -rf reports .cache .pytest_cache build *.egg-info
 

@@ -1,5 +1,5 @@
-"""Input checks shared by :mod:`implementere_kit.fidelity` and
-:mod:`implementere_kit.adherence_competence` (private).
+"""Input checks shared by :mod:`implementere_kit.fidelity`,
+:mod:`implementere_kit.adherence_competence` and the outcomes (private).
 
 Each helper adds :class:`~implementere_kit.errors.Problem` objects to a list the caller owns,
 or raises one :class:`~implementere_kit.errors.ValidationError` holding every problem found,

@@ -26,8 +26,8 @@ from pathlib import Path
 
 from .errors import ImplementereError
 
-__all__ = ["APP_CELLS", "PROJECT_ENV", "app_notebook", "app_command", "app_url", "free_port",
-           "run_app"]
+__all__ = ["APP_CELLS", "PROJECT_ENV", "app_notebook", "write_app_notebook", "app_command",
+           "app_url", "free_port", "run_app"]
 
 #: Environment variable naming the project folder for the notebooks and the app.
 PROJECT_ENV = "IMPLEMENTERE_PROJECT"
@@ -47,6 +47,11 @@ def app_notebook() -> Path:
     repo = Path(__file__).resolve().parent.parent / "notebooks" / "app.ipynb"
     if repo.is_file():
         return repo
+    return write_app_notebook(tempfile.mkdtemp(prefix="implementere-app-"))
+
+
+def write_app_notebook(folder) -> Path:
+    """Write the app notebook (:data:`APP_CELLS`, kernel ``python3``) into ``folder``."""
     import nbformat
 
     nb = nbformat.v4.new_notebook()
@@ -54,7 +59,7 @@ def app_notebook() -> Path:
     nb.cells[0].metadata["tags"] = ["parameters"]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
-    out = Path(tempfile.mkdtemp(prefix="implementere-app-")) / "app.ipynb"
+    out = Path(folder) / "app.ipynb"
     nbformat.write(nb, out)
     return out
 

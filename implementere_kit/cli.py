@@ -213,6 +213,27 @@ def cmd_benchmark(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    from .report import build_network_report, build_report
+
+    if (args.project is None) == (args.network is None):
+        raise ImplementereError("give either a PROJECT folder or --network STORE")
+    if args.network:
+        out = build_network_report(args.network, args.output, lang=args.lang or "nb",
+                                   fmt=args.format)
+    else:
+        out = build_report(args.project, args.output, period=args.period, lang=args.lang,
+                           share_back=args.share_back, fmt=args.format)
+    print(f"wrote {out}")
+    return 0
+
+
+def cmd_app(args) -> int:
+    from .app import run_app
+
+    return run_app(port=args.port, project=args.project)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="implementere-kit",
@@ -281,6 +302,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="folder for share-back packages")
     p.add_argument("-k", type=int, default=5, help="smallest cell shown")
     p.set_defaults(func=cmd_benchmark)
+
+    p = sub.add_parser("report", help="write an evaluation report (HTML or Excel)",
+                       description="Run the evaluator notebook on a project (or the network "
+                                   "notebook on a network store) and write a self-contained "
+                                   "HTML report without code, or the report's tables as "
+                                   "an Excel workbook.")
+    p.add_argument("project", nargs="?", help="project folder")
+    p.add_argument("--network", help="network store (DuckDB file) instead of a project")
+    p.add_argument("-o", "--output", required=True, help="report.html or report.xlsx")
+    p.add_argument("--period", help="2025, 2025-03 or 2025-01:2025-06 (default all)")
+    p.add_argument("--lang", choices=_LANGS, help="language (default the project's)")
+    p.add_argument("--format", choices=["html", "xlsx"], default="html")
+    p.add_argument("--share-back", help="share-back package for the network comparison")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("app", help="start the guided app (Voila) on localhost",
+                       description="Serve the guided notebooks as a web app for staff who "
+                                   "never see code, on 127.0.0.1, and print its URL.")
+    p.add_argument("--project", help="project folder to open (default a demo project)")
+    p.add_argument("--port", type=int, help="port (default a free one)")
+    p.set_defaults(func=cmd_app)
 
     p = sub.add_parser("demo", help="run the main job on the bundled example network",
                        description="Copy the bundled example network (or generate it with "

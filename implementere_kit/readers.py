@@ -11,8 +11,7 @@ names of ``schemas/tables.yaml``; given a table it types and checks the data wit
   entirely of decimal numbers) become numbers, so the code ``0301`` keeps its zero.
 * Headings are matched through ``schemas/aliases.yaml`` ignoring case, punctuation and the
   spelling of å/ø/æ (``Møte nr.`` = ``mote_nr`` = ``MOETENR``); :func:`column_mapping` and
-  :func:`unknown_columns` (from :mod:`implementere_kit._aliases`) show what was and was not
-  recognised.
+  :func:`unknown_columns` show what was and was not recognised.
 * Nothing in a file is executed: CSV goes through :mod:`csv`, workbooks through openpyxl with
   ``read_only=True, data_only=True`` (a formula yields its cached value, never a
   recalculation), and a cell like ``=cmd|' /C calc'!A0`` stays a plain string [3]_.

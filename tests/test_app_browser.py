@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from implementere_kit import Project
+from implementere_kit import ImplementereError, Project
 from implementere_kit.app import PROJECT_ENV, app_command, app_url, free_port
 
 CHROMIUM = "/usr/bin/chromium"
@@ -98,14 +98,53 @@ def test_tick_checklist_item_in_browser_saves_project(odense, tmp_path):
                 box.click()
                 saved = page.locator(".ik-box.ik-ok", has_text="Gemt.")
                 saved.first.wait_for(state="visible", timeout=60_000)
-                page.screenshot(path=str(tmp_path / "app.png"), full_page=False)
+                page.screenshot(path=str(tmp_path / "app.png"))
+                box.scroll_into_view_if_needed()
+                page.screenshot(path=str(tmp_path / "checklist.png"))
             finally:
                 browser.close()
     finally:
         _stop(proc)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    shutil.copy(tmp_path / "app.png", ARTIFACTS / "app_browser.png")
+    for name in ("app.png", "checklist.png"):
+        shutil.copy(tmp_path / name, ARTIFACTS / f"app_browser_{name}")
     # The tick reached the project folder: a new save generation with the answer done.
     assert _answer(odense, "ke1", "meets_need") is True
     assert Project.open(odense).meta["generation"] > generation
     assert (tmp_path / "app.png").stat().st_size > 10_000
+
+
+# -- the command line and the app notebook (no browser needed) -----------------------------
+def test_app_command_serves_localhost_on_the_given_port_only():
+    cmd = app_command("nb.ipynb", port=8871)
+    assert cmd[1:4] == ["-m", "voila", "nb.ipynb"]
+    assert {"--no-browser", "--Voila.ip=127.0.0.1", "--port=8871",
+            "--Voila.port_retries=0"} <= set(cmd)
+    assert app_url(cmd) == "http://127.0.0.1:8871/"
+    free = app_command("nb.ipynb")  # a free port is chosen
+    assert 0 < int(app_url(free).rsplit(":", 1)[1].strip("/")) < 65536
+    for bad in (0, 70000, "80", True):
+        with pytest.raises(ImplementereError, match="port"):
+            app_command("nb.ipynb", port=bad)
+
+
+def test_app_notebook_matches_the_cells_the_package_writes(tmp_path):
+    import nbformat
+
+    from implementere_kit.app import APP_CELLS, app_notebook, write_app_notebook
+
+    repo = nbformat.read(app_notebook(), as_version=4)
+    made = nbformat.read(write_app_notebook(tmp_path), as_version=4)
+    code = [[c.source for c in nb.cells if c.cell_type == "code"] for nb in (repo, made)]
+    assert code[0] == code[1] == list(APP_CELLS)
+    for nb in (repo, made):
+        assert nb.metadata["kernelspec"]["name"] == "python3"
+        assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
+        assert "parameters" in next(c for c in nb.cells if c.cell_type == "code").metadata["tags"]
+
+
+def test_run_app_refuses_a_folder_without_project(tmp_path):
+    from implementere_kit.app import run_app
+
+    with pytest.raises(ImplementereError, match="project.json is missing"):
+        run_app(project=tmp_path, port=free_port())

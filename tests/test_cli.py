@@ -45,3 +45,25 @@ def test_demo_prints_progress_and_sic(tmp_path, capsys):
     progress = pd.read_csv(tmp_path / "reports" / "plan_progress.csv")
     assert set(progress["phase"]) == {"forberede", "planlegge", "implementere", "viderefore"}
     assert str(tmp_path / "reports" / "sic_summary.csv") in out
+
+
+def test_report_command_xlsx_and_errors(odense, tmp_path, capsys):
+    import openpyxl
+
+    out = tmp_path / "odense.xlsx"
+    assert main(["report", str(odense), "-o", str(out), "--format", "xlsx", "--lang", "en"]) == 0
+    assert "summary" in openpyxl.load_workbook(out).sheetnames
+    capsys.readouterr()
+    assert main(["report", str(odense), "-o", str(out), "--period", "last spring"]) == 1
+    err = capsys.readouterr().err
+    assert "period" in err and "Traceback" not in err
+    assert main(["report", "-o", str(out)]) == 1
+    assert "either a PROJECT" in capsys.readouterr().err
+
+
+def test_app_command_line():
+    from implementere_kit.app import app_command, app_url
+
+    cmd = app_command(port=8999)
+    assert "--no-browser" in cmd and "--Voila.port_retries=0" in cmd
+    assert app_url(cmd) == "http://127.0.0.1:8999/"

@@ -502,3 +502,16 @@ def test_reach_bad_periods_listed():
     with pytest.raises(ValidationError) as exc:
         reach(parts, elig)
     assert [p.row for p in exc.value.problems] == [2, 3]
+
+
+def test_adherence_and_competence_are_the_same_functions_everywhere():
+    import implementere_kit as ik
+    from implementere_kit import adherence_competence, fidelity
+
+    # fidelity imports adherence_competence: a submodule named like the function would
+    # replace the package's lazy ``adherence`` with the module object.
+    assert ik.attendance_summary is fidelity.attendance_summary
+    assert ik.adherence is fidelity.adherence is adherence_competence.adherence
+    assert ik.competence_summary is fidelity.competence_summary
+    assert callable(ik.adherence)
+

@@ -477,6 +477,19 @@ def test_responses_from_long_reports_long_rows():
     assert {(p.row, p.column) for p in err.value.problems} == {(2, "item"), (3, "value")}
 
 
+def test_responses_from_long_caps_bad_rows_of_its_own_instrument_only():
+    from implementere_kit.tables import MAX_ROWS_LISTED
+
+    other = [(f"q{i}", "0301", "fim", 1, "fim_1", 9) for i in range(3)]  # not aim: not reported
+    mine = [(f"p{i}", "0301", "aim", 1, "aim_1", 9) for i in range(MAX_ROWS_LISTED + 2)]
+    with pytest.raises(ValidationError) as err:
+        responses_from_long(long_table(other + mine), "aim")
+    probs = err.value.problems
+    assert [p.row for p in probs[:MAX_ROWS_LISTED]] == list(range(4, 4 + MAX_ROWS_LISTED))
+    assert probs[-1].message == "answer outside the response scale in 2 more rows"
+    assert len(probs) == MAX_ROWS_LISTED + 1
+
+
 def test_responses_from_long_checks_the_table_schema():
     long = long_table([("p1", "0301", "aim", 0, "aim_1", 4)]).drop(columns="site")
     with pytest.raises(ValidationError) as err:

@@ -357,6 +357,21 @@ def test_reaim_uses_effect_rows_given_and_orders_sites():
     assert [p.row for p in exc.value.problems] == [2, 4]
 
 
+def test_reaim_unknown_outcomes_are_capped_and_the_mapping_is_data():
+    from implementere_kit._data import load_yaml, package_file
+    from implementere_kit.tables import MAX_ROWS_LISTED
+
+    n = MAX_ROWS_LISTED + 4
+    with pytest.raises(ValidationError) as exc:
+        reaim_summary(pd.DataFrame({"site": "101", "outcome": ["joy"] * n, "value": 1.0}))
+    assert len(exc.value.problems) == MAX_ROWS_LISTED + 1
+    assert exc.value.problems[-1].message == "unknown outcome in 4 more rows"
+    data = load_yaml(package_file("framework_data", "mappings/reaim.yaml"))
+    assert "10.3389/fpubh.2020.00430" in data["source"]
+    assert {r["outcome"] for r in data["outcomes"]} == set(OUTCOMES) | {"effectiveness"}
+    assert set(data["levels"]) == {r["dimension"] for r in data["outcomes"]}
+
+
 # -- the example network ----------------------------------------------------------------------------
 def test_odense_outcomes_are_plausible(odense):
     p = Project.open(odense)

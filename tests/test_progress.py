@@ -82,3 +82,19 @@ def test_phase_progress_excludes_skipped_and_counts_overdue():
     assert p.index.tolist() == ["forberede", "planlegge", "viderefore"]  # phase order kept
     late = phase_progress(acts, as_of="2024-06-01", by=("phase",)).set_index("phase")
     assert late.loc["planlegge", "n_overdue"] == 1
+
+
+def test_sic_bad_rows_are_capped_per_column():
+    from implementere_kit.tables import MAX_ROWS_LISTED
+
+    n = MAX_ROWS_LISTED + 3
+    ev = pd.DataFrame({"site": "A", "stage": [9] * n + [1], "activity": "a",
+                       "date": ["2024-01-01"] * n + ["bad"]})
+    with pytest.raises(ValidationError) as exc:
+        sic_scores(ev)
+    probs = exc.value.problems
+    assert [p.row for p in probs[:MAX_ROWS_LISTED]] == list(range(1, MAX_ROWS_LISTED + 1))
+    assert probs[MAX_ROWS_LISTED].message == "stage outside 1–8 in 3 more rows"
+    assert (probs[-1].row, probs[-1].column) == (n + 1, "date")
+    assert len(probs) == MAX_ROWS_LISTED + 2
+

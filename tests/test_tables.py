@@ -2,7 +2,14 @@ import pandas as pd
 import pytest
 
 from implementere_kit import ValidationError
-from implementere_kit.tables import empty_table, parse_dates, table_names, validate_table
+from implementere_kit.tables import (
+    MAX_ROWS_LISTED,
+    empty_table,
+    parse_dates,
+    row_problems,
+    table_names,
+    validate_table,
+)
 
 
 def test_every_table_has_an_empty_form():
@@ -62,3 +69,24 @@ def test_identifier_like_values_are_masked_in_errors():
         validate_table(df, "participants")
     assert "1234" not in str(exc.value)
     assert "masked" in str(exc.value)
+
+
+def test_row_problems_lists_rows_by_position_then_summarises():
+    n = MAX_ROWS_LISTED + 5
+    values = pd.Series([f"v{i}" for i in range(n + 1)], index=range(100, 101 + n))
+    mask = pd.array([False] + [True] * n, dtype="boolean")
+    probs = row_problems(mask, values, message="bad", column="c", expected="ok",
+                         resource="t", file="f.csv")
+    assert len(probs) == MAX_ROWS_LISTED + 1
+    assert (probs[0].row, probs[0].found) == (2, "'v1'")  # 1-based position, not the label
+    last = probs[-1]
+    assert last.message == "bad in 5 more rows" and last.row is None and last.found is None
+    assert {(p.file, p.resource, p.column, p.expected) for p in probs} == {("f.csv", "t", "c", "ok")}
+
+
+def test_row_problems_treats_missing_as_false_and_masks_identifiers():
+    mask = pd.array([pd.NA, True, False], dtype="boolean")
+    probs = row_problems(mask, ["x", "010190-12345", "y"], message="bad", column="c")
+    assert [(p.row, p.found) for p in probs] == [(2, "<masked: looks like a personal identifier>")]
+    assert row_problems([False, False], ["a", "b"], message="bad", column="c") == []
+

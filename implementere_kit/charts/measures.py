@@ -119,9 +119,12 @@ def funnel_plot(benchmarks: pd.DataFrame, indicator: str, highlight: str | None 
     mine = ok & (sites == str(highlight)) if highlight is not None else np.zeros(len(ok), bool)
     others = ok & ~mine
     if others.any():  # a share-back package holds the reader's own site only
+        name = label("chart_other_sites" if highlight is not None else "col_sites", lang)
         ax.scatter(n[others], v[others], **{"color": OKABE_ITO["blue"], "s": 30, "zorder": 3,
-                                            "label": label("chart_other_sites", lang),
-                                            **kwargs})
+                                            "label": name, **kwargs})
+        if highlight is None and others.sum() <= 30:  # the network's view: name every site
+            for x, y, s in zip(n[others], v[others], sites[others], strict=True):
+                ax.annotate(s, (x, y), xytext=(4, 3), textcoords="offset points", fontsize=7)
     if mine.any():
         ax.scatter(n[mine], v[mine], color=HIGHLIGHT, marker="D", s=80, zorder=4,
                    edgecolors="black", label=str(highlight))

@@ -159,6 +159,17 @@ def build_report(project_path, out, *, period: str | None = None, lang: str | No
         Before anything runs: missing project, unknown language or format, a period not
         understood or without data, a bad share-back package. :class:`ReportError` if the
         notebook fails while running.
+
+    Examples
+    --------
+    The tables of the generated example project as a workbook (``fmt="html"`` runs the
+    evaluator notebook instead, a few seconds):
+
+    >>> import tempfile, openpyxl
+    >>> out = build_report(demo_project(), tempfile.mkdtemp() + "/odense.xlsx", fmt="xlsx",
+    ...                    period="2024", lang="en")
+    >>> openpyxl.load_workbook(out).sheetnames[:4]
+    ['summary', 'phase_progress', 'overdue', 'sic']
     """
     _check_format(fmt)
     if share_back is not None and not isinstance(share_back, str | Path):
@@ -166,9 +177,14 @@ def build_report(project_path, out, *, period: str | None = None, lang: str | No
                                        column="share_back", expected="a path",
                                        found=type(share_back).__name__)])
     ev = evaluate(project_path, period=period, lang=lang, share_back=share_back, as_of=as_of)
+    return _write(ev, out, fmt, share_back)
+
+
+def _write(ev: Evaluation, out, fmt: str, share_back) -> Path:
+    """Write a checked evaluation: its tables (xlsx) or the notebook run on it (html)."""
     if fmt == "xlsx":
         return write_xlsx(ev.export_tables(), out)
-    params = {"project_path": str(Path(project_path).resolve()), "period": period,
+    params = {"project_path": str(Path(ev.project.path).resolve()), "period": ev.period,
               "lang": ev.lang, "as_of": ev.as_of.date().isoformat(),
               "share_back": None if share_back is None else str(Path(share_back).resolve())}
     from ..i18n import t
@@ -219,8 +235,8 @@ def build_reports(projects: Iterable, out_dir, *, period: str | None = None,
         try:
             project = Project.open(folder)
             sb = _share_back_for(project, share_back, share_back_dir)
-            evaluate(project, period=period, lang=lang, share_back=sb, as_of=as_of)
-            jobs.append((folder, sb))
+            jobs.append((folder, sb, evaluate(project, period=period, lang=lang,
+                                              share_back=sb, as_of=as_of)))
         except ValidationError as exc:
             problems += [Problem(p.message, file=p.file or str(folder), resource=p.resource,
                                  row=p.row, column=p.column, expected=p.expected, found=p.found)
@@ -231,11 +247,10 @@ def build_reports(projects: Iterable, out_dir, *, period: str | None = None,
         raise ValidationError(problems)
     out_dir = Path(out_dir)
     written, used = [], set()
-    for folder, sb in tqdm(jobs, desc="reports", unit="report", disable=not progress):
+    for folder, sb, ev in tqdm(jobs, desc="reports", unit="report", disable=not progress):
         name = folder.name
         while name in used:  # two folders of the same name in different places
             name += "_"
         used.add(name)
-        written.append(build_report(folder, out_dir / f"{name}.{fmt}", period=period,
-                                    lang=lang, share_back=sb, fmt=fmt, as_of=as_of))
+        written.append(_write(ev, out_dir / f"{name}.{fmt}", fmt, sb))
     return written

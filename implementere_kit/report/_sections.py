@@ -46,7 +46,8 @@ def styled(df: pd.DataFrame, lang: str, percent: Sequence[str] = (), decimals: i
         elif pd.api.types.is_datetime64_any_dtype(s):
             out[c] = s.dt.date
         elif pd.api.types.is_float_dtype(s):
-            fmt[c] = f"{{:.{decimals}f}}"
+            whole = s.dropna().size and (s.dropna() % 1 == 0).all()  # days, stages, counts
+            fmt[c] = "{:.0f}" if whole else f"{{:.{decimals}f}}"
         elif c == "phase":
             out[c] = [t(str(v), lang) for v in s]
         elif c in ("flag", "kind"):  # coded values: within/above95…, core/flexible
@@ -55,6 +56,18 @@ def styled(df: pd.DataFrame, lang: str, percent: Sequence[str] = (), decimals: i
     out = out.rename(columns=labels)
     return (out.style.format({labels[c]: f for c, f in fmt.items()}, na_rep="–")
             .hide(axis="index"))
+
+
+def indicator_values(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """Network figures as text: shares as percentages, means and days as numbers."""
+    from ..exchange.indicators import PROPORTIONS
+
+    out = df.copy()
+    share = out["indicator"].isin([*PROPORTIONS, "attendance"]).to_numpy()
+    for c in columns:
+        out[c] = [("–" if pd.isna(v) else f"{100 * v:.0f} %" if p else f"{v:.2f}")
+                  for v, p in zip(out[c], share, strict=True)]
+    return out
 
 
 def _title(ev: Evaluation) -> list:
@@ -191,7 +204,9 @@ def _network(ev: Evaluation) -> list:
     c = ev.comparison
     if c is None:
         return [*items, MarkdownText(t("report_no_share_back", L))]
-    show = c.assign(indicator=[charts.indicator_label(i, L) for i in c["indicator"]])
+    show = indicator_values(c, [k for k in ("value", "network_value", "network_median",
+                                            "lower95", "upper95") if k in c])
+    show["indicator"] = [charts.indicator_label(i, L) for i in c["indicator"]]
     items.append(styled(show, L))
     for ind in _PROPORTIONS:
         rows = c[c["indicator"] == ind]

@@ -312,6 +312,15 @@ def evaluate(project, *, period: str | None = None, lang: str | None = None,
     ImplementereError
         Missing project, unknown language, a period not understood or without data, a
         share-back package that is invalid or belongs to another site.
+
+    Examples
+    --------
+    >>> from implementere_kit.report import demo_project
+    >>> ev = evaluate(demo_project(), period="2024", lang="en")
+    >>> ev.summary.set_index("measure").loc[["Site", "Period", "Figures as of"], "value"].tolist()
+    ['461 Odense', '2024', '2024-12-31']
+    >>> ev.section("fidelity")[0]
+    '## Fidelity and dosage'
     """
     from ..project import Project
     from ..tables import table_names
@@ -341,8 +350,26 @@ def project_summary(project, period: str | None = None, lang: str | None = None,
     return evaluate(project, period=period, lang=lang, as_of=as_of).summary
 
 
-def what_to_look_at_next(ev: Evaluation) -> list[str]:
-    """Points to look at, derived from the numbers of an :class:`Evaluation`."""
+def what_to_look_at_next(project_or_evaluation, **kwargs) -> list[str]:
+    """Points to look at, derived from the numbers.
+
+    Parameters
+    ----------
+    project_or_evaluation : Evaluation, Project or path
+        An evaluation, or a project to evaluate with ``**kwargs`` (see :func:`evaluate`).
+
+    Returns
+    -------
+    list of str
+        In the report's language: core components below the fidelity threshold, network
+        figures outside the 95 % limit in the unfavourable direction, overdue activities,
+        instruments below their reliability criterion, groups over the planned size,
+        sessions short of leaders, adapted core components, outcomes below target; or one
+        line saying nothing stands out.
+    """
     from ._advice import advice
 
+    ev = project_or_evaluation
+    if not isinstance(ev, Evaluation):
+        ev = evaluate(ev, **kwargs)
     return advice(ev)

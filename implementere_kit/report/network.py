@@ -98,7 +98,10 @@ class NetworkReport:
             f = self.flags
             if f.empty:
                 return [heading("network_section_flags", L), MarkdownText(t("network_no_flags", L))]
-            f = f.assign(indicator=[charts.indicator_label(i, L) for i in f["indicator"]])
+            from ._sections import indicator_values
+
+            f = indicator_values(f, ["value", "network_value"]).assign(
+                indicator=[charts.indicator_label(i, L) for i in f["indicator"]])
             return [heading("network_section_flags", L), styled(f, L)]
         raise KeyError(name)
 

@@ -19,7 +19,8 @@ import pandas as pd
 from ..errors import ImplementereError, PrivacyError, ValidationError
 from ..i18n import check_lang, t
 
-__all__ = ["Screen", "FigureView", "chart_function", "frame_html", "error_html", "LANGUAGES"]
+__all__ = ["Screen", "FigureView", "chart_function", "frame_html", "error_html", "column_labels",
+           "value_labels", "LANGUAGES"]
 
 #: Language names are written in their own language, so anyone can find theirs.
 LANGUAGES = (("Norsk bokmål", "nb"), ("Dansk", "da"), ("English", "en"))
@@ -72,6 +73,26 @@ def _cell(v: object) -> str:
     except (TypeError, ValueError):
         pass
     return esc(v)
+
+
+def column_labels(columns, lang: str) -> dict[str, str]:
+    """Column name → label for people (``col_<name>``, else ``<name>``, else the name)."""
+    out = {}
+    for c in columns:
+        text = t(f"col_{c}", lang)
+        out[c] = text if text != f"col_{c}" else t(str(c), lang)
+    return out
+
+
+def value_labels(values: pd.Series, prefix: str, lang: str) -> pd.Series:
+    """Codes (``adherence``, ``within``) as labels (``<prefix><code>``) where a label exists."""
+    def one(v):
+        if not isinstance(v, str):
+            return v
+        text = t(f"{prefix}{v}", lang)
+        return v if text == f"{prefix}{v}" else text
+
+    return values.map(one)
 
 
 def error_html(exc: Exception, lang: str) -> str:

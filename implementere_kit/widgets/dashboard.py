@@ -12,8 +12,18 @@ from __future__ import annotations
 import ipywidgets as W
 import pandas as pd
 
-from ..errors import ImplementereError
-from ._base import FigureView, Screen, chart_function, error_html, esc, frame_html, style_widget
+from ..errors import ImplementereError, UnknownNameError
+from ._base import (
+    FigureView,
+    Screen,
+    chart_function,
+    column_labels,
+    error_html,
+    esc,
+    frame_html,
+    style_widget,
+    value_labels,
+)
 
 __all__ = ["Dashboard", "SECTIONS"]
 
@@ -29,6 +39,8 @@ class Dashboard(Screen):
     lang : {"nb", "da", "en"}, optional
     as_of : date, optional
         The day the figures describe (default today).
+    sections : sequence of str, optional
+        The sections to show, of :data:`SECTIONS` (default all).
 
     Attributes
     ----------
@@ -47,15 +59,19 @@ class Dashboard(Screen):
 
     screen_id = "dashboard"
 
-    def __init__(self, project, lang: str | None = None, *, as_of=None):
+    def __init__(self, project, lang: str | None = None, *, as_of=None, sections=SECTIONS):
+        unknown = [s for s in sections if s not in SECTIONS]
+        if unknown:
+            raise UnknownNameError("dashboard section", unknown[0], SECTIONS)
         self.as_of = as_of
+        self._names = [s for s in SECTIONS if s in sections]
         super().__init__(project, lang)
 
     def _build(self) -> None:
         self.refresh_button = W.Button(icon="refresh")
-        self.sections = {k: W.HTML() for k in SECTIONS}
+        self.sections = {k: W.HTML() for k in self._names}
         self.figures: dict[str, FigureView] = {}
-        self._boxes = {k: W.VBox([self.sections[k]]) for k in SECTIONS}
+        self._boxes = {k: W.VBox([self.sections[k]]) for k in self._names}
         self.indicator = W.Dropdown()
         self.indicator.observe(lambda _: None if self._busy else self._funnel(), "value")
         self.root = W.VBox([style_widget(), self.refresh_button, self.message,
@@ -86,7 +102,7 @@ class Dashboard(Screen):
 
     def refresh(self) -> None:
         """Recompute every section from the project."""
-        for name in SECTIONS:
+        for name in self._names:
             try:
                 getattr(self, f"_{name}")()
             except ImplementereError as exc:
@@ -129,8 +145,11 @@ class Dashboard(Screen):
             by_comp = adherence(checks, threshold=iv.fidelity_threshold, by=("component",))
             cols = [c for c in ("component", "kind", "n_checks", "adherence", "meets_threshold")
                     if c in by_comp.columns]
+            view = by_comp[cols].assign(**({"kind": value_labels(by_comp["kind"], "ui_kind_",
+                                                                  self.lang)} if "kind" in cols
+                                           else {}))
             parts.append(f"<b>{esc(self._t('ui_adherence_by_component'))}</b>"
-                         + frame_html(by_comp[cols]))
+                         + frame_html(view, labels=column_labels(cols, self.lang)))
             monthly = adherence(checks, threshold=iv.fidelity_threshold, by=("month",))
             self._figure("fidelity", "fidelity", "fidelity_run_chart", monthly,
                          threshold=iv.fidelity_threshold)
@@ -149,8 +168,9 @@ class Dashboard(Screen):
         out = implementation_outcomes(self.project, as_of=self.as_of)
         cols = [c for c in ("outcome", "value", "n", "target", "meets", "source")
                 if c in out.columns]
+        view = out[cols].assign(outcome=value_labels(out["outcome"], "outcome_", self.lang))
         self.sections["outcomes"].value = (self._head("ui_dash_outcomes")
-                                           + frame_html(out[cols]))
+                                           + frame_html(view, labels=column_labels(cols, self.lang)))
 
     def _network(self) -> None:
         bench = self.project.table("benchmarks")
@@ -159,11 +179,21 @@ class Dashboard(Screen):
                                               + f"<p><i>{esc(self._t('ui_no_share_back'))}</i></p>")
             return
         whole = bench[bench["month"].isna()] if "month" in bench else bench
-        cols = [c for c in ("indicator", "n", "value", "network_median", "network_q1",
-                            "network_q3", "flag") if c in whole.columns]
-        self.sections["network"].value = self._head("ui_dash_network") + frame_html(whole[cols])
+        cols = [c for c in ("indicator", "n", "value", "network_median", "flag")
+                if c in whole.columns]
+        view = whole[cols].assign(indicator=value_labels(whole["indicator"], "indicator_",
+                                                         self.lang))
+        if "flag" in cols:
+            view["flag"] = value_labels(whole["flag"], "flag_", self.lang)
+        self.sections["network"].value = self._head("ui_dash_network") + frame_html(
+            view, labels=column_labels(cols, self.lang))
+        codes = sorted(whole["indicator"].dropna().unique())
         with self._quiet():
-            self._set_options(self.indicator, sorted(whole["indicator"].dropna().unique()))
+            self._set_options(self.indicator, [(value_labels(pd.Series([c]), "indicator_",
+                                                             self.lang).iloc[0], c)
+                                               for c in codes])
+            if self.indicator.value is None and codes:
+                self.indicator.value = codes[0]
         box = self._boxes["network"]
         if self.indicator not in box.children:
             box.children = (*box.children, self.indicator)

@@ -16,7 +16,16 @@ import ipywidgets as W
 import pandas as pd
 
 from ..errors import ImplementereError, Problem, ValidationError
-from ._base import Screen, error_html, esc, frame_html, heading, set_heading, style_widget
+from ._base import (
+    Screen,
+    column_labels,
+    error_html,
+    esc,
+    frame_html,
+    heading,
+    set_heading,
+    style_widget,
+)
 
 __all__ = ["ExchangeScreen"]
 
@@ -187,5 +196,6 @@ class ExchangeScreen(Screen):
                 if c in own.columns]
         self.share_back_result.value = (
             f'<div class="ik-box ik-ok">{esc(self._t("ui_share_back_loaded", n=len(own)))}</div>'
-            + frame_html(own[own["month"].isna()][cols] if "month" in own else own[cols]))
+            + frame_html(own[own["month"].isna()][cols] if "month" in own else own[cols],
+                         labels=column_labels(cols, self.lang)))
         return own

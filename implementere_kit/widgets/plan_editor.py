@@ -188,6 +188,8 @@ class PlanEditor(Screen):
                    for r in shown[["activity_id", "title"]].itertuples(index=False)]
         with self._quiet():
             self._set_options(self.activity, options)
+            if self.activity.value is None and options:
+                self.activity.value = options[0][1]
         self._fill_form()
         self.redraw()
 

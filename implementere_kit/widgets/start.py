@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Callable
 
 import ipywidgets as W
@@ -36,6 +37,13 @@ __all__ = ["StartScreen", "SELF_DEVELOPED"]
 SELF_DEVELOPED = "__self_developed__"
 _WIDE = W.Layout(width="32em")
 _STYLE = {"description_width": "12em"}
+
+
+def _slug(text: str) -> str:
+    """A short ASCII id from a name: ``Foreldrekafé Tromsø`` → ``foreldrekafe-tromso``."""
+    text = text.lower().replace("ø", "o").replace("æ", "ae")
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
 
 
 class StartScreen(Screen):
@@ -188,7 +196,7 @@ class StartScreen(Screen):
         try:
             if choice == SELF_DEVELOPED:
                 name = self.new_name.value.strip()
-                slug = re.sub(r"[^a-z0-9]+", "-", (self.new_id.value or name).lower()).strip("-")
+                slug = _slug(self.new_id.value or name)
                 intervention = Intervention.from_checklist(answers, id=slug or "local", name=name)
             else:
                 intervention = choice

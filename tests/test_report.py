@@ -1,0 +1,230 @@
+"""Reports: HTML from the evaluator and network notebooks, Excel export, parameter errors,
+the period cut and "what to look at next"."""
+
+from __future__ import annotations
+
+import html as htmllib
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from implementere_kit import NetworkStore, report
+from implementere_kit.errors import ProjectError, UnknownNameError, ValidationError
+from implementere_kit.exchange.package import export_package
+from implementere_kit.i18n import t
+
+AS_OF = "2026-06-30"  # the example network's "today" (implementere_kit.examples.AS_OF)
+KEEP_SITES = ("dk-657-keep", "dk-360-keep", "dk-461-keep", "dk-330-keep")
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def store(network_dir, tmp_path_factory):
+    """A network store of the four KEEP sites, and their share-back packages."""
+    root = tmp_path_factory.mktemp("store")
+    packages = [export_package(network_dir / name, root / f"{name}.zip",
+                               level="aggregate" if i % 2 else "pseudonymised")
+                for i, name in enumerate(KEEP_SITES)]
+    with NetworkStore(root / "network.duckdb") as st:
+        st.merge(packages)
+        st.share_back(root / "share-back")
+    return root
+
+
+@pytest.fixture
+def no_papermill(monkeypatch):
+    """Fail the test if a notebook would be run."""
+    def boom(*a, **k):
+        raise RuntimeError("papermill must not run for bad parameters")
+
+    monkeypatch.setattr(report, "_run_notebook", boom)
+
+
+def _text(html: str) -> str:
+    body = re.sub(r"<style.*?</style>", "", html, flags=re.S)
+    return htmllib.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body)))
+
+
+# -- HTML reports (the two papermill runs of this module) ------------------------------------
+def test_build_html_report(odense, store, tmp_path):
+    out = report.build_report(odense, tmp_path / "odense.html", lang="en", as_of=AS_OF,
+                              share_back=store / "share-back" / "share-back-461.zip")
+    assert out == tmp_path / "odense.html" and out.is_file()
+    html = out.read_text(encoding="utf-8")
+    for key in ("report_section_status", "report_section_fidelity", "report_section_outcomes",
+                "report_section_reliability", "report_section_adaptations",
+                "report_section_network", "report_section_next"):
+        assert re.search(rf"<h2[^>]*>{re.escape(t(key, 'en'))}", html), key
+    assert html.count("data:image/png;base64,") >= 10
+    # no code: neither the parameters nor the calls, no input areas, no prompts
+    for code in ("project_path =", "report.evaluate(", "display(*ev.section", "%matplotlib"):
+        assert code not in html
+    assert "class=\"jp-InputArea" not in html and "In&nbsp;[" not in html
+    assert "<script src=" not in html  # opens offline
+    # the advice in the HTML is the advice the library derives from the same numbers
+    ev = report.evaluate(odense, lang="en", as_of=AS_OF,
+                         share_back=store / "share-back" / "share-back-461.zip")
+    text = _text(html)
+    assert ev.next_steps and all(step in text for step in ev.next_steps)
+
+
+def test_build_network_report(store, tmp_path):
+    out = report.build_network_report(store / "network.duckdb", tmp_path / "net.html",
+                                      lang="da")
+    html = out.read_text(encoding="utf-8")
+    for key in ("network_title", "network_section_sites", "network_section_indicators",
+                "network_section_funnels", "network_section_flags"):
+        assert t(key, "da") in html
+    # one funnel plot per proportion indicator with network figures
+    assert html.count("data:image/png;base64,") >= 3
+    assert "net.section(" not in html and "store_path =" not in html
+    text = _text(html)
+    for site in ("657", "360", "461", "330"):
+        assert site in text
+
+
+# -- Excel and the evaluation behind it ----------------------------------------------------------
+def test_xlsx_export_sheets_and_values(odense, tmp_path, no_papermill):
+    import openpyxl
+
+    out = report.build_report(odense, tmp_path / "r.xlsx", fmt="xlsx", as_of=AS_OF)
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["summary", "phase_progress", "overdue", "sic", "dosage", "dropout",
+                             "adherence", "adherence_by_month", "outcomes", "reliability",
+                             "adaptations", "next_steps"]  # no network sheet without share-back
+    ev = report.evaluate(odense, as_of=AS_OF)
+    sheet = pd.read_excel(out, sheet_name="adherence")
+    assert sheet["adherence"].tolist() == pytest.approx(ev.adherence["adherence"].tolist())
+    summary = pd.read_excel(out, sheet_name="summary")
+    assert summary["measure"].tolist() == ev.summary["measure"].tolist()
+    assert t("report_field_site", "da") in summary["measure"].tolist()  # Odense's language
+
+
+def test_build_reports_checks_all_before_running(network_dir, tmp_path, no_papermill):
+    good = [network_dir / "dk-461-keep", network_dir / "dk-657-keep"]
+    with pytest.raises(ValidationError) as err:
+        report.build_reports([*good, tmp_path / "missing"], tmp_path / "out", fmt="xlsx")
+    assert [p.file for p in err.value.problems] == [str(tmp_path / "missing")]
+    assert not (tmp_path / "out").exists()
+    written = report.build_reports(good, tmp_path / "out", fmt="xlsx", progress=False,
+                                   as_of=AS_OF)
+    assert [p.name for p in written] == ["dk-461-keep.xlsx", "dk-657-keep.xlsx"]
+    assert all(p.stat().st_size > 0 for p in written)
+
+
+@pytest.mark.parametrize("kwargs, error, column", [
+    ({"period": "2025/01"}, ValidationError, "period"),
+    ({"period": "2025-13"}, ValidationError, "period"),
+    ({"period": "2025-06:2025-01"}, ValidationError, "period"),
+    ({"period": "1999"}, ValidationError, "period"),  # no data then
+    ({"lang": "sv"}, UnknownNameError, None),
+    ({"fmt": "pdf"}, ValidationError, "fmt"),
+])
+def test_bad_parameters_fail_before_papermill(odense, tmp_path, no_papermill, kwargs, error,
+                                              column):
+    with pytest.raises(error) as err:
+        report.build_report(odense, tmp_path / "r.html", **kwargs)
+    if column:
+        assert err.value.problems[0].column == column
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_missing_project_and_wrong_share_back(odense, store, tmp_path, no_papermill):
+    with pytest.raises(ProjectError):
+        report.build_report(tmp_path / "nothing-here", tmp_path / "r.html")
+    with pytest.raises(ValidationError) as err:
+        report.build_report(odense, tmp_path / "r.html",
+                            share_back=store / "share-back" / "share-back-657.zip")
+    assert err.value.problems[0].column == "site"
+    with pytest.raises(ValidationError):
+        report.build_report(odense, tmp_path / "r.html", share_back=tmp_path / "none.zip")
+    with pytest.raises(ValidationError):
+        report.build_network_report(tmp_path / "none.duckdb", tmp_path / "n.html")
+    with pytest.raises(UnknownNameError):
+        report.build_network_report(store / "network.duckdb", tmp_path / "n.html", lang="de")
+
+
+def test_parse_period():
+    def days(p):
+        return [d.date().isoformat() for d in report.parse_period(p)]
+
+    assert days("2024") == ["2024-01-01", "2024-12-31"]
+    assert days("2024-02") == ["2024-02-01", "2024-02-29"]
+    assert days("2024-02-10:2024-03") == ["2024-02-10", "2024-03-31"]
+    assert report.parse_period(None) == (None, None)
+    with pytest.raises(ValidationError):
+        report.parse_period("2024-02-30")
+
+
+def test_period_cuts_the_tables(odense):
+    ev = report.evaluate(odense, period="2024")
+    assert str(ev.as_of.date()) == "2024-12-31"
+    for name in ("sessions", "fidelity_checks", "competence_ratings"):
+        d = pd.to_datetime(ev.tables[name]["date"])
+        assert len(d) and d.between("2024-01-01", "2024-12-31").all(), name
+    whole = report.evaluate(odense)
+    assert len(ev.tables["sessions"]) < len(whole.tables["sessions"])
+    parts = ev.tables["participants"]
+    assert (parts["enrolled"] <= "2024-12-31").all()
+    assert (parts["ended"].isna() | (parts["ended"] >= "2024-01-01")).all()
+    assert set(ev.tables["attendance"]["participant_id"]) <= set(parts["participant_id"])
+
+
+def test_reliability_pairs_the_double_ratings(odense):
+    ev = report.evaluate(odense, lang="en", as_of=AS_OF)
+    r = ev.tables["competence_ratings"]
+    key = ["practitioner_id", "date", "dimension"]
+    n_double = int((r.groupby(key)["rater_id"].nunique() >= 2).sum())
+    row = ev.reliability.loc[t("report_icc_competence", "en")]
+    assert row["statistic"] == "ICC(2,1)" and row["n"] == n_double > 0
+    assert row["criterion"] == 0.6
+    alphas = ev.reliability[ev.reliability["statistic"] == "Cronbach's alpha"]
+    assert len(alphas) == 3  # AIM, IAM and FIM, latest wave
+
+
+def test_what_to_look_at_next_follows_the_numbers(odense):
+    ev = report.evaluate(odense, lang="en", as_of=AS_OF)
+    low = ev.adherence[ev.adherence["core"] & ~ev.adherence["meets_threshold"].astype(bool)]
+    assert len(low)  # the example site has core components below 80 %
+    for name in low["name"]:
+        assert any(f"'{name}'" in step for step in ev.next_steps)
+    ok = ev.adherence[ev.adherence["meets_threshold"].astype(bool)]
+    assert not any(f"'{name}'" in step for name in ok["name"] for step in ev.next_steps)
+    assert report.what_to_look_at_next(odense, lang="en", as_of=AS_OF) == ev.next_steps
+    # a network comparison: high drop-out is a worry, low drop-out is not
+    bench = pd.DataFrame({"site": "461", "month": None, "indicator": ["dropout", "graduation"],
+                          "n": 20, "value": [0.4, 0.99], "network_value": [0.1, 0.8],
+                          "flag": ["above95", "above95"]})
+    ev2 = report.evaluate(odense, lang="en", as_of=AS_OF, share_back=bench)
+    net = [s for s in ev2.next_steps if "network" in s]
+    assert net == [t("next_network_high", "en", indicator="Drop-out", value="40 %",
+                     network="10 %")]
+
+
+def test_nothing_to_look_at(odense):
+    ev = report.evaluate(odense, lang="nb", as_of="2022-06-02", period="2022-06")
+    # a fortnight into the project: nothing delivered, nothing overdue, nothing measured
+    for attr, value in (("overdue", ev.overdue.iloc[:0]), ("adherence", None),
+                        ("attendance", None), ("reliability", None)):
+        setattr(ev, attr, value)
+    ev.outcomes = ev.outcomes.assign(meets=pd.NA)
+    assert report.what_to_look_at_next(ev) == [t("next_nothing", "nb")]
+
+
+def test_notebooks_ship_in_the_package_and_match_the_repository():
+    for kind, copy in (("evaluator", "notebooks/evaluator/evaluate_project.ipynb"),
+                       ("network", "notebooks/network/network_report.ipynb")):
+        shipped = report.notebook_path(kind)
+        assert shipped.read_bytes() == (REPO / copy).read_bytes(), copy
+        nb = json.loads(shipped.read_text(encoding="utf-8"))
+        assert nb["metadata"]["kernelspec"]["name"] == "python3"
+        assert all(not c.get("outputs") and not c.get("execution_count")
+                   for c in nb["cells"] if c["cell_type"] == "code")
+        params = [c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", [])]
+        assert len(params) == 1
+    src = "".join(json.loads(report.notebook_path("evaluator").read_text())["cells"][1]["source"])
+    for name in ("project_path", "period", "lang", "share_back"):
+        assert f"{name} = " in src
