@@ -88,6 +88,11 @@ _EXPORTS: dict[str, str] = {
     "open_package": "exchange.validate",
     "validate_package": "exchange.validate",
     "NetworkStore": "exchange.network",
+    # reports
+    "build_report": "report",
+    "build_network_report": "report",
+    "build_reports": "report",
+    "evaluate": "report",
     # outcomes
     "implementation_outcomes": "outcomes",
     "reaim_summary": "outcomes",

@@ -18,10 +18,12 @@ Voila documentation, "Using Voilà" and configuration options (``Voila.ip``, ``p
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 from .errors import ImplementereError
@@ -128,6 +130,10 @@ def run_app(notebook=None, port: int | None = None, project=None, *, stream=None
     print(f"implementere-kit app: {app_url(cmd)}  (Ctrl+C stops it)",
           file=stream or sys.stdout, flush=True)
     proc = subprocess.Popen(cmd, env=env)
+    # A service manager stops us with SIGTERM: treat it like Ctrl+C so Voila (and its
+    # kernels) stop with us instead of being left running.
+    main = threading.current_thread() is threading.main_thread()
+    old = signal.signal(signal.SIGTERM, _interrupt) if main else None
     try:
         return proc.wait()
     except KeyboardInterrupt:
@@ -137,3 +143,10 @@ def run_app(notebook=None, port: int | None = None, project=None, *, stream=None
         except subprocess.TimeoutExpired:
             proc.kill()
             return proc.wait()
+    finally:
+        if main:
+            signal.signal(signal.SIGTERM, old)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt

@@ -155,8 +155,10 @@ def _demo_exchange(folders, out: Path) -> list[tuple[str, Path]]:
         from .report import build_network_report, build_reports
     except ImportError:  # reports arrive with the charts; until then the tables above
         return written
+    from .examples import AS_OF
+
     site_reports = build_reports(folders, out / "sites", share_back_dir=share_dir,
-                                 progress=True)
+                                 as_of=AS_OF.date(), progress=True)
     written += [("Site report", p) for p in site_reports]
     written.append(("Network report", build_network_report(store_path, out / "network.html",
                                                            lang="en")))

@@ -148,3 +148,25 @@ def test_run_app_refuses_a_folder_without_project(tmp_path):
 
     with pytest.raises(ImplementereError, match="project.json is missing"):
         run_app(project=tmp_path, port=free_port())
+
+
+def test_run_app_prints_url_and_passes_the_project(odense, monkeypatch):
+    import io
+
+    import implementere_kit.app as app_module
+
+    seen = {}
+
+    class FakeVoila:  # stands in for the server process: records how it was started
+        def __init__(self, cmd, env):
+            seen["cmd"], seen["env"] = cmd, env
+
+        def wait(self, timeout=None):
+            return 0
+
+    monkeypatch.setattr(app_module.subprocess, "Popen", FakeVoila)
+    out = io.StringIO()
+    assert app_module.run_app(port=8872, project=odense, stream=out) == 0
+    assert "http://127.0.0.1:8872/" in out.getvalue()
+    assert seen["env"][PROJECT_ENV] == str(odense.resolve())
+    assert "--port=8872" in seen["cmd"] and seen["cmd"][3].endswith("app.ipynb")

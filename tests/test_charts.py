@@ -352,3 +352,19 @@ def test_charts_draw_on_a_given_axes_and_stay_out_of_the_import():
             "print('matplotlib' in sys.modules)")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert res.stdout.strip() == "False"
+
+
+def test_reliability_chart_survives_infinite_and_nan_bounds():
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import pandas as pd
+
+    from implementere_kit.charts import reliability_chart
+
+    tab = pd.DataFrame({"statistic": ["alpha", "ICC(2,1)"], "value": [-3.5, np.nan],
+                        "ci_low": [-np.inf, np.nan], "ci_high": [0.2, np.nan],
+                        "criterion": [0.7, 0.6]})
+    ax = reliability_chart(tab, lang="en")
+    lo, hi = ax.get_xlim()
+    assert np.isfinite(lo) and lo >= -1.05 and hi == 1.0
+    plt.close(ax.figure)

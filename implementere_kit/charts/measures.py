@@ -273,7 +273,10 @@ def reliability_chart(table: pd.DataFrame, ax=None, lang: str = "nb", **kwargs):
     has = ~np.isnan(crit)
     ax.vlines(crit[has], y[has] - 0.4, y[has] + 0.4, colors="black", linestyles="--",
               label=label("chart_criterion", lang))
-    low = np.nanmin(np.concatenate([lo, value, [0.0]]))
+    # Estimates or CI bounds can be ±inf or far below zero (α of a tiny sample): keep the
+    # axis on the finite part and no lower than −1, where nothing is worth reading anyway.
+    shown = np.concatenate([lo, value, [0.0]])
+    low = max(float(np.min(shown[np.isfinite(shown)])), -1.0)
     ax.set_xlim(min(0.0, low - 0.05), 1.0)
     ax.set_ylim(-0.7, k - 0.3)
     ax.set_yticks(y, names)

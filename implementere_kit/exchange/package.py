@@ -59,7 +59,7 @@ PERSON_COLUMNS = {
 #: Free text where names and phone numbers hide: never exported.
 FREE_TEXT = {"activities": ["notes"], "checklist_answers": ["answer", "answered_by"]}
 #: Tables that stay at home whatever the level.
-PRIVATE_TABLES = {"feedback"}
+PRIVATE_TABLES = {"feedback", "benchmarks"}  # benchmarks: what the network sent back
 #: Foreign keys declared in pseudonymised packages (child, column, parent, column).
 FOREIGN_KEYS = [
     ("attendance", "participant_id", "participants", "participant_id"),

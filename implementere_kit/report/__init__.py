@@ -21,6 +21,7 @@ Examples
 from __future__ import annotations
 
 import io
+import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -180,17 +181,23 @@ def build_report(project_path, out, *, period: str | None = None, lang: str | No
     return _write(ev, out, fmt, share_back)
 
 
+def _notebook_job(ev: Evaluation, share_back) -> tuple[dict, str]:
+    """Parameters and title of the evaluator notebook for a checked evaluation."""
+    from ..i18n import t
+
+    params = {"project_path": str(Path(ev.project.path).resolve()), "period": ev.period,
+              "lang": ev.lang, "as_of": ev.as_of.date().isoformat(),
+              "share_back": None if share_back is None else str(Path(share_back).resolve())}
+    title = t("report_title", ev.lang, intervention=ev.intervention.label(ev.lang),
+              site=f"{ev.project.site} {ev.project.site_name}".strip())
+    return params, title
+
+
 def _write(ev: Evaluation, out, fmt: str, share_back) -> Path:
     """Write a checked evaluation: its tables (xlsx) or the notebook run on it (html)."""
     if fmt == "xlsx":
         return write_xlsx(ev.export_tables(), out)
-    params = {"project_path": str(Path(ev.project.path).resolve()), "period": ev.period,
-              "lang": ev.lang, "as_of": ev.as_of.date().isoformat(),
-              "share_back": None if share_back is None else str(Path(share_back).resolve())}
-    from ..i18n import t
-
-    title = t("report_title", ev.lang, intervention=ev.intervention.label(ev.lang),
-              site=f"{ev.project.site} {ev.project.site_name}".strip())
+    params, title = _notebook_job(ev, share_back)
     return atomic_write_bytes(out, _run_notebook("evaluator", params, title).encode("utf-8"))
 
 
@@ -246,11 +253,31 @@ def build_reports(projects: Iterable, out_dir, *, period: str | None = None,
     if problems:
         raise ValidationError(problems)
     out_dir = Path(out_dir)
-    written, used = [], set()
-    for folder, sb, ev in tqdm(jobs, desc="reports", unit="report", disable=not progress):
+    targets, used = [], set()
+    for folder, _, _ in jobs:
         name = folder.name
         while name in used:  # two folders of the same name in different places
             name += "_"
         used.add(name)
-        written.append(_write(ev, out_dir / f"{name}.{fmt}", fmt, sb))
-    return written
+        targets.append(out_dir / f"{name}.{fmt}")
+    if fmt == "xlsx" or len(jobs) < 2:
+        for (_, sb, ev), target in tqdm(list(zip(jobs, targets, strict=True)), desc="reports",
+                                        unit="report", disable=not progress):
+            _write(ev, target, fmt, sb)
+        return targets
+    # Reports run side by side in worker processes (papermill changes the working folder
+    # of its process, so threads would trip over each other); most of a report's time is a
+    # kernel starting and importing, which overlaps well even on two cores.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    workers = min(len(jobs), max(2, os.cpu_count() or 1), 4)
+    with ProcessPoolExecutor(max_workers=workers,
+                             mp_context=multiprocessing.get_context("spawn")) as pool, \
+            tqdm(total=len(jobs), desc="reports", unit="report", disable=not progress) as bar:
+        futures = [pool.submit(_run_notebook, "evaluator", *_notebook_job(ev, sb))
+                   for _, sb, ev in jobs]
+        for future, target in zip(futures, targets, strict=True):
+            atomic_write_bytes(target, future.result().encode("utf-8"))
+            bar.update()
+    return targets

@@ -5,6 +5,13 @@ All numbers come from the library (:mod:`~implementere_kit.progress`,
 :mod:`~implementere_kit.fidelity`, :mod:`~implementere_kit.outcomes`); charts from
 :mod:`implementere_kit.charts`, with a table instead when a chart is not available. A section
 whose data are missing or invalid says so and the others still show.
+
+References
+----------
+Chamberlain P, Brown CH, Saldana L (2011). Observational measure of implementation progress
+in community based settings: the Stages of Implementation Completion (SIC). Implementation
+Science 6:116. Proctor E et al. (2011). Outcomes for implementation research. Adm Policy
+Ment Health 38:65–76.
 """
 
 from __future__ import annotations

@@ -3,6 +3,11 @@
 implementere.no has feedback buttons on its pages; here a comment is saved with the screen
 it was written on and the time (table ``feedback``: time, screen, comment). The table stays
 in the municipality: data packages never include it.
+
+References
+----------
+implementere.no (RKBU/RBUP): the site is self-explanatory and asks its users for feedback
+on each page. https://implementere.no/
 """
 
 from __future__ import annotations

@@ -5,6 +5,16 @@ An uploaded CSV/Excel file is written to a temporary file and read with
 value against the table's schema. Problems are listed as a table (row, column, expected,
 found) and nothing is imported until the file is clean. Manual entries go through
 :meth:`Project.append <implementere_kit.project.Project.append>`, which validates too.
+
+The browser sends an upload as ``FileUpload.value``: a tuple of dicts with ``name``,
+``type``, ``size``, ``content`` (bytes) and ``last_modified`` (ipywidgets 8,
+``widgets/widget_upload.py``). Only the file's base name is used; the folder it is written to
+is a fresh temporary one, removed after reading.
+
+References
+----------
+Carroll C et al. (2007). A conceptual framework for implementation fidelity.
+Implementation Science 2:40 (adherence: content delivered as intended, item by item).
 """
 
 from __future__ import annotations

@@ -4,7 +4,15 @@ Activities are added, edited, completed and removed through :class:`~implementer
 (which validates every change) and saved at once. The table can be filtered by phase, core
 element and owner; overdue activities are highlighted. The timeline
 (:func:`implementere_kit.charts.plan_timeline`) is redrawn on every change on one reused
-Figure, so a redraw costs the drawing and nothing else.
+Figure, so a redraw costs the drawing and nothing else. The chart is shown as a PNG in an
+``Image`` widget rather than re-displayed in an ``Output`` widget: one state message per
+redraw, the same headless, in Jupyter and in Voila, and testable (the image bytes change).
+
+References
+----------
+implementere.no, "Hva må du gjøre", Fase II: KE 3 "Velge og tilpasse
+implementeringsstrategier" (the long-term implementation plan: tasks, roles, time).
+https://implementere.no/hva-ma-du-gjore/ii-planlegge/
 """
 
 from __future__ import annotations
