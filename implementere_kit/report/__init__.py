@@ -100,6 +100,22 @@ def write_xlsx(tables: dict[str, pd.DataFrame], out) -> Path:
     return atomic_write_bytes(out, buf.getvalue())
 
 
+def _ipc_kernel_manager():
+    """A kernel manager talking to its kernel over Unix sockets in the report's temp folder.
+
+    Over the default TCP the kernel warns on every start that its traffic is unencrypted;
+    a local socket file is private to this user and needs no network port at all.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            kwargs.setdefault("transport", "ipc")
+            super().__init__(**kwargs)
+
+    return IPCKernelManager
+
+
 def _run_notebook(kind: str, parameters: dict, title: str) -> str:
     """Execute a shipped notebook with papermill and return it as self-contained HTML."""
     import nbformat
@@ -113,7 +129,8 @@ def _run_notebook(kind: str, parameters: dict, title: str) -> str:
         try:
             pm.execute_notebook(str(notebook_path(kind)), str(executed), parameters=parameters,
                                 kernel_name="python3", language="python", cwd=tmp,
-                                progress_bar=False, log_output=False)
+                                progress_bar=False, log_output=False,
+                                kernel_manager_class=_ipc_kernel_manager())
         except pm.PapermillExecutionError as exc:
             raise ReportError(f"the {kind} report failed in cell {exc.exec_count}: "
                               f"{exc.ename}: {exc.evalue}") from None
