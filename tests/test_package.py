@@ -235,3 +235,15 @@ def test_csv_package_validates_with_our_reader(odense, tmp_path):
     with open_package(out) as pkg:
         assert pkg.resources["sic_events"]["format"] == "csv"
         assert pkg.frame("sic_events")["site"].iloc[0] == "461"
+
+
+def test_feedback_and_shared_back_benchmarks_stay_at_home(odense, tmp_path):
+    project = Project.open(odense)
+    project.set_table("feedback", pd.DataFrame({"time": ["2026-01-01T10:00"], "screen": ["plan"],
+                                                "comment": ["ring meg på 912 34 567"]}))
+    project.set_table("benchmarks", pd.DataFrame({"site": ["461"], "indicator": ["graduation"],
+                                                  "value": [0.8]}))
+    project.save()
+    out = export_package(odense, tmp_path / "p.zip", level="pseudonymised")
+    with open_package(out) as pkg:
+        assert not {"feedback", "benchmarks"} & set(pkg.resources)

@@ -58,7 +58,8 @@ PERSON_COLUMNS = {
 }
 #: Free text where names and phone numbers hide: never exported.
 FREE_TEXT = {"activities": ["notes"], "checklist_answers": ["answer", "answered_by"]}
-#: Tables that stay at home whatever the level.
+#: Tables a project export leaves at home whatever the level (share-back packages do carry
+#: ``benchmarks``: that is what they are for).
 PRIVATE_TABLES = {"feedback", "benchmarks"}  # benchmarks: what the network sent back
 #: Foreign keys declared in pseudonymised packages (child, column, parent, column).
 FOREIGN_KEYS = [
@@ -140,7 +141,6 @@ def write_package(tables: dict[str, pd.DataFrame], out, meta: dict, *, fmt: str 
     if fmt not in ("parquet", "csv"):
         raise ValidationError([Problem("unknown table format", column="format",
                                        expected="parquet or csv", found=repr(fmt))])
-    tables = {n: df for n, df in tables.items() if n not in PRIVATE_TABLES}
     check_no_personal_ids(tables)
     out = Path(out)
     stage = Path(tempfile.mkdtemp(prefix=".pkg-", dir=out.parent if out.parent.exists() else None))
