@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 CASES = ["import", "reliability", "attendance", "network", "network_memory", "merge", "widget",
-         "demo"]
+         "demo", "test"]
 ROOT = Path(__file__).resolve().parent
 
 
@@ -53,6 +53,9 @@ def main(argv=None) -> int:
     for r in rows:
         if "error" in r:
             print(f"{r['case']:28} ERROR: {r['error']}")
+            continue
+        if r.get("skipped"):
+            print(f"{r['case']:28} {r['size']:34} skipped: {r['skipped']}")
             continue
         unit = r.get("unit", "s")
         ratio = f"{r['ratio']:.2f}×" if r.get("ratio") is not None else "–"
