@@ -98,28 +98,48 @@ def check_arrow_table(table: pa.Table, schema: TableSchema, *, file: str,
     return problems
 
 
-def _duplicate_keys(table: pa.Table, key: list[str], *, file, name) -> list[Problem]:
-    counts = table.select(key).group_by(key).aggregate([([], "count_all")])
-    dup = counts.filter(pc.greater(counts["count_all"], 1))
-    if not dup.num_rows:
-        return []
-    # Rows whose key occurs more than once: join back to find their positions.
-    from .._duckdb import connect
+def _key_codes(table: pa.Table, key: list[str]):
+    """One int64 code per row that is equal exactly when the key columns are.
 
-    con = connect()
-    con.register("t", table.select(key))
-    cols = ", ".join(f'"{k}"' for k in key)
-    rows = con.execute(
-        f"SELECT rn, {cols} FROM (SELECT row_number() OVER () AS rn, {cols}, "
-        f"row_number() OVER (PARTITION BY {cols} ORDER BY 1) AS k FROM t) WHERE k > 1 "
-        f"ORDER BY rn LIMIT {MAX_ROWS_LISTED}").fetchall()
-    out = [Problem("duplicate primary key", file=file, resource=name, row=int(r[0]),
+    Each key column is dictionary-encoded (one hash pass) and the codes are combined
+    positionally; a missing value gets a code of its own. ``None`` when the combined
+    range would not fit in 63 bits.
+    """
+    import numpy as np
+
+    code = np.zeros(table.num_rows, dtype=np.int64)
+    span = 1
+    for k in key:
+        enc = pc.dictionary_encode(table.column(k).combine_chunks())
+        size = len(enc.dictionary) + 1
+        span *= size
+        if span >= 2**62:
+            return None
+        idx = enc.indices.fill_null(size - 1).to_numpy(zero_copy_only=False)
+        code = code * size + idx.astype(np.int64)
+    return code
+
+
+def _duplicate_keys(table: pa.Table, key: list[str], *, file, name) -> list[Problem]:
+    import numpy as np
+    import pandas as pd
+
+    code = _key_codes(table, key)
+    if code is not None:
+        dup = pd.Series(code).duplicated(keep="first").to_numpy()
+    else:  # very wide keys: Arrow's hash aggregation finds each key's first row
+        marked = table.select(key).append_column("_i", pa.array(np.arange(table.num_rows)))
+        first = marked.group_by(key).aggregate([("_i", "min")])["_i_min"].to_numpy()
+        dup = ~np.isin(np.arange(table.num_rows), first)
+    rows = np.flatnonzero(dup)
+    shown = table.select(key).take(pa.array(rows[:MAX_ROWS_LISTED])).to_pylist()
+    out = [Problem("duplicate primary key", file=file, resource=name, row=int(i) + 1,
                    column="+".join(key), expected="unique",
-                   found=safe_value("|".join(str(v) for v in r[1:]))) for r in rows]
-    extra = int(pc.sum(dup["count_all"]).as_py()) - dup.num_rows - len(out)
-    if extra > 0:
-        out.append(Problem(f"duplicate primary key in {extra} more rows", file=file,
-                           resource=name, column="+".join(key), expected="unique"))
+                   found=safe_value("|".join(str(r[k]) for k in key)))
+           for i, r in zip(rows, shown, strict=False)]
+    if len(rows) > MAX_ROWS_LISTED:
+        out.append(Problem(f"duplicate primary key in {len(rows) - MAX_ROWS_LISTED} more rows",
+                           file=file, resource=name, column="+".join(key), expected="unique"))
     return out
 
 
