@@ -1,7 +1,7 @@
 """The network store: validated packages from many municipalities, queried with DuckDB.
 
 A store is a DuckDB file (``network.duckdb``) beside a folder of Parquet files
-(``network.duckdb.data/<table>/_package=<checksum>/data.parquet``). The DuckDB file holds
+(``network.duckdb.data/<table>/<checksum>.parquet``). The DuckDB file holds
 ``provenance`` (package checksum, site, period, level, when it was made and imported),
 ``files`` (which Parquet file belongs to which package and table) and one view per table
 over exactly the files listed — the lakehouse layout DuckDB, Spark or Dask read as is.
@@ -80,6 +80,8 @@ class NetworkStore:
             raise ImplementereError(f"{self.path} cannot be opened as a network store: "
                                     f"{str(exc).splitlines()[0]}") from None
         self.data_dir = self.path.with_name(self.path.name + ".data")
+        self._ids: set[str] | None = None  # caches of provenance for merge decisions
+        self._periods: dict | None = None
         self.con.execute(_PROVENANCE)
         # Paths in the views are absolute: rebuild them in case the store was moved.
         self._refresh_views(self._resources())
@@ -106,7 +108,7 @@ class NetworkStore:
 
     # -- merging ---------------------------------------------------------------------
     def merge(self, packages, *, today: dt.date | None = None, progress: bool = False,
-              batch: int = 64) -> list[MergeResult]:
+              batch: int = 128) -> list[MergeResult]:
         """Validate and load packages; return one :class:`MergeResult` per package.
 
         Valid packages are loaded ``batch`` at a time, each batch in one transaction:
@@ -126,17 +128,31 @@ class NetworkStore:
         paths = [Path(p) for p in packages]
         results: list[MergeResult | None] = []
         pending: dict[str, tuple[int, object, list[str]]] = {}  # period key -> waiting load
-        # Validation is mostly Arrow kernels and file reads, which release the GIL: check
-        # the next packages on worker threads while this one is recorded.
-        with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool, \
+        # Validation is mostly Arrow kernels and file reads, which release the GIL: packages
+        # are checked on worker threads, the next batch while this one is being loaded.
+        chunks = [paths[i:i + batch] for i in range(0, len(paths), batch)]
+        with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 2)) as pool, \
                 tqdm(total=len(paths), desc="merge", unit="pkg", disable=not progress) as bar:
-            for start in range(0, len(paths), batch):
-                for path, checked in zip(paths[start:start + batch],
-                                         pool.map(check, paths[start:start + batch]),
-                                         strict=True):
-                    results.append(self._prepare(path, checked, pending, len(results)))
-                    bar.update()
-                self._load(pending, results)
+            ahead = [pool.submit(check, p) for p in chunks[0]] if chunks else []
+            try:
+                for i, chunk in enumerate(chunks):
+                    current = ahead
+                    ahead = ([pool.submit(check, p) for p in chunks[i + 1]]
+                             if i + 1 < len(chunks) else [])
+                    for path, future in zip(chunk, current, strict=True):
+                        results.append(self._prepare(path, future.result(), pending,
+                                                     len(results)))
+                        bar.update()
+                    self._load(pending, results)
+            except BaseException:
+                # Packages checked ahead hold unpacked temporary folders: remove them.
+                for future in ahead:
+                    checked = future.result()
+                    if not isinstance(checked, MergeResult):
+                        checked.close()
+                for _, pkg, _ in pending.values():
+                    pkg.close()
+                raise
         return results
 
     def _prepare(self, path: Path, checked, pending: dict, slot: int) -> MergeResult | None:
@@ -153,8 +169,7 @@ class NetworkStore:
                              (Problem("a newer package for this site and period is already "
                                       "in the store", file=path.name),)))
         waiting = pending.get(key)
-        if self.con.execute("SELECT 1 FROM provenance WHERE package_id = ?", [pid]).fetchone() \
-                or (waiting and waiting[1].package_id == pid):
+        if pid in self._known_ids() or (waiting and waiting[1].package_id == pid):
             pkg.close()
             return MergeResult(path.name, "unchanged", meta["site"], pid)
         if waiting:
@@ -164,16 +179,29 @@ class NetworkStore:
             waiting[1].close()
             pending[key] = (slot, pkg, waiting[2])
             return None
-        old = self.con.execute(
-            "SELECT package_id, created FROM provenance WHERE site = ? AND intervention = ? "
-            "AND period_start IS NOT DISTINCT FROM ? AND period_end IS NOT DISTINCT FROM ?",
-            [meta["site"], meta["intervention"], period.get("start"),
-             period.get("end")]).fetchall()
+        old = self._known_periods().get(key, [])
         if old and max(str(c) for _, c in old) >= created:
             pkg.close()
             return newer
         pending[key] = (slot, pkg, [o for o, _ in old])
         return None
+
+    def _known_ids(self) -> set[str]:
+        if self._ids is None:
+            self._ids = {r[0] for r in self.con.execute("SELECT package_id FROM provenance")
+                         .fetchall()}
+        return self._ids
+
+    def _known_periods(self) -> dict[str, list[tuple[str, str]]]:
+        """Packages in the store by site, intervention and period: [(package_id, created)]."""
+        if self._periods is None:
+            self._periods = {}
+            for pid, site, interv, start, end, created in self.con.execute(
+                    "SELECT package_id, site, intervention, period_start, period_end, created "
+                    "FROM provenance").fetchall():
+                key = json.dumps([site, interv, start, end])
+                self._periods.setdefault(key, []).append((pid, created))
+        return self._periods
 
     def _load(self, pending: dict, results: list) -> None:
         """Copy the waiting packages' files in, then record them in one transaction."""
@@ -207,15 +235,17 @@ class NetworkStore:
             except Exception:
                 self.con.execute("ROLLBACK")
                 raise
+            finally:
+                self._ids = self._periods = None  # read again from what was committed
         except Exception:
             for f in written:
-                shutil.rmtree(f.parent, ignore_errors=True)
+                f.unlink(missing_ok=True)
             raise
         finally:
             for _, pkg, _ in loads:
                 pkg.close()
         for resource, pid in stale:
-            shutil.rmtree(self.data_dir / resource / f"_package={pid}", ignore_errors=True)
+            self._file(resource, pid).unlink(missing_ok=True)
         for slot, pkg, old in loads:
             results[slot] = MergeResult(pkg.source.name, "replaced" if old else "imported",
                                         pkg.meta["site"], pkg.package_id)
@@ -224,7 +254,7 @@ class NetworkStore:
         """Put one resource of a validated package into the data folder as Parquet."""
         import pyarrow.parquet as pq
 
-        target = self.data_dir / name / f"_package={pkg.package_id}" / "data.parquet"
+        target = self._file(name, pkg.package_id)
         target.parent.mkdir(parents=True, exist_ok=True)
         written.append(target)
         if pkg.resources[name].get("format", "parquet") == "parquet":
@@ -232,6 +262,9 @@ class NetworkStore:
         else:
             pq.write_table(pkg.arrow(name), target)
         return target
+
+    def _file(self, resource: str, package_id: str) -> Path:
+        return self.data_dir / resource / f"{package_id}.parquet"
 
     def _record(self, pkg) -> None:
         meta = pkg.meta
@@ -257,18 +290,18 @@ class NetworkStore:
     def _refresh_views(self, resources) -> None:
         """(Re)define each resource's view over exactly the files listed for it."""
         for name in resources:
-            paths = [str(self.data_dir / name / f"_package={pid}" / "data.parquet")
-                     for (pid,) in self.con.execute(
+            paths = [str(self._file(name, pid)) for (pid,) in self.con.execute(
                          "SELECT package_id FROM files WHERE resource = ? ORDER BY package_id",
                          [name]).fetchall()]
             if not paths:
                 self.con.execute(f'DROP VIEW IF EXISTS "{name}"')
                 continue
             listed = ", ".join("'" + p.replace("'", "''") + "'" for p in paths)
+            # the package a row came from is the file's name: <sha256>.parquet
             self.con.execute(
-                f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM read_parquet([{listed}], '
-                f"hive_partitioning = true, hive_types = {{'_package': VARCHAR}}, "
-                f"union_by_name = true)")
+                f'CREATE OR REPLACE VIEW "{name}" AS SELECT * EXCLUDE (filename), '
+                f"regexp_extract(filename, '([0-9a-f]{{64}})\\.parquet$', 1) AS _package "
+                f"FROM read_parquet([{listed}], filename = true, union_by_name = true)")
 
     def export_partitioned(self, out_dir, tables=None) -> Path:
         """Write tables as hive-partitioned Parquet (``country=…/site=…/year=…``).
