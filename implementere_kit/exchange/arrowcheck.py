@@ -45,18 +45,40 @@ def _rows(mask: pa.ChunkedArray | pa.Array, col: pa.ChunkedArray, message: str, 
     return out
 
 
+def constrained_columns(schema: TableSchema, today: dt.date | None = None) -> set[str]:
+    """Columns whose values a check reads; the others are checked by their type alone."""
+    from .package import FOREIGN_KEYS
+
+    out = set(schema.primary_key)
+    out |= {c for child, c, _, _ in FOREIGN_KEYS if child == schema.name}
+    out |= {pc_ for _, _, parent, pc_ in FOREIGN_KEYS if parent == schema.name}
+    for f in schema.fields:
+        if (f.get("required") or "enum" in f or "minimum" in f or "maximum" in f
+                or (f["type"] == "date" and today is not None and not f.get("future_ok"))):
+            out.add(f["name"])
+    return out
+
+
 def check_arrow_table(table: pa.Table, schema: TableSchema, *, file: str,
-                      today: dt.date | None = None, allow_extra: bool = False) -> list[Problem]:
-    """Every problem of ``table`` against ``schema``, found with vectorised kernels."""
+                      today: dt.date | None = None, allow_extra: bool = False,
+                      file_schema: pa.Schema | None = None) -> list[Problem]:
+    """Every problem of ``table`` against ``schema``, found with vectorised kernels.
+
+    ``file_schema`` is the schema of the whole file when ``table`` holds only the columns
+    listed by :func:`constrained_columns`: names and types are then checked from it, and
+    values only where a rule reads them.
+    """
     name = schema.name
     problems: list[Problem] = []
-    present = set(table.column_names)
+    whole = file_schema if file_schema is not None else table.schema
+    present = set(whole.names)
+    loaded = set(table.column_names)
     for f in schema.fields:
         if f.get("required") and f["name"] not in present:
             problems.append(Problem("required field missing", file=file, resource=name,
                                     column=f["name"], expected=f"fields {', '.join(schema.columns)}"))
     if not allow_extra:
-        for c in table.column_names:
+        for c in whole.names:
             if c not in schema.columns:
                 problems.append(Problem("field not in the schema", file=file, resource=name,
                                         column=c, expected=f"only {', '.join(schema.columns)}"))
@@ -64,11 +86,13 @@ def check_arrow_table(table: pa.Table, schema: TableSchema, *, file: str,
         c, typ = f["name"], f["type"]
         if c not in present:
             continue
-        col = table.column(c)
-        if not _TYPE_OK[typ](col.type):
+        if not _TYPE_OK[typ](whole.field(c).type):
             problems.append(Problem("wrong type", file=file, resource=name, column=c,
-                                    expected=typ, found=str(col.type)))
+                                    expected=typ, found=str(whole.field(c).type)))
             continue
+        if c not in loaded:
+            continue
+        col = table.column(c)
         kw = {"file": file, "name": name, "column": c}
         if f.get("required") and col.null_count:
             problems += _rows(pc.is_null(col), col, "required value missing", expected="a value",
@@ -92,7 +116,7 @@ def check_arrow_table(table: pa.Table, schema: TableSchema, *, file: str,
                 col.cast(pa.timestamp("us", tz=col.type.tz) if col.type.tz else pa.timestamp("us"))
             problems += _rows(pc.greater(values, limit), col, "date in the future",
                               expected=f"on or before {today}", **kw)
-    key = [k for k in schema.primary_key if k in present]
+    key = [k for k in schema.primary_key if k in loaded]
     if key and len(key) == len(schema.primary_key) and table.num_rows:
         problems += _duplicate_keys(table, key, file=file, name=name)
     return problems

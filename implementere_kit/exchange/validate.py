@@ -37,7 +37,6 @@ class Package:
     descriptor: dict
     problems: list[Problem] = field(default_factory=list)
     _tmp: Path | None = None
-    _arrow: dict = field(default_factory=dict, repr=False)
 
     @property
     def package_id(self) -> str:
@@ -59,13 +58,7 @@ class Package:
         return self.root / self.resources[name]["path"]
 
     def arrow(self, name: str) -> pa.Table:
-        """A resource as an Arrow table (CSV is read with the schema's types).
-
-        Tables read during validation are kept, so loading a validated package does not
-        read its files a second time.
-        """
-        if name in self._arrow:
-            return self._arrow[name]
+        """A resource as an Arrow table (CSV is read with the schema's types)."""
         res = self.resources[name]
         path = self.root / res["path"]
         if res.get("format", "parquet") == "parquet":
@@ -201,9 +194,16 @@ def _check_resource(pkg: Package, res: dict, file: str, today) -> tuple[list[Pro
         if fmt == "parquet":
             import pyarrow.parquet as pq
 
-            table = pq.read_table(pa.BufferReader(data))
+            from .arrowcheck import constrained_columns
+
+            # Decode only the columns a rule reads; the rest are checked by their type.
+            parquet = pq.ParquetFile(pa.BufferReader(data))
+            file_schema = parquet.schema_arrow
+            wanted = constrained_columns(table_schema(name), today)
+            table = parquet.read(columns=[c for c in file_schema.names if c in wanted])
         elif fmt == "csv":
             table = pa.Table.from_pandas(pkg.frame(name), preserve_index=False)
+            file_schema = table.schema
         else:
             return [Problem("unknown resource format", **where, column="format",
                             expected="parquet or csv", found=repr(fmt))], None
@@ -211,7 +211,8 @@ def _check_resource(pkg: Package, res: dict, file: str, today) -> tuple[list[Pro
         return exc.problems, None
     except (pa.ArrowException, OSError, ValueError) as exc:
         return [Problem("resource cannot be read", **where, found=type(exc).__name__)], None
-    problems = check_arrow_table(table, table_schema(name), file=where["file"], today=today)
+    problems = check_arrow_table(table, table_schema(name), file=where["file"], today=today,
+                                 file_schema=file_schema)
     return problems, table
 
 
@@ -236,7 +237,6 @@ def _validate_open(pkg: Package, today) -> list[Problem]:
         problems += found
         if table is not None:
             tables[res["name"]] = table
-            pkg._arrow[res["name"]] = table
     from .arrowcheck import check_foreign_key
 
     for child, col, parent, pcol in FOREIGN_KEYS:
