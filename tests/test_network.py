@@ -173,3 +173,25 @@ def test_partitioned_export_reads_back_with_duckdb(packages, tmp_path):
                        f"GROUP BY ALL").df()
     assert back["n"].sum() == n
     assert set(back["site"].astype(str)) >= {"461", "0301"}
+
+
+def test_two_packages_for_one_period_in_one_merge(network_dir, tmp_path):
+    """Within one merge the newer package wins and the older is reported, not dropped."""
+    import time
+
+    folder = network_dir / "dk-657-keep"
+    first = export_package(folder, tmp_path / "first.zip", level="pseudonymised")
+    time.sleep(1.1)
+    second = export_package(folder, tmp_path / "second.zip", level="pseudonymised")
+    with NetworkStore(tmp_path / "net.duckdb") as store:
+        results = store.merge([second, first])
+        assert [r.action for r in results] == ["imported", "older"]
+        results = NetworkStore.merge(store, [first])
+        assert results[0].action == "older"
+        assert len(store.provenance()) == 1
+        files = sorted(p.name for p in (store.data_dir / "attendance").iterdir())
+        assert files == [f"{store.provenance()['package_id'][0]}.parquet"]  # no leftovers
+    with NetworkStore(tmp_path / "net2.duckdb") as store:
+        results = store.merge([first, second])
+        assert [r.action for r in results] == ["older", "imported"]
+        assert len(list((store.data_dir / "attendance").iterdir())) == 1

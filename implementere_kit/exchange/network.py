@@ -24,6 +24,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +44,12 @@ CREATE TABLE IF NOT EXISTS provenance (
     imported_at TIMESTAMP);
 CREATE TABLE IF NOT EXISTS files (package_id VARCHAR, resource VARCHAR, path VARCHAR);
 """
+
+
+_PROVENANCE_COLUMNS = ["package_id", "source", "site", "site_name", "country", "intervention",
+                       "period_start", "period_end", "level", "k", "dosage_sessions",
+                       "dosage_min_attendance", "dosage_makeups_count", "fidelity_threshold",
+                       "created"]
 
 
 @dataclass(frozen=True)
@@ -121,9 +128,15 @@ class NetworkStore:
 
         def check(path: Path):
             try:
-                return open_package(path, today=today)
+                pkg = open_package(path, today=today)
             except ValidationError as exc:
                 return MergeResult(path.name, "rejected", problems=tuple(exc.problems))
+            try:
+                self._stage(pkg)
+            except BaseException:
+                pkg.close()
+                raise
+            return pkg
 
         paths = [Path(p) for p in packages]
         results: list[MergeResult | None] = []
@@ -140,23 +153,26 @@ class NetworkStore:
                     ahead = ([pool.submit(check, p) for p in chunks[i + 1]]
                              if i + 1 < len(chunks) else [])
                     for path, future in zip(chunk, current, strict=True):
-                        results.append(self._prepare(path, future.result(), pending,
-                                                     len(results)))
+                        results.append(None)
+                        results[-1] = self._prepare(path, future.result(), pending, results)
                         bar.update()
                     self._load(pending, results)
             except BaseException:
                 # Packages checked ahead hold unpacked temporary folders: remove them.
-                for future in ahead:
-                    checked = future.result()
-                    if not isinstance(checked, MergeResult):
-                        checked.close()
-                for _, pkg, _ in pending.values():
-                    pkg.close()
+                waiting = [f.result() for f in ahead] + [p for _, p, _ in pending.values()]
+                for pkg in waiting:
+                    if not isinstance(pkg, MergeResult):
+                        self._unstage(pkg)
+                        pkg.close()
                 raise
         return results
 
-    def _prepare(self, path: Path, checked, pending: dict, slot: int) -> MergeResult | None:
-        """Decide what to do with a validated package (None: load it)."""
+    def _prepare(self, path: Path, checked, pending: dict, results: list) -> MergeResult | None:
+        """Decide what to do with a validated package (None: load it).
+
+        ``results`` holds the answers so far; its last slot is this package's.
+        """
+        slot = len(results) - 1
         if isinstance(checked, MergeResult):
             return checked
         pkg = checked
@@ -165,24 +181,28 @@ class NetworkStore:
         key = json.dumps([meta["site"], meta["intervention"], period.get("start"),
                           period.get("end")])
         created = str(pkg.descriptor.get("created", ""))
-        newer = (MergeResult(path.name, "older", meta["site"], pid,
-                             (Problem("a newer package for this site and period is already "
-                                      "in the store", file=path.name),)))
+        def older(source: str, site: str, package_id: str) -> MergeResult:
+            return MergeResult(source, "older", site, package_id,
+                               (Problem("a newer package for this site and period is already "
+                                        "in the store", file=source),))
         waiting = pending.get(key)
         if pid in self._known_ids() or (waiting and waiting[1].package_id == pid):
             pkg.close()
             return MergeResult(path.name, "unchanged", meta["site"], pid)
         if waiting:
-            if str(waiting[1].descriptor.get("created", "")) >= created:
-                pkg.close()
-                return newer
-            waiting[1].close()
+            loser = pkg if str(waiting[1].descriptor.get("created", "")) >= created else waiting[1]
+            self._unstage(loser)
+            loser.close()
+            if loser is pkg:
+                return older(path.name, meta["site"], pid)
+            results[waiting[0]] = older(loser.source.name, loser.meta["site"], loser.package_id)
             pending[key] = (slot, pkg, waiting[2])
             return None
         old = self._known_periods().get(key, [])
         if old and max(str(c) for _, c in old) >= created:
+            self._unstage(pkg)
             pkg.close()
-            return newer
+            return older(path.name, meta["site"], pid)
         pending[key] = (slot, pkg, [o for o, _ in old])
         return None
 
@@ -209,12 +229,9 @@ class NetworkStore:
             return
         loads = list(pending.values())
         pending.clear()
-        written: list[Path] = []
         try:
-            rows = []
-            for _, pkg, _ in loads:
-                for name in pkg.resources:
-                    rows.append((pkg.package_id, name, str(self._write(pkg, name, written))))
+            rows = [(pkg.package_id, name, str(self._file(name, pkg.package_id)))
+                    for _, pkg, _ in loads for name in pkg.resources]
             old_ids = [o for _, _, olds in loads for o in olds]
             stale = self.con.execute(
                 "SELECT resource, package_id FROM files WHERE list_contains(?, package_id)",
@@ -227,9 +244,9 @@ class NetworkStore:
                                      [old_ids])
                     self.con.execute("DELETE FROM provenance WHERE list_contains(?, package_id)",
                                      [old_ids])
-                self.con.executemany("INSERT INTO files VALUES (?, ?, ?)", rows)
-                for _, pkg, _ in loads:
-                    self._record(pkg)
+                self._insert_rows("files", ["package_id", "resource", "path"], rows)
+                self._insert_rows("provenance", _PROVENANCE_COLUMNS,
+                                  [self._provenance_row(pkg) for _, pkg, _ in loads])
                 self._refresh_views(touched)
                 self.con.execute("COMMIT")
             except Exception:
@@ -238,8 +255,8 @@ class NetworkStore:
             finally:
                 self._ids = self._periods = None  # read again from what was committed
         except Exception:
-            for f in written:
-                f.unlink(missing_ok=True)
+            for _, pkg, _ in loads:  # staged files no package row points to
+                self._unstage(pkg)
             raise
         finally:
             for _, pkg, _ in loads:
@@ -250,34 +267,67 @@ class NetworkStore:
             results[slot] = MergeResult(pkg.source.name, "replaced" if old else "imported",
                                         pkg.meta["site"], pkg.package_id)
 
-    def _write(self, pkg, name: str, written: list[Path]) -> Path:
-        """Put one resource of a validated package into the data folder as Parquet."""
+    def _stage(self, pkg) -> None:
+        """Put a validated package's resources into the data folder as Parquet files.
+
+        Runs on the worker threads, beside validation. A file is named by the package's
+        checksum, so one already there holds the same bytes; until a transaction records
+        it, no view reads it.
+        """
         import pyarrow.parquet as pq
 
-        target = self._file(name, pkg.package_id)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        written.append(target)
-        if pkg.resources[name].get("format", "parquet") == "parquet":
-            shutil.copyfile(pkg.path_of(name), target)  # validated bytes, as they came
-        else:
-            pq.write_table(pkg.arrow(name), target)
-        return target
+        for name, res in pkg.resources.items():
+            target = self._file(name, pkg.package_id)
+            if target.exists():
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.{threading.get_ident()}.tmp")
+            if res.get("format", "parquet") != "parquet":
+                pq.write_table(pkg.arrow(name), tmp)
+            elif pkg.unpacked:  # our own temporary copy from the zip: move, don't copy
+                try:
+                    os.replace(pkg.path_of(name), tmp)
+                except OSError:  # another file system
+                    shutil.copyfile(pkg.path_of(name), tmp)
+            else:
+                shutil.copyfile(pkg.path_of(name), tmp)  # validated bytes, as they came
+            os.replace(tmp, target)
+
+    def _unstage(self, pkg) -> None:
+        """Remove a package's staged files unless the store records that package."""
+        if pkg.package_id in self._known_ids():
+            return
+        for name in pkg.resources:
+            self._file(name, pkg.package_id).unlink(missing_ok=True)
+
+    def _insert_rows(self, table: str, columns: list[str], rows: list) -> None:
+        """Insert many rows through Arrow: one statement instead of one per row."""
+        import pyarrow as pa
+
+        if not rows:
+            return
+        data = pa.table({c: [r[i] for r in rows] for i, c in enumerate(columns)})
+        self.con.register("_rows", data)
+        try:
+            cols = ", ".join(columns)
+            extra = ", current_timestamp" if table == "provenance" else ""
+            self.con.execute(f"INSERT INTO {table} SELECT {cols}{extra} FROM _rows")
+        finally:
+            self.con.unregister("_rows")
 
     def _file(self, resource: str, package_id: str) -> Path:
         return self.data_dir / resource / f"{package_id}.parquet"
 
-    def _record(self, pkg) -> None:
+    @staticmethod
+    def _provenance_row(pkg) -> list:
         meta = pkg.meta
         period = meta.get("period") or {}
         dosage = meta.get("dosage") or {}
-        self.con.execute(
-            "INSERT INTO provenance VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-            "current_timestamp)",
-            [pkg.package_id, pkg.source.name, meta["site"], meta.get("site_name"),
-             meta["country"], meta["intervention"], period.get("start"), period.get("end"),
-             meta["level"], meta.get("k"), dosage.get("sessions"),
-             dosage.get("min_attendance"), dosage.get("makeups_count"),
-             meta.get("fidelity_threshold"), str(pkg.descriptor.get("created", ""))])
+        return [pkg.package_id, pkg.source.name, meta["site"], meta.get("site_name"),
+                meta["country"], meta["intervention"], period.get("start"), period.get("end"),
+                meta["level"], meta.get("k"), dosage.get("sessions"),
+                dosage.get("min_attendance"), dosage.get("makeups_count"),
+                meta.get("fidelity_threshold"), str(pkg.descriptor.get("created", ""))]
 
     def _resources(self, package_ids=None) -> list[str]:
         if package_ids is None:

@@ -39,6 +39,11 @@ class Package:
     _tmp: Path | None = None
 
     @property
+    def unpacked(self) -> bool:
+        """Whether ``root`` is a temporary folder this package was unzipped into."""
+        return self._tmp is not None
+
+    @property
     def package_id(self) -> str:
         """sha256 of ``datapackage.json``, which holds every file's sha256: the package's
         checksum as a whole."""
