@@ -282,15 +282,12 @@ class NetworkStore:
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp = target.with_name(f".{target.name}.{threading.get_ident()}.tmp")
-            if res.get("format", "parquet") != "parquet":
+            if name in pkg.verified:  # the very bytes validation checked
+                tmp.write_bytes(pkg.verified.pop(name))
+            elif res.get("format", "parquet") != "parquet":
                 pq.write_table(pkg.arrow(name), tmp)
-            elif pkg.unpacked:  # our own temporary copy from the zip: move, don't copy
-                try:
-                    os.replace(pkg.path_of(name), tmp)
-                except OSError:  # another file system
-                    shutil.copyfile(pkg.path_of(name), tmp)
             else:
-                shutil.copyfile(pkg.path_of(name), tmp)  # validated bytes, as they came
+                shutil.copyfile(pkg.path_of(name), tmp)
             os.replace(tmp, target)
 
     def _unstage(self, pkg) -> None:

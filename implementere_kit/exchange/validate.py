@@ -38,10 +38,8 @@ class Package:
     problems: list[Problem] = field(default_factory=list)
     _tmp: Path | None = None
 
-    @property
-    def unpacked(self) -> bool:
-        """Whether ``root`` is a temporary folder this package was unzipped into."""
-        return self._tmp is not None
+    #: Validated file bytes, kept until the package is stored (see NetworkStore._stage).
+    verified: dict = field(default_factory=dict, repr=False)
 
     @property
     def package_id(self) -> str:
@@ -90,6 +88,7 @@ class Package:
         return raw
 
     def close(self) -> None:
+        self.verified.clear()
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
@@ -218,6 +217,8 @@ def _check_resource(pkg: Package, res: dict, file: str, today) -> tuple[list[Pro
         return [Problem("resource cannot be read", **where, found=type(exc).__name__)], None
     problems = check_arrow_table(table, table_schema(name), file=where["file"], today=today,
                                  file_schema=file_schema)
+    if not problems and fmt == "parquet":
+        pkg.verified[name] = data  # the exact bytes checked: storing them needs no re-read
     return problems, table
 
 
