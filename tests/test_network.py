@@ -195,3 +195,14 @@ def test_two_packages_for_one_period_in_one_merge(network_dir, tmp_path):
         results = store.merge([first, second])
         assert [r.action for r in results] == ["older", "imported"]
         assert len(list((store.data_dir / "attendance").iterdir())) == 1
+
+
+def test_store_with_a_missing_data_file_is_reported_damaged(packages, tmp_path):
+    from implementere_kit import ImplementereError
+
+    with NetworkStore(tmp_path / "net.duckdb") as store:
+        store.merge(packages[:2])
+        victim = next((store.data_dir / "attendance").iterdir())
+    victim.unlink()
+    with pytest.raises(ImplementereError, match="damaged"):
+        NetworkStore(tmp_path / "net.duckdb")

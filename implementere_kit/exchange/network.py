@@ -91,7 +91,13 @@ class NetworkStore:
         self._periods: dict | None = None
         self.con.execute(_PROVENANCE)
         # Paths in the views are absolute: rebuild them in case the store was moved.
-        self._refresh_views(self._resources())
+        try:
+            self._refresh_views(self._resources())
+        except duckdb.IOException as exc:
+            self.con.close()
+            raise ImplementereError(f"{self.path} is damaged: a data file it lists is missing "
+                                    f"from {self.data_dir} ({str(exc).splitlines()[0]})"
+                                    ) from None
 
     def close(self) -> None:
         self.con.close()

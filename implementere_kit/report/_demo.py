@@ -3,7 +3,7 @@
 The notebooks run as they are in the test suite (nbval) and when someone opens them to
 look around; with no ``project_path`` or ``store_path`` they report on a small generated
 example (:mod:`implementere_kit.examples`: no person in it exists). The examples are built
-once per toolkit version in the temporary folder and reused.
+once per version of the code that makes them, in the temporary folder, and reused.
 """
 
 from __future__ import annotations
@@ -18,10 +18,25 @@ __all__ = ["demo_project", "demo_network_store"]
 _SITES = ("461", "657", "360", "330")  # four KEEP sites: benchmarks need three or more
 
 
+def _fingerprint() -> str:
+    """Hash of the code and data the examples are made with: a cache from other code is
+    never reused (the version alone does not change between commits)."""
+    import hashlib
+
+    from .. import __version__
+
+    pkg = Path(__file__).resolve().parent.parent
+    h = hashlib.sha256(__version__.encode())
+    for rel in ("examples.py", "project.py", "tables.py", "schemas/tables.yaml",
+                "exchange/package.py", "exchange/network.py", "exchange/validate.py"):
+        h.update((pkg / rel).read_bytes())
+    return h.hexdigest()[:12]
+
+
 def _root() -> Path:
     from .. import __version__
 
-    root = Path(tempfile.gettempdir()) / f"implementere-kit-demo-{__version__}"
+    root = Path(tempfile.gettempdir()) / f"implementere-kit-demo-{__version__}-{_fingerprint()}"
     root.mkdir(parents=True, exist_ok=True)
     return root
 
