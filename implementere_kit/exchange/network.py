@@ -7,9 +7,9 @@ A store is a DuckDB file (``network.duckdb``) beside a folder of Parquet files
 over exactly the files listed — the lakehouse layout DuckDB, Spark or Dask read as is.
 
 Each package is validated in full before anything is written; a package with any problem
-is rejected whole and the store is unchanged. Accepted packages' files are copied in
-first; then one transaction records them in ``provenance`` and ``files`` and redefines the
-views. Loading the same package again changes nothing; a newer package for the same site,
+is rejected whole and the store is unchanged. An accepted package's validated bytes are
+written into the data folder first, under a name no view reads yet; then one transaction
+records them in ``provenance`` and ``files`` and redefines the views. Loading the same package again changes nothing; a newer package for the same site,
 intervention and period replaces the older one in that same transaction, so a reader sees
 either the old package or the new one, never both or neither. Files no view names any
 longer are deleted after the commit.
