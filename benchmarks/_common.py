@@ -31,6 +31,22 @@ def median_time(fn, repeat: int = 5, warmup: int = 1) -> float:
     return statistics.median(times)
 
 
+def paired_median_times(ours, baseline, repeat: int = 5) -> tuple[float, float]:
+    """Median times of two functions run alternately, after one warm-up of each.
+
+    Alternating keeps slow drifts of a shared machine (page cache, file-system journal,
+    other load) from landing on one side only.
+    """
+    ours(), baseline()
+    a, b = [], []
+    for _ in range(repeat):
+        for fn, out in ((ours, a), (baseline, b)):
+            t0 = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - t0)
+    return statistics.median(a), statistics.median(b)
+
+
 def peak_rss_mb() -> float:
     """Peak resident memory of this process so far, in MiB (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
