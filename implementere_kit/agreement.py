@@ -40,7 +40,7 @@ from ._ratings import (
     _raise,
 )
 from .errors import Problem, safe_value
-from .tables import MAX_ROWS_LISTED
+from .tables import row_problems
 
 __all__ = ["cohen_kappa", "ratings_to_counts", "fleiss_kappa", "krippendorff_alpha",
            "percent_agreement"]
@@ -187,10 +187,9 @@ def fleiss_kappa(counts, *, criterion: float | None = None) -> ReliabilityResult
     totals = np.nan_to_num(x).sum(axis=1).round().astype(int)
     raters = int(pd.Series(totals).mode().max())
     _need(raters, 2, "ratings per subject", problems)
-    for i in np.flatnonzero(totals != raters)[:MAX_ROWS_LISTED]:
-        problems.append(Problem("subject has a different number of ratings", row=int(i) + 1,
-                                expected=f"{raters} ratings, as most subjects have",
-                                found=str(totals[i])))
+    problems += row_problems(totals != raters, pd.Series(totals),
+                             message="subject has a different number of ratings", column=None,
+                             expected=f"{raters} ratings, as most subjects have")
     _raise(problems)
     p_cat = x.sum(axis=0) / x.sum()
     if (p_cat**2).sum() >= 1 - 1e-12:

@@ -20,6 +20,7 @@ import pandas as pd
 
 from ..errors import Problem, UnknownNameError, ValidationError, safe_value
 from ..i18n import check_lang, t
+from ..tables import row_problems
 
 __all__ = ["OKABE_ITO", "PALETTE", "PHASE_COLOURS", "GREY", "label", "column_label",
            "require", "new_axes", "dates"]
@@ -73,10 +74,8 @@ def dates(df: pd.DataFrame, column: str, what: str, problems: list[Problem]) -> 
     """Parse a date column; every non-empty value that is not a date becomes a Problem."""
     raw = df[column]
     parsed = pd.to_datetime(raw, errors="coerce")
-    bad = parsed.isna() & raw.notna()
-    for i in np.flatnonzero(bad.to_numpy(dtype=bool))[:20]:
-        problems.append(Problem("not a date", resource=what, row=int(i) + 1, column=column,
-                                expected="a date", found=safe_value(raw.iloc[i])))
+    problems += row_problems(parsed.isna() & raw.notna(), raw, message="not a date",
+                             column=column, expected="a date", resource=what)
     return parsed
 
 
@@ -84,10 +83,8 @@ def numbers(df: pd.DataFrame, column: str, what: str, problems: list[Problem]) -
     """A numeric column as float; values that are not numbers become Problems."""
     raw = df[column]
     parsed = pd.to_numeric(raw, errors="coerce")
-    bad = parsed.isna() & raw.notna()
-    for i in np.flatnonzero(bad.to_numpy(dtype=bool))[:20]:
-        problems.append(Problem("not a number", resource=what, row=int(i) + 1, column=column,
-                                expected="a number", found=safe_value(raw.iloc[i])))
+    problems += row_problems(parsed.isna() & raw.notna(), raw, message="not a number",
+                             column=column, expected="a number", resource=what)
     return parsed.to_numpy(dtype="float64", na_value=np.nan)
 
 

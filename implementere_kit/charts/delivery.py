@@ -17,6 +17,7 @@ import pandas as pd
 
 from ..errors import Problem, ValidationError, safe_value
 from ..intervention import DosageRule
+from ..tables import row_problems
 from ._base import (
     GOOD,
     GREY,
@@ -144,10 +145,8 @@ def fidelity_run_chart(adherence_by_month: pd.DataFrame, ax=None, threshold: flo
     n = numbers(df, "n_items", "adherence", problems)
     month = pd.to_datetime(df["month"].astype("string") + "-01", format="%Y-%m-%d",
                            errors="coerce")
-    for i in np.flatnonzero(month.isna().to_numpy())[:20]:
-        problems.append(Problem("not a month", resource="adherence", row=int(i) + 1,
-                                column="month", expected="YYYY-MM",
-                                found=safe_value(df["month"].iloc[i])))
+    problems += row_problems(month.isna(), df["month"], message="not a month",
+                             column="month", expected="YYYY-MM", resource="adherence")
     raise_if(problems)
     ok = ~np.isnan(p) & (n > 0)
     if not ok.any():
@@ -232,10 +231,9 @@ def attendance_histogram(summary: pd.DataFrame, rule: DosageRule, ax=None, lang:
     problems: list[Problem] = []
     k = numbers(df, "n_attended", "attendance_summary", problems)
     bad = ~np.isnan(k) & ((k < 0) | (k != np.round(k)))
-    for i in np.flatnonzero(bad)[:20]:
-        problems.append(Problem("not a count of sessions", resource="attendance_summary",
-                                row=int(i) + 1, column="n_attended",
-                                expected="a whole number ≥ 0", found=safe_value(k[i])))
+    problems += row_problems(bad, pd.Series(k), message="not a count of sessions",
+                             column="n_attended", expected="a whole number ≥ 0",
+                             resource="attendance_summary")
     raise_if(problems)
     k = k[~np.isnan(k)].astype(int)
     top = max(rule.sessions, int(k.max()) if len(k) else 0)

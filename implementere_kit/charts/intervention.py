@@ -18,11 +18,11 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 
-import numpy as np
 import pandas as pd
 
 from ..errors import Problem, ValidationError
 from ..intervention import TOC_LEVELS
+from ..tables import row_problems
 from ._base import (
     HIGHLIGHT,
     OKABE_ITO,
@@ -157,11 +157,9 @@ def adaptations_chart(adaptations: pd.DataFrame, ax=None, lang: str = "nb",
     df = require(adaptations, ["date", "component", "kind"], "adaptations")
     problems: list[Problem] = []
     when = dates(df, "date", "adaptations", problems)
-    bad = ~df["kind"].isin(("core", "flexible"))
-    for i in np.flatnonzero(bad.to_numpy(dtype=bool))[:20]:
-        problems.append(Problem("unknown kind", resource="adaptations", row=int(i) + 1,
-                                column="kind", expected="core or flexible",
-                                found=str(df["kind"].iloc[i])))
+    problems += row_problems(~df["kind"].isin(("core", "flexible")), df["kind"],
+                             message="unknown kind", column="kind",
+                             expected="core or flexible", resource="adaptations")
     raise_if(problems)
     if components is not None:
         ids = [getattr(c, "id", c) for c in components]

@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..errors import Problem
 from ..progress import PHASE_ORDER
+from ..tables import row_problems
 from ._base import (
     GREY,
     HIGHLIGHT,
@@ -91,11 +92,9 @@ def plan_timeline(activities: pd.DataFrame, as_of=None, ax=None, lang: str = "nb
     problems: list[Problem] = []
     start = dates(acts, "start", "activities", problems)
     due = dates(acts, "due", "activities", problems)
-    bad_phase = ~acts["phase"].isin(PHASE_ORDER)
-    for i in np.flatnonzero(bad_phase.to_numpy(dtype=bool))[:20]:
-        problems.append(Problem("unknown phase", resource="activities", row=int(i) + 1,
-                                column="phase", expected=", ".join(PHASE_ORDER),
-                                found=str(acts["phase"].iloc[i])))
+    problems += row_problems(~acts["phase"].isin(PHASE_ORDER), acts["phase"],
+                             message="unknown phase", column="phase",
+                             expected=", ".join(PHASE_ORDER), resource="activities")
     raise_if(problems)
     when = pd.Timestamp(as_of if as_of is not None else dt.date.today()).normalize()
     keep = (start.notna() | due.notna()).to_numpy()
