@@ -272,8 +272,11 @@ class Project:
         self.meta = meta
         self._dirty.clear()
         keep = {e["file"] for e in index.values()}
+        # Only our own table files (``<table>-<generation>.parquet``) are tidied: anything
+        # else a user put in the folder is left alone.
+        ours = re.compile(rf"^({'|'.join(map(re.escape, table_names()))})-\d+\.parquet$")
         for old in self.path.glob("*-*.parquet"):
-            if old.name not in keep:
+            if old.name not in keep and ours.match(old.name):
                 old.unlink(missing_ok=True)
         for tmp in self.path.glob(".*.tmp"):
             tmp.unlink(missing_ok=True)

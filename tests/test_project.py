@@ -163,3 +163,13 @@ def test_intervention_object_accepted(tmp_path):
     keep = load_intervention("keep")
     p = Project.create(tmp_path / "p", site="461", country="DK", intervention=keep)
     assert Project.open(p.path).intervention.id == "keep"
+
+
+def test_save_leaves_other_files_alone(tmp_path):
+    p = Project.create(tmp_path / "p", site="461", country="DK", intervention="keep")
+    mine = tmp_path / "p" / "my-notes.parquet"
+    mine.write_bytes(b"not ours")
+    p.save()
+    p.save()
+    assert mine.read_bytes() == b"not ours"
+    assert not (tmp_path / "p" / f"activities-{p.meta['generation'] - 1}.parquet").exists()
