@@ -357,38 +357,10 @@ class NetworkStore:
                 f"FROM read_parquet([{listed}], filename = true, union_by_name = true)")
 
     def export_partitioned(self, out_dir, tables=None) -> Path:
-        """Write tables as hive-partitioned Parquet (``country=…/site=…/year=…``).
+        """Write tables as hive-partitioned Parquet; see :func:`.outputs.export_partitioned`."""
+        from .outputs import export_partitioned
 
-        The layout DuckDB (also over object storage), Spark and Dask read as is, for a
-        network larger than one machine; see ``docs/scaling.md``.
-
-        Examples
-        --------
-        >>> import tempfile, duckdb
-        >>> store = NetworkStore(tempfile.mkdtemp() + "/n.duckdb")
-        >>> out = store.export_partitioned(tempfile.mkdtemp())
-        >>> sorted(p.name for p in out.iterdir())
-        []
-        """
-        out_dir = Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        dates = {"attendance": None, "participants": "enrolled", "sessions": "date",
-                 "fidelity_checks": "date", "sic_events": "date"}
-        for name in tables or [t for t in self._resources() if t in dates]:
-            year = (f"coalesce(year(t.{dates[name]}), 0)" if dates.get(name)
-                    else "coalesce(year(try_cast(pr.period_start AS DATE)), 0)")
-            target = (out_dir / name).as_posix().replace("'", "''")
-            # the site comes from provenance, so a table's own site column is left out
-            cols = "t.* EXCLUDE (site)" if "site" in self._columns_of(name) else "t.*"
-            self.con.execute(
-                f"COPY (SELECT {cols}, pr.country, pr.site, {year} AS year "
-                f'FROM "{name}" t JOIN provenance pr ON pr.package_id = t._package) '
-                f"TO '{target}' (FORMAT parquet, PARTITION_BY (country, site, year), "
-                f"OVERWRITE_OR_IGNORE true)")
-        return out_dir
-
-    def _columns_of(self, name: str) -> set[str]:
-        return {r[0] for r in self.con.execute(f'DESCRIBE "{name}"').fetchall()}
+        return export_partitioned(self, out_dir, tables)
 
     # -- indicators ------------------------------------------------------------------
     def indicators(self, by_month: bool = False, groups=None) -> pd.DataFrame:
@@ -404,27 +376,10 @@ class NetworkStore:
         return benchmark(self.indicators(by_month=by_month), k=k)
 
     def share_back(self, out_dir, *, k: int = 5, fmt: str = "parquet") -> list[Path]:
-        """Write one share-back package per site: its own figures beside the network's."""
-        from .package import write_package
+        """One share-back package per site; see :func:`.outputs.share_back`."""
+        from .outputs import share_back
 
-        out_dir = Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        bench = pd.concat([self.benchmarks(by_month=False, k=k),
-                           self.benchmarks(by_month=True, k=k)], ignore_index=True)
-        prov = self.provenance().drop_duplicates("site").set_index("site")
-        written = []
-        for site, rows in bench.groupby("site", sort=True):
-            info = prov.loc[site] if site in prov.index else None
-            meta = {"site": site, "site_name": None if info is None else info["site_name"],
-                    "country": None if info is None else info["country"],
-                    "intervention": "network" if info is None else info["intervention"],
-                    "period": None, "level": "aggregate", "k": k, "share_back": True,
-                    "n_sites": int(self.con.execute(
-                        "SELECT count(DISTINCT site) FROM provenance").fetchone()[0])}
-            path = out_dir / f"share-back-{site}.zip"
-            written.append(write_package({"benchmarks": rows.reset_index(drop=True)}, path,
-                                         meta, fmt=fmt))
-        return written
+        return share_back(self, out_dir, k=k, fmt=fmt)
 
 
 def results_frame(results: list[MergeResult]) -> pd.DataFrame:
