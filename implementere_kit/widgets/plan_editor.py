@@ -261,9 +261,10 @@ class PlanEditor(Screen):
     def _apply(self, action, done_key: str) -> bool:
         try:
             action()
-            self.project.save()
         except ImplementereError as exc:
             self._fail(exc)
+            return False
+        if not self._save():
             return False
         self.refresh()
         self._ok(self._t(done_key))
