@@ -77,7 +77,7 @@ def network_packages(scale: str) -> list[Path]:
 
     from implementere_kit.examples import SITES, _sic_events, make_site_tables
     from implementere_kit.exchange.package import _pseudonymise_tables, write_package
-    from implementere_kit.intervention import load_intervention
+    from implementere_kit.plans.intervention import load_intervention
 
     folder.mkdir(parents=True, exist_ok=True)
     keep = load_intervention("keep")

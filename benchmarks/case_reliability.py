@@ -13,7 +13,7 @@ from ._common import SCALES, emit, median_time
 def run(scale: str) -> None:
     import pingouin as pg
 
-    from implementere_kit.reliability import cronbach_alpha, icc
+    from implementere_kit.measures.reliability import cronbach_alpha, icc
 
     rng = np.random.default_rng(1)
     true = rng.normal(0, 1, (5000, 1))

@@ -30,60 +30,60 @@ _EXPORTS: dict[str, str] = {
     "UnknownNameError": "errors",
     "Problem": "errors",
     # frameworks
-    "Framework": "frameworks",
-    "load_framework": "frameworks",
-    "list_frameworks": "frameworks",
-    "crosswalk": "frameworks",
-    "sic_phase_of_stage": "frameworks",
+    "Framework": "plans.frameworks",
+    "load_framework": "plans.frameworks",
+    "list_frameworks": "plans.frameworks",
+    "crosswalk": "plans.frameworks",
+    "sic_phase_of_stage": "plans.frameworks",
     # intervention
-    "Intervention": "intervention",
-    "Component": "intervention",
-    "DosageRule": "intervention",
-    "TheoryOfChange": "intervention",
-    "Adaptation": "intervention",
-    "load_intervention": "intervention",
-    "list_interventions": "intervention",
+    "Intervention": "plans.intervention",
+    "Component": "plans.intervention",
+    "DosageRule": "plans.intervention",
+    "TheoryOfChange": "plans.intervention",
+    "Adaptation": "plans.intervention",
+    "load_intervention": "plans.intervention",
+    "list_interventions": "plans.intervention",
     # plan and progress
-    "Plan": "plan",
-    "phase_progress": "progress",
-    "sic_scores": "progress",
-    "sic_summary": "progress",
+    "Plan": "plans.plan",
+    "phase_progress": "plans.progress",
+    "sic_scores": "plans.progress",
+    "sic_summary": "plans.progress",
     # project store
-    "Project": "project",
+    "Project": "store.project",
     # tables
-    "validate_table": "tables",
+    "validate_table": "store.tables",
     # fidelity
-    "attendance_summary": "fidelity",
-    "dosage_summary": "fidelity",
-    "adherence": "adherence_competence",
-    "competence_summary": "adherence_competence",
-    "reach": "fidelity",
-    "dropout_by_session": "fidelity",
+    "attendance_summary": "measures.fidelity",
+    "dosage_summary": "measures.fidelity",
+    "adherence": "measures.adherence_competence",
+    "competence_summary": "measures.adherence_competence",
+    "reach": "measures.fidelity",
+    "dropout_by_session": "measures.fidelity",
     # instruments
-    "Instrument": "instruments",
-    "load_instrument": "instruments",
-    "list_instruments": "instruments",
-    "score_instrument": "instruments",
-    "responses_from_long": "instruments",
+    "Instrument": "measures.instruments",
+    "load_instrument": "measures.instruments",
+    "list_instruments": "measures.instruments",
+    "score_instrument": "measures.instruments",
+    "responses_from_long": "measures.instruments",
     # reliability
-    "cronbach_alpha": "reliability",
-    "icc": "reliability",
-    "cohen_kappa": "reliability",
-    "fleiss_kappa": "reliability",
-    "ratings_to_counts": "reliability",
-    "krippendorff_alpha": "reliability",
-    "percent_agreement": "reliability",
-    "ReliabilityResult": "reliability",
-    "reliability_table": "reliability",
+    "cronbach_alpha": "measures.reliability",
+    "icc": "measures.reliability",
+    "cohen_kappa": "measures.reliability",
+    "fleiss_kappa": "measures.reliability",
+    "ratings_to_counts": "measures.reliability",
+    "krippendorff_alpha": "measures.reliability",
+    "percent_agreement": "measures.reliability",
+    "ReliabilityResult": "measures.reliability",
+    "reliability_table": "measures.reliability",
     # exchange
     "find_personal_ids": "exchange.privacy",
     "pseudonymise": "exchange.privacy",
     "check_no_personal_ids": "exchange.privacy",
     "is_valid_cpr": "exchange.privacy",
     "is_valid_fodselsnummer": "exchange.privacy",
-    "read_table": "readers",
-    "column_mapping": "readers",
-    "UnreadableFileError": "readers",
+    "read_table": "store.readers",
+    "column_mapping": "store.readers",
+    "UnreadableFileError": "store.readers",
     "export_package": "exchange.package",
     "open_package": "exchange.validate",
     "validate_package": "exchange.validate",
@@ -94,15 +94,24 @@ _EXPORTS: dict[str, str] = {
     "build_reports": "report",
     "evaluate": "report",
     # outcomes
-    "implementation_outcomes": "outcomes",
-    "reaim_summary": "outcomes",
-    "network_outcomes": "outcomes",
+    "implementation_outcomes": "measures.outcomes",
+    "reaim_summary": "measures.outcomes",
+    "network_outcomes": "measures.outcomes",
 }
+
+#: Subpackages and modules reachable as attributes (``ik.examples.make_network``), imported
+#: on first use like the names above.
+_SUBMODULES = frozenset({"plans", "measures", "store", "exchange", "charts", "report",
+                         "widgets", "examples", "errors", "i18n", "teaching"})
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
 
 
 def __getattr__(name: str):
+    if name in _SUBMODULES:
+        value = importlib.import_module(f".{name}", __name__)
+        globals()[name] = value
+        return value
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'implementere_kit' has no attribute {name!r}")
@@ -112,7 +121,7 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    return sorted(set(globals()) | set(__all__) | _SUBMODULES)
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
@@ -125,8 +134,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         UnknownNameError,
         ValidationError,
     )
-    from .frameworks import Framework, crosswalk, list_frameworks, load_framework  # noqa: F401
-    from .intervention import (  # noqa: F401
+    from .plans.frameworks import Framework, crosswalk, list_frameworks, load_framework  # noqa: F401
+    from .plans.intervention import (  # noqa: F401
         Adaptation,
         Component,
         DosageRule,
@@ -135,6 +144,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         list_interventions,
         load_intervention,
     )
-    from .plan import Plan  # noqa: F401
-    from .progress import phase_progress, sic_scores, sic_summary  # noqa: F401
-    from .project import Project  # noqa: F401
+    from .plans.plan import Plan  # noqa: F401
+    from .plans.progress import phase_progress, sic_scores, sic_summary  # noqa: F401
+    from .store.project import Project  # noqa: F401

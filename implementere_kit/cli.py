@@ -33,7 +33,7 @@ def _localise(df, lang: str):
 
 
 def cmd_new(args) -> int:
-    from .project import Project
+    from .store.project import Project
 
     project = Project.create(args.path, site=args.site, country=args.country,
                              intervention=args.intervention, site_name=args.name or "",
@@ -43,8 +43,8 @@ def cmd_new(args) -> int:
 
 
 def cmd_status(args) -> int:
-    from .progress import sic_summary
-    from .project import Project
+    from .plans.progress import sic_summary
+    from .store.project import Project
 
     project = Project.open(args.project)
     lang = args.lang or project.language
@@ -66,8 +66,8 @@ def network_status(folders, as_of=None):
     """Progress and SIC tables across several project folders (used by ``demo``)."""
     import pandas as pd
 
-    from .progress import sic_scores, sic_summary
-    from .project import Project
+    from .plans.progress import sic_scores, sic_summary
+    from .store.project import Project
 
     progress, scores, summary = [], [], []
     for folder in folders:

@@ -69,7 +69,7 @@ SITES: tuple[SiteProfile, ...] = (
 
 def _sic_events(p: SiteProfile, rng: np.random.Generator) -> pd.DataFrame:
     """SIC dates: stages up to the one reached are done in order, the next partly."""
-    from .frameworks import load_framework
+    from .plans.frameworks import load_framework
 
     rows, t = [], pd.Timestamp(p.start)
     for stage in load_framework("sic").stages:
@@ -86,7 +86,7 @@ def _sic_events(p: SiteProfile, rng: np.random.Generator) -> pd.DataFrame:
 
 def _plan(p: SiteProfile, intervention, rng: np.random.Generator):
     """A plan from the template, done up to the site's stage, a few items late."""
-    from .plan import Plan
+    from .plans.plan import Plan
 
     plan = Plan.from_template(intervention, start=p.start, lang="da" if p.country == "DK" else "nb")
     a = plan.activities.copy()
@@ -236,7 +236,7 @@ def _competence(p, staff, rng) -> pd.DataFrame:
 
 def _surveys(p, staff, rng) -> pd.DataFrame:
     """AIM, IAM and FIM from staff at two waves (a year apart), with a few items skipped."""
-    from .instruments import load_instrument
+    from .measures.instruments import load_instrument
 
     rows = []
     base = 3.4 + (p.adherence - 0.8) * 3
@@ -276,8 +276,8 @@ def make_network(path, seed: int = 2024, scale: float = 1.0, sites=None) -> pd.D
     DataFrame
         One row per site: ``site``, ``name``, ``country``, ``intervention``, ``path``.
     """
-    from .intervention import load_intervention
-    from .project import Project
+    from .plans.intervention import load_intervention
+    from .store.project import Project
 
     root = Path(path)
     out = []

@@ -5,13 +5,13 @@ stays one call and the logic is tested here rather than living only in a noteboo
 
 - :func:`compare_frameworks` and :func:`place_situations` put the phases of the
   implementere.no model next to those of EPIS, NIRN and Socialstyrelsen's drejebog, using
-  :func:`~implementere_kit.frameworks.crosswalk`;
+  :func:`~implementere_kit.plans.frameworks.crosswalk`;
 - :func:`makeup_effect` shows who graduates only because make-up sessions count
   (KEEP's rule: ≥ 80 % of 16 sessions, make-ups included);
 - :func:`double_rated` and :func:`items_wide` turn long competence ratings into the wide
-  shapes that :func:`~implementere_kit.reliability.icc`,
-  :func:`~implementere_kit.reliability.cohen_kappa` and
-  :func:`~implementere_kit.reliability.cronbach_alpha` take.
+  shapes that :func:`~implementere_kit.measures.reliability.icc`,
+  :func:`~implementere_kit.measures.reliability.cohen_kappa` and
+  :func:`~implementere_kit.measures.reliability.cronbach_alpha` take.
 
 References
 ----------
@@ -33,8 +33,8 @@ from dataclasses import replace
 import pandas as pd
 
 from .errors import Problem, ValidationError, safe_value
-from .intervention import DosageRule
-from .tables import row_problems
+from .plans.intervention import DosageRule
+from .store.tables import row_problems
 
 __all__ = ["compare_frameworks", "place_situations", "framework_parts", "makeup_effect",
            "double_rated", "items_wide"]
@@ -68,7 +68,7 @@ def compare_frameworks(base: str = "implementere", others: Sequence[str] = _OTHE
     >>> cmp.loc[2, ["phase", "epis", "nirn"]].tolist()
     ['implementere', 'Implementation', 'Initial Implementation (partly) / Full Implementation (partly)']
     """
-    from .frameworks import crosswalk, load_framework
+    from .plans.frameworks import crosswalk, load_framework
 
     fw = load_framework(base)
     units = fw.stages or fw.phases
@@ -147,7 +147,7 @@ def framework_parts(name: str, part: str, *, lang: str = "en") -> pd.DataFrame:
     >>> framework_parts("nirn", "drivers").query("group == 'competency'").id.tolist()
     ['selection', 'training', 'coaching', 'fidelity_assessment']
     """
-    from .frameworks import load_framework
+    from .plans.frameworks import load_framework
 
     parts = ("drivers", "driver_groups", "domains", "roles")
     if part not in parts:
@@ -168,14 +168,14 @@ def makeup_effect(attendance: pd.DataFrame, rule: DosageRule,
     Parameters
     ----------
     attendance, participants : DataFrame
-        As for :func:`~implementere_kit.fidelity.attendance_summary`.
+        As for :func:`~implementere_kit.measures.fidelity.attendance_summary`.
     rule : DosageRule
         The dosage rule; its ``makeups_count`` is set both ways.
 
     Returns
     -------
     DataFrame
-        :func:`~implementere_kit.fidelity.attendance_summary` with make-ups counting, plus
+        :func:`~implementere_kit.measures.fidelity.attendance_summary` with make-ups counting, plus
         ``n_attended_without_makeups``, ``graduated_without_makeups`` and
         ``graduated_by_makeups`` (graduates only because make-ups count).
 
@@ -189,7 +189,7 @@ def makeup_effect(attendance: pd.DataFrame, rule: DosageRule,
     ...                                  "graduated_by_makeups"]].tolist()
     [13, 12, True]
     """
-    from .fidelity import attendance_summary
+    from .measures.fidelity import attendance_summary
 
     with_mk = attendance_summary(attendance, replace(rule, makeups_count=True), participants)
     without = attendance_summary(attendance, replace(rule, makeups_count=False), participants)
@@ -243,8 +243,8 @@ def double_rated(ratings: pd.DataFrame, *,
     DataFrame
         Indexed by ``subject``, one float column per rater (sorted); NaN where a rater did
         not rate a subject that two others did. Ready for
-        :func:`~implementere_kit.reliability.icc` or, column by column,
-        :func:`~implementere_kit.reliability.cohen_kappa`.
+        :func:`~implementere_kit.measures.reliability.icc` or, column by column,
+        :func:`~implementere_kit.measures.reliability.cohen_kappa`.
 
     Raises
     ------
@@ -284,7 +284,7 @@ def items_wide(ratings: pd.DataFrame, rater: str | None = None, *,
                rater_column: str = "rater_id") -> pd.DataFrame:
     """One rater's ratings with one column per item (dimension), one row per occasion.
 
-    The shape :func:`~implementere_kit.reliability.cronbach_alpha` takes: do the
+    The shape :func:`~implementere_kit.measures.reliability.cronbach_alpha` takes: do the
     dimensions of a rating scale hang together?
 
     Parameters

@@ -1,4 +1,4 @@
-"""Tests of implementere_kit.agreement against published worked examples and peer libraries.
+"""Tests of implementere_kit.measures.agreement against published worked examples and peer libraries.
 
 Published values: Fleiss (1971) as worked on https://en.wikipedia.org/wiki/Fleiss%27_kappa
 (kappa 0.210); the 2×2 grant-proposal table on https://en.wikipedia.org/wiki/Cohen%27s_kappa
@@ -15,14 +15,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from implementere_kit.agreement import (
+from implementere_kit.errors import ValidationError
+from implementere_kit.measures.agreement import (
     cohen_kappa,
     fleiss_kappa,
     krippendorff_alpha,
     percent_agreement,
     ratings_to_counts,
 )
-from implementere_kit.errors import ValidationError
 
 FLEISS_WIKI = [[0, 0, 0, 0, 14], [0, 2, 6, 4, 2], [0, 0, 3, 5, 6], [0, 3, 9, 2, 0],
                [2, 2, 8, 1, 1], [7, 7, 0, 0, 0], [3, 2, 6, 3, 0], [2, 5, 3, 2, 2],

@@ -2,7 +2,7 @@ import pyarrow as pa
 import pytest
 
 from implementere_kit.exchange import arrowcheck
-from implementere_kit.tables import table_schema
+from implementere_kit.store.tables import table_schema
 
 
 def _sessions():

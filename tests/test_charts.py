@@ -22,8 +22,8 @@ from implementere_kit.charts._base import HIGHLIGHT, PHASE_COLOURS  # noqa: E402
 from implementere_kit.errors import UnknownNameError, ValidationError  # noqa: E402
 from implementere_kit.exchange.indicators import Z95, Z998, funnel_limits  # noqa: E402
 from implementere_kit.i18n import t  # noqa: E402
-from implementere_kit.intervention import DosageRule, TheoryOfChange  # noqa: E402
-from implementere_kit.reliability import ReliabilityResult, reliability_table  # noqa: E402
+from implementere_kit.measures.reliability import ReliabilityResult, reliability_table  # noqa: E402
+from implementere_kit.plans.intervention import DosageRule, TheoryOfChange  # noqa: E402
 
 LANGS = ("nb", "da", "en")
 

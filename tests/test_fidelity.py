@@ -1,4 +1,4 @@
-"""Tests of implementere_kit.fidelity: hand-computed KEEP cases, a naive per-participant
+"""Tests of implementere_kit.measures.fidelity: hand-computed KEEP cases, a naive per-participant
 reference, a DuckDB count(DISTINCT) peer, and every-problem validation errors."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from implementere_kit.errors import ValidationError
-from implementere_kit.fidelity import (
+from implementere_kit.measures.fidelity import (
     adherence,
     attendance_summary,
     competence_summary,
@@ -17,7 +17,7 @@ from implementere_kit.fidelity import (
     dropout_by_session,
     reach,
 )
-from implementere_kit.intervention import Component, DosageRule, Intervention
+from implementere_kit.plans.intervention import Component, DosageRule, Intervention
 
 # KEEP as tried by Socialstyrelsen: 16 weekly 90-minute sessions, ≤ 6 families, 2 leaders,
 # graduation at ≥ 80 % attendance with make-ups counting.
@@ -506,7 +506,7 @@ def test_reach_bad_periods_listed():
 
 def test_adherence_and_competence_are_the_same_functions_everywhere():
     import implementere_kit as ik
-    from implementere_kit import adherence_competence, fidelity
+    from implementere_kit.measures import adherence_competence, fidelity
 
     # fidelity imports adherence_competence: a submodule named like the function would
     # replace the package's lazy ``adherence`` with the module object.

@@ -1,4 +1,4 @@
-"""Tests for implementere_kit.frameworks (framework definitions, crosswalk, validation)."""
+"""Tests for implementere_kit.plans.frameworks (framework definitions, crosswalk, validation)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import yaml
 
 from implementere_kit._data import LANGS, package_file
 from implementere_kit.errors import ImplementereError, UnknownNameError, ValidationError
-from implementere_kit.frameworks import (
+from implementere_kit.plans.frameworks import (
     RELATIONS,
     TOOL_KINDS,
     _read_crosswalk,
@@ -20,7 +20,7 @@ from implementere_kit.frameworks import (
     load_framework,
     sic_phase_of_stage,
 )
-from implementere_kit.intervention import DEVELOP_CHECKLIST_KEYS, INTERVENTION_TYPES
+from implementere_kit.plans.intervention import DEVELOP_CHECKLIST_KEYS, INTERVENTION_TYPES
 
 ALL = ["epis", "implementere", "nirn", "sic", "socialstyrelsen"]
 
@@ -279,7 +279,7 @@ def test_crosswalk_values_and_language():
 
 
 def test_crosswalk_file_stores_each_mapping_once():
-    df = pd.read_csv(package_file("framework_data", "crosswalk.csv"), dtype=str)
+    df = pd.read_csv(package_file("plans/framework_data", "crosswalk.csv"), dtype=str)
     assert list(df.columns) == ["framework_a", "id_a", "framework_b", "id_b", "relation"]
     fwd = set(zip(df.framework_a, df.id_a, df.framework_b, df.id_b, strict=True))
     back = set(zip(df.framework_b, df.id_b, df.framework_a, df.id_a, strict=True))
@@ -306,14 +306,14 @@ def test_bad_crosswalk_reports_every_row(tmp_path):
 # -- user files and malformed definitions -----------------------------------------------
 def test_load_user_file(tmp_path):
     path = tmp_path / "mine.yaml"
-    shutil.copy(package_file("framework_data", "implementere.yaml"), path)
+    shutil.copy(package_file("plans/framework_data", "implementere.yaml"), path)
     fw = load_framework(path)
     assert fw.file == str(path) and len(fw.core_elements) == 9
     assert fw.activity_templates().equals(load_framework("implementere").activity_templates())
 
 
 def test_malformed_definition_names_file_and_every_key(tmp_path):
-    data = yaml.safe_load(package_file("framework_data", "implementere.yaml").read_text("utf-8"))
+    data = yaml.safe_load(package_file("plans/framework_data", "implementere.yaml").read_text("utf-8"))
     ce3 = data["core_elements"][2]
     del ce3["phase"]
     ce3["activities"][0]["role"] = "mayor"

@@ -1,4 +1,4 @@
-"""Tests for implementere_kit.instruments: shipped definitions, scoring and validation."""
+"""Tests for implementere_kit.measures.instruments: shipped definitions, scoring and validation."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from implementere_kit._data import LANGS
 from implementere_kit.errors import UnknownNameError, ValidationError
-from implementere_kit.instruments import (
+from implementere_kit.measures.instruments import (
     Instrument,
     list_instruments,
     load_instrument,
@@ -478,7 +478,7 @@ def test_responses_from_long_reports_long_rows():
 
 
 def test_responses_from_long_caps_bad_rows_of_its_own_instrument_only():
-    from implementere_kit.tables import MAX_ROWS_LISTED
+    from implementere_kit.store.tables import MAX_ROWS_LISTED
 
     other = [(f"q{i}", "0301", "fim", 1, "fim_1", 9) for i in range(3)]  # not aim: not reported
     mine = [(f"p{i}", "0301", "aim", 1, "aim_1", 9) for i in range(MAX_ROWS_LISTED + 2)]

@@ -1,4 +1,4 @@
-"""Tests of implementere_kit.intervention and the shipped intervention definitions."""
+"""Tests of implementere_kit.plans.intervention and the shipped intervention definitions."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import textwrap
 import pytest
 
 from implementere_kit.errors import UnknownNameError, ValidationError
-from implementere_kit.intervention import (
+from implementere_kit.plans.intervention import (
     DEVELOP_CHECKLIST_KEYS,
     INTERVENTION_TYPES,
     SUPPORT_KINDS,

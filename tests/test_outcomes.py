@@ -1,4 +1,4 @@
-"""Tests of implementere_kit.outcomes: hand-computed outcomes from small hand-built tables,
+"""Tests of implementere_kit.measures.outcomes: hand-computed outcomes from small hand-built tables,
 network pooling (Σ numerator ÷ Σ denominator, respondent-weighted means), the RE-AIM
 arrangement, missing data, every-problem validation, and the example network checked
 against a DuckDB peer."""
@@ -12,15 +12,15 @@ import pytest
 
 from implementere_kit.errors import ValidationError
 from implementere_kit.examples import AS_OF
-from implementere_kit.fidelity import reach as fidelity_reach
-from implementere_kit.intervention import Component, DosageRule, Intervention
-from implementere_kit.outcomes import (
+from implementere_kit.measures.fidelity import reach as fidelity_reach
+from implementere_kit.measures.outcomes import (
     OUTCOMES,
     implementation_outcomes,
     network_outcomes,
     reaim_summary,
 )
-from implementere_kit.project import Project
+from implementere_kit.plans.intervention import Component, DosageRule, Intervention
+from implementere_kit.store.project import Project
 
 # Four sessions, graduation at 3 of 4, adherence threshold 0.7: easy to compute by hand.
 MINI = Intervention(id="mini", name="Mini", type="self-developed",
@@ -359,14 +359,14 @@ def test_reaim_uses_effect_rows_given_and_orders_sites():
 
 def test_reaim_unknown_outcomes_are_capped_and_the_mapping_is_data():
     from implementere_kit._data import load_yaml, package_file
-    from implementere_kit.tables import MAX_ROWS_LISTED
+    from implementere_kit.store.tables import MAX_ROWS_LISTED
 
     n = MAX_ROWS_LISTED + 4
     with pytest.raises(ValidationError) as exc:
         reaim_summary(pd.DataFrame({"site": "101", "outcome": ["joy"] * n, "value": 1.0}))
     assert len(exc.value.problems) == MAX_ROWS_LISTED + 1
     assert exc.value.problems[-1].message == "unknown outcome in 4 more rows"
-    data = load_yaml(package_file("framework_data", "mappings/reaim.yaml"))
+    data = load_yaml(package_file("plans/framework_data", "mappings/reaim.yaml"))
     assert "10.3389/fpubh.2020.00430" in data["source"]
     assert {r["outcome"] for r in data["outcomes"]} == set(OUTCOMES) | {"effectiveness"}
     assert set(data["levels"]) == {r["dimension"] for r in data["outcomes"]}

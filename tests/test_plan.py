@@ -2,7 +2,7 @@ import pandas as pd
 import pytest
 
 from implementere_kit import Plan, UnknownNameError, ValidationError, load_intervention
-from implementere_kit.frameworks import load_framework
+from implementere_kit.plans.frameworks import load_framework
 
 
 def test_template_covers_every_core_element_in_its_phase():

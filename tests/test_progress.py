@@ -85,7 +85,7 @@ def test_phase_progress_excludes_skipped_and_counts_overdue():
 
 
 def test_sic_bad_rows_are_capped_per_column():
-    from implementere_kit.tables import MAX_ROWS_LISTED
+    from implementere_kit.store.tables import MAX_ROWS_LISTED
 
     n = MAX_ROWS_LISTED + 3
     ev = pd.DataFrame({"site": "A", "stage": [9] * n + [1], "activity": "a",

@@ -1,4 +1,4 @@
-"""Tests of implementere_kit.readers: real files written byte by byte into tmp_path."""
+"""Tests of implementere_kit.store.readers: real files written byte by byte into tmp_path."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 
 from implementere_kit.errors import UnknownNameError, ValidationError
-from implementere_kit.readers import (
+from implementere_kit.store.readers import (
     UnreadableFileError,
     column_mapping,
     read_table,
     unknown_columns,
 )
-from implementere_kit.tables import table_names, table_schema
+from implementere_kit.store.tables import table_names, table_schema
 
 NB_ATTENDANCE = "Deltaker;Møte nr;Oppmøte;Erstatning\nBjørn-Åse Ærø;1;ja;nei\nFamilie 07;2;nei;ja\n"
 
@@ -212,7 +212,7 @@ def test_two_headings_for_one_column_and_unknown_columns():
 def test_every_column_of_the_municipal_tables_has_nb_and_da_headings():
     from implementere_kit._data import load_yaml, package_file
 
-    raw = load_yaml(package_file("schemas", "aliases.yaml"))
+    raw = load_yaml(package_file("store/schemas", "aliases.yaml"))
     assert raw["sources"]
     missing = []
     for t in table_names():
@@ -331,7 +331,7 @@ def test_header_only_file_gives_an_empty_typed_table(tmp_path):
 
 
 def test_a_broken_alias_file_reports_every_problem():
-    from implementere_kit.readers import _heading_key, _scope
+    from implementere_kit.store.readers import _heading_key, _scope
 
     spec = {"site": {"nb": ["kommune"]}, "group_id": {"nb": ["Kommune"]},
             "no_such_column": {"nb": ["x"]}, "date": {"sv": ["datum"]}}

@@ -1,4 +1,4 @@
-"""Tests of implementere_kit.reliability against published worked examples and peer libraries.
+"""Tests of implementere_kit.measures.reliability against published worked examples and peer libraries.
 
 Published values: Shrout & Fleiss (1979) Table 2 and their ICCs; R psych::alpha values quoted
 in pingouin's documentation for its bundled data sets; the 2×2 grant-proposal table on
@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from implementere_kit.errors import ValidationError
-from implementere_kit.reliability import (
+from implementere_kit.measures.reliability import (
     ICC_FORMS,
     ReliabilityResult,
     cohen_kappa,
@@ -262,9 +262,9 @@ def test_reliability_table_one_row_per_result():
 
 def test_every_name_stays_importable_from_reliability():
     import implementere_kit
-    import implementere_kit._ratings as shared
-    import implementere_kit.agreement as agreement
-    import implementere_kit.reliability as reliability
+    import implementere_kit.measures._ratings as shared
+    import implementere_kit.measures.agreement as agreement
+    import implementere_kit.measures.reliability as reliability
 
     for name in agreement.__all__:
         assert name in reliability.__all__

@@ -2,7 +2,7 @@ import pandas as pd
 import pytest
 
 from implementere_kit import ValidationError
-from implementere_kit.tables import (
+from implementere_kit.store.tables import (
     MAX_ROWS_LISTED,
     empty_table,
     parse_dates,

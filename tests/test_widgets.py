@@ -18,9 +18,9 @@ import pytest
 from implementere_kit import Project
 from implementere_kit.exchange.network import NetworkStore
 from implementere_kit.exchange.package import export_package
-from implementere_kit.frameworks import load_framework
 from implementere_kit.i18n import t
-from implementere_kit.intervention import DEVELOP_CHECKLIST_KEYS
+from implementere_kit.plans.frameworks import load_framework
+from implementere_kit.plans.intervention import DEVELOP_CHECKLIST_KEYS
 
 W = pytest.importorskip("ipywidgets")
 from implementere_kit.widgets import (  # noqa: E402

@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..errors import Problem, UnknownNameError, ValidationError, safe_value
 from ..i18n import check_lang, t
-from ..tables import row_problems
+from ..store.tables import row_problems
 
 __all__ = ["OKABE_ITO", "PALETTE", "PHASE_COLOURS", "GREY", "label", "column_label",
            "require", "new_axes", "dates"]
@@ -132,7 +132,7 @@ def date_numbers(values) -> np.ndarray:
 
 def phase_label(phase: str, lang: str) -> str:
     """The implementere.no phase name in ``lang`` (from the framework's data file)."""
-    from ..frameworks import load_framework
+    from ..plans.frameworks import load_framework
 
     try:
         return load_framework("implementere").phase(phase).label(lang)

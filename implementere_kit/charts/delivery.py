@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import Problem, ValidationError, safe_value
-from ..intervention import DosageRule
-from ..tables import row_problems
+from ..plans.intervention import DosageRule
+from ..store.tables import row_problems
 from ._base import (
     GOOD,
     GREY,
@@ -104,7 +104,7 @@ def fidelity_run_chart(adherence_by_month: pd.DataFrame, ax=None, threshold: flo
     Parameters
     ----------
     adherence_by_month : DataFrame
-        :func:`~implementere_kit.fidelity.adherence` grouped by ``month`` (and
+        :func:`~implementere_kit.measures.fidelity.adherence` grouped by ``month`` (and
         optionally ``site``, ``practitioner_id``, ``group_id`` or ``component``):
         ``month``, ``adherence``, ``n_items``.
     threshold : float
@@ -198,7 +198,7 @@ def attendance_histogram(summary: pd.DataFrame, rule: DosageRule, ax=None, lang:
     Parameters
     ----------
     summary : DataFrame
-        The result of :func:`~implementere_kit.fidelity.attendance_summary`
+        The result of :func:`~implementere_kit.measures.fidelity.attendance_summary`
         (``n_attended`` is used).
     rule : DosageRule
         The intervention's dosage rule.
@@ -216,7 +216,7 @@ def attendance_histogram(summary: pd.DataFrame, rule: DosageRule, ax=None, lang:
     Examples
     --------
     >>> import matplotlib.pyplot as plt, pandas as pd
-    >>> from implementere_kit.intervention import DosageRule
+    >>> from implementere_kit.plans.intervention import DosageRule
     >>> rule = DosageRule(sessions=16, min_attendance=0.8)
     >>> s = pd.DataFrame({"n_attended": [16, 13, 12, 5]})
     >>> ax = attendance_histogram(s, rule, lang="en")
@@ -270,7 +270,7 @@ def dropout_chart(dropout_by_session_df: pd.DataFrame, ax=None, lang: str = "nb"
     Parameters
     ----------
     dropout_by_session_df : DataFrame
-        The result of :func:`~implementere_kit.fidelity.dropout_by_session`.
+        The result of :func:`~implementere_kit.measures.fidelity.dropout_by_session`.
     ax : matplotlib Axes, optional
     lang : {"nb", "da", "en"}
     **kwargs

@@ -21,8 +21,8 @@ from collections.abc import Sequence
 import pandas as pd
 
 from ..errors import Problem, ValidationError
-from ..intervention import TOC_LEVELS
-from ..tables import row_problems
+from ..plans.intervention import TOC_LEVELS
+from ..store.tables import row_problems
 from ._base import (
     HIGHLIGHT,
     OKABE_ITO,
@@ -68,7 +68,7 @@ def theory_of_change_chart(toc, ax=None, lang: str = "nb", wrap: int = 26, **kwa
     Examples
     --------
     >>> import matplotlib.pyplot as plt
-    >>> from implementere_kit.intervention import TheoryOfChange
+    >>> from implementere_kit.plans.intervention import TheoryOfChange
     >>> toc = TheoryOfChange(resources=["2 leaders"], activities=["16 sessions"],
     ...                      assumptions={"resources->activities": "time set aside"})
     >>> ax = theory_of_change_chart(toc, lang="en")
@@ -130,7 +130,7 @@ def adaptations_chart(adaptations: pd.DataFrame, ax=None, lang: str = "nb",
     adaptations : DataFrame
         :meth:`Intervention.adaptations_frame` (``date``, ``component``, ``kind``).
     components : sequence, optional
-        Component ids (or :class:`~implementere_kit.intervention.Component` objects, whose
+        Component ids (or :class:`~implementere_kit.plans.intervention.Component` objects, whose
         names become the labels) to show as rows, in order; default those adapted.
     ax : matplotlib Axes, optional
     lang : {"nb", "da", "en"}

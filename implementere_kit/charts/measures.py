@@ -149,7 +149,7 @@ def score_distribution(scores: pd.DataFrame, scale: str, by: Sequence[str] = ("s
     Parameters
     ----------
     scores : DataFrame
-        The result of :func:`~implementere_kit.instruments.score_instrument`.
+        The result of :func:`~implementere_kit.measures.instruments.score_instrument`.
     scale : str
         The scale column to plot (e.g. ``"acceptability"``).
     by : sequence of str
@@ -190,7 +190,7 @@ def score_distribution(scores: pd.DataFrame, scale: str, by: Sequence[str] = ("s
                                        expected="at least one score")])
     inst = None
     if instrument is not None:
-        from ..instruments import load_instrument
+        from ..measures.instruments import load_instrument
 
         inst = load_instrument(instrument)
     scale_name = inst.scale_label(scale, lang) if inst is not None else column_label(scale, lang)
@@ -221,7 +221,7 @@ def reliability_chart(table: pd.DataFrame, ax=None, lang: str = "nb", **kwargs):
     Parameters
     ----------
     table : DataFrame
-        :func:`~implementere_kit.reliability.reliability_table` (``value``, ``ci_low``,
+        :func:`~implementere_kit.measures.reliability.reliability_table` (``value``, ``ci_low``,
         ``ci_high``, ``criterion``; ``meets_criterion``, ``statistic`` and ``ci_level``
         are used when present). Row labels are the index when it is not a plain range
         (the measure names), else ``statistic``.
@@ -239,7 +239,7 @@ def reliability_chart(table: pd.DataFrame, ax=None, lang: str = "nb", **kwargs):
     Examples
     --------
     >>> import matplotlib.pyplot as plt
-    >>> from implementere_kit.reliability import ReliabilityResult, reliability_table
+    >>> from implementere_kit.measures.reliability import ReliabilityResult, reliability_table
     >>> tab = reliability_table({"FIMP": ReliabilityResult("ICC(2,1)", 0.72, 0.55, 0.84,
     ...                                                    criterion=0.6)})
     >>> ax = reliability_chart(tab, lang="en")

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import Problem
-from ..progress import PHASE_ORDER
-from ..tables import row_problems
+from ..plans.progress import PHASE_ORDER
+from ..store.tables import row_problems
 from ._base import (
     GREY,
     HIGHLIGHT,
@@ -164,13 +164,13 @@ def sic_chart(scores: pd.DataFrame, ax=None, lang: str = "nb", **kwargs):
     """Days spent in each SIC stage per site, as stacked horizontal bars.
 
     Each site's bar is the sum of its stage durations (first to last completed activity
-    of the stage, as :func:`~implementere_kit.progress.sic_scores` scores them); the
+    of the stage, as :func:`~implementere_kit.plans.progress.sic_scores` scores them); the
     furthest stage reached is written at the end of the bar.
 
     Parameters
     ----------
     scores : DataFrame
-        The result of :func:`~implementere_kit.progress.sic_scores` (``site``, ``stage``,
+        The result of :func:`~implementere_kit.plans.progress.sic_scores` (``site``, ``stage``,
         ``n_completed``, ``duration_days``).
     ax : matplotlib Axes, optional
     lang : {"nb", "da", "en"}
@@ -193,7 +193,7 @@ def sic_chart(scores: pd.DataFrame, ax=None, lang: str = "nb", **kwargs):
     (8, 'Stage 2')
     >>> plt.close(ax.figure)
     """
-    from ..frameworks import load_framework
+    from ..plans.frameworks import load_framework
 
     df = require(scores, ["site", "stage", "n_completed", "duration_days"], "sic_scores")
     problems: list[Problem] = []
@@ -236,7 +236,7 @@ def phase_progress_chart(progress: pd.DataFrame, ax=None, lang: str = "nb", **kw
     Parameters
     ----------
     progress : DataFrame
-        The result of :func:`~implementere_kit.progress.phase_progress` by phase, or by
+        The result of :func:`~implementere_kit.plans.progress.phase_progress` by phase, or by
         phase and core element (then summed per phase). ``n_overdue`` is shown if present.
     ax : matplotlib Axes, optional
     lang : {"nb", "da", "en"}

@@ -61,7 +61,7 @@ def _month(s: pd.Series) -> pd.Series:
 
 def aggregate_tables(project, tables: dict[str, pd.DataFrame], k: int = 5) -> dict[str, pd.DataFrame]:
     """The tables of an aggregate package for one project (no row describes one person)."""
-    from ..fidelity import adherence, attendance_summary
+    from ..measures.fidelity import adherence, attendance_summary
 
     site = project.site
     intervention = project.intervention
@@ -126,7 +126,7 @@ def aggregate_tables(project, tables: dict[str, pd.DataFrame], k: int = 5) -> di
 
 
 def _survey_aggregate(surveys: pd.DataFrame, k: int) -> pd.DataFrame:
-    from ..instruments import load_instrument, responses_from_long, score_instrument
+    from ..measures.instruments import load_instrument, responses_from_long, score_instrument
 
     rows = []
     for name in sorted(surveys["instrument"].unique()):

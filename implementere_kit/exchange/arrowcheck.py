@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import Problem, safe_value
-from ..tables import MAX_ROWS_LISTED, TableSchema
+from ..store.tables import MAX_ROWS_LISTED, TableSchema
 
 __all__ = ["check_arrow_table", "check_foreign_key"]
 

@@ -39,7 +39,7 @@ import pandas as pd
 from .. import __version__
 from .._io import atomic_write
 from ..errors import ImplementereError, PrivacyError, Problem, ValidationError
-from ..tables import table_schema
+from ..store.tables import table_schema
 
 __all__ = ["PACKAGE_SCHEMA_VERSION", "LEVELS", "PERSON_COLUMNS", "export_package",
            "write_package", "sha256_file"]
@@ -218,7 +218,7 @@ def export_package(project, out, *, level: str = "aggregate", fmt: str = "parque
     PrivacyError
         When any table about to leave holds personal identifiers; nothing is written.
     """
-    from ..project import Project
+    from ..store.project import Project
 
     if not isinstance(project, Project):
         project = Project.open(project)

@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 import pyarrow as pa
 
 from ..errors import ImplementereError, Problem, ValidationError
-from ..tables import table_names, table_schema
+from ..store.tables import table_names, table_schema
 from .archive import ArchiveLimits, safe_extract
 from .package import FOREIGN_KEYS, LEVELS, PACKAGE_SCHEMA_VERSION
 
@@ -80,7 +80,7 @@ class Package:
             return pq.read_table(path).to_pandas(date_as_object=False)
         import pandas as pd
 
-        from ..tables import validate_table
+        from ..store.tables import validate_table
 
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
         if name in table_names():

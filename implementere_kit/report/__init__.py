@@ -250,7 +250,7 @@ def build_reports(projects: Iterable, out_dir, *, period: str | None = None,
     """
     from tqdm.auto import tqdm
 
-    from ..project import Project
+    from ..store.project import Project
 
     _check_format(fmt)
     folders = [Path(p.path if isinstance(p, Project) else p) for p in projects]

@@ -27,9 +27,10 @@ def _fingerprint() -> str:
 
     pkg = Path(__file__).resolve().parent.parent
     h = hashlib.sha256(__version__.encode())
-    for rel in ("examples.py", "project.py", "tables.py", "schemas/tables.yaml",
-                "exchange/package.py", "exchange/network.py", "exchange/validate.py"):
-        h.update((pkg / rel).read_bytes())
+    # every module and definition file: any of them can change what the examples hold
+    for path in sorted(p for p in pkg.rglob("*") if p.suffix in (".py", ".yaml", ".csv")):
+        h.update(str(path.relative_to(pkg)).encode())
+        h.update(path.read_bytes())
     return h.hexdigest()[:12]
 
 

@@ -71,20 +71,20 @@ class Evaluation:
 
     @cached_property
     def phase_progress(self) -> pd.DataFrame:
-        from ..progress import phase_progress
+        from ..plans.progress import phase_progress
 
         return phase_progress(self.project.plan.activities, as_of=self.as_of, by=("phase",))
 
     @cached_property
     def overdue(self) -> pd.DataFrame:
-        from ..progress import overdue_activities
+        from ..plans.progress import overdue_activities
 
         od = overdue_activities(self.project.plan.activities, as_of=self.as_of)
         return od[["title", "phase", "core_element", "owner", "due", "days_overdue"]]
 
     @cached_property
     def sic_scores(self) -> pd.DataFrame | None:
-        from ..progress import sic_scores
+        from ..plans.progress import sic_scores
 
         ev = self.project.sic_events().copy()
         if ev.empty:
@@ -95,7 +95,7 @@ class Evaluation:
     # -- fidelity ------------------------------------------------------------------------
     @cached_property
     def attendance(self) -> pd.DataFrame | None:
-        from ..fidelity import attendance_summary
+        from ..measures.fidelity import attendance_summary
 
         parts, att = self.tables["participants"], self.tables["attendance"]
         if parts.empty or att.empty or self.intervention.dosage is None:
@@ -104,7 +104,7 @@ class Evaluation:
 
     @cached_property
     def dosage(self) -> pd.DataFrame | None:
-        from ..fidelity import dosage_summary
+        from ..measures.fidelity import dosage_summary
 
         if self.attendance is None or self.tables["sessions"].empty:
             return None
@@ -114,13 +114,13 @@ class Evaluation:
 
     @cached_property
     def dropout(self) -> pd.DataFrame | None:
-        from ..fidelity import dropout_by_session
+        from ..measures.fidelity import dropout_by_session
 
         return None if self.attendance is None else dropout_by_session(self.attendance)
 
     @cached_property
     def adherence(self) -> pd.DataFrame | None:
-        from ..fidelity import adherence
+        from ..measures.fidelity import adherence
 
         checks = self.tables["fidelity_checks"]
         if checks.empty:
@@ -134,7 +134,7 @@ class Evaluation:
 
     @cached_property
     def adherence_by_month(self) -> pd.DataFrame | None:
-        from ..fidelity import adherence
+        from ..measures.fidelity import adherence
 
         checks = self.tables["fidelity_checks"]
         if checks.empty:
@@ -144,7 +144,7 @@ class Evaluation:
     # -- outcomes and instruments -------------------------------------------------------
     @cached_property
     def outcomes(self) -> pd.DataFrame:
-        from ..outcomes import implementation_outcomes
+        from ..measures.outcomes import implementation_outcomes
 
         used = ("staff", "sessions", "participants", "attendance", "fidelity_checks",
                 "survey_responses", "eligible")
@@ -154,7 +154,7 @@ class Evaluation:
     @cached_property
     def scores(self) -> dict[str, pd.DataFrame]:
         """Scale scores of each AIM/IAM/FIM-style survey answered in the period."""
-        from ..instruments import list_instruments, responses_from_long, score_instrument
+        from ..measures.instruments import list_instruments, responses_from_long, score_instrument
 
         surveys = self.tables["survey_responses"]
         out = {}
@@ -166,8 +166,8 @@ class Evaluation:
     def reliability(self) -> pd.DataFrame | None:
         """ICC(2,1) of double-rated competence ratings and Cronbach's alpha per survey
         scale (latest wave); estimates that cannot be computed are left out."""
-        from ..instruments import load_instrument, responses_from_long
-        from ..reliability import ReliabilityResult, cronbach_alpha, icc, reliability_table
+        from ..measures.instruments import load_instrument, responses_from_long
+        from ..measures.reliability import ReliabilityResult, cronbach_alpha, icc, reliability_table
 
         results = {}
         r = self.tables["competence_ratings"]
@@ -322,8 +322,8 @@ def evaluate(project, *, period: str | None = None, lang: str | None = None,
     >>> ev.section("fidelity")[0]
     '## Fidelity and dosage'
     """
-    from ..project import Project
-    from ..tables import table_names
+    from ..store.project import Project
+    from ..store.tables import table_names
 
     project = project if isinstance(project, Project) else Project.open(project)
     lang = check_lang(lang if lang is not None else project.language)

@@ -1,8 +1,8 @@
 """Dashboard: where the project stands — plan progress, SIC stage, fidelity, implementation
 outcomes, and the network comparison once a share-back package has been opened.
 
-All numbers come from the library (:mod:`~implementere_kit.progress`,
-:mod:`~implementere_kit.fidelity`, :mod:`~implementere_kit.outcomes`); charts from
+All numbers come from the library (:mod:`~implementere_kit.plans.progress`,
+:mod:`~implementere_kit.measures.fidelity`, :mod:`~implementere_kit.measures.outcomes`); charts from
 :mod:`implementere_kit.charts`, with a table instead when a chart is not available. A section
 whose data are missing or invalid says so and the others still show.
 
@@ -118,7 +118,7 @@ class Dashboard(Screen):
 
     # -- sections -----------------------------------------------------------------------
     def _progress(self) -> None:
-        from ..frameworks import load_framework
+        from ..plans.frameworks import load_framework
 
         plan, fw = self.project.plan, load_framework("implementere")
         prog = plan.progress(as_of=self.as_of, by=("phase",))
@@ -131,7 +131,7 @@ class Dashboard(Screen):
                                            ("" if drawn else frame_html(view, labels=labels)))
 
     def _sic(self) -> None:
-        from ..progress import sic_scores, sic_summary
+        from ..plans.progress import sic_scores, sic_summary
 
         events = self.project.sic_events()
         if events.empty:
@@ -143,7 +143,7 @@ class Dashboard(Screen):
         self.sections["sic"].value = self._head("ui_dash_sic") + f"<p><b>{esc(text)}</b></p>"
 
     def _fidelity(self) -> None:
-        from ..fidelity import adherence, attendance_summary
+        from ..measures.fidelity import adherence, attendance_summary
 
         p, iv = self.project, self.project.intervention
         checks, att = p.table("fidelity_checks"), p.table("attendance")
@@ -170,7 +170,7 @@ class Dashboard(Screen):
                                            + ("".join(parts) or self._nodata()))
 
     def _outcomes(self) -> None:
-        from ..outcomes import implementation_outcomes
+        from ..measures.outcomes import implementation_outcomes
 
         out = implementation_outcomes(self.project, as_of=self.as_of)
         cols = [c for c in ("outcome", "value", "n", "target", "meets", "source")
@@ -220,7 +220,7 @@ class Dashboard(Screen):
 
     def summary(self) -> pd.DataFrame:
         """The figures at a glance: current phase, SIC stage reached, rows per data table."""
-        from ..progress import sic_summary
+        from ..plans.progress import sic_summary
 
         events = self.project.sic_events()
         stage = int(sic_summary(events).iloc[0]["stage_reached"]) if len(events) else 0

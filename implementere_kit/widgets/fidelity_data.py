@@ -1,10 +1,10 @@
 """Fidelity data: enter sessions, attendance and session checklists, or upload a file.
 
 An uploaded CSV/Excel file is written to a temporary file and read with
-:func:`~implementere_kit.readers.read_table`, which renames Nordic headings and checks every
+:func:`~implementere_kit.store.readers.read_table`, which renames Nordic headings and checks every
 value against the table's schema. Problems are listed as a table (row, column, expected,
 found) and nothing is imported until the file is clean. Manual entries go through
-:meth:`Project.append <implementere_kit.project.Project.append>`, which validates too.
+:meth:`Project.append <implementere_kit.store.project.Project.append>`, which validates too.
 
 The browser sends an upload as ``FileUpload.value``: a tuple of dicts with ``name``,
 ``type``, ``size``, ``content`` (bytes) and ``last_modified`` (ipywidgets 8,
@@ -27,8 +27,8 @@ import ipywidgets as W
 import pandas as pd
 
 from ..errors import ImplementereError, ValidationError
-from ..readers import read_table
-from ..tables import table_schema, validate_table
+from ..store.readers import read_table
+from ..store.tables import table_schema, validate_table
 from ._base import Screen, error_html, esc, frame_html, heading, set_heading, style_widget
 
 __all__ = ["FidelityData", "DATA_TABLES"]

@@ -2,8 +2,8 @@
 checklists and tools, and what is done and what comes next.
 
 Ticking a checklist item or answering a question is saved to the project at once
-(:meth:`Plan.answer <implementere_kit.plan.Plan.answer>` then :meth:`Project.save
-<implementere_kit.project.Project.save>`), so closing the browser loses nothing.
+(:meth:`Plan.answer <implementere_kit.plans.plan.Plan.answer>` then :meth:`Project.save
+<implementere_kit.store.project.Project.save>`), so closing the browser loses nothing.
 
 References
 ----------
@@ -17,7 +17,7 @@ import ipywidgets as W
 import pandas as pd
 
 from ..errors import ImplementereError
-from ..frameworks import load_framework
+from ..plans.frameworks import load_framework
 from ._base import Screen, esc, frame_html, style_widget
 
 __all__ = ["PhaseGuide"]

@@ -1,7 +1,7 @@
 """Intervention editor: type, owner and support, components, dosage, theory of change and
 the adaptations log.
 
-Every change builds a new :class:`~implementere_kit.intervention.Intervention` (which checks
+Every change builds a new :class:`~implementere_kit.plans.intervention.Intervention` (which checks
 itself) and stores it with :meth:`Project.set_intervention` and :meth:`Project.save`;
 adaptations go through :meth:`Intervention.with_adaptation`, which records whether a core
 or a flexible component was adapted.
@@ -21,7 +21,7 @@ from dataclasses import replace
 import ipywidgets as W
 
 from ..errors import ImplementereError
-from ..intervention import (
+from ..plans.intervention import (
     COMPONENT_KINDS,
     INTERVENTION_TYPES,
     SUPPORT_KINDS,

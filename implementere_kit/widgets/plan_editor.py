@@ -1,6 +1,6 @@
 """Plan editor: the activities of the implementation plan, with the timeline chart.
 
-Activities are added, edited, completed and removed through :class:`~implementere_kit.plan.Plan`
+Activities are added, edited, completed and removed through :class:`~implementere_kit.plans.plan.Plan`
 (which validates every change) and saved at once. The table can be filtered by phase, core
 element and owner; overdue activities are highlighted. The timeline
 (:func:`implementere_kit.charts.plan_timeline`) is redrawn on every change on one reused
@@ -23,8 +23,8 @@ import ipywidgets as W
 import pandas as pd
 
 from ..errors import ImplementereError
-from ..frameworks import load_framework
-from ..plan import STATUSES
+from ..plans.frameworks import load_framework
+from ..plans.plan import STATUSES
 from ._base import (
     FigureView,
     Screen,

@@ -35,7 +35,7 @@ def demo_project(path=None, *, site: str = "461", scale: float = 0.2, seed: int 
     ('461', 'keep')
     """
     from ..examples import make_network
-    from ..project import Project
+    from ..store.project import Project
 
     root = Path(path) if path is not None else Path(tempfile.mkdtemp(prefix="implementere-demo-"))
     made = make_network(root, seed=seed, scale=scale, sites=[site])
@@ -54,7 +54,7 @@ def notebook_project(path=None):
     True
     >>> del os.environ[PROJECT_ENV]
     """
-    from ..project import Project
+    from ..store.project import Project
 
     path = path or os.environ.get(PROJECT_ENV)
     if path:

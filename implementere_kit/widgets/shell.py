@@ -1,7 +1,7 @@
 """The app: every screen in one set of tabs, one language switch, one feedback box.
 
 Screens other than the start screen are built the first time their tab is opened, so the
-app starts quickly; all of them share one :class:`~implementere_kit.project.Project`
+app starts quickly; all of them share one :class:`~implementere_kit.store.project.Project`
 object, and a screen re-reads it whenever its tab is opened again.
 """
 

@@ -21,14 +21,14 @@ from collections.abc import Callable
 import ipywidgets as W
 
 from ..errors import ImplementereError
-from ..frameworks import load_framework
-from ..intervention import (
+from ..plans.frameworks import load_framework
+from ..plans.intervention import (
     DEVELOP_CHECKLIST_KEYS,
     Intervention,
     list_interventions,
     load_intervention,
 )
-from ..project import COUNTRIES, Project
+from ..store.project import COUNTRIES, Project
 from ._base import LANGUAGES, Screen, esc, heading, set_heading, style_widget
 
 __all__ = ["StartScreen", "SELF_DEVELOPED"]
@@ -56,7 +56,7 @@ class StartScreen(Screen):
     lang : {"nb", "da", "en"}, optional
         Default: the project's language, else ``nb``.
     on_project : callable, optional
-        Called with the :class:`~implementere_kit.project.Project` opened or created.
+        Called with the :class:`~implementere_kit.store.project.Project` opened or created.
     on_language : callable, optional
         Called with the new language code when the user switches language.
 

@@ -1,7 +1,7 @@
 """Implementation frameworks as data: the implementere.no model, EPIS, NIRN, Socialstyrelsen's
 drejebog and the Stages of Implementation Completion (SIC).
 
-Each framework is a YAML file in ``implementere_kit/framework_data/`` with labels in nb/da/en
+Each framework is a YAML file in ``implementere_kit/plans/framework_data/`` with labels in nb/da/en
 and a ``source`` on the framework and on the facts that need one; :func:`load_framework` reads
 it into small frozen dataclasses. ``framework_data/crosswalk.csv`` maps the phases (SIC: the
 stages) of every pair of frameworks, each mapping stored once; :func:`crosswalk` reads it in
@@ -10,7 +10,7 @@ EPIS); the other rows are our reading of the phase descriptions, hence mostly ``
 
 Examples
 --------
->>> from implementere_kit.frameworks import crosswalk, load_framework
+>>> from implementere_kit.plans.frameworks import crosswalk, load_framework
 >>> fw = load_framework("implementere")
 >>> [p.id for p in fw.phases]
 ['forberede', 'planlegge', 'implementere', 'viderefore']
@@ -39,9 +39,9 @@ from typing import Any
 
 import pandas as pd
 
-from ._data import LANGS, list_data, load_yaml, package_file
-from .errors import ImplementereError, Problem, UnknownNameError, ValidationError, safe_value
-from .i18n import check_lang
+from .._data import LANGS, list_data, load_yaml, package_file
+from ..errors import ImplementereError, Problem, UnknownNameError, ValidationError, safe_value
+from ..i18n import check_lang
 from .intervention import INTERVENTION_TYPES
 
 __all__ = [
@@ -50,7 +50,7 @@ __all__ = [
     "sic_phase_of_stage",
 ]
 
-_DATA = "framework_data"
+_DATA = "plans/framework_data"
 TOOL_KINDS = ("checklist", "template", "video", "text")
 RELATIONS = ("equivalent", "overlaps")
 _EMPTY: Mapping[str, str] = MappingProxyType({})

@@ -4,7 +4,7 @@ Nordic Excel exports are separated by ``;`` (the comma is the decimal mark), enc
 cp1252, UTF-8 with BOM or UTF-16 ("Unicode text"), carry ``dd.mm.yyyy`` dates and Norwegian
 or Danish headings. :func:`read_table` reads them into a DataFrame with the English column
 names of ``schemas/tables.yaml``; given a table it types and checks the data with
-:func:`~implementere_kit.tables.validate_table`, so the caller gets typed data or one
+:func:`~implementere_kit.store.tables.validate_table`, so the caller gets typed data or one
 :class:`~implementere_kit.errors.ValidationError` naming file, row and column of every problem.
 
 * Cells are read as text. Only schema-numeric columns (and, with a table, extra columns made
@@ -53,6 +53,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..errors import Problem, ValidationError
 from ._aliases import (  # noqa: F401 - _heading_key and _scope stay importable from here
     _alias_index,
     _heading_key,
@@ -61,7 +62,6 @@ from ._aliases import (  # noqa: F401 - _heading_key and _scope stay importable 
     column_mapping,
     unknown_columns,
 )
-from .errors import Problem, ValidationError
 from .tables import table_schema, validate_table
 
 __all__ = ["read_table", "column_mapping", "unknown_columns", "UnreadableFileError",
@@ -346,7 +346,7 @@ def read_table(path, table: str | None = None, *, sheet=None) -> pd.DataFrame:
         UTF-8, UTF-8 with BOM, cp1252 or UTF-16 with BOM) or an ``.xlsx`` workbook.
     table : str, optional
         A table of ``schemas/tables.yaml``. When given, the data are typed and checked by
-        :func:`~implementere_kit.tables.validate_table` (with ``file`` set to the file's
+        :func:`~implementere_kit.store.tables.validate_table` (with ``file`` set to the file's
         name); when omitted, every column is returned as text with blanks as ``<NA>``.
     sheet : str or int, optional
         Sheet name or 0-based position in a workbook; the first sheet by default.

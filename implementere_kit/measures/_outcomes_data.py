@@ -1,5 +1,5 @@
 """Each implementation outcome computed from one site's tables (private; the public API,
-the outcome definitions and the references are in :mod:`implementere_kit.outcomes`).
+the outcome definitions and the references are in :mod:`implementere_kit.measures.outcomes`).
 
 Every ``_<outcome>`` step takes ``(tables, as_of, sustain_months, intervention)`` and returns
 rows ``{outcome, value, n, numerator, denominator, target, source}``; an outcome without
@@ -21,12 +21,12 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from ..errors import Problem, ValidationError, safe_value
+from ..plans.intervention import Intervention, load_intervention
 from ._fidelity_input import _collect, _table
 from .adherence_competence import adherence
-from .errors import Problem, ValidationError, safe_value
 from .fidelity import attendance_summary, reach
 from .instruments import responses_from_long, score_instrument
-from .intervention import Intervention, load_intervention
 
 #: Mean AIM/IAM/FIM score that "meets": our convention (agree on average), not Weiner's.
 SURVEY_TARGET = 4.0

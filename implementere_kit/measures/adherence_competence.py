@@ -4,7 +4,7 @@ checklists, and practitioner competence, from competence ratings.
 Carroll et al. (2007) make adherence the core of implementation fidelity: whether the
 content was delivered as intended (:func:`adherence`). Quality of delivery, one of their
 moderators, is what competence ratings measure (:func:`competence_summary`). Both are also
-importable from :mod:`implementere_kit.fidelity`, which covers dose and reach.
+importable from :mod:`implementere_kit.measures.fidelity`, which covers dose and reach.
 
 References
 ----------
@@ -19,9 +19,9 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from ..errors import Problem, ValidationError, safe_value
+from ..plans.intervention import Intervention
 from ._fidelity_input import _check_by, _is_number, _month, _rows, _table, _units
-from .errors import Problem, ValidationError, safe_value
-from .intervention import Intervention
 
 __all__ = ["adherence", "competence_summary"]
 

@@ -5,9 +5,9 @@ put the same subjects into categories or on a short ordinal scale: :func:`cohen_
 two raters, :func:`fleiss_kappa` (with :func:`ratings_to_counts`) for many raters with the
 same number of ratings per subject, :func:`krippendorff_alpha` for any number of raters with
 missing ratings, and :func:`percent_agreement` as the uncorrected companion figure. Each
-returns a :class:`~implementere_kit.reliability.ReliabilityResult` judged against the
+returns a :class:`~implementere_kit.measures.reliability.ReliabilityResult` judged against the
 Socialstyrelsen (DK) criterion kappa > 0.60, or Krippendorff's 0.667 for his alpha.
-Everything here is also importable from :mod:`implementere_kit.reliability`.
+Everything here is also importable from :mod:`implementere_kit.measures.reliability`.
 
 Bad input raises :class:`~implementere_kit.errors.ValidationError` listing every problem
 (row counted from 1, column, expected, found), never a bare numpy or pandas traceback.
@@ -26,6 +26,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ..errors import Problem, safe_value
+from ..store.tables import row_problems
 from ._ratings import (
     LEVELS,
     WEIGHTS,
@@ -39,8 +41,6 @@ from ._ratings import (
     _numeric,
     _raise,
 )
-from .errors import Problem, safe_value
-from .tables import row_problems
 
 __all__ = ["cohen_kappa", "ratings_to_counts", "fleiss_kappa", "krippendorff_alpha",
            "percent_agreement"]

@@ -21,8 +21,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from .errors import Problem, ValidationError
-from .tables import parse_dates, row_problems
+from ..errors import Problem, ValidationError
+from ..store.tables import parse_dates, row_problems
 
 __all__ = ["SIC_PHASES", "sic_phase", "sic_scores", "sic_summary", "phase_progress",
            "overdue_activities", "PHASE_ORDER"]

@@ -1,5 +1,5 @@
-"""Input checks shared by :mod:`implementere_kit.fidelity`,
-:mod:`implementere_kit.adherence_competence` and the outcomes (private).
+"""Input checks shared by :mod:`implementere_kit.measures.fidelity`,
+:mod:`implementere_kit.measures.adherence_competence` and the outcomes (private).
 
 Each helper adds :class:`~implementere_kit.errors.Problem` objects to a list the caller owns,
 or raises one :class:`~implementere_kit.errors.ValidationError` holding every problem found,
@@ -25,8 +25,8 @@ from numbers import Real
 import numpy as np
 import pandas as pd
 
-from .errors import Problem, ValidationError
-from .tables import parse_dates, row_problems, table_schema, validate_table
+from ..errors import Problem, ValidationError
+from ..store.tables import parse_dates, row_problems, table_schema, validate_table
 
 
 def _rows(problems, mask, resource, column, message, expected, values) -> None:

@@ -1,5 +1,5 @@
 """Recognising the headings and cell words of municipal files (used by
-:mod:`implementere_kit.readers`, which re-exports :func:`column_mapping` and
+:mod:`implementere_kit.store.readers`, which re-exports :func:`column_mapping` and
 :func:`unknown_columns`).
 
 Headings are matched through ``schemas/aliases.yaml`` ignoring case, punctuation and the
@@ -21,8 +21,8 @@ import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
-from ._data import LANGS, load_yaml, package_file
-from .errors import Problem, ValidationError
+from .._data import LANGS, load_yaml, package_file
+from ..errors import Problem, ValidationError
 from .tables import table_names, table_schema
 
 __all__ = ["column_mapping", "unknown_columns"]
@@ -72,7 +72,7 @@ def _scope(spec: dict, where: str, allowed: set[str], keyf) -> dict[str, tuple[s
 
 @lru_cache(maxsize=1)
 def _alias_index():
-    raw = load_yaml(package_file("schemas", "aliases.yaml"))
+    raw = load_yaml(package_file("store/schemas", "aliases.yaml"))
     cols = _all_columns()
     every = set().union(*cols.values())
     general = _scope(raw["columns"], "columns", every, _heading_key)

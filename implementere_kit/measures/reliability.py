@@ -10,7 +10,7 @@ we use 0.667, the lowest value Krippendorff (2004) accepts for drawing tentative
 
 The agreement coefficients for categories (:func:`cohen_kappa`, :func:`fleiss_kappa`,
 :func:`ratings_to_counts`, :func:`krippendorff_alpha`, :func:`percent_agreement`) live in
-:mod:`implementere_kit.agreement` and are re-exported here, so every reliability statistic
+:mod:`implementere_kit.measures.agreement` and are re-exported here, so every reliability statistic
 can be imported from this module.
 
 Bad input raises :class:`~implementere_kit.errors.ValidationError` listing every problem
@@ -29,6 +29,8 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
+
+from ..errors import Problem, safe_value
 
 # The result type, criteria and input checks live in _ratings; the agreement coefficients in
 # agreement. Both are re-exported so that every name stays importable from here.
@@ -53,7 +55,6 @@ from .agreement import (
     percent_agreement,
     ratings_to_counts,
 )
-from .errors import Problem, safe_value
 
 __all__ = ["ReliabilityResult", "CRITERIA", "cronbach_alpha", "icc", "cohen_kappa",
            "fleiss_kappa", "ratings_to_counts", "krippendorff_alpha", "percent_agreement",

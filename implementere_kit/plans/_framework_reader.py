@@ -1,4 +1,4 @@
-"""Reading and validating framework definitions (YAML) for :mod:`implementere_kit.frameworks`.
+"""Reading and validating framework definitions (YAML) for :mod:`implementere_kit.plans.frameworks`.
 
 Kept apart from the public module so each stays short. Every problem in a definition is
 collected (file, key path, expected, found) and raised together as one
@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from ._data import LANGS
-from .errors import Problem, ValidationError, safe_value
+from .._data import LANGS
+from ..errors import Problem, ValidationError, safe_value
 from .frameworks import (
     _EMPTY,
     TOOL_KINDS,

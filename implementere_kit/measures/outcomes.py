@@ -61,7 +61,10 @@ from functools import lru_cache, partial
 import numpy as np
 import pandas as pd
 
-from ._data import load_yaml, package_file
+from .._data import load_yaml, package_file
+from ..errors import Problem, ValidationError
+from ..plans.intervention import Intervention
+from ..store.tables import row_problems
 from ._fidelity_input import _collect
 from ._outcomes_data import (
     _SURVEYS,
@@ -78,9 +81,6 @@ from ._outcomes_data import (
     _staff,
     _surveys,
 )
-from .errors import Problem, ValidationError
-from .intervention import Intervention
-from .tables import row_problems
 
 __all__ = ["implementation_outcomes", "network_outcomes", "reaim_summary", "OUTCOMES",
            "SURVEY_TARGET", "PENETRATION_MONTHS"]
@@ -132,7 +132,7 @@ def implementation_outcomes(project_or_tables, *, as_of=None, sustain_months: in
     Parameters
     ----------
     project_or_tables : Project or dict
-        A :class:`~implementere_kit.project.Project`, or ``{table name: DataFrame}`` with
+        A :class:`~implementere_kit.store.project.Project`, or ``{table name: DataFrame}`` with
         any of ``staff``, ``sessions``, ``participants``, ``attendance``,
         ``fidelity_checks``, ``survey_responses``, ``eligible`` (see
         ``schemas/tables.yaml``). Tables left out count as empty.
@@ -236,7 +236,7 @@ def network_outcomes(projects: Sequence, **kw) -> pd.DataFrame:
         where = str(item.path) if hasattr(item, "path") else f"site {i + 1} of the list"
         try:
             if not isinstance(item, Mapping) and not hasattr(item, "table"):
-                from .project import Project
+                from ..store.project import Project
 
                 item = Project.open(item)
                 where = str(item.path)
@@ -275,7 +275,7 @@ def network_outcomes(projects: Sequence, **kw) -> pd.DataFrame:
 def _reaim() -> tuple[dict[str, tuple[str, str, str]], dict[str, str]]:
     """``{outcome: (dimension, Proctor outcome, relation)}`` in dimension order, and
     ``{dimension: level}``, from ``framework_data/mappings/reaim.yaml`` (Reilly et al. 2020)."""
-    raw = load_yaml(package_file("framework_data", "mappings/reaim.yaml"))
+    raw = load_yaml(package_file("plans/framework_data", "mappings/reaim.yaml"))
     table = {r["outcome"]: (r["dimension"], r["proctor_outcome"], r["relation"])
              for r in raw["outcomes"]}
     return table, dict(raw["levels"])

@@ -1,10 +1,10 @@
-"""Checking of instrument definitions (private; see :mod:`implementere_kit.instruments`).
+"""Checking of instrument definitions (private; see :mod:`implementere_kit.measures.instruments`).
 
 :func:`_parse_definition` turns a parsed YAML definition into plain data for
-:class:`~implementere_kit.instruments.Instrument`, or raises one
+:class:`~implementere_kit.measures.instruments.Instrument`, or raises one
 :class:`~implementere_kit.errors.ValidationError` listing every problem in the definition,
 each with the file and the key path (``items[2].label.da``, ``response.min``, …). The format
-itself is described in the docstring of :mod:`implementere_kit.instruments`.
+itself is described in the docstring of :mod:`implementere_kit.measures.instruments`.
 
 Examples
 --------
@@ -22,8 +22,8 @@ import math
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from ._data import LANGS
-from .errors import Problem, ValidationError, safe_value
+from .._data import LANGS
+from ..errors import Problem, ValidationError, safe_value
 
 _KNOWN_KEYS = ("id", "name", "kind", "label", "source", "response", "items", "subscales",
                "scoring", "total", "min_answered", "allow_fractional", "certification_level",

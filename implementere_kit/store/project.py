@@ -38,12 +38,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__
-from ._io import atomic_write_bytes, atomic_write_json, atomic_write_parquet
-from .errors import ProjectError, SchemaVersionError, ValidationError
-from .i18n import check_lang
-from .intervention import Intervention, load_intervention
-from .plan import Plan
+from .. import __version__
+from .._io import atomic_write_bytes, atomic_write_json, atomic_write_parquet
+from ..errors import ProjectError, SchemaVersionError, ValidationError
+from ..i18n import check_lang
+from ..plans.intervention import Intervention, load_intervention
+from ..plans.plan import Plan
 from .tables import empty_table, table_names, validate_table
 
 __all__ = ["Project", "PROJECT_SCHEMA_VERSION", "COUNTRIES"]
@@ -131,7 +131,7 @@ class Project:
         if country not in COUNTRIES:
             problems.append(("country", " or ".join(COUNTRIES), country))
         if problems:
-            from .errors import Problem
+            from ..errors import Problem
 
             raise ValidationError([Problem("bad project field", file=str(path / "project.json"),
                                            column=c, expected=e, found=repr(f))
@@ -220,7 +220,7 @@ class Project:
         if name == "checklist_answers":
             return self.plan.checklist_answers
         if name not in table_names():
-            from .errors import UnknownNameError
+            from ..errors import UnknownNameError
 
             raise UnknownNameError("table", name, table_names())
         return self._tables.get(name, empty_table(name))

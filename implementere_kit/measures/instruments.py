@@ -1,6 +1,6 @@
 """Survey, fidelity and competence instruments defined as data, and their scoring.
 
-Each instrument is a YAML file in ``implementere_kit/instrument_data/`` (or any YAML file
+Each instrument is a YAML file in ``implementere_kit/measures/instrument_data/`` (or any YAML file
 of your own, passed by path). A definition holds:
 
 ``id``, ``name``, ``label``, ``kind``
@@ -35,7 +35,7 @@ of your own, passed by path). A definition holds:
 Examples
 --------
 >>> import pandas as pd
->>> from implementere_kit.instruments import load_instrument, score_instrument
+>>> from implementere_kit.measures.instruments import load_instrument, score_instrument
 >>> aim = load_instrument("aim")
 >>> aim.items, aim.min, aim.max
 (['aim_1', 'aim_2', 'aim_3', 'aim_4'], 1, 5)
@@ -71,10 +71,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._data import LANGS, list_data, load_yaml, package_file
+from .._data import LANGS, list_data, load_yaml, package_file
+from ..errors import Problem, UnknownNameError, ValidationError, safe_value
+from ..store.tables import row_problems, validate_table
 from ._instrument_spec import _freeze, _parse_definition
-from .errors import Problem, UnknownNameError, ValidationError, safe_value
-from .tables import row_problems, validate_table
 
 __all__ = [
     "Instrument",
@@ -84,7 +84,7 @@ __all__ = [
     "responses_from_long",
 ]
 
-_FOLDER = "instrument_data"
+_FOLDER = "measures/instrument_data"
 #: Columns of ``survey_responses`` kept as id columns in the wide shape.
 _LONG_IDS = ["respondent_id", "site", "wave"]
 

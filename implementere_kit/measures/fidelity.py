@@ -3,11 +3,11 @@
 Carroll et al. (2007) make adherence the core of implementation fidelity: whether the
 content was delivered as intended, and how much of it reached people — the dose, i.e.
 frequency, duration and coverage (:func:`attendance_summary`, :func:`dosage_summary`).
-Adherence and competence live in :mod:`implementere_kit.adherence_competence` and are
+Adherence and competence live in :mod:`implementere_kit.measures.adherence_competence` and are
 importable from here too (:func:`adherence`, :func:`competence_summary`). Reach in RE-AIM
 is the participation rate: participants ÷ the eligible population (:func:`reach`).
 
-Dose is judged against the intervention's :class:`~implementere_kit.intervention.DosageRule`.
+Dose is judged against the intervention's :class:`~implementere_kit.plans.intervention.DosageRule`.
 For KEEP as tried in Denmark that is 16 weekly sessions of 1½ hours, up to six foster
 families per group and two group leaders; a family graduates at ≥ 80 % attendance with
 make-up sessions counting (13 of 16).
@@ -39,6 +39,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ..errors import Problem, ValidationError
+from ..plans.intervention import DosageRule
 from ._fidelity_input import (
     _bool,
     _check_by,
@@ -52,8 +54,6 @@ from ._fidelity_input import (
     _units,
 )
 from .adherence_competence import adherence, competence_summary
-from .errors import Problem, ValidationError
-from .intervention import DosageRule
 
 __all__ = ["attendance_summary", "dosage_summary", "adherence", "competence_summary", "reach",
            "dropout_by_session", "DURATION_TOLERANCE"]
@@ -125,7 +125,7 @@ def attendance_summary(attendance: pd.DataFrame, rule: DosageRule,
     Examples
     --------
     >>> import pandas as pd
-    >>> from implementere_kit.intervention import DosageRule
+    >>> from implementere_kit.plans.intervention import DosageRule
     >>> keep = DosageRule(sessions=16, min_attendance=0.8, makeups_count=True)
     >>> att = pd.DataFrame({"participant_id": "f1", "session_no": list(range(1, 14)),
     ...                     "attended": True, "makeup": [False] * 12 + [True]})
@@ -225,7 +225,7 @@ def dosage_summary(attendance: pd.DataFrame, sessions: pd.DataFrame,
     Examples
     --------
     >>> import pandas as pd
-    >>> from implementere_kit.intervention import DosageRule
+    >>> from implementere_kit.plans.intervention import DosageRule
     >>> rule = DosageRule(sessions=2, min_attendance=0.5, session_minutes=90,
     ...                   max_group_size=1, leaders_per_group=2)
     >>> parts = pd.DataFrame({"participant_id": ["a", "b"], "site": "101",

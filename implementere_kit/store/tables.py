@@ -10,7 +10,7 @@ them all with the row (1-based, as in the file) and column, in the spirit of pan
 Examples
 --------
 >>> import pandas as pd
->>> from implementere_kit.tables import validate_table
+>>> from implementere_kit.store.tables import validate_table
 >>> df = pd.DataFrame({"site": ["101"], "stage": ["9"], "activity": ["a"], "date": ["2024-01-05"]})
 >>> try:
 ...     validate_table(df, "sic_events", file="sic.csv")
@@ -24,8 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ._data import load_yaml, package_file
-from .errors import Problem, UnknownNameError, ValidationError, safe_value
+from .._data import load_yaml, package_file
+from ..errors import Problem, UnknownNameError, ValidationError, safe_value
 
 __all__ = ["TableSchema", "table_schema", "table_names", "empty_table", "validate_table",
            "parse_dates", "row_problems", "SCHEMA_VERSION"]
@@ -72,7 +72,7 @@ class TableSchema:
 
 @lru_cache(maxsize=1)
 def _schemas() -> tuple[int, dict[str, TableSchema]]:
-    raw = load_yaml(package_file("schemas", "tables.yaml"))
+    raw = load_yaml(package_file("store/schemas", "tables.yaml"))
     tables = {
         name: TableSchema(name=name, fields=tuple(spec["fields"]),
                           primary_key=tuple(spec.get("primary_key", ())),

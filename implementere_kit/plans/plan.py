@@ -26,10 +26,10 @@ from dataclasses import replace
 
 import pandas as pd
 
-from .errors import Problem, UnknownNameError, ValidationError, safe_value
+from ..errors import Problem, UnknownNameError, ValidationError, safe_value
+from ..store.tables import empty_table, parse_dates, table_schema, validate_table
 from .intervention import INTERVENTION_TYPES, Intervention
 from .progress import PHASE_ORDER, overdue_activities, phase_progress
-from .tables import empty_table, parse_dates, table_schema, validate_table
 
 __all__ = ["Plan", "STATUSES"]
 
@@ -86,7 +86,7 @@ class Plan:
         lang : str
             Language of the activity titles.
         """
-        from .i18n import check_lang
+        from ..i18n import check_lang
 
         check_lang(lang)
         kind = intervention.type if isinstance(intervention, Intervention) else intervention

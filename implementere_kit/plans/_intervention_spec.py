@@ -1,8 +1,8 @@
-"""Checking of intervention definitions (private; see :mod:`implementere_kit.intervention`).
+"""Checking of intervention definitions (private; see :mod:`implementere_kit.plans.intervention`).
 
 The vocabularies an intervention is checked against (its type, the kinds of support an
 owner offers, component kinds, the levels of a theory of change) and the checks behind the
-constructors of :class:`~implementere_kit.intervention.Component`, ``DosageRule``,
+constructors of :class:`~implementere_kit.plans.intervention.Component`, ``DosageRule``,
 ``TheoryOfChange``, ``Adaptation`` and ``Intervention``. Each collects every problem before
 raising one :class:`~implementere_kit.errors.ValidationError`, each problem naming its key
 (``dosage.sessions``, ``components[2].kind``), so one pass over a definition typed by a
@@ -27,8 +27,8 @@ import datetime as dt
 from dataclasses import MISSING, fields, replace
 from typing import Any
 
-from ._data import LANGS
-from .errors import Problem, ValidationError, safe_value
+from .._data import LANGS
+from ..errors import Problem, ValidationError, safe_value
 
 #: The three intervention types (implementere.no).
 INTERVENTION_TYPES = ("evidence-based", "ready-made", "self-developed")

@@ -1,7 +1,7 @@
 """What the reliability statistics share: the result type, the criteria and the input checks.
 
-Private: import the public names from :mod:`implementere_kit.reliability` (or
-:mod:`implementere_kit.agreement`), which re-export :class:`ReliabilityResult` and
+Private: import the public names from :mod:`implementere_kit.measures.reliability` (or
+:mod:`implementere_kit.measures.agreement`), which re-export :class:`ReliabilityResult` and
 :data:`CRITERIA`. The helpers here collect :class:`~implementere_kit.errors.Problem` objects
 in a list the caller owns, so one call can report every problem in the input at once (row
 counted from 1, column, expected, found), and :func:`_raise` raises them together.
@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .errors import Problem, ValidationError, safe_value
-from .tables import row_problems
+from ..errors import Problem, ValidationError, safe_value
+from ..store.tables import row_problems
 
 __all__ = ["ReliabilityResult", "CRITERIA", "ICC_FORMS", "WEIGHTS", "LEVELS"]
 

@@ -35,7 +35,8 @@ import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-from ._data import list_data, load_yaml, package_file
+from .._data import list_data, load_yaml, package_file
+from ..errors import Problem, UnknownNameError, ValidationError
 from ._intervention_spec import (
     _TOC_LINKS,
     COMPONENT_KINDS,  # noqa: F401 - importable from here, as before the split
@@ -51,7 +52,6 @@ from ._intervention_spec import (
     _parse_intervention,
     _problem,
 )
-from .errors import Problem, UnknownNameError, ValidationError
 
 __all__ = [
     "INTERVENTION_TYPES",
@@ -249,7 +249,7 @@ class Intervention:
     # -- queries ---------------------------------------------------------------------
     def label(self, lang: str = "nb") -> str:
         """The intervention's name in ``lang``, or :attr:`name` when no labels are given."""
-        from .i18n import check_lang
+        from ..i18n import check_lang
 
         return self.labels.get(check_lang(lang)) or self.name
 
@@ -362,7 +362,7 @@ def list_interventions() -> list[str]:
     >>> list_interventions()
     ['duaa', 'fft', 'keep', 'opsporingsmodellen', 'pmto']
     """
-    return list_data("interventions")
+    return list_data("plans/interventions")
 
 
 def load_intervention(name: str) -> Intervention:
@@ -373,7 +373,7 @@ def load_intervention(name: str) -> Intervention:
     if path.suffix not in (".yaml", ".yml"):
         if name not in list_interventions():
             raise UnknownNameError("intervention", name, list_interventions())
-        path = package_file("interventions", f"{name}.yaml")
+        path = package_file("plans/interventions", f"{name}.yaml")
     elif not path.exists():
         raise UnknownNameError("intervention file", str(path), list_interventions())
     return Intervention.from_dict(load_yaml(path), file=str(path))
