@@ -81,7 +81,7 @@ def network_packages(scale: str) -> list[Path]:
 
     folder.mkdir(parents=True, exist_ok=True)
     keep = load_intervention("keep")
-    base = SITES[0]  # Herning's profile
+    base = SITES[0]  # Ålund's profile
     units = max(1, spec["rows_per_package"] // 76)  # ≈ 76 attendance rows per KEEP group
     key = b"benchmark-key-not-secret-0123456"
     for i in range(spec["packages"]):

@@ -35,7 +35,7 @@ def run(scale: str) -> None:
 
     folder = tempfile.mkdtemp() + "/p"
     acts = _big_plan()
-    project = Project.create(folder, site="461", country="DK", intervention="keep",
+    project = Project.create(folder, site="903", country="DK", intervention="keep",
                              start="2024-01-08", plan=Plan(acts))
     editor = PlanEditor(project, lang="en", as_of="2025-06-01")
     editor.activity.value = acts["activity_id"].iloc[500]

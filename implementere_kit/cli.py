@@ -248,7 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "intervention, with a plan generated from implementere.no's "
                                    "four phases and nine core elements.")
     p.add_argument("path", help="folder to create")
-    p.add_argument("--site", required=True, help="municipality code, e.g. 0301 or 461")
+    p.add_argument("--site", required=True, help="municipality code, e.g. 9901 or 903")
     p.add_argument("--country", required=True, choices=["NO", "DK", "SE"])
     p.add_argument("--intervention", required=True,
                    help="a shipped intervention id (keep, fft, …) or a YAML file")

@@ -1,14 +1,16 @@
 """A seeded synthetic network of municipalities, for demos, teaching, tests and benchmarks.
 
-KEEP in five Danish municipalities (as in the TILE evaluation: Herning, Lolland, Odense,
-Slagelse, Varde) and FFT in four Norwegian kommuner, each a project folder with a plan at
+KEEP in five Danish municipalities and FFT in four Norwegian kommuner — all fictional: their
+names are invented and their codes (DK 901-905, NO 9901-9904) lie outside the ranges real
+municipalities use, so no invented result is ever attached to a real place. Each site is a
+project folder with a plan at
 its own stage, SIC completion dates, staff, groups or cases, sessions, attendance with
 make-ups and drop-outs, fidelity checklists, competence ratings (part of them double-rated
 with a known reliability), AIM/IAM/FIM survey answers and eligible-population counts.
 
 Everything is generated from the seed: no person in it exists. Variation is built in so
-the measures have something to find: Lolland delivers the core components poorly,
-Slagelse loses many families, Varde is still preparing, Tromsø has just started.
+the measures have something to find: Bøgely delivers the core components poorly,
+Mosebjerg loses many families, Kildeby is still preparing, Polarvik has just started.
 
 Examples
 --------
@@ -16,7 +18,7 @@ Examples
 >>> from implementere_kit.examples import make_network
 >>> sites = make_network(tempfile.mkdtemp(), seed=1, scale=0.2)
 >>> sites["site"].tolist()[:3]
-['657', '360', '461']
+['901', '902', '903']
 """
 
 from __future__ import annotations
@@ -50,19 +52,19 @@ class SiteProfile:
 
 
 SITES: tuple[SiteProfile, ...] = (
-    SiteProfile("657", "Herning", "DK", "keep", "2022-09-01", 8, 10, 0.90, 0.08, 0.92),
-    SiteProfile("360", "Lolland", "DK", "keep", "2023-01-15", 7, 6, 0.85, 0.12, 0.62),
-    SiteProfile("461", "Odense", "DK", "keep", "2022-06-01", 8, 14, 0.88, 0.10, 0.88,
+    SiteProfile("901", "Ålund", "DK", "keep", "2022-09-01", 8, 10, 0.90, 0.08, 0.92),
+    SiteProfile("902", "Bøgely", "DK", "keep", "2023-01-15", 7, 6, 0.85, 0.12, 0.62),
+    SiteProfile("903", "Havnstrup", "DK", "keep", "2022-06-01", 8, 14, 0.88, 0.10, 0.88,
                 max_group=7, eligible=140),
-    SiteProfile("330", "Slagelse", "DK", "keep", "2023-03-01", 7, 7, 0.80, 0.35, 0.85),
-    SiteProfile("573", "Varde", "DK", "keep", "2025-09-01", 3, 0, 0.88, 0.10, 0.85),
-    SiteProfile("0301", "Oslo", "NO", "fft", "2022-02-01", 8, 60, 0.88, 0.15, 0.86,
+    SiteProfile("904", "Mosebjerg", "DK", "keep", "2023-03-01", 7, 7, 0.80, 0.35, 0.85),
+    SiteProfile("905", "Kildeby", "DK", "keep", "2025-09-01", 3, 0, 0.88, 0.10, 0.85),
+    SiteProfile("9901", "Fjordheim", "NO", "fft", "2022-02-01", 8, 60, 0.88, 0.15, 0.86,
                 eligible=400),
-    SiteProfile("4601", "Bergen", "NO", "fft", "2022-10-01", 7, 40, 0.86, 0.18, 0.84,
+    SiteProfile("9902", "Nordvika", "NO", "fft", "2022-10-01", 7, 40, 0.86, 0.18, 0.84,
                 eligible=260),
-    SiteProfile("5001", "Trondheim", "NO", "fft", "2023-04-01", 6, 25, 0.85, 0.20, 0.80,
+    SiteProfile("9903", "Skogheim", "NO", "fft", "2023-04-01", 6, 25, 0.85, 0.20, 0.80,
                 eligible=180),
-    SiteProfile("5501", "Tromsø", "NO", "fft", "2024-11-01", 5, 8, 0.84, 0.22, 0.78,
+    SiteProfile("9904", "Polarvik", "NO", "fft", "2024-11-01", 5, 8, 0.84, 0.22, 0.78,
                 eligible=90),
 )
 
@@ -287,7 +289,7 @@ def make_network(path, seed: int = 2024, scale: float = 1.0, sites=None) -> pd.D
         # One stream per site, so generating a subset gives the same data for each site.
         rng = np.random.default_rng([seed, k])
         intervention = load_intervention(p.intervention)
-        if p.site == "360":
+        if p.site == "902":
             intervention = intervention.with_adaptation(
                 "2024-02-01", "refreshments", "Ingen aftensmad, kun kaffe og frugt",
                 "Budget", decided_by="Familieafdelingen")

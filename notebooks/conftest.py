@@ -24,7 +24,7 @@ def pytest_configure(config) -> None:
     from implementere_kit.examples import make_network
 
     _ROOT = Path(tempfile.mkdtemp(prefix="ik-notebooks-"))
-    made = make_network(_ROOT / "network", seed=7, scale=0.1, sites=["461"])
+    made = make_network(_ROOT / "network", seed=7, scale=0.1, sites=["903"])
     os.environ["IMPLEMENTERE_NOTEBOOK_ROOT"] = str(_ROOT)
     os.environ["IMPLEMENTERE_PROJECT"] = str(made["path"].iloc[0])
     for var, sub in (("IPYTHONDIR", "ipython"), ("MPLCONFIGDIR", "mpl"),

@@ -18,8 +18,8 @@ def network_dir(tmp_path_factory):
 
 
 @pytest.fixture
-def odense(network_dir, tmp_path):
-    """A private copy of the Odense KEEP project."""
-    dst = tmp_path / "odense"
-    shutil.copytree(network_dir / "dk-461-keep", dst)
+def havnstrup(network_dir, tmp_path):
+    """A private copy of the Havnstrup KEEP project."""
+    dst = tmp_path / "havnstrup"
+    shutil.copytree(network_dir / "dk-903-keep", dst)
     return dst

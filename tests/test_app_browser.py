@@ -67,14 +67,14 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
-def test_tick_checklist_item_in_browser_saves_project(odense, tmp_path):
+def test_tick_checklist_item_in_browser_saves_project(havnstrup, tmp_path):
     _need_browser()
     from playwright.sync_api import sync_playwright
 
-    assert _answer(odense, "ke1", "meets_need") is not True  # not ticked before
-    generation = Project.open(odense).meta["generation"]
+    assert _answer(havnstrup, "ke1", "meets_need") is not True  # not ticked before
+    generation = Project.open(havnstrup).meta["generation"]
     home = tmp_path / "home"
-    env = {**os.environ, PROJECT_ENV: str(odense), "HOME": str(home),
+    env = {**os.environ, PROJECT_ENV: str(havnstrup), "HOME": str(home),
            "JUPYTER_CONFIG_DIR": str(home / "jupyter"), "JUPYTER_RUNTIME_DIR": str(home / "rt"),
            "IPYTHONDIR": str(home / "ipython"), "MPLCONFIGDIR": str(home / "mpl"),
            "MPLBACKEND": "Agg"}
@@ -109,8 +109,8 @@ def test_tick_checklist_item_in_browser_saves_project(odense, tmp_path):
     for name in ("app.png", "checklist.png"):
         shutil.copy(tmp_path / name, ARTIFACTS / f"app_browser_{name}")
     # The tick reached the project folder: a new save generation with the answer done.
-    assert _answer(odense, "ke1", "meets_need") is True
-    assert Project.open(odense).meta["generation"] > generation
+    assert _answer(havnstrup, "ke1", "meets_need") is True
+    assert Project.open(havnstrup).meta["generation"] > generation
     assert (tmp_path / "app.png").stat().st_size > 10_000
 
 
@@ -150,7 +150,7 @@ def test_run_app_refuses_a_folder_without_project(tmp_path):
         run_app(project=tmp_path, port=free_port())
 
 
-def test_run_app_prints_url_and_passes_the_project(odense, monkeypatch):
+def test_run_app_prints_url_and_passes_the_project(havnstrup, monkeypatch):
     import io
 
     import implementere_kit.app as app_module
@@ -166,7 +166,7 @@ def test_run_app_prints_url_and_passes_the_project(odense, monkeypatch):
 
     monkeypatch.setattr(app_module.subprocess, "Popen", FakeVoila)
     out = io.StringIO()
-    assert app_module.run_app(port=8872, project=odense, stream=out) == 0
+    assert app_module.run_app(port=8872, project=havnstrup, stream=out) == 0
     assert "http://127.0.0.1:8872/" in out.getvalue()
-    assert seen["env"][PROJECT_ENV] == str(odense.resolve())
+    assert seen["env"][PROJECT_ENV] == str(havnstrup.resolve())
     assert "--port=8872" in seen["cmd"] and seen["cmd"][3].endswith("app.ipynb")

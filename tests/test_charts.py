@@ -266,14 +266,14 @@ def test_funnel_plot_month_other_indicators_and_errors(bench):
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_score_distribution_boxes(lang):
-    s = pd.DataFrame({"site": ["461"] * 6 + ["657"] * 3, "wave": [1, 1, 1, 2, 2, 2, 1, 1, 1],
+    s = pd.DataFrame({"site": ["903"] * 6 + ["901"] * 3, "wave": [1, 1, 1, 2, 2, 2, 1, 1, 1],
                       "feasibility": [3, 4, 5, 4, 4.5, 5, 2, 3, np.nan]})
     ax = charts.score_distribution(s, "feasibility", instrument="fim", lang=lang)
     assert len(ax.patches) == 3
-    assert [x.get_text() for x in ax.get_xticklabels()] == ["461 / 1", "461 / 2", "657 / 1"]
+    assert [x.get_text() for x in ax.get_xticklabels()] == ["901 / 1", "903 / 1", "903 / 2"]
     medians = [line.get_ydata()[0] for line in ax.lines  # the lines as wide as the boxes
                if len(line.get_xdata()) == 2 and np.ptp(line.get_xdata()) == pytest.approx(0.6)]
-    assert medians == [4.0, 4.5, 2.5]
+    assert medians == [2.5, 4.0, 4.5]
     assert ax.get_ylim()[0] < 1 and ax.get_ylim()[1] > 5  # the FIM answer range 1–5
     assert ax.get_xlabel() == f"{t('col_site', lang)} / {t('col_wave', lang)}"
 

@@ -5,13 +5,13 @@ from implementere_kit.cli import main
 
 def test_new_and_status(tmp_path, capsys):
     folder = tmp_path / "keep"
-    assert main(["new", str(folder), "--site", "461", "--country", "DK", "--intervention", "keep",
-                 "--name", "Odense", "--start", "2024-01-01", "--lang", "da"]) == 0
+    assert main(["new", str(folder), "--site", "903", "--country", "DK", "--intervention", "keep",
+                 "--name", "Havnstrup", "--start", "2024-01-01", "--lang", "da"]) == 0
     assert (folder / "project.json").exists()
     capsys.readouterr()
     assert main(["status", str(folder), "--as-of", "2024-06-01"]) == 0
     out = capsys.readouterr().out
-    assert "Odense" in out and "Andel færdig" in out  # Danish headings from the project
+    assert "Havnstrup" in out and "Andel færdig" in out  # Danish headings from the project
     assert main(["status", str(folder), "--as-of", "2024-06-01", "--lang", "en"]) == 0
     assert "Share done" in capsys.readouterr().out
 
@@ -21,7 +21,7 @@ def test_errors_are_one_line_without_traceback(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "project.json is missing" in err
     assert "Traceback" not in err
-    assert main(["new", str(tmp_path / "x"), "--site", "461", "--country", "DK",
+    assert main(["new", str(tmp_path / "x"), "--site", "903", "--country", "DK",
                  "--intervention", "nope"]) == 1
     assert "known: " in capsys.readouterr().err
 
@@ -39,22 +39,22 @@ def test_help_explains_each_command(capsys):
 def test_demo_prints_progress_and_sic(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path / "reports"), "--seed", "5"]) == 0
     out = capsys.readouterr().out
-    assert "Herning" in out and "Tromsø" in out and "Stage reached" in out
+    assert "Ålund" in out and "Polarvik" in out and "Stage reached" in out
     summary = pd.read_csv(tmp_path / "reports" / "sic_summary.csv", dtype={"site": str})
-    assert len(summary) == 9 and "0301" in set(summary["site"])
+    assert len(summary) == 9 and "9901" in set(summary["site"])
     progress = pd.read_csv(tmp_path / "reports" / "plan_progress.csv")
     assert set(progress["phase"]) == {"forberede", "planlegge", "implementere", "viderefore"}
     assert str(tmp_path / "reports" / "sic_summary.csv") in out
 
 
-def test_report_command_xlsx_and_errors(odense, tmp_path, capsys):
+def test_report_command_xlsx_and_errors(havnstrup, tmp_path, capsys):
     import openpyxl
 
-    out = tmp_path / "odense.xlsx"
-    assert main(["report", str(odense), "-o", str(out), "--format", "xlsx", "--lang", "en"]) == 0
+    out = tmp_path / "havnstrup.xlsx"
+    assert main(["report", str(havnstrup), "-o", str(out), "--format", "xlsx", "--lang", "en"]) == 0
     assert "summary" in openpyxl.load_workbook(out).sheetnames
     capsys.readouterr()
-    assert main(["report", str(odense), "-o", str(out), "--period", "last spring"]) == 1
+    assert main(["report", str(havnstrup), "-o", str(out), "--period", "last spring"]) == 1
     err = capsys.readouterr().err
     assert "period" in err and "Traceback" not in err
     assert main(["report", "-o", str(out)]) == 1

@@ -108,7 +108,7 @@ def test_missing_makeup_column_means_no_makeups():
 # -- participants: drop-outs ---------------------------------------------------------------
 PARTS = pd.DataFrame({
     "participant_id": ["a", "b", "c", "d", "e", "f", "g"],
-    "site": "0301", "group_id": ["g1", "g1", "g1", "g2", "g2", "g2", "g2"],
+    "site": "9901", "group_id": ["g1", "g1", "g1", "g2", "g2", "g2", "g2"],
     "enrolled": ["2024-01-08", "2024-01-08", "2024-01-10", "2024-02-05", "2024-02-05",
                  "2024-03-01", "2024-02-05"],
     "ended": [None, "2024-02-01", "2024-05-01", "2024-03-01", None, "2024-03-02", None],
@@ -124,7 +124,7 @@ def test_participants_without_attendance_get_zero_and_dropouts_are_found():
     s = attendance_summary(PARTS_ATT, KEEP, PARTS).set_index("participant_id")
     assert s.index.tolist() == ["a", "b", "c", "d", "e", "f", "g"]
     assert (s.loc["f", "n_attended"], s.loc["f", "last_session"]) == (0, 0)
-    assert s.loc["b", "site"] == "0301" and s.loc["d", "group_id"] == "g2"
+    assert s.loc["b", "site"] == "9901" and s.loc["d", "group_id"] == "g2"
     # b: said dropped_out; d: moved before graduating; f: dropped out before session 1;
     # g: said dropped_out (no end date) after 14 sessions, so it counts though g graduates;
     # c completed the course below 80 % (not a drop-out); a and e are still running.

@@ -266,12 +266,12 @@ def test_scores_match_an_independent_reference_with_missing_answers():
 
 def test_id_columns_are_kept_in_front_in_their_order():
     fim = load_instrument("fim")
-    answers = pd.DataFrame({"fim_2": [3], "site": ["0301"], "fim_1": [3], "respondent_id": ["x"],
+    answers = pd.DataFrame({"fim_2": [3], "site": ["9901"], "fim_1": [3], "respondent_id": ["x"],
                             "fim_3": [3], "fim_4": [3], "wave": [2]}, index=[41])
     out = score_instrument(answers, fim)
     assert list(out.columns) == ["site", "respondent_id", "wave", "feasibility", "n_answered"]
     assert out.index.tolist() == [0]
-    assert out.loc[0, "site"] == "0301" and out.loc[0, "feasibility"] == 3.0
+    assert out.loc[0, "site"] == "9901" and out.loc[0, "feasibility"] == 3.0
 
 
 def test_numeric_text_and_fidelity_codes_are_read():
@@ -450,9 +450,9 @@ def long_table(rows):
 
 def test_responses_from_long_pivots_one_instrument():
     long = long_table([
-        ("p1", "0301", "aim", 1, "aim_1", 4), ("p1", "0301", "aim", 1, "aim_2", 5),
-        ("p1", "0301", "aim", 1, "aim_3", 3), ("p2", "101", "aim", 1, "aim_1", 2),
-        ("p1", "0301", "aim", 2, "aim_1", 5), ("p1", "0301", "fim", 1, "fim_1", 9),
+        ("p1", "9901", "aim", 1, "aim_1", 4), ("p1", "9901", "aim", 1, "aim_2", 5),
+        ("p1", "9901", "aim", 1, "aim_3", 3), ("p2", "101", "aim", 1, "aim_1", 2),
+        ("p1", "9901", "aim", 2, "aim_1", 5), ("p1", "9901", "fim", 1, "fim_1", 9),
     ])
     wide = responses_from_long(long, "aim")
     assert list(wide.columns) == ["respondent_id", "site", "wave", "aim_1", "aim_2", "aim_3",
@@ -469,8 +469,8 @@ def test_responses_from_long_pivots_one_instrument():
 
 def test_responses_from_long_reports_long_rows():
     long = long_table([
-        ("p1", "0301", "aim", 1, "aim_1", 4), ("p1", "0301", "aim", 1, "aim_9", 4),
-        ("p1", "0301", "aim", 1, "aim_2", 7), ("p1", "0301", "fim", 1, "fim_1", 7),
+        ("p1", "9901", "aim", 1, "aim_1", 4), ("p1", "9901", "aim", 1, "aim_9", 4),
+        ("p1", "9901", "aim", 1, "aim_2", 7), ("p1", "9901", "fim", 1, "fim_1", 7),
     ])
     with pytest.raises(ValidationError) as err:
         responses_from_long(long, "aim")
@@ -480,8 +480,8 @@ def test_responses_from_long_reports_long_rows():
 def test_responses_from_long_caps_bad_rows_of_its_own_instrument_only():
     from implementere_kit.store.tables import MAX_ROWS_LISTED
 
-    other = [(f"q{i}", "0301", "fim", 1, "fim_1", 9) for i in range(3)]  # not aim: not reported
-    mine = [(f"p{i}", "0301", "aim", 1, "aim_1", 9) for i in range(MAX_ROWS_LISTED + 2)]
+    other = [(f"q{i}", "9901", "fim", 1, "fim_1", 9) for i in range(3)]  # not aim: not reported
+    mine = [(f"p{i}", "9901", "aim", 1, "aim_1", 9) for i in range(MAX_ROWS_LISTED + 2)]
     with pytest.raises(ValidationError) as err:
         responses_from_long(long_table(other + mine), "aim")
     probs = err.value.problems
@@ -491,7 +491,7 @@ def test_responses_from_long_caps_bad_rows_of_its_own_instrument_only():
 
 
 def test_responses_from_long_checks_the_table_schema():
-    long = long_table([("p1", "0301", "aim", 0, "aim_1", 4)]).drop(columns="site")
+    long = long_table([("p1", "9901", "aim", 0, "aim_1", 4)]).drop(columns="site")
     with pytest.raises(ValidationError) as err:
         responses_from_long(long, "aim")
     assert {p.column for p in err.value.problems} >= {"site", "wave"}

@@ -12,7 +12,7 @@ from implementere_kit.exchange.indicators import benchmark, funnel_limits
 from implementere_kit.exchange.package import export_package
 from implementere_kit.exchange.validate import open_package
 
-AGGREGATE = {"573", "4601", "5501"}
+AGGREGATE = {"905", "9902", "9904"}
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +46,7 @@ def test_merge_and_provenance(packages, tmp_path):
 
 
 def test_newer_package_replaces_older(network_dir, tmp_path):
-    folder = network_dir / "dk-657-keep"
+    folder = network_dir / "dk-901-keep"
     old = export_package(folder, tmp_path / "old.zip", level="pseudonymised")
     with NetworkStore(tmp_path / "net.duckdb") as store:
         store.merge([old])
@@ -106,9 +106,9 @@ def test_indicators_and_benchmarks(packages, tmp_path):
         props = ind[ind["indicator"].isin(["graduation", "dropout", "adherence"])]
         assert props["value"].between(0, 1).all()
         wide = ind.pivot_table(index="site", columns="indicator", values="value")
-        assert wide.loc["360", "adherence"] < wide.loc["657", "adherence"]  # Lolland poor
-        assert wide.loc["330", "dropout"] > wide.loc["657", "dropout"]  # Slagelse loses families
-        assert wide.loc["573", "sic_stage"] == 3  # Varde still preparing
+        assert wide.loc["902", "adherence"] < wide.loc["901", "adherence"]  # Bøgely poor
+        assert wide.loc["904", "dropout"] > wide.loc["901", "dropout"]  # Mosebjerg loses families
+        assert wide.loc["905", "sic_stage"] == 3  # Kildeby still preparing
         bench = store.benchmarks()
         grad = bench[bench["indicator"] == "graduation"]
         assert grad["network_median"].nunique() == 1
@@ -119,7 +119,7 @@ def test_indicators_and_benchmarks(packages, tmp_path):
 
 
 def test_pseudonymised_and_aggregate_give_the_same_indicators(network_dir, tmp_path):
-    folder = network_dir / "dk-461-keep"
+    folder = network_dir / "dk-903-keep"
     vals = {}
     for level in ("pseudonymised", "aggregate"):
         pkg = export_package(folder, tmp_path / f"{level}.zip", level=level, k=1)
@@ -151,10 +151,10 @@ def test_share_back_packages(packages, tmp_path, capsys):
     assert main(["benchmark", str(store_path), "-o", str(tmp_path / "share")]) == 0
     files = sorted((tmp_path / "share").glob("share-back-*.zip"))
     assert len(files) == 9
-    with open_package(tmp_path / "share" / "share-back-461.zip") as pkg:
+    with open_package(tmp_path / "share" / "share-back-903.zip") as pkg:
         assert list(pkg.resources) == ["benchmarks"]
         b = pkg.frame("benchmarks")
-        assert set(b["site"]) == {"461"}  # only the site's own rows
+        assert set(b["site"]) == {"903"}  # only the site's own rows
         assert b["network_median"].notna().any()
         assert pkg.meta["share_back"] is True
 
@@ -172,14 +172,14 @@ def test_partitioned_export_reads_back_with_duckdb(packages, tmp_path):
                        f"'{out}/attendance/**/*.parquet', hive_partitioning = true) "
                        f"GROUP BY ALL").df()
     assert back["n"].sum() == n
-    assert set(back["site"].astype(str)) >= {"461", "0301"}
+    assert set(back["site"].astype(str)) >= {"903", "9901"}
 
 
 def test_two_packages_for_one_period_in_one_merge(network_dir, tmp_path):
     """Within one merge the newer package wins and the older is reported, not dropped."""
     import time
 
-    folder = network_dir / "dk-657-keep"
+    folder = network_dir / "dk-901-keep"
     first = export_package(folder, tmp_path / "first.zip", level="pseudonymised")
     time.sleep(1.1)
     second = export_package(folder, tmp_path / "second.zip", level="pseudonymised")

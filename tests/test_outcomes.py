@@ -215,9 +215,9 @@ def test_reach_prefers_all_then_years_then_months():
 
 # -- missing data and validation --------------------------------------------------------------
 def test_missing_tables_give_no_data_rows_for_every_outcome():
-    out = implementation_outcomes({}, intervention="keep", site="0301", as_of="2025-01-01")
+    out = implementation_outcomes({}, intervention="keep", site="9901", as_of="2025-01-01")
     assert out["outcome"].tolist() == list(OUTCOMES)
-    assert (out["site"] == "0301").all() and out["value"].isna().all()
+    assert (out["site"] == "9901").all() and out["value"].isna().all()
     assert (out["n"] == 0).all() and out["meets"].isna().all()
     assert out["source"].str.startswith("no data: ").all()
     assert out["definition"].notna().all()
@@ -270,9 +270,9 @@ def test_bad_arguments():
         implementation_outcomes({"staff": two_sites}, intervention=MINI)
 
 
-def test_a_project_carries_its_own_intervention_and_site(odense):
+def test_a_project_carries_its_own_intervention_and_site(havnstrup):
     with pytest.raises(ValidationError, match="carries its own"):
-        implementation_outcomes(Project.open(odense), intervention=MINI)
+        implementation_outcomes(Project.open(havnstrup), intervention=MINI)
 
 
 def test_site_picks_its_rows_from_shared_tables():
@@ -319,7 +319,7 @@ def test_network_target_only_when_sites_share_it():
 def test_network_reports_problems_of_every_site():
     good = {"staff": staff([("a", None, None, None)])}
     bad1 = {"staff": staff([("b", "not a date", None, None)], site="147")}
-    bad2 = {"fidelity_checks": checks(["often"]).assign(site="330")}
+    bad2 = {"fidelity_checks": checks(["often"]).assign(site="904")}
     with pytest.raises(ValidationError) as exc:
         network_outcomes([good, bad1, bad2], intervention=MINI, as_of="2025-01-01")
     assert {(p.file, p.resource) for p in exc.value.problems} == {
@@ -373,10 +373,10 @@ def test_reaim_unknown_outcomes_are_capped_and_the_mapping_is_data():
 
 
 # -- the example network ----------------------------------------------------------------------------
-def test_odense_outcomes_are_plausible(odense):
-    p = Project.open(odense)
+def test_odense_outcomes_are_plausible(havnstrup):
+    p = Project.open(havnstrup)
     out = implementation_outcomes(p, as_of=AS_OF).set_index("outcome")
-    assert out.index.tolist() == list(OUTCOMES) and (out["site"] == "461").all()
+    assert out.index.tolist() == list(OUTCOMES) and (out["site"] == "903").all()
     shares = out.drop(index=list(OUTCOMES[:3]))["value"].dropna()
     assert len(shares) >= 5 and shares.between(0, 1).all()
     assert out.loc[list(OUTCOMES[:3]), "value"].between(1, 5).all()
@@ -393,8 +393,8 @@ def test_odense_outcomes_are_plausible(odense):
     assert out.loc["fidelity_adherence", "value"] == pytest.approx(peer)
 
 
-def test_acceptability_matches_a_sql_peer(odense):
-    p = Project.open(odense)
+def test_acceptability_matches_a_sql_peer(havnstrup):
+    p = Project.open(havnstrup)
     with duckdb.connect() as con:
         con.register("long", p.table("survey_responses"))
         peer = con.sql("""
@@ -408,11 +408,11 @@ def test_acceptability_matches_a_sql_peer(odense):
 
 
 def test_lolland_adheres_less_than_herning(network_dir):
-    net = network_outcomes([network_dir / "dk-360-keep", network_dir / "dk-657-keep"],
+    net = network_outcomes([network_dir / "dk-902-keep", network_dir / "dk-901-keep"],
                            as_of=AS_OF)
     adh = net[net["outcome"] == "fidelity_adherence"].set_index("site")
-    assert adh.loc["360", "value"] < adh.loc["657", "value"]
-    assert adh.loc["network", "numerator"] == adh.loc[["360", "657"], "numerator"].sum()
+    assert adh.loc["902", "value"] < adh.loc["901", "value"]
+    assert adh.loc["network", "numerator"] == adh.loc[["902", "901"], "numerator"].sum()
     assert adh.loc["network", "value"] == pytest.approx(
-        adh.loc[["360", "657"], "numerator"].sum() / adh.loc[["360", "657"], "denominator"].sum())
-    assert reaim_summary(net)["site"].unique().tolist() == ["360", "657", "network"]
+        adh.loc[["902", "901"], "numerator"].sum() / adh.loc[["902", "901"], "denominator"].sum())
+    assert reaim_summary(net)["site"].unique().tolist() == ["902", "901", "network"]

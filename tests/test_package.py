@@ -17,8 +17,8 @@ from implementere_kit.exchange.validate import open_package, validate_package
 
 
 @pytest.fixture
-def pseudo_dir(odense, tmp_path):
-    return export_package(odense, tmp_path / "pkg", level="pseudonymised")
+def pseudo_dir(havnstrup, tmp_path):
+    return export_package(havnstrup, tmp_path / "pkg", level="pseudonymised")
 
 
 def _rewrite(pkg_dir, name, fn):
@@ -36,14 +36,14 @@ def _messages(problems):
     return [p.message for p in problems]
 
 
-def test_pseudonymised_package(odense, tmp_path):
-    first = export_package(odense, tmp_path / "a.zip", level="pseudonymised")
-    second = export_package(odense, tmp_path / "b.zip", level="pseudonymised")
-    project = Project.open(odense)
+def test_pseudonymised_package(havnstrup, tmp_path):
+    first = export_package(havnstrup, tmp_path / "a.zip", level="pseudonymised")
+    second = export_package(havnstrup, tmp_path / "b.zip", level="pseudonymised")
+    project = Project.open(havnstrup)
     with open_package(first) as a, open_package(second) as b:
         meta = a.meta
         assert (meta["site"], meta["country"], meta["intervention"], meta["level"]) == \
-            ("461", "DK", "keep", "pseudonymised")
+            ("903", "DK", "keep", "pseudonymised")
         assert meta["schema_version"] == 1 and meta["toolkit_version"]
         assert all(len(r["sha256"]) == 64 for r in a.descriptor["resources"])
         ids = a.frame("participants")["participant_id"]
@@ -59,8 +59,8 @@ def test_pseudonymised_package(odense, tmp_path):
     assert project.key.hex() not in raw
 
 
-def test_aggregate_package_suppresses_small_cells(odense, tmp_path):
-    out = export_package(odense, tmp_path / "agg", level="aggregate", k=5)
+def test_aggregate_package_suppresses_small_cells(havnstrup, tmp_path):
+    out = export_package(havnstrup, tmp_path / "agg", level="aggregate", k=5)
     with open_package(out) as pkg:
         names = set(pkg.resources)
         assert {"agg_participants", "agg_adherence", "sic_events"} <= names
@@ -89,8 +89,8 @@ def test_suppression_rules():
 
 
 @pytest.mark.parametrize("level", ["aggregate", "pseudonymised"])
-def test_privacy_guard_refuses_and_writes_nothing(odense, tmp_path, level):
-    project = Project.open(odense)
+def test_privacy_guard_refuses_and_writes_nothing(havnstrup, tmp_path, level):
+    project = Project.open(havnstrup)
     parts = project.table("participants").copy()
     fnr = "01017512340"
     # a real-looking fødselsnummer with computed control digits in a kept column
@@ -108,7 +108,7 @@ def test_privacy_guard_refuses_and_writes_nothing(odense, tmp_path, level):
     project.save()
     out = tmp_path / f"{level}.zip"
     with pytest.raises(PrivacyError) as exc:
-        export_package(odense, out, level=level)
+        export_package(havnstrup, out, level=level)
     assert not out.exists()
     assert not list(tmp_path.glob(".pkg-*"))
     msg = str(exc.value)
@@ -116,7 +116,7 @@ def test_privacy_guard_refuses_and_writes_nothing(odense, tmp_path, level):
     assert "sic_events" in msg and "activity" in msg
     if level == "pseudonymised":
         assert "participants" in msg and "referral_source" in msg
-    assert main(["export", str(odense), "-o", str(out), "--level", level]) == 1
+    assert main(["export", str(havnstrup), "-o", str(out), "--level", level]) == 1
     assert not out.exists()
 
 
@@ -219,31 +219,31 @@ def test_field_type_key_range_and_date_problems(pseudo_dir):
     assert len(exc.value.problems) == len(problems)
 
 
-def test_frictionless_reads_and_validates_our_packages(odense, tmp_path):
+def test_frictionless_reads_and_validates_our_packages(havnstrup, tmp_path):
     frictionless = pytest.importorskip("frictionless")
     for fmt in ("csv", "parquet"):
-        out = export_package(odense, tmp_path / f"pkg-{fmt}", level="pseudonymised", fmt=fmt)
+        out = export_package(havnstrup, tmp_path / f"pkg-{fmt}", level="pseudonymised", fmt=fmt)
         report = frictionless.validate(str(out / "datapackage.json"))
         assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:5]
         package = frictionless.Package(str(out / "datapackage.json"))
         rows = package.get_resource("eligible").read_rows()
-        assert len(rows) == len(Project.open(odense).table("eligible"))
+        assert len(rows) == len(Project.open(havnstrup).table("eligible"))
 
 
-def test_csv_package_validates_with_our_reader(odense, tmp_path):
-    out = export_package(odense, tmp_path / "csv.zip", level="aggregate", fmt="csv")
+def test_csv_package_validates_with_our_reader(havnstrup, tmp_path):
+    out = export_package(havnstrup, tmp_path / "csv.zip", level="aggregate", fmt="csv")
     with open_package(out) as pkg:
         assert pkg.resources["sic_events"]["format"] == "csv"
-        assert pkg.frame("sic_events")["site"].iloc[0] == "461"
+        assert pkg.frame("sic_events")["site"].iloc[0] == "903"
 
 
-def test_feedback_and_shared_back_benchmarks_stay_at_home(odense, tmp_path):
-    project = Project.open(odense)
+def test_feedback_and_shared_back_benchmarks_stay_at_home(havnstrup, tmp_path):
+    project = Project.open(havnstrup)
     project.set_table("feedback", pd.DataFrame({"time": ["2026-01-01T10:00"], "screen": ["plan"],
                                                 "comment": ["ring meg på 912 34 567"]}))
-    project.set_table("benchmarks", pd.DataFrame({"site": ["461"], "indicator": ["graduation"],
+    project.set_table("benchmarks", pd.DataFrame({"site": ["903"], "indicator": ["graduation"],
                                                   "value": [0.8]}))
     project.save()
-    out = export_package(odense, tmp_path / "p.zip", level="pseudonymised")
+    out = export_package(havnstrup, tmp_path / "p.zip", level="pseudonymised")
     with open_package(out) as pkg:
         assert not {"feedback", "benchmarks"} & set(pkg.resources)

@@ -20,16 +20,16 @@ from implementere_kit import (
 
 
 def test_create_open_roundtrip(tmp_path):
-    p = Project.create(tmp_path / "p", site="0301", country="NO", intervention="fft",
-                       site_name="Oslo", start="2024-01-01", language="nb")
-    assert p.site == "0301"  # leading zero kept
+    p = Project.create(tmp_path / "p", site="9901", country="NO", intervention="fft",
+                       site_name="Fjordheim", start="2024-01-01", language="nb")
+    assert p.site == "9901"  # leading zero kept
     aid = p.plan.activities["activity_id"].iloc[0]
     p.plan.complete(aid, date="2024-02-01")
-    p.set_table("eligible", pd.DataFrame({"site": ["0301"], "period": ["2024"],
+    p.set_table("eligible", pd.DataFrame({"site": ["9901"], "period": ["2024"],
                                           "n_eligible": [120]}))
     p.save()
     q = Project.open(tmp_path / "p")
-    assert q.site == "0301" and q.country == "NO" and q.language == "nb"
+    assert q.site == "9901" and q.country == "NO" and q.language == "nb"
     assert q.intervention == p.intervention
     pd.testing.assert_frame_equal(q.plan.activities, p.plan.activities)
     assert q.table("eligible")["n_eligible"].tolist() == [120]
@@ -44,7 +44,7 @@ def test_create_open_roundtrip(tmp_path):
 
 
 def test_adaptations_and_intervention_saved(tmp_path):
-    p = Project.create(tmp_path / "p", site="461", country="DK", intervention="keep")
+    p = Project.create(tmp_path / "p", site="903", country="DK", intervention="keep")
     p.set_intervention(p.intervention.with_adaptation("2024-03-01", "refreshments", "kaffe",
                                                       "budget"))
     p.save()
@@ -54,20 +54,20 @@ def test_adaptations_and_intervention_saved(tmp_path):
 
 def test_create_rejects_bad_fields(tmp_path):
     with pytest.raises(ValidationError) as exc:
-        Project.create(tmp_path / "x", site="Oslo", country="XX", intervention="fft")
+        Project.create(tmp_path / "x", site="Fjordheim", country="XX", intervention="fft")
     assert {p.column for p in exc.value.problems} == {"site", "country"}
     with pytest.raises(UnknownNameError, match="keep"):
-        Project.create(tmp_path / "x", site="0301", country="NO", intervention="nope")
+        Project.create(tmp_path / "x", site="9901", country="NO", intervention="nope")
     with pytest.raises(UnknownNameError, match="en"):
-        Project.create(tmp_path / "x", site="0301", country="NO", intervention="fft", language="fi")
-    Project.create(tmp_path / "y", site="0301", country="NO", intervention="fft")
+        Project.create(tmp_path / "x", site="9901", country="NO", intervention="fft", language="fi")
+    Project.create(tmp_path / "y", site="9901", country="NO", intervention="fft")
     with pytest.raises(ProjectError, match="exists"):
-        Project.create(tmp_path / "y", site="0301", country="NO", intervention="fft")
+        Project.create(tmp_path / "y", site="9901", country="NO", intervention="fft")
 
 
 def test_set_table_validates_and_keeps_old_data(tmp_path):
-    p = Project.create(tmp_path / "p", site="461", country="DK", intervention="keep")
-    good = pd.DataFrame({"site": ["461"], "period": ["2024"], "n_eligible": [10]})
+    p = Project.create(tmp_path / "p", site="903", country="DK", intervention="keep")
+    good = pd.DataFrame({"site": ["903"], "period": ["2024"], "n_eligible": [10]})
     p.set_table("eligible", good)
     with pytest.raises(ValidationError):
         p.set_table("eligible", good.assign(n_eligible=["many"]))
@@ -77,7 +77,7 @@ def test_set_table_validates_and_keeps_old_data(tmp_path):
 def test_open_errors_name_file_and_field(tmp_path):
     with pytest.raises(ProjectError, match="project.json is missing"):
         Project.open(tmp_path / "none")
-    p = Project.create(tmp_path / "p", site="461", country="DK", intervention="keep")
+    p = Project.create(tmp_path / "p", site="903", country="DK", intervention="keep")
     meta_file = tmp_path / "p" / "project.json"
     meta = json.loads(meta_file.read_text())
     meta_file.write_text(json.dumps({**meta, "schema_version": 99}))
@@ -110,7 +110,7 @@ _WRITER = textwrap.dedent("""
     while True:
         i += 1
         p.plan.update(aid, notes=str(i))
-        p.set_table("eligible", pd.DataFrame({"site": ["461"] * i, "period": [str(k) for k in range(i)],
+        p.set_table("eligible", pd.DataFrame({"site": ["903"] * i, "period": [str(k) for k in range(i)],
                                               "n_eligible": [i] * i}))
         p.save()
 """)
@@ -119,7 +119,7 @@ _WRITER = textwrap.dedent("""
 def test_kill_during_save_leaves_a_consistent_project(tmp_path):
     """SIGKILL a process in the middle of saving, many times; every state must open whole."""
     path = tmp_path / "p"
-    Project.create(path, site="461", country="DK", intervention="keep")
+    Project.create(path, site="903", country="DK", intervention="keep")
     script = tmp_path / "writer.py"
     script.write_text(_WRITER)
     seen = set()
@@ -152,7 +152,7 @@ def test_project_never_unpickles(tmp_path):
     """A table file holding a pickle is refused, never loaded."""
     import pickle
 
-    p = Project.create(tmp_path / "p", site="461", country="DK", intervention="keep")
+    p = Project.create(tmp_path / "p", site="903", country="DK", intervention="keep")
     target = tmp_path / "p" / p.meta["tables"]["activities"]["file"]
     target.write_bytes(pickle.dumps(pd.DataFrame({"a": [1]})))
     with pytest.raises(ProjectError):
@@ -161,12 +161,12 @@ def test_project_never_unpickles(tmp_path):
 
 def test_intervention_object_accepted(tmp_path):
     keep = load_intervention("keep")
-    p = Project.create(tmp_path / "p", site="461", country="DK", intervention=keep)
+    p = Project.create(tmp_path / "p", site="903", country="DK", intervention=keep)
     assert Project.open(p.path).intervention.id == "keep"
 
 
 def test_save_leaves_other_files_alone(tmp_path):
-    p = Project.create(tmp_path / "p", site="461", country="DK", intervention="keep")
+    p = Project.create(tmp_path / "p", site="903", country="DK", intervention="keep")
     mine = tmp_path / "p" / "my-notes.parquet"
     mine.write_bytes(b"not ours")
     p.save()

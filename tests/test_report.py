@@ -17,7 +17,7 @@ from implementere_kit.exchange.package import export_package
 from implementere_kit.i18n import t
 
 AS_OF = "2026-06-30"  # the example network's "today" (implementere_kit.examples.AS_OF)
-KEEP_SITES = ("dk-657-keep", "dk-360-keep", "dk-461-keep", "dk-330-keep")
+KEEP_SITES = ("dk-901-keep", "dk-902-keep", "dk-903-keep", "dk-904-keep")
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -49,10 +49,10 @@ def _text(html: str) -> str:
 
 
 # -- HTML reports (the two papermill runs of this module) ------------------------------------
-def test_build_html_report(odense, store, tmp_path):
-    out = report.build_report(odense, tmp_path / "odense.html", lang="en", as_of=AS_OF,
-                              share_back=store / "share-back" / "share-back-461.zip")
-    assert out == tmp_path / "odense.html" and out.is_file()
+def test_build_html_report(havnstrup, store, tmp_path):
+    out = report.build_report(havnstrup, tmp_path / "havnstrup.html", lang="en", as_of=AS_OF,
+                              share_back=store / "share-back" / "share-back-903.zip")
+    assert out == tmp_path / "havnstrup.html" and out.is_file()
     html = out.read_text(encoding="utf-8")
     for key in ("report_section_status", "report_section_fidelity", "report_section_outcomes",
                 "report_section_reliability", "report_section_adaptations",
@@ -65,8 +65,8 @@ def test_build_html_report(odense, store, tmp_path):
     assert "class=\"jp-InputArea" not in html and "In&nbsp;[" not in html
     assert "<script src=" not in html  # opens offline
     # the advice in the HTML is the advice the library derives from the same numbers
-    ev = report.evaluate(odense, lang="en", as_of=AS_OF,
-                         share_back=store / "share-back" / "share-back-461.zip")
+    ev = report.evaluate(havnstrup, lang="en", as_of=AS_OF,
+                         share_back=store / "share-back" / "share-back-903.zip")
     text = _text(html)
     assert ev.next_steps and all(step in text for step in ev.next_steps)
 
@@ -82,36 +82,36 @@ def test_build_network_report(store, tmp_path):
     assert html.count("data:image/png;base64,") >= 3
     assert "net.section(" not in html and "store_path =" not in html
     text = _text(html)
-    for site in ("657", "360", "461", "330"):
+    for site in ("901", "902", "903", "904"):
         assert site in text
 
 
 # -- Excel and the evaluation behind it ----------------------------------------------------------
-def test_xlsx_export_sheets_and_values(odense, tmp_path, no_papermill):
+def test_xlsx_export_sheets_and_values(havnstrup, tmp_path, no_papermill):
     import openpyxl
 
-    out = report.build_report(odense, tmp_path / "r.xlsx", fmt="xlsx", as_of=AS_OF)
+    out = report.build_report(havnstrup, tmp_path / "r.xlsx", fmt="xlsx", as_of=AS_OF)
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == ["summary", "phase_progress", "overdue", "sic", "dosage", "dropout",
                              "adherence", "adherence_by_month", "outcomes", "reliability",
                              "adaptations", "next_steps"]  # no network sheet without share-back
-    ev = report.evaluate(odense, as_of=AS_OF)
+    ev = report.evaluate(havnstrup, as_of=AS_OF)
     sheet = pd.read_excel(out, sheet_name="adherence")
     assert sheet["adherence"].tolist() == pytest.approx(ev.adherence["adherence"].tolist())
     summary = pd.read_excel(out, sheet_name="summary")
     assert summary["measure"].tolist() == ev.summary["measure"].tolist()
-    assert t("report_field_site", "da") in summary["measure"].tolist()  # Odense's language
+    assert t("report_field_site", "da") in summary["measure"].tolist()  # Havnstrup's language
 
 
 def test_build_reports_checks_all_before_running(network_dir, tmp_path, no_papermill):
-    good = [network_dir / "dk-461-keep", network_dir / "dk-657-keep"]
+    good = [network_dir / "dk-903-keep", network_dir / "dk-901-keep"]
     with pytest.raises(ValidationError) as err:
         report.build_reports([*good, tmp_path / "missing"], tmp_path / "out", fmt="xlsx")
     assert [p.file for p in err.value.problems] == [str(tmp_path / "missing")]
     assert not (tmp_path / "out").exists()
     written = report.build_reports(good, tmp_path / "out", fmt="xlsx", progress=False,
                                    as_of=AS_OF)
-    assert [p.name for p in written] == ["dk-461-keep.xlsx", "dk-657-keep.xlsx"]
+    assert [p.name for p in written] == ["dk-903-keep.xlsx", "dk-901-keep.xlsx"]
     assert all(p.stat().st_size > 0 for p in written)
 
 
@@ -123,24 +123,24 @@ def test_build_reports_checks_all_before_running(network_dir, tmp_path, no_paper
     ({"lang": "sv"}, UnknownNameError, None),
     ({"fmt": "pdf"}, ValidationError, "fmt"),
 ])
-def test_bad_parameters_fail_before_papermill(odense, tmp_path, no_papermill, kwargs, error,
+def test_bad_parameters_fail_before_papermill(havnstrup, tmp_path, no_papermill, kwargs, error,
                                               column):
     with pytest.raises(error) as err:
-        report.build_report(odense, tmp_path / "r.html", **kwargs)
+        report.build_report(havnstrup, tmp_path / "r.html", **kwargs)
     if column:
         assert err.value.problems[0].column == column
     assert not (tmp_path / "r.html").exists()
 
 
-def test_missing_project_and_wrong_share_back(odense, store, tmp_path, no_papermill):
+def test_missing_project_and_wrong_share_back(havnstrup, store, tmp_path, no_papermill):
     with pytest.raises(ProjectError):
         report.build_report(tmp_path / "nothing-here", tmp_path / "r.html")
     with pytest.raises(ValidationError) as err:
-        report.build_report(odense, tmp_path / "r.html",
-                            share_back=store / "share-back" / "share-back-657.zip")
+        report.build_report(havnstrup, tmp_path / "r.html",
+                            share_back=store / "share-back" / "share-back-901.zip")
     assert err.value.problems[0].column == "site"
     with pytest.raises(ValidationError):
-        report.build_report(odense, tmp_path / "r.html", share_back=tmp_path / "none.zip")
+        report.build_report(havnstrup, tmp_path / "r.html", share_back=tmp_path / "none.zip")
     with pytest.raises(ValidationError):
         report.build_network_report(tmp_path / "none.duckdb", tmp_path / "n.html")
     with pytest.raises(UnknownNameError):
@@ -159,13 +159,13 @@ def test_parse_period():
         report.parse_period("2024-02-30")
 
 
-def test_period_cuts_the_tables(odense):
-    ev = report.evaluate(odense, period="2024")
+def test_period_cuts_the_tables(havnstrup):
+    ev = report.evaluate(havnstrup, period="2024")
     assert str(ev.as_of.date()) == "2024-12-31"
     for name in ("sessions", "fidelity_checks", "competence_ratings"):
         d = pd.to_datetime(ev.tables[name]["date"])
         assert len(d) and d.between("2024-01-01", "2024-12-31").all(), name
-    whole = report.evaluate(odense)
+    whole = report.evaluate(havnstrup)
     assert len(ev.tables["sessions"]) < len(whole.tables["sessions"])
     parts = ev.tables["participants"]
     assert (parts["enrolled"] <= "2024-12-31").all()
@@ -173,8 +173,8 @@ def test_period_cuts_the_tables(odense):
     assert set(ev.tables["attendance"]["participant_id"]) <= set(parts["participant_id"])
 
 
-def test_reliability_pairs_the_double_ratings(odense):
-    ev = report.evaluate(odense, lang="en", as_of=AS_OF)
+def test_reliability_pairs_the_double_ratings(havnstrup):
+    ev = report.evaluate(havnstrup, lang="en", as_of=AS_OF)
     r = ev.tables["competence_ratings"]
     key = ["practitioner_id", "date", "dimension"]
     n_double = int((r.groupby(key)["rater_id"].nunique() >= 2).sum())
@@ -185,27 +185,27 @@ def test_reliability_pairs_the_double_ratings(odense):
     assert len(alphas) == 3  # AIM, IAM and FIM, latest wave
 
 
-def test_what_to_look_at_next_follows_the_numbers(odense):
-    ev = report.evaluate(odense, lang="en", as_of=AS_OF)
+def test_what_to_look_at_next_follows_the_numbers(havnstrup):
+    ev = report.evaluate(havnstrup, lang="en", as_of=AS_OF)
     low = ev.adherence[ev.adherence["core"] & ~ev.adherence["meets_threshold"].astype(bool)]
     assert len(low)  # the example site has core components below 80 %
     for name in low["name"]:
         assert any(f"'{name}'" in step for step in ev.next_steps)
     ok = ev.adherence[ev.adherence["meets_threshold"].astype(bool)]
     assert not any(f"'{name}'" in step for name in ok["name"] for step in ev.next_steps)
-    assert report.what_to_look_at_next(odense, lang="en", as_of=AS_OF) == ev.next_steps
+    assert report.what_to_look_at_next(havnstrup, lang="en", as_of=AS_OF) == ev.next_steps
     # a network comparison: high drop-out is a worry, low drop-out is not
-    bench = pd.DataFrame({"site": "461", "month": None, "indicator": ["dropout", "graduation"],
+    bench = pd.DataFrame({"site": "903", "month": None, "indicator": ["dropout", "graduation"],
                           "n": 20, "value": [0.4, 0.99], "network_value": [0.1, 0.8],
                           "flag": ["above95", "above95"]})
-    ev2 = report.evaluate(odense, lang="en", as_of=AS_OF, share_back=bench)
+    ev2 = report.evaluate(havnstrup, lang="en", as_of=AS_OF, share_back=bench)
     net = [s for s in ev2.next_steps if "network" in s]
     assert net == [t("next_network_high", "en", indicator="Drop-out", value="40 %",
                      network="10 %")]
 
 
-def test_nothing_to_look_at(odense):
-    ev = report.evaluate(odense, lang="nb", as_of="2022-06-02", period="2022-06")
+def test_nothing_to_look_at(havnstrup):
+    ev = report.evaluate(havnstrup, lang="nb", as_of="2022-06-02", period="2022-06")
     # a fortnight into the project: nothing delivered, nothing overdue, nothing measured
     for attr, value in (("overdue", ev.overdue.iloc[:0]), ("adherence", None),
                         ("attendance", None), ("reliability", None)):

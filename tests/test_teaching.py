@@ -162,7 +162,7 @@ def test_makeup_effect_keep_rule():
 def test_makeup_effect_agrees_with_attendance_summary(tmp_path):
     from implementere_kit.examples import make_network
 
-    path = make_network(tmp_path, seed=3, scale=0.3, sites=["461"])["path"].iloc[0]
+    path = make_network(tmp_path, seed=3, scale=0.3, sites=["903"])["path"].iloc[0]
     p = ik.Project.open(path)
     att, parts = p.table("attendance"), p.table("participants")
     strict = ik.DosageRule(sessions=16, min_attendance=0.8, makeups_count=False)

@@ -41,9 +41,9 @@ AS_OF = "2026-06-30"  # the example network's "today"
 
 @pytest.fixture
 def fresh(tmp_path):
-    """A new FFT project in Oslo started long ago, so part of its plan is overdue."""
-    return Project.create(tmp_path / "oslo", site="0301", country="NO", intervention="fft",
-                          site_name="Oslo", start="2023-01-02", language="nb")
+    """A new FFT project in Fjordheim started long ago, so part of its plan is overdue."""
+    return Project.create(tmp_path / "fjordheim", site="9901", country="NO", intervention="fft",
+                          site_name="Fjordheim", start="2023-01-02", language="nb")
 
 
 def _reopen(project) -> Project:
@@ -85,16 +85,16 @@ def test_import_implementere_kit_does_not_import_ipywidgets():
 def test_start_creates_project_on_disk(tmp_path):
     made = []
     s = StartScreen(lang="nb", on_project=made.append)
-    s.folder.value = str(tmp_path / "bergen")
-    s.site.value, s.country.value, s.site_name.value = "4601", "NO", "Bergen"
+    s.folder.value = str(tmp_path / "nordvika")
+    s.site.value, s.country.value, s.site_name.value = "9902", "NO", "Nordvika"
     s.intervention.value = "pmto"
     s.start.value = dt.date(2025, 1, 6)
     s.create_button.click()
-    disk = Project.open(tmp_path / "bergen")
-    assert (disk.site, disk.site_name, disk.intervention.id) == ("4601", "Bergen", "pmto")
+    disk = Project.open(tmp_path / "nordvika")
+    assert (disk.site, disk.site_name, disk.intervention.id) == ("9902", "Nordvika", "pmto")
     assert disk.period["start"] == "2025-01-06"
     assert made and made[0].path == disk.path
-    assert "4601" in s.current.value and "ik-ok" in s.message.value
+    assert "9902" in s.current.value and "ik-ok" in s.message.value
 
 
 def test_start_shows_every_problem_and_creates_nothing(tmp_path):
@@ -118,7 +118,7 @@ def test_start_self_developed_records_checklist(tmp_path):
     s.intervention.value = SELF_DEVELOPED
     assert s.develop.layout.display == ""
     s.folder.value = str(tmp_path / "kafe")
-    s.site.value, s.country.value = "5001", "NO"
+    s.site.value, s.country.value = "9903", "NO"
     s.new_name.value = "Foreldrekafé"
     for key, box in s.develop_answers.items():
         box.value = f"svar på {key}"
@@ -134,24 +134,24 @@ def test_start_self_developed_records_checklist(tmp_path):
     assert g.checks[("utvikle_tiltak", "goal")].value is True
 
 
-def test_start_opens_project_and_reports_a_missing_one(odense, tmp_path):
+def test_start_opens_project_and_reports_a_missing_one(havnstrup, tmp_path):
     opened = []
     s = StartScreen(on_project=opened.append)
     s.open_path.value = str(tmp_path / "nowhere")
     s.open_button.click()
     assert "project.json" in s.message.value and not opened
-    s.open_path.value = str(odense)
+    s.open_path.value = str(havnstrup)
     s.open_button.click()
-    assert opened[0].site == "461" and s.lang == "da"  # the project's language
+    assert opened[0].site == "903" and s.lang == "da"  # the project's language
 
 
-def test_language_switch_relabels_and_is_saved(odense):
-    s = StartScreen(Project.open(odense))
+def test_language_switch_relabels_and_is_saved(havnstrup):
+    s = StartScreen(Project.open(havnstrup))
     assert s.create_button.description == "Opret projekt"
     s.language.value = "en"
     assert s.create_button.description == "Create project"
     assert s.site.description == "Municipality code"
-    assert Project.open(odense).language == "en"
+    assert Project.open(havnstrup).language == "en"
     s.language.value = "nb"
     assert s.create_button.description == "Opprett prosjekt"
 
@@ -304,12 +304,12 @@ def test_intervention_editor_shows_problems_and_keeps_disk(fresh):
 
 # -- fidelity data ------------------------------------------------------------------------------
 BAD_CSV = ("check_id;Kommune;Dato;Punkt;Komponent;Leveret\n"
-           "K9;461;31.02.2024;curriculum;curriculum;kanskje\n"
-           "K9;461;01.03.2024;role_play;role_play;ja\n").encode("cp1252")
+           "K9;903;31.02.2024;curriculum;curriculum;kanskje\n"
+           "K9;903;01.03.2024;role_play;role_play;ja\n").encode("cp1252")
 
 
-def test_upload_with_problems_lists_them_and_imports_nothing(odense):
-    p = Project.open(odense)
+def test_upload_with_problems_lists_them_and_imports_nothing(havnstrup):
+    p = Project.open(havnstrup)
     generation, rows = p.meta["generation"], len(p.table("fidelity_checks"))
     fd = FidelityData(p, lang="en")
     fd.table.value = "fidelity_checks"
@@ -321,13 +321,13 @@ def test_upload_with_problems_lists_them_and_imports_nothing(odense):
     assert "value not allowed" in html and "kanskje" in html
     assert "<th>Row</th>" in html and fd.pending is None and fd.import_button.disabled
     fd.import_button.click()
-    disk = Project.open(odense)
+    disk = Project.open(havnstrup)
     assert disk.meta["generation"] == generation
     assert len(disk.table("fidelity_checks")) == rows
 
 
-def test_clean_upload_is_imported(odense):
-    p = Project.open(odense)
+def test_clean_upload_is_imported(havnstrup):
+    p = Project.open(havnstrup)
     rows = len(p.table("fidelity_checks"))
     fd = FidelityData(p)
     fd.table.value = "fidelity_checks"
@@ -335,19 +335,19 @@ def test_clean_upload_is_imported(odense):
         b"kanskje", b"delvis"))
     assert fd.problems.value == "" and not fd.import_button.disabled
     fd.import_button.click()
-    disk = Project.open(odense).table("fidelity_checks")
+    disk = Project.open(havnstrup).table("fidelity_checks")
     assert len(disk) == rows + 2
     assert disk[disk["check_id"] == "K9"]["delivered"].tolist() == ["partly", "yes"]
 
 
-def test_manual_row_register_and_checklist(odense):
-    p = Project.open(odense)
+def test_manual_row_register_and_checklist(havnstrup):
+    p = Project.open(havnstrup)
     fd = FidelityData(p)
     fd.table.value = "eligible"
-    assert fd.fields["site"].value == "461"
+    assert fd.fields["site"].value == "903"
     fd.fields["period"].value, fd.fields["n_eligible"].value = "2031", "55"
     fd.add_row_button.click()
-    elig = Project.open(odense).table("eligible")
+    elig = Project.open(havnstrup).table("eligible")
     assert elig.set_index("period").loc["2031", "n_eligible"] == 55
     fd.fields["n_eligible"].value = "mange"
     fd.add_row_button.click()  # the problem is shown on row 1 of what was entered
@@ -359,7 +359,7 @@ def test_manual_row_register_and_checklist(odense):
     fd.attended[first].value = True
     fd.save_register_button.click()
     fd.save_register_button.click()  # saving twice replaces, never doubles
-    att = Project.open(odense).table("attendance")
+    att = Project.open(havnstrup).table("attendance")
     here = att[att["session_no"] == 17]
     assert len(here) == len(fd.attended) and here.set_index("participant_id").loc[
         first, "attended"]
@@ -368,17 +368,17 @@ def test_manual_row_register_and_checklist(odense):
     for w in fd.delivered.values():
         w.value = "yes"
     fd.save_checklist_button.click()
-    checks = Project.open(odense).table("fidelity_checks")
+    checks = Project.open(havnstrup).table("fidelity_checks")
     assert (checks["session_no"] == 17).sum() == len(p.intervention.components)
 
 
 # -- exchange and dashboard -------------------------------------------------------------------
-def test_export_verdicts(odense, tmp_path):
-    ex = ExchangeScreen(Project.open(odense), lang="en", network=tmp_path / "net.duckdb")
+def test_export_verdicts(havnstrup, tmp_path):
+    ex = ExchangeScreen(Project.open(havnstrup), lang="en", network=tmp_path / "net.duckdb")
     ex.out_dir.value = str(tmp_path / "out")
     ex.export_button.click()
     assert ex.last_export.is_file() and "found no personal identifiers" in ex.verdict.value
-    p = Project.open(odense)
+    p = Project.open(havnstrup)
     parts = p.table("participants").copy()
     parts.loc[0, "referral_source"] = "010190-1234"  # a CPR number typed into a text field
     p.set_table("participants", parts)
@@ -391,12 +391,12 @@ def test_export_verdicts(odense, tmp_path):
     assert not any((tmp_path / "refused").glob("*.zip"))
 
 
-def test_network_import_share_back_and_dashboard(odense, network_dir, tmp_path):
-    p = Project.open(odense)
+def test_network_import_share_back_and_dashboard(havnstrup, network_dir, tmp_path):
+    p = Project.open(havnstrup)
     ex = ExchangeScreen(p, network=tmp_path / "net.duckdb")
     ex.out_dir.value = str(tmp_path / "out")
     ex.export_button.click()
-    other = export_package(network_dir / "dk-657-keep", tmp_path / "herning.zip")
+    other = export_package(network_dir / "dk-901-keep", tmp_path / "alund.zip")
     broken = tmp_path / "broken.zip"
     broken.write_bytes(b"not a zip")
     ex.packages.value = f"{ex.last_export}\n{other}\n{broken}"
@@ -406,25 +406,25 @@ def test_network_import_share_back_and_dashboard(odense, network_dir, tmp_path):
     results = ex.import_packages()
     assert set(results["action"]) == {"imported"}
     with NetworkStore(tmp_path / "net.duckdb") as store:
-        assert sorted(store.provenance()["site"]) == ["461", "657"]
+        assert sorted(store.provenance()["site"]) == ["901", "903"]
         share = {f.name: f for f in store.share_back(tmp_path / "sb")}
     dash = Dashboard(p, as_of=AS_OF, sections=["network"])
     assert "funnel" not in dash.figures and set(dash.sections) == {"network"}
-    ex.share_back.value = str(share["share-back-657.zip"])  # another site's: refused
+    ex.share_back.value = str(share["share-back-901.zip"])  # another site's: refused
     ex.open_button.click()
     assert "no benchmarks for this site" in ex.share_back_result.value
-    ex.share_back.value = str(share["share-back-461.zip"])
+    ex.share_back.value = str(share["share-back-903.zip"])
     ex.open_button.click()
-    bench = Project.open(odense).table("benchmarks")
-    assert len(bench) and set(bench["site"]) == {"461"}
+    bench = Project.open(havnstrup).table("benchmarks")
+    assert len(bench) and set(bench["site"]) == {"903"}
     dash.refresh_button.click()
     assert "funnel" in dash.figures and dash.indicator.options
     assert t("col_network_median", "da") in dash.sections["network"].value
     assert t("indicator_adherence", "da") in dash.sections["network"].value
 
 
-def test_dashboard_sections(odense):
-    d = Dashboard(Project.open(odense), lang="en", as_of=AS_OF)
+def test_dashboard_sections(havnstrup):
+    d = Dashboard(Project.open(havnstrup), lang="en", as_of=AS_OF)
     assert "Stage reached: 8 of 8" in d.sections["sic"].value
     assert "Share of participants who graduated" in d.sections["fidelity"].value
     assert t("outcome_acceptability", "en") in d.sections["outcomes"].value

@@ -170,10 +170,10 @@ def score_distribution(scores: pd.DataFrame, scale: str, by: Sequence[str] = ("s
     Examples
     --------
     >>> import matplotlib.pyplot as plt, pandas as pd
-    >>> s = pd.DataFrame({"site": "461", "wave": [1, 1, 2, 2], "acceptability": [3, 4, 4, 5]})
+    >>> s = pd.DataFrame({"site": "903", "wave": [1, 1, 2, 2], "acceptability": [3, 4, 4, 5]})
     >>> ax = score_distribution(s, "acceptability", instrument="aim", lang="en")
     >>> len(ax.patches), [t.get_text() for t in ax.get_xticklabels()]
-    (2, ['461 / 1', '461 / 2'])
+    (2, ['903 / 1', '903 / 2'])
     >>> plt.close(ax.figure)
     """
     df = require(scores, [scale], "scores")

@@ -186,7 +186,7 @@ def sic_chart(scores: pd.DataFrame, ax=None, lang: str = "nb", **kwargs):
     --------
     >>> import matplotlib.pyplot as plt, pandas as pd
     >>> from implementere_kit import sic_scores
-    >>> ev = pd.DataFrame({"site": "0301", "stage": [1, 1, 2], "activity": ["a", "b", "c"],
+    >>> ev = pd.DataFrame({"site": "9901", "stage": [1, 1, 2], "activity": ["a", "b", "c"],
     ...                    "date": ["2024-01-01", "2024-01-31", "2024-02-10"]})
     >>> ax = sic_chart(sic_scores(ev), lang="en")
     >>> len(ax.patches), ax.texts[0].get_text()

@@ -402,7 +402,7 @@ def responses_from_long(df: pd.DataFrame, instrument: str | Instrument) -> pd.Da
     Examples
     --------
     >>> import pandas as pd
-    >>> long = pd.DataFrame({"respondent_id": ["p1"] * 4, "site": ["0301"] * 4,
+    >>> long = pd.DataFrame({"respondent_id": ["p1"] * 4, "site": ["9901"] * 4,
     ...                      "instrument": ["fim"] * 4, "wave": [1] * 4,
     ...                      "item": ["fim_1", "fim_2", "fim_3", "fim_4"], "value": [4, 4, 5, 3]})
     >>> wide = responses_from_long(long, "fim")

@@ -166,9 +166,9 @@ def implementation_outcomes(project_or_tables, *, as_of=None, sustain_months: in
     Examples
     --------
     >>> import pandas as pd
-    >>> staff = pd.DataFrame({"practitioner_id": ["s1", "s2", "s3"], "site": "461",
+    >>> staff = pd.DataFrame({"practitioner_id": ["s1", "s2", "s3"], "site": "903",
     ...                       "trained": "2024-01-15"})
-    >>> sessions = pd.DataFrame({"site": "461", "group_id": "g1", "session_no": [1, 2],
+    >>> sessions = pd.DataFrame({"site": "903", "group_id": "g1", "session_no": [1, 2],
     ...                          "date": ["2024-03-01", "2024-12-01"],
     ...                          "leaders": ["s1;s2", "s1"]})
     >>> out = implementation_outcomes({"staff": staff, "sessions": sessions},

@@ -92,7 +92,7 @@ def sic_scores(events: pd.DataFrame) -> pd.DataFrame:
     Examples
     --------
     >>> import pandas as pd
-    >>> ev = pd.DataFrame({"site": "0301", "stage": [1, 1, 1, 2],
+    >>> ev = pd.DataFrame({"site": "9901", "stage": [1, 1, 1, 2],
     ...                    "activity": ["a", "b", "c", "d"],
     ...                    "date": ["2024-01-01", "2024-01-11", None, "2024-02-01"]})
     >>> s = sic_scores(ev)

@@ -184,7 +184,7 @@ def build_report(project_path, out, *, period: str | None = None, lang: str | No
     evaluator notebook instead, a few seconds):
 
     >>> import tempfile, openpyxl
-    >>> out = build_report(demo_project(), tempfile.mkdtemp() + "/odense.xlsx", fmt="xlsx",
+    >>> out = build_report(demo_project(), tempfile.mkdtemp() + "/havnstrup.xlsx", fmt="xlsx",
     ...                    period="2024", lang="en")
     >>> openpyxl.load_workbook(out).sheetnames[:4]
     ['summary', 'phase_progress', 'overdue', 'sic']

@@ -15,7 +15,7 @@ from pathlib import Path
 
 __all__ = ["demo_project", "demo_network_store"]
 
-_SITES = ("461", "657", "360", "330")  # four KEEP sites: benchmarks need three or more
+_SITES = ("903", "901", "902", "904")  # four KEEP sites: benchmarks need three or more
 
 
 def _fingerprint() -> str:
@@ -55,7 +55,7 @@ def _network(root: Path) -> Path:
     from ..examples import make_network
 
     target = root / "network"
-    if not (target / "dk-461-keep" / "project.json").exists():
+    if not (target / "dk-903-keep" / "project.json").exists():
         tmp = Path(tempfile.mkdtemp(prefix=".network-", dir=root))
         make_network(tmp, seed=7, scale=0.3, sites=list(_SITES))
         _publish(tmp, target)
@@ -63,8 +63,8 @@ def _network(root: Path) -> Path:
 
 
 def demo_project() -> Path:
-    """Folder of the example Odense KEEP project (generated on first use)."""
-    return _network(_root()) / "dk-461-keep"
+    """Folder of the example Havnstrup KEEP project (generated on first use)."""
+    return _network(_root()) / "dk-903-keep"
 
 
 def demo_network_store() -> Path:

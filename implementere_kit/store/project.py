@@ -17,14 +17,14 @@ a mix. Data is read from Parquet and JSON only: opening a project never executes
 Examples
 --------
 >>> import tempfile, implementere_kit as ik
->>> folder = tempfile.mkdtemp() + "/keep-odense"
->>> p = ik.Project.create(folder, site="461", country="DK", intervention="keep",
+>>> folder = tempfile.mkdtemp() + "/keep-havnstrup"
+>>> p = ik.Project.create(folder, site="903", country="DK", intervention="keep",
 ...                       start="2024-01-08", language="da")
 >>> p.plan.complete(p.plan.activities["activity_id"].iloc[0], date="2024-01-20")
 >>> p.save()
 >>> q = ik.Project.open(folder)
 >>> q.site, q.intervention.id, int((q.plan.activities["status"] == "done").sum())
-('461', 'keep', 1)
+('903', 'keep', 1)
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ class Project:
         path : path-like
             The folder to create (must not hold a project unless ``overwrite``).
         site : str
-            Municipality code as a string, leading zeros kept (``"0301"``, ``"101"``).
+            Municipality code as a string, leading zeros kept (``"9901"``, ``"101"``).
         country : {"NO", "DK", "SE"}
         intervention : Intervention or str
             An intervention object or the id of a shipped definition (``"keep"``).

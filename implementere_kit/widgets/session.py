@@ -16,7 +16,7 @@ from ..app import PROJECT_ENV
 __all__ = ["PROJECT_ENV", "demo_project", "notebook_project"]
 
 
-def demo_project(path=None, *, site: str = "461", scale: float = 0.2, seed: int = 2024):
+def demo_project(path=None, *, site: str = "903", scale: float = 0.2, seed: int = 2024):
     """Create a demo project (synthetic data of one example site) and open it.
 
     Parameters
@@ -24,7 +24,7 @@ def demo_project(path=None, *, site: str = "461", scale: float = 0.2, seed: int 
     path : path-like, optional
         Folder to create it in; by default a new temporary folder.
     site : str
-        One of the example sites of :mod:`implementere_kit.examples` (default Odense, KEEP).
+        One of the example sites of :mod:`implementere_kit.examples` (default Havnstrup, KEEP).
     scale : float
         Size of the generated data (see :func:`~implementere_kit.examples.make_network`).
 
@@ -32,7 +32,7 @@ def demo_project(path=None, *, site: str = "461", scale: float = 0.2, seed: int 
     --------
     >>> p = demo_project(scale=0.05)
     >>> p.site, p.intervention.id
-    ('461', 'keep')
+    ('903', 'keep')
     """
     from ..examples import make_network
     from ..store.project import Project
