@@ -306,10 +306,7 @@ def make_network(path, seed: int = 2024, scale: float = 1.0, sites=None) -> pd.D
         project = Project.create(folder, site=p.site, site_name=p.name, country=p.country,
                                  intervention=intervention, start=p.start,
                                  language="da" if p.country == "DK" else "nb",
-                                 # The plan draws from a stream of its own, so a change to
-                                 # the plan template leaves the delivery data as it was.
-                                 plan=_plan(p, intervention, np.random.default_rng([seed, k, 1])),
-                                 overwrite=True)
+                                 plan=_plan(p, intervention, rng), overwrite=True)
         tables = make_site_tables(p, intervention, rng, scale)
         tables["sic_events"] = _sic_events(p, rng)
         tables["fidelity_checks"] = _fidelity_checks(p, intervention, tables["sessions"], rng)
