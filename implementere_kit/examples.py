@@ -9,7 +9,8 @@ make-ups and drop-outs, fidelity checklists, competence ratings (part of them do
 with a known reliability), AIM/IAM/FIM survey answers and eligible-population counts.
 
 Everything is generated from the seed: no person in it exists. Variation is built in so
-the measures have something to find: Bøgely delivers the core components poorly,
+the measures have something to find: Bøgely follows the curriculum but delivers most
+other core components poorly (make-up sessions worst),
 Mosebjerg loses many families, Kildeby is still preparing, Polarvik has just started.
 
 Examples
@@ -49,11 +50,14 @@ class SiteProfile:
     adherence: float  # probability a fidelity item is delivered fully
     max_group: int = 6
     eligible: int = 60
+    # (component, probability delivered fully) where a site differs from its `adherence`
+    component_quality: tuple[tuple[str, float], ...] = ()
 
 
 SITES: tuple[SiteProfile, ...] = (
     SiteProfile("901", "Ålund", "DK", "keep", "2022-09-01", 8, 10, 0.90, 0.08, 0.92),
-    SiteProfile("902", "Bøgely", "DK", "keep", "2023-01-15", 7, 6, 0.85, 0.12, 0.62),
+    SiteProfile("902", "Bøgely", "DK", "keep", "2023-01-15", 7, 6, 0.85, 0.12, 0.62,
+                component_quality=(("curriculum", 0.95), ("makeup_sessions", 0.4))),
     SiteProfile("903", "Havnstrup", "DK", "keep", "2022-06-01", 8, 14, 0.88, 0.10, 0.88,
                 max_group=7, eligible=140),
     SiteProfile("904", "Mosebjerg", "DK", "keep", "2023-03-01", 7, 7, 0.80, 0.35, 0.85),
@@ -169,9 +173,12 @@ def make_site_tables(p: SiteProfile, intervention, rng: np.random.Generator,
     finished = held[pu].sum(axis=1) == n_sess[pu]
     last_date = pd.to_datetime(s_date[pu, np.minimum(n_sess[pu], max_s) - 1])
     dropped = drops & (drop_at <= held[pu].sum(axis=1))
-    graduated = n_counted >= np.ceil(n_sess[pu] * rule.min_attendance - 1e-9)
-    end_reason = np.where(dropped, "dropped_out",
-                          np.where(finished, np.where(graduated, "graduated", "completed"), None))
+    if rule.completion == "attendance":
+        graduated = n_counted >= np.ceil(n_sess[pu] * rule.min_attendance - 1e-9)
+        done = np.where(graduated, "graduated", "completed")
+    else:  # the therapist ends a finished course as completed (FFT: no session rule)
+        done = "completed"
+    end_reason = np.where(dropped, "dropped_out", np.where(finished, done, None))
     drop_date = pd.to_datetime(s_date[pu, np.clip(drop_at - 2, 0, max_s - 1)])
     ended = np.where(dropped, drop_date, np.where(finished, last_date, pd.NaT))
     referral = rng.choice(["barnevern", "familieafdeling", "skole", "sundhedspleje"], n_p)
@@ -203,6 +210,8 @@ def _fidelity_checks(p, intervention, sessions, rng) -> pd.DataFrame:
     n_c, n_i = len(pick), len(items)
     quality = np.where([k == "core" for _, _, k in items], p.adherence,
                        min(p.adherence + 0.05, 0.98))
+    override = dict(p.component_quality)
+    quality = np.array([override.get(c, q) for (_, c, _), q in zip(items, quality, strict=True)])
     r = rng.random((n_c, n_i))
     delivered = np.where(r < quality, "yes", np.where(r < quality + (1 - quality) * 0.5,
                                                       "partly", "no"))

@@ -134,7 +134,7 @@ def test_core_element_parts(impl):
     for ce in impl.core_elements:
         assert ce.source.startswith("https://implementere.no/hva-ma-du-gjore/")
         assert 4 <= len(ce.checklist) <= 8, ce.id
-        assert 4 <= len(ce.activities) <= 8, ce.id
+        assert 4 <= len(ce.activities) <= 10, ce.id
         assert ce.tools and all(t.kind in TOOL_KINDS for t in ce.tools)
         assert ce.description("en")
     kinds = {t.kind for ce in impl.core_elements for t in ce.tools}
@@ -146,8 +146,8 @@ def test_core_element_parts(impl):
 def test_activity_templates(impl):
     df = impl.activity_templates()
     assert list(df.columns) == ["activity_id", "phase", "core_element", "sic_stage", "title_nb",
-                                "title_da", "title_en", "role", "applies_to", "start_week",
-                                "duration_weeks"]
+                                "title_da", "title_en", "role", "applies_to", "needs_support",
+                                "without_support", "start_week", "duration_weeks"]
     assert df.activity_id.is_unique
     assert df.sic_stage.dropna().between(1, 8).all()
     assert set(df.role) <= {r.id for r in impl.roles}
@@ -164,7 +164,11 @@ def test_templates_by_intervention_type(impl):
     owner = {"ke3_contract", "ke8_certification", "ke6_owner_fidelity", "ke3_owner_training",
              "ke6_owner_supervision"}
     develop = {"ke1_develop", "ke1_toc", "ke3_pilot"}
-    assert owner <= ids["evidence-based"] and not owner & ids["self-developed"]
+    assert owner <= ids["evidence-based"]
+    assert develop <= ids["self-developed"] and not develop & ids["evidence-based"]
+    # What an owner offers is the support's business: a self-developed intervention has none.
+    own = set(impl.activity_templates("self-developed", support=[]).activity_id)
+    assert not owner & own
     assert develop <= ids["self-developed"] and not develop & ids["evidence-based"]
     common = ids["evidence-based"] & ids["ready-made"] & ids["self-developed"]
     assert {"ke3_plan", "ke5_monitoring_plan", "ke8_decide"} <= common
@@ -177,14 +181,15 @@ def test_top_level_checklists(impl):
     assert tuple(impl.checklists["utvikle_tiltak"].item_ids) == DEVELOP_CHECKLIST_KEYS
     assert impl.checklists["implementere_tiltak"].item_ids == [
         "who_delivers", "motivate_staff", "learn_method", "extra_resources",
-        "leadership_support", "premises"]
+        "management_backing", "premises"]
     assert impl.checklists["utvikle_tiltak"].items[-1].label("nb") == \
-        "Hvorfor antar vi at tiltaket virker?"
+        "Hvorfor regner vi med at tiltaket vil virke?"
 
 
 def test_checklist_items_frame(impl):
     df = impl.checklist_items()
-    assert list(df.columns) == ["checklist_id", "question_id", "label_nb", "label_da", "label_en"]
+    assert list(df.columns) == ["checklist_id", "question_id", "label_nb", "label_da", "label_en",
+                                "toc"]
     assert list(dict.fromkeys(df.checklist_id)) == [f"ke{i}" for i in range(1, 10)] + [
         "utvikle_tiltak", "implementere_tiltak"]
     assert not df.duplicated(["checklist_id", "question_id"]).any()
@@ -332,7 +337,7 @@ def test_malformed_definition_names_file_and_every_key(tmp_path):
     assert {"core_elements.3.phase", "core_elements.3.activities.ke3_plan.role",
             "core_elements.3.activities.ke3_barriers.sic_stage",
             "core_elements.3.activities.ke3_budget.applies_to",
-            "core_elements.3.tools.plan_checklist.kind", "phases.planlegge.label",
+            "core_elements.3.tools.plan_checklist.kind", "phases.planlegge.label.en",
             "core_elements.9.phase", "core_elements.1.activities.id", "colour"} <= keys
     assert all(p.file == str(path) for p in exc.value.problems)
     message = str(exc.value)

@@ -27,12 +27,15 @@ def test_template_depends_on_intervention_type():
     assert ebp != own
 
 
-def test_owner_requirements_become_activities():
+def test_owner_requirements_become_the_municipalitys_activities():
     keep = load_intervention("keep")
-    plan = Plan.from_template(keep, start="2024-01-01")
-    req = plan.activities[plan.activities["source"].str.contains("tiltakseier", na=False)]
-    assert req["title"].tolist() == list(keep.requirements)
-    assert (req["core_element"] == 3).all()
+    plan = Plan.from_template(keep, start="2024-01-01", lang="da")
+    req = plan.activities[plan.activities["activity_id"].str.startswith("req_")]
+    assert req["title"].tolist() == [r.label("da") for r in sorted(
+        keep.requirements, key=lambda r: (r.core_element, r.start_week))]
+    assert set(req["owner"]) <= {r.id for r in load_framework("implementere").roles}
+    assert "intervention_owner" not in set(plan.activities["owner"])
+    assert req["due"].nunique() > 1  # not all due the same week
 
 
 def test_titles_follow_language():

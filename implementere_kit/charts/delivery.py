@@ -239,9 +239,10 @@ def attendance_histogram(summary: pd.DataFrame, rule: DosageRule, ax=None, lang:
     top = max(rule.sessions, int(k.max()) if len(k) else 0)
     counts = np.bincount(k, minlength=top + 1)
     x = np.arange(top + 1)
+    # No line where the practitioner decides completion: attendance alone says nothing.
     grad = rule.sessions_to_graduate
     ax = new_axes(ax, (8, 4))
-    below = x < grad
+    below = x < (grad if grad is not None else np.inf)
     ax.bar(x[below] + 0.05, counts[below], **{"width": 0.9, "align": "edge",
                                               "color": OKABE_ITO["orange"],
                                               "label": label("chart_not_graduated", lang),
@@ -249,8 +250,9 @@ def attendance_histogram(summary: pd.DataFrame, rule: DosageRule, ax=None, lang:
     ax.bar(x[~below] + 0.05, counts[~below], **{"width": 0.9, "align": "edge", "color": GOOD,
                                                 "label": label("chart_graduated", lang),
                                                 **kwargs})
-    ax.axvline(grad, color="black", linestyle="--", linewidth=1.2,
-               label=label("chart_graduation_line", lang, n=grad))
+    if grad is not None:
+        ax.axvline(grad, color="black", linestyle="--", linewidth=1.2,
+                   label=label("chart_graduation_line", lang, n=grad))
     step = 1 if top <= 24 else 2
     ax.set_xticks(x[::step] + 0.5, [str(v) for v in x[::step]])
     ax.set_xlim(0, top + 1)

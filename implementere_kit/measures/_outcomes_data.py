@@ -244,7 +244,8 @@ def _dosage(tables: dict, as_of: pd.Timestamp, _m: int, iv: Intervention) -> lis
         return [_nodata("fidelity_dosage", "no participant has ended by as_of")]
     attended = int(np.minimum(s["n_attended"], rule.sessions).sum())
     return [{**_share("fidelity_dosage", attended, len(s) * rule.sessions, len(s), src),
-             "target": float(rule.min_attendance)}]
+             # no attendance share when the practitioner decides completion (FFT, PMTO)
+             "target": np.nan if rule.min_attendance is None else float(rule.min_attendance)}]
 
 
 def _reach(tables: dict, as_of: pd.Timestamp, _m: int, _iv: Intervention) -> list[dict]:

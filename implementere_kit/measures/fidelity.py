@@ -108,7 +108,10 @@ def attendance_summary(attendance: pd.DataFrame, rule: DosageRule,
         One row per participant, sorted by id: ``participant_id``, ``n_attended`` (distinct
         sessions attended; make-ups only if ``rule.makeups_count``), ``n_makeup`` (distinct
         sessions made up), ``attendance_rate`` (n_attended ÷ rule.sessions, at most 1),
-        ``graduated`` (n_attended ≥ rule.sessions_to_graduate) and ``last_session``
+        ``graduated`` (n_attended ≥ rule.sessions_to_graduate; where the practitioner
+        decides completion — ``rule.completion == "practitioner"``, FFT and PMTO — an
+        end_reason of graduated or completed, unknown without ``participants``) and
+        ``last_session``
         (highest session attended, regular or make-up: how far the family got; 0 if
         none). With ``participants`` also ``site``, ``group_id``, ``end_reason``,
         ``dropped_out`` (end_reason ``dropped_out``, or ended for another reason than
@@ -171,10 +174,15 @@ def attendance_summary(attendance: pd.DataFrame, rule: DosageRule,
             raise ValidationError(problems)
     n_attended, n_makeup, last = (np.zeros(len(ids), dtype=np.int64) for _ in range(3))
     n_attended[pos], n_makeup[pos], last[pos] = agg["n"], agg["mk"], agg["last"]
+    if rule.sessions_to_graduate is not None:
+        graduated = n_attended >= rule.sessions_to_graduate
+    elif parts is None:  # the practitioner decides, and nothing says what they decided
+        graduated = pd.array([pd.NA] * len(ids), dtype="boolean")
+    else:  # the practitioner decides: completed is what they recorded
+        graduated = parts["end_reason"].isin(_NOT_DROPOUT).fillna(False).to_numpy(dtype=bool)
     out = pd.DataFrame({"participant_id": ids, "n_attended": n_attended, "n_makeup": n_makeup,
                         "attendance_rate": np.minimum(n_attended / rule.sessions, 1.0),
-                        "graduated": n_attended >= rule.sessions_to_graduate,
-                        "last_session": last})
+                        "graduated": graduated, "last_session": last})
     if parts is None:
         return out if not cat else out.sort_values("participant_id").reset_index(drop=True)
     out.insert(1, "site", parts["site"].array)

@@ -1,14 +1,18 @@
 """Interventions (tiltak / indsatser): type, owner and support, components, dosage,
-theory of change and the log of adaptations.
+theory of change, the owner's requirements and the log of adaptations.
 
-The three intervention types and what they mean for implementation follow
-implementere.no ("Hva slags tiltak?"): an evidence-based intervention comes with quality
-assurance and requirements from its owner (tiltakseier); a ready-made one without
-evidence is well described and has some support; a self-developed one fits local needs
-and the municipality develops both the intervention and its implementation plan.
+The three intervention types and the kinds of owner support are data
+(:mod:`implementere_kit.plans.intervention_types`, from implementere.no). An owner's
+support varies — a handbook, training, supervision, certification, a contract, a written
+description of the implementation process, guidance during it — and the plan follows what
+this intervention's owner actually offers. The owner's requirements are kept as the
+municipality's obligations (:class:`Requirement`): who in the municipality does what, where
+in the plan and when.
 
-Ready-made definitions ship as YAML in ``implementere_kit/interventions/`` (KEEP, FFT,
-DUÅ, PMTO, Opsporingsmodellen); each cites its sources in ``source``.
+Ready-made definitions ship as YAML in ``implementere_kit/plans/interventions/`` (KEEP, FFT,
+DUÅ, PMTO, Opsporingsmodellen); each cites its sources. Every definition — a shipped file, a
+user's file or the copy in a project's ``project.json`` — is checked against
+``definition_schemas/intervention.yaml`` by the one definition checker.
 
 Examples
 --------
@@ -16,203 +20,65 @@ Examples
 >>> keep = load_intervention("keep")
 >>> keep.type, keep.dosage.sessions, keep.dosage.min_attendance
 ('evidence-based', 16, 0.8)
->>> [c.id for c in keep.core_components()][:2]
-['curriculum', 'role_play']
+>>> [c.label("da") for c in keep.core_components()][:2]
+['Manualbaseret forløb tilpasset gruppen', 'Aktiv læring med rollespil og video']
+>>> load_intervention("fft").dosage.completion
+'practitioner'
 
 References
 ----------
-implementere.no, "Utvikle tiltak selv eller implementere noe andre har utviklet?" (ready-made
-and self-developed interventions, intervention owners and their support) and "Hva må du
-gjøre", Fase I (the "Utvikle tiltak" checklist). https://implementere.no
+implementere.no, "Utvikle tiltak selv eller implementere noe andre har utviklet?" (the three
+types, owners and their support, the "Utvikle tiltak" checklist).
+https://implementere.no/hva-ma-du-vite/utvikle-tiltak-selv-eller-implementere-noe-andre-har-utviklet/
 Socialstyrelsen (DK), forandringsteori: resources → activities → deliverables → results →
 long-term effects, with critical assumptions on each arrow.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from .._data import list_data, load_yaml, package_file
+from .._definitions import check, problems, texts
+from .._definitions import labels as _labels
 from ..errors import Problem, UnknownNameError, ValidationError
-from ._intervention_spec import (
-    _TOC_LINKS,
-    COMPONENT_KINDS,  # noqa: F401 - importable from here, as before the split
-    INTERVENTION_TYPES,
-    SUPPORT_KINDS,
+from ._intervention_parts import (
+    COMPLETION_RULES,
+    COMPONENT_KINDS,
     TOC_LEVELS,
-    _build,
-    _check_adaptation,
-    _check_component,
-    _check_dosage,
-    _check_toc,
-    _intervention_problems,
-    _parse_intervention,
-    _problem,
+    TOC_LINKS,
+    Adaptation,
+    Component,
+    DosageRule,
+    Requirement,
+    TheoryOfChange,
+    _cross_problems,
+    _framework,
+    _p,
+    translated,
 )
+from .intervention_types import INTERVENTION_TYPES, SUPPORT_KINDS
 
 __all__ = [
-    "INTERVENTION_TYPES",
-    "SUPPORT_KINDS",
-    "DEVELOP_CHECKLIST_KEYS",
-    "Component",
-    "DosageRule",
-    "TheoryOfChange",
-    "Adaptation",
-    "Intervention",
-    "load_intervention",
-    "list_interventions",
+    "INTERVENTION_TYPES", "SUPPORT_KINDS", "DEVELOP_CHECKLIST_KEYS", "COMPONENT_KINDS",
+    "TOC_LEVELS", "COMPLETION_RULES", "Component", "DosageRule", "TheoryOfChange",
+    "Adaptation", "Requirement", "Intervention", "load_intervention", "list_interventions",
 ]
 
-#: Keys of the "Utvikle tiltak" checklist (implementere.no, Fase I, Kjerneelement 2).
-DEVELOP_CHECKLIST_KEYS = (
-    "target_group",  # Hvem er tiltaket for?
-    "goal",  # Hva er målet?
-    "format",  # Hvilken form (gruppe, individ, …)?
-    "scope",  # Omfang: hvor mange økter, hvor lenge?
-    "content",  # Innhold
-    "methods",  # Metoder
-    "materials",  # Hvilke materialer trengs?
-    "why_it_works",  # Hvorfor antar vi at tiltaket virker?
-)
-
-@dataclass(frozen=True)
-class Component:
-    """A component of an intervention: ``core`` (must be delivered as intended) or
-    ``flexible`` (may be adapted to local conditions), with the reason why."""
-
-    id: str
-    name: str
-    kind: str = "core"
-    rationale: str = ""
-    description: str = ""
-
-    def __post_init__(self) -> None:
-        _check_component(self)
+_TOC_LINKS = TOC_LINKS  # the name widgets used before the parts moved
 
 
-@dataclass(frozen=True)
-class DosageRule:
-    """How much of the intervention a participant should get, and when they graduate.
-
-    Parameters
-    ----------
-    sessions : int
-        Planned number of sessions (KEEP: 16).
-    min_attendance : float
-        Share of ``sessions`` a participant must attend to graduate (KEEP: 0.8).
-    makeups_count : bool
-        Whether a make-up session counts as attending the session it replaces.
-    session_minutes : int, optional
-        Planned length of one session (KEEP: 90).
-    interval_days : int, optional
-        Planned days between sessions (weekly: 7).
-    max_group_size : int, optional
-        Most participants (families) in one group (KEEP: 6).
-    leaders_per_group : int, optional
-        Group leaders per group (KEEP: 2).
-    min_sessions, max_sessions : int, optional
-        A range of sessions when the dose varies by case (FFT: 12–20); ``sessions``
-        must lie inside it.
-
-    Examples
-    --------
-    >>> rule = DosageRule(sessions=16, min_attendance=0.8, makeups_count=True)
-    >>> rule.sessions_to_graduate
-    13
-    """
-
-    sessions: int
-    min_attendance: float = 0.8
-    makeups_count: bool = True
-    session_minutes: int | None = None
-    interval_days: int | None = None
-    max_group_size: int | None = None
-    leaders_per_group: int | None = None
-    min_sessions: int | None = None
-    max_sessions: int | None = None
-
-    def __post_init__(self) -> None:
-        _check_dosage(self)
-
-    @property
-    def sessions_to_graduate(self) -> int:
-        """Fewest sessions attended that meet ``min_attendance`` (rounded up)."""
-        # A tiny tolerance keeps 0.8 × 16 = 12.8000000001 from rounding up to 14.
-        return math.ceil(self.sessions * self.min_attendance - 1e-9)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> DosageRule:
-        """Build from a mapping such as the ``dosage`` block of a YAML definition."""
-        problems: list[Problem] = []
-        rule = _build(cls, data, "dosage", problems)
-        if problems:
-            raise ValidationError(problems)
-        return rule
+#: Keys of the "Utvikle tiltak" checklist, read from the framework on first use (below).
+DEVELOP_CHECKLIST_KEYS: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class TheoryOfChange:
-    """A theory of change (forandringsteori) as Socialstyrelsen draws it:
-    resources → activities → deliverables → results → long-term effects, with the critical
-    assumption on each arrow.
-
-    ``assumptions`` maps ``"resources->activities"`` style keys to the assumption text.
-
-    Examples
-    --------
-    >>> toc = TheoryOfChange(resources=["2 trained leaders"], activities=["16 group sessions"],
-    ...     assumptions={"resources->activities": "leaders have time set aside"})
-    >>> toc.links().iloc[0]["assumption"]
-    'leaders have time set aside'
-    """
-
-    resources: list[str] = field(default_factory=list)
-    activities: list[str] = field(default_factory=list)
-    deliverables: list[str] = field(default_factory=list)
-    results: list[str] = field(default_factory=list)
-    long_term_effects: list[str] = field(default_factory=list)
-    assumptions: dict[str, str] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        _check_toc(self)
-
-    def elements(self):
-        """One row per box: ``level``, ``order``, ``text``."""
-        import pandas as pd
-
-        rows = [(lvl, i, text) for lvl in TOC_LEVELS for i, text in enumerate(getattr(self, lvl))]
-        return pd.DataFrame(rows, columns=["level", "order", "text"])
-
-    def links(self):
-        """One row per arrow between levels: ``source``, ``target``, ``assumption``."""
-        import pandas as pd
-
-        rows = [(*link.split("->"), self.assumptions.get(link, "")) for link in _TOC_LINKS]
-        return pd.DataFrame(rows, columns=["source", "target", "assumption"])
-
-    def missing_assumptions(self) -> list[str]:
-        """Links between two non-empty levels whose critical assumption is not written down."""
-        return [link for link in _TOC_LINKS
-                if all(getattr(self, lvl) for lvl in link.split("->"))
-                and not str(self.assumptions.get(link) or "").strip()]
-
-
-@dataclass(frozen=True)
-class Adaptation:
-    """One entry of the adaptations log: what was changed in a component, why, and by whom."""
-
-    date: dt.date
-    component: str
-    change: str
-    reason: str
-    kind: str  # core or flexible: the kind of the component that was adapted
-    decided_by: str = ""
-
-    def __post_init__(self) -> None:
-        _check_adaptation(self)
+def __getattr__(name: str):
+    # The checklist is data in the framework file; reading it at import would parse the
+    # whole framework, so it is read when first asked for.
+    if name == "DEVELOP_CHECKLIST_KEYS":
+        return tuple(_framework().checklists["utvikle_tiltak"].item_ids)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -220,8 +86,11 @@ class Intervention:
     """An intervention and everything its implementation depends on.
 
     Build one from a shipped definition with :func:`load_intervention`, from the
-    "Utvikle tiltak" checklist with :meth:`from_checklist`, or directly. ``labels``
-    holds the name in each language (``nb``, ``da``, ``en``); :meth:`label` reads it.
+    "Utvikle tiltak" checklist with :meth:`from_checklist`, or directly. ``labels`` holds the
+    name in each language; ``target_group`` and ``description`` hold the English (or the
+    only) text and ``texts`` their translations — read them with :meth:`label` and
+    :meth:`text`. ``fidelity_threshold_basis`` is ``source`` (cited in the note) or
+    ``local`` (a convention the project may change).
     """
 
     id: str
@@ -234,17 +103,34 @@ class Intervention:
     components: tuple[Component, ...] = ()
     dosage: DosageRule | None = None
     theory_of_change: TheoryOfChange = field(default_factory=TheoryOfChange)
-    requirements: tuple[str, ...] = ()
+    requirements: tuple[Requirement, ...] = ()
     adaptations: tuple[Adaptation, ...] = ()
     fidelity_threshold: float = 0.8
+    fidelity_threshold_basis: str = "local"
+    fidelity_threshold_note: str = ""
     checklist: dict[str, str] = field(default_factory=dict)
     source: str = ""
     labels: dict[str, str] = field(default_factory=dict)
+    texts: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        problems = _intervention_problems({f.name: getattr(self, f.name) for f in fields(self)})
-        if problems:
-            raise ValidationError(problems)
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
+        scalars = {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items()
+                   if k not in ("components", "dosage", "theory_of_change", "requirements",
+                                "adaptations", "texts")}
+        if not scalars["labels"]:
+            del scalars["labels"]
+        found = problems(scalars, "intervention")
+        for k, cls in (("components", Component), ("requirements", Requirement),
+                       ("adaptations", Adaptation)):
+            if not isinstance(d[k], tuple | list) or not all(isinstance(x, cls) for x in d[k]):
+                found.append(_p(f"expected {cls.__name__} objects", k, f"{cls.__name__}(...)"))
+        _raise(found + _cross_problems({**d, "components": list(d["components"])
+                                        if isinstance(d["components"], tuple | list) else ()}))
+        for k in ("support", "components", "requirements", "adaptations"):
+            object.__setattr__(self, k, tuple(getattr(self, k)))
+        object.__setattr__(self, "labels", dict(self.labels))
+        object.__setattr__(self, "texts", {k: dict(v) for k, v in self.texts.items()})
 
     # -- queries ---------------------------------------------------------------------
     def label(self, lang: str = "nb") -> str:
@@ -252,6 +138,10 @@ class Intervention:
         from ..i18n import check_lang
 
         return self.labels.get(check_lang(lang)) or self.name
+
+    def text(self, name: str, lang: str = "nb") -> str:
+        """``target_group`` or ``description`` in ``lang`` (as written when not translated)."""
+        return translated(self, name, lang)
 
     def component(self, component_id: str) -> Component:
         for c in self.components:
@@ -265,12 +155,41 @@ class Intervention:
     def flexible_components(self) -> list[Component]:
         return [c for c in self.components if c.kind == "flexible"]
 
-    def components_frame(self):
-        """Components as a DataFrame (id, name, kind, rationale, description)."""
+    def components_frame(self, lang: str | None = None):
+        """Components as a DataFrame (id, name, kind, rationale, description), in ``lang``
+        when given."""
         import pandas as pd
 
-        return pd.DataFrame([asdict(c) for c in self.components],
-                            columns=["id", "name", "kind", "rationale", "description"])
+        def text(c, k):
+            return translated(c, k, lang) if lang else getattr(c, k)
+
+        rows = [(c.id, text(c, "name"), c.kind, text(c, "rationale"), text(c, "description"))
+                for c in self.components]
+        return pd.DataFrame(rows, columns=["id", "name", "kind", "rationale", "description"])
+
+    def requirements_frame(self, lang: str = "nb"):
+        """The owner's requirements as the municipality's obligations: ``requirement``,
+        ``label``, ``role``, ``core_element``, ``sic_stage``, ``start_week``,
+        ``duration_weeks``, ``source``."""
+        import pandas as pd
+
+        rows = [(r.id, r.label(lang), r.role, r.core_element, r.sic_stage, r.start_week,
+                 r.duration_weeks, r.source) for r in self.requirements]
+        df = pd.DataFrame(rows, columns=["requirement", "label", "role", "core_element",
+                                         "sic_stage", "start_week", "duration_weeks", "source"])
+        return df.astype({"sic_stage": "Int64"})
+
+    def thresholds(self):
+        """Each threshold with its basis: ``threshold``, ``value``, ``basis`` (``source`` or
+        ``local``: a convention the project may change) and ``note``."""
+        import pandas as pd
+
+        rows = [("fidelity_threshold", self.fidelity_threshold, self.fidelity_threshold_basis,
+                 self.fidelity_threshold_note)]
+        if self.dosage is not None and self.dosage.min_attendance is not None:
+            rows.append(("min_attendance", self.dosage.min_attendance,
+                         self.dosage.min_attendance_basis, self.dosage.min_attendance_note))
+        return pd.DataFrame(rows, columns=["threshold", "value", "basis", "note"])
 
     def adaptations_frame(self):
         """The adaptations log as a DataFrame, oldest first."""
@@ -303,13 +222,25 @@ class Intervention:
 
     # -- (de)serialisation ---------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-able dict that :meth:`from_dict` reads back."""
-        d = asdict(self)
-        d["support"] = list(self.support)
-        d["requirements"] = list(self.requirements)
-        d["components"] = [asdict(c) for c in self.components]
-        d["dosage"] = asdict(self.dosage) if self.dosage else None
-        d["adaptations"] = [{**asdict(a), "date": a.date.isoformat()} for a in self.adaptations]
+        """A JSON-able dict that :meth:`from_dict` reads back (the definition file's form)."""
+        d: dict[str, Any] = {"id": self.id, "name": self.name, "type": self.type,
+                             "owner": self.owner, "support": list(self.support)}
+        if self.labels:
+            d["labels"] = dict(self.labels)
+        for k in ("target_group", "description"):
+            tr = self.texts.get(k)
+            d[k] = dict(tr) if tr and tr.get("en") == getattr(self, k) else getattr(self, k)
+        toc = self.theory_of_change
+        d.update(components=[c.to_dict() for c in self.components],
+                 dosage=asdict(self.dosage) if self.dosage else None,
+                 theory_of_change={**{lvl: list(getattr(toc, lvl)) for lvl in TOC_LEVELS},
+                                   "assumptions": dict(toc.assumptions)},
+                 requirements=[r.to_dict() for r in self.requirements],
+                 adaptations=[a.to_dict() for a in self.adaptations],
+                 fidelity_threshold=self.fidelity_threshold,
+                 fidelity_threshold_basis=self.fidelity_threshold_basis,
+                 fidelity_threshold_note=self.fidelity_threshold_note,
+                 checklist=dict(self.checklist), source=self.source)
         return d
 
     @classmethod
@@ -317,9 +248,20 @@ class Intervention:
         """Build from a mapping (a parsed YAML definition or :meth:`to_dict` output).
 
         Every problem in the definition is reported in one :class:`ValidationError`,
-        each naming ``file`` and the key (``dosage.sessions``, ``components[2].kind``).
+        each naming ``file`` and the key (``dosage.sessions``, ``components.a.kind``).
         """
-        return _parse_intervention(cls, data, file)
+        def more(d: dict) -> list[Problem]:
+            found = _cross_problems(d)
+            dosage = d.get("dosage")
+            if isinstance(dosage, dict) and not problems(dosage, "intervention#dosage"):
+                try:
+                    DosageRule(**dosage)
+                except ValidationError as exc:
+                    found += exc.problems
+            return [replace(p, file=file) for p in found]
+
+        check(data, "intervention", file=file, more=more)
+        return cls(**_objects(data))
 
     @classmethod
     def from_checklist(cls, answers: dict[str, str], *, id: str, name: str,
@@ -328,30 +270,82 @@ class Intervention:
         """Build a self-developed intervention from the "Utvikle tiltak" checklist.
 
         ``answers`` holds the eight questions (:data:`DEVELOP_CHECKLIST_KEYS`); every one
-        must be answered, since the checklist exists to make sure nothing is left out.
+        must be answered, since the checklist exists to make sure nothing is left out. An
+        answer whose question has a place in the theory of change goes there: the goal to
+        the results, the content to the activities, and why we expect it to work to the
+        assumption behind deliverables → results.
 
         Examples
         --------
+        >>> from implementere_kit.plans.intervention import DEVELOP_CHECKLIST_KEYS
         >>> ans = {k: "…" for k in DEVELOP_CHECKLIST_KEYS}
-        >>> ans["target_group"] = "Foreldre til barn 3–6 år"
-        >>> Intervention.from_checklist(ans, id="lokal", name="Foreldrekafé").target_group
-        'Foreldre til barn 3–6 år'
+        >>> ans["why_it_works"] = "Foreldre som møtes, lærer av hverandre"
+        >>> iv = Intervention.from_checklist(ans, id="lokal", name="Foreldrekafé")
+        >>> iv.theory_of_change.assumptions["deliverables->results"]
+        'Foreldre som møtes, lærer av hverandre'
         """
-        problems = [_problem("checklist question not answered", f"checklist.{k}",
-                             "a short answer") for k in DEVELOP_CHECKLIST_KEYS
-                    if not str(answers.get(k) or "").strip()]
-        problems += [_problem("unknown checklist question", f"checklist.{k}",
-                              ", ".join(DEVELOP_CHECKLIST_KEYS))
-                     for k in answers if k not in DEVELOP_CHECKLIST_KEYS]
-        if problems:
-            raise ValidationError(problems)
-        toc = TheoryOfChange(activities=[answers["content"]], results=[answers["goal"]],
-                             assumptions={"activities->deliverables": answers["why_it_works"]})
+        questions = _framework().checklists["utvikle_tiltak"].items
+        keys = [q.id for q in questions]
+        found = [_p("checklist question not answered", f"checklist.{k}", "a short answer")
+                 for k in keys if not str(answers.get(k) or "").strip()]
+        found += [_p("unknown checklist question", f"checklist.{k}", ", ".join(keys))
+                  for k in answers if k not in keys]
+        _raise(found)
+        boxes: dict[str, list[str]] = {lvl: [] for lvl in TOC_LEVELS}
+        assumptions = {}
+        for q in questions:
+            if q.toc in TOC_LEVELS:
+                boxes[q.toc].append(answers[q.id])
+            elif q.toc in TOC_LINKS:
+                assumptions[q.toc] = answers[q.id]
         return cls(id=id, name=name, type="self-developed", owner="",
                    target_group=answers["target_group"], description=answers["goal"],
-                   components=tuple(components or ()), dosage=dosage, theory_of_change=toc,
-                   checklist={k: str(answers[k]) for k in DEVELOP_CHECKLIST_KEYS},
-                   source="Utvikle tiltak (implementere.no, Fase I)")
+                   components=tuple(components or ()), dosage=dosage,
+                   theory_of_change=TheoryOfChange(**boxes, assumptions=assumptions),
+                   checklist={k: str(answers[k]) for k in keys},
+                   source=_framework().checklists["utvikle_tiltak"].source)
+
+
+def _raise(found: list[Problem]) -> None:
+    if found:
+        raise ValidationError(found)
+
+
+def _objects(d: dict) -> dict:
+    """Constructor arguments from a checked definition."""
+    out = {k: v for k, v in d.items() if k not in ("components", "dosage", "theory_of_change",
+                                                    "requirements", "adaptations")}
+    trs = {}
+    for k in ("target_group", "description"):
+        if k in d:
+            out[k], tr = texts(d[k])
+            if tr:
+                trs[k] = tr
+    out["texts"] = trs
+    out["support"] = tuple(d.get("support") or ())
+    out["labels"] = dict(d.get("labels") or {})
+    out["checklist"] = dict(d.get("checklist") or {})
+    comps = []
+    for c in d.get("components") or ():
+        kw, ctr = {"id": c["id"], "kind": c.get("kind", "core")}, {}
+        for k in ("name", "rationale", "description"):
+            kw[k], tr = texts(c.get(k, ""))
+            if tr:
+                ctr[k] = tr
+        comps.append(Component(**kw, texts=ctr))
+    out["components"] = tuple(comps)
+    out["dosage"] = DosageRule(**d["dosage"]) if d.get("dosage") else None
+    out["theory_of_change"] = TheoryOfChange(**(d.get("theory_of_change") or {}))
+    reqs = []
+    for i, r in enumerate(d.get("requirements") or (), start=1):
+        if isinstance(r, str):  # one text: the obligation as written, for the team to place
+            reqs.append(Requirement(f"req{i}", _labels(r)))
+        else:
+            reqs.append(Requirement(**{**{k: v for k, v in r.items() if k != "label"},
+                                       "labels": _labels(r["label"])}))
+    out["requirements"] = tuple(reqs)
+    out["adaptations"] = tuple(Adaptation(**a) for a in d.get("adaptations") or ())
+    return out
 
 
 def list_interventions() -> list[str]:

@@ -1,10 +1,11 @@
 """The implementation plan: activities per phase and core element, and checklist answers.
 
 A plan starts from the template in the implementere.no framework (four phases, nine core
-elements) tailored to the intervention's type — an evidence-based intervention brings the
-owner's requirements (contract, certification, fidelity monitoring), a self-developed one
-the "Utvikle tiltak" work — and is then edited: activities added, updated, completed or
-removed, each change validated before it is applied.
+elements), tailored to the intervention: its type and the support its owner actually offers
+decide which template activities belong, and the owner's requirements enter as the
+municipality's obligations, each with a role, a core element and dates. The plan is then
+edited: activities added, updated, completed or removed, each change validated before it is
+applied.
 
 Examples
 --------
@@ -75,27 +76,54 @@ class Plan:
     def from_template(cls, intervention: Intervention | str, start=None, lang: str = "nb") -> Plan:
         """Generate a plan from the implementere.no template for an intervention.
 
+        The template's activities are kept when the intervention's type and its owner's
+        actual support imply them (training with the owner only when the owner trains, a
+        contract only when there is one, local training and peer supervision when the owner
+        offers neither). The owner's requirements become the municipality's obligations:
+        activities of the role, core element, weeks and SIC stage the definition gives, each
+        standing in for the template activities it ``replaces``.
+
         Parameters
         ----------
         intervention : Intervention or str
             The intervention, or just its type (``evidence-based``, ``ready-made``,
-            ``self-developed``). Template activities marked for other types are left out.
+            ``self-developed``); a type alone brings the support typical of the type
+            (:func:`~implementere_kit.plans.intervention_types.typical_support`) and no
+            requirements.
         start : date, optional
-            Project start; each activity's start and due dates follow from its
-            ``start_week`` and ``duration_weeks`` in the template. Default today.
+            Project start; start and due dates follow from each activity's weeks. Default
+            today.
         lang : str
-            Language of the activity titles.
+            Language of the activity titles and of the ``source`` column.
+
+        Examples
+        --------
+        >>> from implementere_kit import load_intervention
+        >>> plan = Plan.from_template(load_intervention("keep"), start="2024-01-08", lang="da")
+        >>> plan.activity("req_three_groups")["title"]
+        'Hver gruppeleder gennemfører tre grupper à 16 uger for at kvalificere sig til certificering'
+        >>> plan.activity("req_three_groups")["phase"], plan.activity("req_three_groups")["owner"]
+        ('implementere', 'practitioners')
         """
-        from ..i18n import check_lang
+        from ..i18n import check_lang, t
+        from .intervention_types import typical_support
 
         check_lang(lang)
-        kind = intervention.type if isinstance(intervention, Intervention) else intervention
+        iv = intervention if isinstance(intervention, Intervention) else None
+        kind = iv.type if iv is not None else intervention
         if kind not in INTERVENTION_TYPES:
             raise UnknownNameError("intervention type", kind, INTERVENTION_TYPES)
+        support = iv.support if iv is not None else typical_support(kind)
+        requirements = iv.requirements if iv is not None else ()
         t0 = _date(start if start is not None else dt.date.today(), "start")
-        tpl = _framework().activity_templates()
-        keep = tpl["applies_to"].map(lambda types: not types or kind in types)
-        tpl = tpl[keep].reset_index(drop=True)
+        fw = _framework()
+        tpl = fw.activity_templates(kind, support=support)
+        replaced = {a for r in requirements for a in r.replaces}
+        tpl = tpl[~tpl["activity_id"].isin(replaced)].reset_index(drop=True)
+
+        def weeks(w):
+            return t0 + pd.to_timedelta(w * 7, unit="D")
+
         acts = pd.DataFrame({
             "activity_id": tpl["activity_id"].astype(str),
             "phase": tpl["phase"],
@@ -103,24 +131,32 @@ class Plan:
             "sic_stage": tpl["sic_stage"],
             "title": tpl[f"title_{lang}"],
             "owner": tpl["role"],
-            "start": t0 + pd.to_timedelta(tpl["start_week"] * 7, unit="D"),
-            "due": t0 + pd.to_timedelta((tpl["start_week"] + tpl["duration_weeks"]) * 7, unit="D"),
+            "start": weeks(tpl["start_week"]),
+            "due": weeks(tpl["start_week"] + tpl["duration_weeks"]),
             "completed": pd.NaT,
             "status": "todo",
             "notes": "",
-            "source": "implementere.no",
+            "source": t("plan_source_template", lang),
         })
-        if isinstance(intervention, Intervention) and intervention.requirements:
-            # The owner's requirements become activities of core element 3 (plan with the owner).
+        if requirements:
+            phase_of = {c.id: c.phase for c in fw.core_elements}
+            start_w = pd.Series([r.start_week for r in requirements])
             req = pd.DataFrame({
-                "activity_id": [f"req{i + 1}" for i in range(len(intervention.requirements))],
-                "phase": "planlegge", "core_element": 3, "sic_stage": pd.NA,
-                "title": list(intervention.requirements), "owner": "tiltakseier",
-                "start": t0 + pd.Timedelta(weeks=12), "due": t0 + pd.Timedelta(weeks=26),
+                "activity_id": [f"req_{r.id}" for r in requirements],
+                "phase": [phase_of[r.core_element] for r in requirements],
+                "core_element": [r.core_element for r in requirements],
+                "sic_stage": pd.array([r.sic_stage for r in requirements], dtype="Int64"),
+                "title": [r.label(lang) for r in requirements],
+                "owner": [r.role for r in requirements],
+                "start": weeks(start_w),
+                "due": weeks(start_w + [r.duration_weeks for r in requirements]),
                 "completed": pd.NaT, "status": "todo", "notes": "",
-                "source": f"krav fra tiltakseier ({intervention.name})",
+                "source": t("plan_source_requirement", lang, intervention=iv.label(lang)),
             })
-            acts = pd.concat([acts, req], ignore_index=True)
+            # Each obligation sits with its core element, in the order of its start.
+            acts = (pd.concat([acts, req], ignore_index=True)
+                    .sort_values(["core_element", "start"], kind="stable")
+                    .reset_index(drop=True))
         return cls(acts)
 
     # -- validation -----------------------------------------------------------------
@@ -297,10 +333,16 @@ class Plan:
         return PHASE_ORDER[max(reached)] if reached else PHASE_ORDER[0]
 
     def sic_events(self, site: str) -> pd.DataFrame:
-        """Activities tagged with a SIC stage, in the shape :func:`sic_scores` reads."""
+        """Activities tagged with a SIC stage, in the shape :func:`sic_scores` reads.
+
+        ``basis`` is ``plan``: these are the plan's activities, not the SIC instrument's
+        activity list, so their counts per stage — and the proportions scored from them —
+        describe this plan and cannot be compared with SIC norms.
+        """
         a = self.activities[self.activities["sic_stage"].notna()]
         return pd.DataFrame({"site": site, "stage": a["sic_stage"].astype(int),
-                             "activity": a["activity_id"], "date": a["completed"]}).reset_index(drop=True)
+                             "activity": a["activity_id"], "date": a["completed"],
+                             "basis": "plan"}).reset_index(drop=True)
 
     def __len__(self) -> int:
         return len(self.activities)

@@ -7,6 +7,12 @@ eight stages grouped in three phases: pre-implementation (stages 1–3), impleme
 from the first to the last completed activity), the proportion of activities completed,
 and the furthest stage reached.
 
+Those scores are defined on SIC's own activity list. A project without SIC records falls back
+on its plan's activities tagged with a stage (:meth:`~implementere_kit.plans.plan.Plan.sic_events`,
+``basis`` ``plan``): their number per stage is whatever the plan holds, so proportions and
+durations computed from them describe the plan and must not be compared with SIC norms. Every
+result carries a ``basis`` column (``sic`` or ``plan``) so that a report can say which it is.
+
 References
 ----------
 Chamberlain P, Brown CH, Saldana L (2011). Observational measure of implementation
@@ -32,6 +38,8 @@ SIC_PHASES = {1: "pre", 2: "pre", 3: "pre", 4: "impl", 5: "impl", 6: "impl", 7: 
               8: "sustain"}
 PHASE_ORDER = ("forberede", "planlegge", "implementere", "viderefore")
 _OPEN = ("todo", "in_progress")
+#: Where SIC events come from: SIC's own activity list, or the plan's tagged activities.
+_BASES = ("sic", "plan")
 
 
 def sic_phase(stage: int) -> str:
@@ -61,10 +69,19 @@ def _check_events(events: pd.DataFrame) -> pd.DataFrame:
     problems += row_problems(date.isna() & ~blank, ev["date"], message="date cannot be parsed",
                              column="date", expected="YYYY-MM-DD, dd.mm.yyyy or dd-mm-yyyy",
                              resource="sic_events")
+    basis = ev["basis"] if "basis" in ev.columns else pd.Series("sic", index=ev.index)
+    problems += row_problems(~basis.isin(_BASES), basis, message="unknown basis",
+                             column="basis", expected=" or ".join(_BASES), resource="sic_events")
     if problems:
         raise ValidationError(problems)
     return pd.DataFrame({"site": ev["site"].astype("string"), "stage": stage.astype(int),
-                         "activity": ev["activity"], "date": date})
+                         "activity": ev["activity"], "date": date, "basis": basis.astype(str)})
+
+
+def _basis(ev: pd.DataFrame, sites: pd.Index) -> pd.Series:
+    """Per site: ``plan`` when every event comes from the plan, else ``sic``."""
+    return (ev.groupby("site")["basis"].agg(lambda b: "plan" if (b == "plan").all() else "sic")
+            .reindex(sites))
 
 
 def sic_scores(events: pd.DataFrame) -> pd.DataFrame:
@@ -81,8 +98,9 @@ def sic_scores(events: pd.DataFrame) -> pd.DataFrame:
     DataFrame
         One row per site and stage 1–8 with ``phase``, ``n_activities``, ``n_completed``,
         ``proportion`` (completed ÷ activities, NaN for a stage without activities),
-        ``first_date``, ``last_date`` and ``duration_days`` (last − first completed date;
-        NaN when nothing in the stage is completed).
+        ``first_date``, ``last_date``, ``duration_days`` (last − first completed date;
+        NaN when nothing in the stage is completed) and ``basis`` (``sic``, or ``plan`` when
+        the events are the plan's activities: not comparable with SIC norms).
 
     Raises
     ------
@@ -118,8 +136,9 @@ def sic_scores(events: pd.DataFrame) -> pd.DataFrame:
     with np.errstate(invalid="ignore", divide="ignore"):
         out["proportion"] = out["n_completed"] / out["n_activities"].replace(0, np.nan)
     out["duration_days"] = (out["last_date"] - out["first_date"]).dt.days.astype("float64")
+    out["basis"] = out["site"].map(_basis(ev, sites))
     cols = ["site", "stage", "phase", "n_activities", "n_completed", "proportion",
-            "first_date", "last_date", "duration_days"]
+            "first_date", "last_date", "duration_days", "basis"]
     return out[cols]
 
 
@@ -129,8 +148,9 @@ def sic_summary(events: pd.DataFrame) -> pd.DataFrame:
     Returns one row per site with ``stage_reached`` (highest stage with a completed
     activity, 0 if none), ``n_completed``, ``pre_duration_days``, ``pre_proportion``,
     ``impl_duration_days``, ``impl_proportion``, ``sustain_duration_days``,
-    ``sustain_proportion`` and ``total_duration_days``. Durations run from the first to the
-    last completed date over the phase's stages (NaN when none completed).
+    ``sustain_proportion``, ``total_duration_days`` and ``basis`` (see :func:`sic_scores`).
+    Durations run from the first to the last completed date over the phase's stages (NaN
+    when none completed).
 
     Examples
     --------
@@ -159,6 +179,7 @@ def sic_summary(events: pd.DataFrame) -> pd.DataFrame:
         out[f"{phase}_proportion"] = prop.reindex(sites).astype("float64")
     g = done.groupby("site")["date"]
     out["total_duration_days"] = (g.max() - g.min()).dt.days.astype("float64").reindex(sites)
+    out["basis"] = _basis(ev, sites)
     return out.reset_index()
 
 

@@ -317,7 +317,8 @@ def evaluate(project, *, period: str | None = None, lang: str | None = None,
     --------
     >>> from implementere_kit.report import demo_project
     >>> ev = evaluate(demo_project(), period="2024", lang="en")
-    >>> ev.summary.set_index("measure").loc[["Site", "Period", "Figures as of"], "value"].tolist()
+    >>> ev.summary.set_index("measure").loc[["Municipality/organisation", "Period",
+    ...                                      "Figures as of"], "value"].tolist()
     ['903 Havnstrup', '2024', '2024-12-31']
     >>> ev.section("fidelity")[0]
     '## Fidelity and dosage'

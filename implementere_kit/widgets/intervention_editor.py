@@ -121,7 +121,9 @@ class InterventionEditor(Screen):
             d = iv.dosage
             for k, w in self.dosage.items():
                 w.value = (getattr(d, k) or 0) if d is not None else 0
-            self.min_attendance.value = d.min_attendance if d is not None else 0.8
+            # None where the practitioner decides completion (FFT, PMTO): show the default
+            self.min_attendance.value = 0.8 if d is None or d.min_attendance is None \
+                else d.min_attendance
             self.makeups_count.value = d.makeups_count if d is not None else True
             toc = iv.theory_of_change
             for lvl, w in self.toc.items():
@@ -197,9 +199,13 @@ class InterventionEditor(Screen):
         ints = {k: (w.value or None) for k, w in self.dosage.items()}
         try:
             # No sessions on an intervention without a dosage rule keeps it without one.
+            # Who decides completion, and where the share comes from, are kept as they were.
+            kept = {k: getattr(iv.dosage, k) for k in ("completion", "min_attendance_basis",
+                                                       "min_attendance_note")} if iv.dosage else {}
+            share = (None if kept.get("completion") == "practitioner"
+                     else float(self.min_attendance.value))
             dosage = None if ints["sessions"] is None and iv.dosage is None else DosageRule(
-                **{**ints, "sessions": ints["sessions"] or 0,
-                   "min_attendance": float(self.min_attendance.value),
+                **{**ints, **kept, "sessions": ints["sessions"] or 0, "min_attendance": share,
                    "makeups_count": bool(self.makeups_count.value)})
             toc = TheoryOfChange(
                 **{lvl: [s.strip() for s in w.value.splitlines() if s.strip()]
