@@ -44,8 +44,8 @@ from ..plans.intervention import DosageRule
 from ._fidelity_input import (
     _bool,
     _check_by,
+    _checked_frame,
     _collect,
-    _frame,
     _month,
     _participants,
     _rows,
@@ -134,7 +134,8 @@ def attendance_summary(attendance: pd.DataFrame, rule: DosageRule,
     [13, 1, 0.8125, True]
     """
     max_no = max(rule.sessions, rule.max_sessions or 0)
-    att, problems = _frame(attendance, "attendance", ["participant_id", "session_no", "attended"])
+    att, problems = _checked_frame(attendance, "attendance",
+                                   ["participant_id", "session_no", "attended"])
     if problems:
         raise ValidationError(problems)
     pid = att["participant_id"]
@@ -393,7 +394,7 @@ def dropout_by_session(attendance_summary_df: pd.DataFrame) -> pd.DataFrame:
     >>> d.loc[d.last_session == 2, ["n_dropped_out", "cumulative_share"]].values.tolist()
     [[2.0, 0.75]]
     """
-    df, problems = _frame(attendance_summary_df, "attendance summary",
+    df, problems = _checked_frame(attendance_summary_df, "attendance summary",
                           ["last_session", "dropped_out", "dropout_session"])
     if problems:
         problems.append(Problem("call attendance_summary(attendance, rule, participants) "
