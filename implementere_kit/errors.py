@@ -103,8 +103,9 @@ class ValidationError(ImplementereError, ValueError):
     >>> err = ValidationError([Problem("not a date", file="a.csv", row=3, column="date")])
     >>> len(err.problems)
     1
-    >>> err.table().loc[0, "row"]
-    3
+    >>> err.table()[["file", "row", "column", "message"]]
+        file  row column     message
+    0  a.csv    3   date  not a date
     """
 
     def __init__(self, problems: Iterable[Problem] | str, *, max_shown: int = 10):

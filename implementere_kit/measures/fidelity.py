@@ -130,8 +130,9 @@ def attendance_summary(attendance: pd.DataFrame, rule: DosageRule,
     >>> att = pd.DataFrame({"participant_id": "f1", "session_no": list(range(1, 14)),
     ...                     "attended": True, "makeup": [False] * 12 + [True]})
     >>> s = attendance_summary(att, keep)
-    >>> s.loc[0, ["n_attended", "n_makeup", "attendance_rate", "graduated"]].tolist()
-    [13, 1, 0.8125, True]
+    >>> s[["participant_id", "n_attended", "n_makeup", "attendance_rate", "graduated"]]
+      participant_id  n_attended  n_makeup  attendance_rate  graduated
+    0             f1          13         1           0.8125       True
     """
     max_no = max(rule.sessions, rule.max_sessions or 0)
     att, problems = _checked_frame(attendance, "attendance",
@@ -236,9 +237,11 @@ def dosage_summary(attendance: pd.DataFrame, sessions: pd.DataFrame,
     ...                     "leaders": ["s1;s2", "s1"]})
     >>> att = pd.DataFrame({"participant_id": ["a", "a", "b"], "session_no": [1, 2, 1],
     ...                     "attended": True})
-    >>> d = dosage_summary(att, ses, parts, rule).iloc[0]
-    >>> d.n_participants, d.over_max_group_size, d.mean_dosage, d.share_duration_ok
-    (2, True, 0.75, 0.5)
+    >>> d = dosage_summary(att, ses, parts, rule)
+    >>> d[["group_id", "n_participants", "over_max_group_size", "mean_dosage",
+    ...    "share_duration_ok"]]
+      group_id  n_participants  over_max_group_size  mean_dosage  share_duration_ok
+    0       g1               2                 True         0.75                0.5
     """
     by = _check_by(by, ("site", "group_id", "month"), "dosage")
     p, ses, parts = _collect(lambda: attendance_summary(attendance, rule, participants),

@@ -290,8 +290,10 @@ def reliability_table(results: Iterable[ReliabilityResult] | Mapping[str, Reliab
     Examples
     --------
     >>> t = reliability_table({"FIMP": ReliabilityResult("ICC(2,1)", 0.72, criterion=0.6)})
-    >>> t.loc["FIMP", ["value", "meets_criterion"]].tolist()
-    [0.72, True]
+    >>> t[["statistic", "value", "criterion", "meets_criterion"]]
+            statistic  value  criterion  meets_criterion
+    measure
+    FIMP     ICC(2,1)   0.72        0.6             True
     """
     items = list(results.items()) if isinstance(results, Mapping) else list(enumerate(results))
     problems = [Problem("not a reliability result", row=i + 1, expected="ReliabilityResult",

@@ -96,10 +96,10 @@ def sic_scores(events: pd.DataFrame) -> pd.DataFrame:
     ...                    "activity": ["a", "b", "c", "d"],
     ...                    "date": ["2024-01-01", "2024-01-11", None, "2024-02-01"]})
     >>> s = sic_scores(ev)
-    >>> s.loc[0, "n_activities"], s.loc[0, "n_completed"], s.loc[0, "duration_days"]
-    (3, 2, 10.0)
-    >>> round(s.loc[0, "proportion"], 3)
-    0.667
+    >>> s[["stage", "n_activities", "n_completed", "proportion", "duration_days"]].head(2)
+       stage  n_activities  n_completed  proportion  duration_days
+    0      1             3            2    0.666667           10.0
+    1      2             1            1    1.000000            0.0
     """
     ev = _check_events(events)
     sites = pd.Index(ev["site"].unique(), name="site")
@@ -138,9 +138,9 @@ def sic_summary(events: pd.DataFrame) -> pd.DataFrame:
     >>> ev = pd.DataFrame({"site": "101", "stage": [1, 2, 4, 4],
     ...                    "activity": list("abcd"),
     ...                    "date": ["2024-01-01", "2024-03-01", "2024-06-01", None]})
-    >>> s = sic_summary(ev).iloc[0]
-    >>> int(s.stage_reached), s.pre_duration_days, s.impl_proportion
-    (4, 60.0, 0.5)
+    >>> sic_summary(ev)[["site", "stage_reached", "pre_duration_days", "impl_proportion"]]
+      site  stage_reached  pre_duration_days  impl_proportion
+    0  101              4               60.0              0.5
     """
     ev = _check_events(events)
     ev["phase"] = ev["stage"].map(SIC_PHASES)
@@ -203,8 +203,9 @@ def phase_progress(activities: pd.DataFrame, as_of=None, by=("phase", "core_elem
     >>> acts = pd.DataFrame({"activity_id": ["a", "b", "c"], "phase": "forberede",
     ...     "core_element": [1, 1, 2], "status": ["done", "todo", "skipped"],
     ...     "due": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-01-01"])})
-    >>> phase_progress(acts, as_of="2024-06-01", by=("phase",)).iloc[0].tolist()
-    ['forberede', 2, 1, 0.5, 1]
+    >>> phase_progress(acts, as_of="2024-06-01", by=("phase",))
+           phase  n_activities  n_done  share_done  n_overdue
+    0  forberede             2       1         0.5          1
     """
     by = list(by)
     when = _as_of(as_of)

@@ -184,10 +184,12 @@ def build_report(project_path, out, *, period: str | None = None, lang: str | No
     evaluator notebook instead, a few seconds):
 
     >>> import tempfile, openpyxl
-    >>> out = build_report(demo_project(), tempfile.mkdtemp() + "/havnstrup.xlsx", fmt="xlsx",
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> out = build_report(demo_project(), tmp.name + "/havnstrup.xlsx", fmt="xlsx",
     ...                    period="2024", lang="en")
-    >>> openpyxl.load_workbook(out).sheetnames[:4]
+    >>> openpyxl.load_workbook(out, read_only=True).sheetnames[:4]
     ['summary', 'phase_progress', 'overdue', 'sic']
+    >>> tmp.cleanup()
     """
     _check_format(fmt)
     if share_back is not None and not isinstance(share_back, str | Path):

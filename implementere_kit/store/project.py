@@ -17,7 +17,8 @@ a mix. Data is read from Parquet and JSON only: opening a project never executes
 Examples
 --------
 >>> import tempfile, implementere_kit as ik
->>> folder = tempfile.mkdtemp() + "/keep-havnstrup"
+>>> tmp = tempfile.TemporaryDirectory()
+>>> folder = tmp.name + "/keep-havnstrup"
 >>> p = ik.Project.create(folder, site="903", country="DK", intervention="keep",
 ...                       start="2024-01-08", language="da")
 >>> p.plan.complete(p.plan.activities["activity_id"].iloc[0], date="2024-01-20")
@@ -25,6 +26,7 @@ Examples
 >>> q = ik.Project.open(folder)
 >>> q.site, q.intervention.id, int((q.plan.activities["status"] == "done").sum())
 ('903', 'keep', 1)
+>>> tmp.cleanup()
 """
 
 from __future__ import annotations
