@@ -24,19 +24,18 @@ import pandas as pd
 from ..errors import Problem, ValidationError
 from ..store.tables import parse_dates, row_problems
 
-__all__ = ["SIC_PHASES", "sic_phase", "sic_scores", "sic_summary", "phase_progress",
-           "overdue_activities", "PHASE_ORDER"]
+__all__ = ["sic_scores", "sic_summary", "phase_progress", "overdue_activities",
+           "PHASE_ORDER"]
 
-#: SIC phase of each stage (Chamberlain et al. 2011, Table 1).
-SIC_PHASES = {1: "pre", 2: "pre", 3: "pre", 4: "impl", 5: "impl", 6: "impl", 7: "impl",
-              8: "sustain"}
 PHASE_ORDER = ("forberede", "planlegge", "implementere", "viderefore")
 _OPEN = ("todo", "in_progress")
 
 
-def sic_phase(stage: int) -> str:
-    """The SIC phase (``pre``, ``impl``, ``sustain``) of a stage 1–8."""
-    return SIC_PHASES[int(stage)]
+def _sic_phases() -> dict[int, str]:
+    """SIC phase of each stage, as the SIC framework's definition file gives it."""
+    from .frameworks import load_framework
+
+    return {s.id: s.phase for s in load_framework("sic").stages}
 
 
 def _check_events(events: pd.DataFrame) -> pd.DataFrame:
@@ -114,7 +113,7 @@ def sic_scores(events: pd.DataFrame) -> pd.DataFrame:
     agg["n_activities"] = agg["n_activities"].fillna(0).astype(int)
     agg["n_completed"] = agg["n_completed"].fillna(0).astype(int)
     out = agg.reset_index()
-    out.insert(2, "phase", out["stage"].map(SIC_PHASES))
+    out.insert(2, "phase", out["stage"].map(_sic_phases()))
     with np.errstate(invalid="ignore", divide="ignore"):
         out["proportion"] = out["n_completed"] / out["n_activities"].replace(0, np.nan)
     out["duration_days"] = (out["last_date"] - out["first_date"]).dt.days.astype("float64")
@@ -143,7 +142,7 @@ def sic_summary(events: pd.DataFrame) -> pd.DataFrame:
     0  101              4               60.0              0.5
     """
     ev = _check_events(events)
-    ev["phase"] = ev["stage"].map(SIC_PHASES)
+    ev["phase"] = ev["stage"].map(_sic_phases())
     done = ev[ev["date"].notna()]
     sites = pd.Index(ev["site"].unique(), name="site")
     out = pd.DataFrame(index=sites)

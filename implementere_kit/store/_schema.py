@@ -7,8 +7,10 @@ face (``tables``) both build on it, and it imports neither.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from types import MappingProxyType
 
 from .._data import load_yaml, package_file
 from ..errors import Problem, UnknownNameError, safe_value
@@ -27,10 +29,11 @@ _RULES = ("required", "enum", "minimum", "maximum")
 
 @dataclass(frozen=True)
 class TableSchema:
-    """One table of ``tables.yaml``: its fields (dicts as written there) and primary key."""
+    """One table of ``tables.yaml``: its fields (read-only mappings, as written there) and
+    primary key."""
 
     name: str
-    fields: tuple[dict, ...]
+    fields: tuple[Mapping, ...]
     primary_key: tuple[str, ...] = ()
     description: str = ""
 
@@ -42,7 +45,7 @@ class TableSchema:
     def required(self) -> list[str]:
         return [f["name"] for f in self.fields if f.get("required")]
 
-    def field(self, name: str) -> dict:
+    def field(self, name: str) -> Mapping:
         for f in self.fields:
             if f["name"] == name:
                 return f
@@ -53,7 +56,7 @@ class TableSchema:
         out = []
         for f in self.fields:
             d = {"name": f["name"], "type": f["type"]}
-            cons = {k: f[k] for k in _RULES if k in f}
+            cons = {k: list(f[k]) if isinstance(f[k], tuple) else f[k] for k in _RULES if k in f}
             if cons:
                 d["constraints"] = cons
             out.append(d)
@@ -68,7 +71,9 @@ def _schemas() -> dict[str, TableSchema]:
     raw = load_yaml(package_file("store/schemas", "tables.yaml"))
     out = {}
     for name, spec in raw["tables"].items():
-        fields = tuple(dict(f) for f in spec["fields"])
+        # read-only: every caller shares these
+        fields = tuple(MappingProxyType({k: tuple(v) if isinstance(v, list) else v
+                                         for k, v in f.items()}) for f in spec["fields"])
         for f in fields:
             if f["type"] not in TYPES:  # the file is ours: a typo here is a bug
                 raise ValueError(f"tables.yaml: table {name}, field {f['name']}: "
