@@ -270,6 +270,6 @@ def test_every_name_stays_importable_from_reliability():
         assert name in reliability.__all__
         assert getattr(reliability, name) is getattr(agreement, name)
         assert getattr(implementere_kit, name) is getattr(agreement, name)
-    for name in ("ReliabilityResult", "CRITERIA", "ICC_FORMS", "WEIGHTS", "LEVELS"):
+    for name in ("ReliabilityResult", "CRITERIA", "ICC_FORMS", "WEIGHTS", "MEASUREMENT_LEVELS"):
         assert getattr(reliability, name) is getattr(shared, name)
     assert implementere_kit.ReliabilityResult is shared.ReliabilityResult

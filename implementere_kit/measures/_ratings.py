@@ -26,7 +26,7 @@ import pandas as pd
 from ..errors import Problem, ValidationError, safe_value
 from ..store.tables import row_problems
 
-__all__ = ["ReliabilityResult", "CRITERIA", "ICC_FORMS", "WEIGHTS", "LEVELS"]
+__all__ = ["ReliabilityResult", "CRITERIA", "ICC_FORMS", "WEIGHTS", "MEASUREMENT_LEVELS"]
 
 _SOCIALSTYRELSEN = "Socialstyrelsen (DK) instrument criteria"
 #: Lowest acceptable value (strictly above) and its source, per family of statistic.
@@ -38,7 +38,7 @@ CRITERIA: dict[str, tuple[float, str]] = {
 }
 ICC_FORMS = ("ICC(1,1)", "ICC(2,1)", "ICC(3,1)", "ICC(1,k)", "ICC(2,k)", "ICC(3,k)")
 WEIGHTS = (None, "linear", "quadratic")
-LEVELS = ("nominal", "ordinal", "interval", "ratio")
+MEASUREMENT_LEVELS = ("nominal", "ordinal", "interval", "ratio")
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,7 @@ def _criterion(key: str, override: float | None) -> tuple[float, str]:
     return CRITERIA.get(key, (math.nan, ""))
 
 
-def _frame(data, what: str, problems: list[Problem]) -> pd.DataFrame | None:
+def _as_table(data, what: str, problems: list[Problem]) -> pd.DataFrame | None:
     """Any 2-D table as a DataFrame; arrays get 1-based column names, as people count."""
     if isinstance(data, pd.DataFrame):
         df = data

@@ -29,14 +29,14 @@ import pandas as pd
 from ..errors import Problem, safe_value
 from ..store.tables import row_problems
 from ._ratings import (
-    LEVELS,
+    MEASUREMENT_LEVELS,
     WEIGHTS,
     ReliabilityResult,
+    _as_table,
     _bad_cells,
     _check_ci,
     _criterion,
     _encode,
-    _frame,
     _need,
     _numeric,
     _raise,
@@ -148,7 +148,7 @@ def ratings_to_counts(ratings, categories: Sequence | None = None) -> pd.DataFra
     1         0  2
     """
     problems: list[Problem] = []
-    df = _frame(ratings, "ratings", problems)
+    df = _as_table(ratings, "ratings", problems)
     _raise(problems)
     codes, labels, _, _ = _encode(df, categories, problems)
     _raise(problems)
@@ -176,7 +176,7 @@ def fleiss_kappa(counts, *, criterion: float | None = None) -> ReliabilityResult
     (0.625, 4, 3)
     """
     problems: list[Problem] = []
-    df = _frame(counts, "counts", problems)
+    df = _as_table(counts, "counts", problems)
     _raise(problems)
     _need(df.shape[1], 2, "categories (columns)", problems)
     x = _numeric(df, problems)
@@ -241,10 +241,10 @@ def krippendorff_alpha(data, level: str = "nominal", *, categories: Sequence | N
     (0.743, 11, True)
     """
     problems: list[Problem] = []
-    if level not in LEVELS:
+    if level not in MEASUREMENT_LEVELS:
         problems.append(Problem("unknown level of measurement", column="level",
-                                expected=", ".join(LEVELS), found=safe_value(level)))
-    df = _frame(data, "reliability data", problems)
+                                expected=", ".join(MEASUREMENT_LEVELS), found=safe_value(level)))
+    df = _as_table(data, "reliability data", problems)
     if df is not None:
         _need(df.shape[0], 2, "raters (rows)", problems)
         codes, labels, scores, numeric = _encode(df, categories, problems)
@@ -292,7 +292,7 @@ def percent_agreement(ratings, *, criterion: float | None = None) -> Reliability
     (0.75, 4, 0.806)
     """
     problems: list[Problem] = []
-    df = _frame(ratings, "ratings", problems)
+    df = _as_table(ratings, "ratings", problems)
     if df is not None:
         _need(df.shape[1], 2, "raters (columns)", problems)
         codes, _, _, _ = _encode(df, None, problems)

@@ -37,13 +37,13 @@ from ..errors import Problem, safe_value
 from ._ratings import (
     CRITERIA,
     ICC_FORMS,
-    LEVELS,  # noqa: F401  (re-exported)
+    MEASUREMENT_LEVELS,  # noqa: F401  (re-exported)
     WEIGHTS,  # noqa: F401  (re-exported)
     ReliabilityResult,
+    _as_table,
     _bad_cells,
     _check_ci,
     _criterion,
-    _frame,
     _need,
     _numeric,
     _raise,
@@ -104,7 +104,7 @@ def cronbach_alpha(items, ci: float = 0.95, nan_policy: str = "listwise", *,
     if nan_policy not in ("listwise", "pairwise"):
         problems.append(Problem("unknown nan_policy", column="nan_policy",
                                 expected="'listwise' or 'pairwise'", found=safe_value(nan_policy)))
-    df = _frame(items, "items", problems)
+    df = _as_table(items, "items", problems)
     if df is not None:
         _need(df.shape[1], 2, "items (columns)", problems)
         x = _numeric(df, problems)
@@ -215,7 +215,7 @@ def icc(data, ci: float = 0.95, *, targets: str | None = None, raters: str | Non
         else:
             df = _wide_from_long(data, targets, raters, ratings, problems)
     else:
-        df = _frame(data, "ratings", problems)
+        df = _as_table(data, "ratings", problems)
     if df is not None:
         _need(df.shape[1], 2, "raters (columns)", problems)
         x = _numeric(df, problems)

@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-__all__ = ["demo_project", "demo_network_store"]
+__all__ = ["demo_project_folder", "demo_network_store"]
 
 _SITES = ("903", "901", "902", "904")  # four KEEP sites: benchmarks need three or more
 _STALE_SECONDS = 3600  # a half-built example older than this was abandoned
@@ -91,7 +91,7 @@ def _network(root: Path) -> Path:
     return target
 
 
-def demo_project() -> Path:
+def demo_project_folder() -> Path:
     """Folder of the example Havnstrup KEEP project (generated on first use)."""
     return _network(_root()) / "dk-903-keep"
 
