@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import Problem, ValidationError, safe_value
+from ..measures._fidelity_input import _check_rule
 from ..measures.control import p_chart
 from ..plans.intervention import DosageRule
 from ..store.tables import row_problems
@@ -174,9 +175,7 @@ def attendance_histogram(summary: pd.DataFrame, rule: DosageRule, ax=None, lang:
     >>> plt.close(ax.figure)
     """
     df = require(summary, ["n_attended"], "attendance_summary")
-    if not isinstance(rule, DosageRule):
-        raise ValidationError([Problem("rule must be a DosageRule", column="rule",
-                                       expected="DosageRule", found=type(rule).__name__)])
+    _check_rule(rule)
     problems: list[Problem] = []
     k = numbers(df, "n_attended", "attendance_summary", problems)
     bad = ~np.isnan(k) & ((k < 0) | (k != np.round(k)))

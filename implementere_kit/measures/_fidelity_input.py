@@ -47,6 +47,16 @@ def _checked_frame(df, resource: str,
         for c in required if c not in df.columns]
 
 
+def _check_rule(rule) -> None:
+    """The dosage rule, the second argument of every function that judges a dose."""
+    from ..plans.intervention import DosageRule
+
+    if not isinstance(rule, DosageRule):
+        raise ValidationError([Problem("rule must be a DosageRule", column="rule",
+                                       expected="a DosageRule, e.g. intervention.dosage",
+                                       found=type(rule).__name__)])
+
+
 def _check_by(by, allowed: Sequence[str], resource: str) -> list[str]:
     by = [by] if isinstance(by, str) else list(by)
     bad = [b for b in by if b not in allowed]

@@ -44,6 +44,7 @@ from ..plans.intervention import DosageRule
 from ._fidelity_input import (
     _bool,
     _check_by,
+    _check_rule,
     _checked_frame,
     _collect,
     _month,
@@ -134,6 +135,7 @@ def attendance_summary(attendance: pd.DataFrame, rule: DosageRule,
       participant_id  n_attended  n_makeup  attendance_rate  graduated
     0             f1          13         1           0.8125       True
     """
+    _check_rule(rule)
     max_no = max(rule.sessions, rule.max_sessions or 0)
     att, problems = _checked_frame(attendance, "attendance",
                                    ["participant_id", "session_no", "attended"])
@@ -193,18 +195,20 @@ def attendance_summary(attendance: pd.DataFrame, rule: DosageRule,
     return out.sort_values("participant_id", kind="stable").reset_index(drop=True)
 
 
-def dosage_summary(attendance: pd.DataFrame, sessions: pd.DataFrame,
-                   participants: pd.DataFrame, rule: DosageRule,
+def dosage_summary(attendance: pd.DataFrame, rule: DosageRule, sessions: pd.DataFrame,
+                   participants: pd.DataFrame,
                    by: Sequence[str] = ("site", "group_id")) -> pd.DataFrame:
     """Dose delivered per group, site or month, against the dosage rule.
 
     Parameters
     ----------
-    attendance, sessions, participants : DataFrame
-        Tables ``attendance``, ``sessions`` (``leaders`` is a ';'-separated list of
-        practitioner ids) and ``participants``.
+    attendance : DataFrame
+        Table ``attendance``.
     rule : DosageRule
-        The planned dose.
+        The planned dose; second, as in :func:`attendance_summary`.
+    sessions, participants : DataFrame
+        Tables ``sessions`` (``leaders`` is a ';'-separated list of practitioner ids) and
+        ``participants``.
     by : sequence of str
         Any of ``site``, ``group_id``, ``month``; ``()`` gives one overall row. For
         participant measures ``month`` is the month of enrolment (a family belongs to the
@@ -237,12 +241,13 @@ def dosage_summary(attendance: pd.DataFrame, sessions: pd.DataFrame,
     ...                     "leaders": ["s1;s2", "s1"]})
     >>> att = pd.DataFrame({"participant_id": ["a", "a", "b"], "session_no": [1, 2, 1],
     ...                     "attended": True})
-    >>> d = dosage_summary(att, ses, parts, rule)
+    >>> d = dosage_summary(att, rule, ses, parts)
     >>> d[["group_id", "n_participants", "over_max_group_size", "mean_dosage",
     ...    "share_duration_ok"]]
       group_id  n_participants  over_max_group_size  mean_dosage  share_duration_ok
     0       g1               2                 True         0.75                0.5
     """
+    _check_rule(rule)
     by = _check_by(by, ("site", "group_id", "month"), "dosage")
     p, ses, parts = _collect(lambda: attendance_summary(attendance, rule, participants),
                              lambda: _table(sessions, "sessions"),

@@ -100,8 +100,8 @@ class Evaluation:
 
         if self.attendance is None or self.tables["sessions"].empty:
             return None
-        return dosage_summary(self.tables["attendance"], self.tables["sessions"],
-                              self.tables["participants"], self.intervention.dosage,
+        return dosage_summary(self.tables["attendance"], self.intervention.dosage,
+                              self.tables["sessions"], self.tables["participants"],
                               by=("site",))
 
     @cached_property
