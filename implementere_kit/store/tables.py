@@ -27,6 +27,7 @@ from collections.abc import Collection
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ..errors import Problem, ValidationError
 from ._checks import DTYPES, blank_as_null, check_table, to_frame, type_ok
@@ -48,8 +49,6 @@ _FALSE = {"false", "0", "no", "nei", "nej", "n", "usant", "falsk"}
 
 def empty_table(name: str) -> pd.DataFrame:
     """An empty DataFrame with the table's columns and dtypes."""
-    import pyarrow as pa
-
     return to_frame(pa.table({}), table_schema(name))
 
 
@@ -58,7 +57,7 @@ def _text(raw: pd.Series) -> pd.Series:
 
 
 def _parse(raw: pd.Series, typ: str):
-    """``(typed values, rows that did not parse or None)`` for one column.
+    """``(values Arrow takes as typed, rows that did not parse or None)`` for one column.
 
     Text is read, never guessed at: "2,5" is a number, "ja" a boolean, "01.03.2024" a
     date; anything else that is not blank is reported. A column typed already is passed
@@ -71,13 +70,14 @@ def _parse(raw: pd.Series, typ: str):
         if pd.api.types.is_datetime64_any_dtype(raw):
             return val, None
         return val, val.isna() & (_text(raw).fillna("") != "")
+    # Plain NumPy columns go to Arrow as they are (no copy); to_frame gives the dtypes.
     if pd.api.types.is_bool_dtype(raw):
         if typ == "boolean":
-            return raw.astype(DTYPES["boolean"]), None
+            return (raw if raw.dtype == bool else raw.astype(DTYPES["boolean"])), None
         return pd.Series(np.nan, index=raw.index).astype(DTYPES[typ]), raw.notna()  # not a number
     if typ in ("integer", "number") and pd.api.types.is_numeric_dtype(raw):
         if typ == "integer" and pd.api.types.is_integer_dtype(raw):  # no detour via floats
-            return raw.astype(DTYPES["integer"]), None
+            return raw, None
         num, bad = raw.astype("float64"), None
     else:
         text = _text(raw)
@@ -159,8 +159,6 @@ def validate_table(df, name: str, *, file: str | None = None, allow_extra: bool 
             problems += row_problems(unparsed[c], df[c], message=message, column=c,
                                      expected=expected, resource=name, file=file)
     extra = [c for c in df.columns if c not in schema.columns]
-    import pyarrow as pa
-
     # the typed columns as Arrow (no copy), blank text as missing; of the extra columns the
     # engine reads the names
     table = pa.table({**{c: blank_as_null(pa.array(v, from_pandas=True))
