@@ -7,12 +7,15 @@ STAMP  := $(VENV)/.installed
 TEST_ENV := MPLBACKEND=Agg HOME=$(CURDIR)/.cache/home JUPYTER_CONFIG_DIR=$(CURDIR)/.cache/jupyter \
             IPYTHONDIR=$(CURDIR)/.cache/ipython MPLCONFIGDIR=$(CURDIR)/.cache/mpl
 
-.PHONY: demo test lint bench bench-quick app clean venv example-data
+# Versions CI installs: constraints.txt, written by `make lock` from a fresh venv.
+LOCK_VENV := .cache/lock-venv
 
-$(STAMP): pyproject.toml
+.PHONY: demo test lint bench bench-quick app clean venv example-data lock
+
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[dev]" -c constraints.txt
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -35,6 +38,19 @@ bench-quick: $(STAMP)
 
 app: $(STAMP)
 	$(BIN)/implementere-kit app
+
+# Re-pin every dependency (after adding one to pyproject.toml): install the toolkit with its
+# [dev] extra into a fresh venv, unconstrained, and write what pip chose.
+lock:
+	rm -rf $(LOCK_VENV)
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LOCK_VENV)/bin/python -m pip install --quiet ".[dev]"
+	{ echo "# Pinned versions of every dependency, for CI and make venv (pip install -c)."; \
+	  echo "# Written by 'make lock' from a fresh venv with implementere-kit[dev]; do not edit."; \
+	  $(LOCK_VENV)/bin/python -m pip freeze --exclude implementere-kit; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	rm -rf $(LOCK_VENV)
 
 clean:
 	rm -rf reports .cache .pytest_cache build *.egg-info

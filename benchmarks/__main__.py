@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-CASES = ["import", "reliability", "attendance", "network", "network_memory", "merge", "widget",
+CASES = ["import", "open", "reliability", "attendance", "network", "network_memory", "merge", "widget",
          "demo", "test"]
 ROOT = Path(__file__).resolve().parent
 

@@ -59,6 +59,9 @@ _EXPORTS: dict[str, str] = {
     "competence_summary": "measures.adherence_competence",
     "reach": "measures.fidelity",
     "dropout_by_session": "measures.fidelity",
+    # control limits for proportions (funnel plots, p-charts)
+    "funnel_limits": "measures.control",
+    "p_chart": "measures.control",
     # instruments
     "Instrument": "measures.instruments",
     "load_instrument": "measures.instruments",

@@ -1,10 +1,13 @@
 """Loading the package's own data files (YAML/JSON/CSV) safely.
 
 YAML is read with ``yaml.safe_load`` only: a data file never constructs Python objects.
+Each file is parsed once (cached by path and modification time) and every caller gets its
+own deep copy, so no caller can change what another one reads.
 """
 
 from __future__ import annotations
 
+import copy
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -45,25 +48,14 @@ def _load_yaml_cached(path: str, mtime: float) -> object:
 
 
 def load_yaml(path: str | Path) -> object:
-    """Parse a YAML file with ``safe_load`` (cached by path and modification time)."""
+    """Parse a YAML file with ``safe_load``; a fresh copy for every caller.
+
+    Examples
+    --------
+    >>> a = load_yaml(package_file("store/schemas", "tables.yaml"))
+    >>> a["tables"]["eligible"]["primary_key"].append("changed by this caller")
+    >>> load_yaml(package_file("store/schemas", "tables.yaml"))["tables"]["eligible"]["primary_key"]
+    ['site', 'period']
+    """
     path = Path(path)
-    return _load_yaml_cached(str(path), path.stat().st_mtime)
-
-
-def labels_from(entry: dict, key: str = "label", *, file: str | None = None) -> dict[str, str]:
-    """Return ``{lang: text}`` from an entry's ``label`` mapping, checking all languages exist."""
-    raw = entry.get(key)
-    if isinstance(raw, str):
-        return dict.fromkeys(LANGS, raw)
-    if not isinstance(raw, dict):
-        raise ValidationError(
-            [Problem(f"missing '{key}'", file=file, column=str(entry.get("id", "?")),
-                     expected="a mapping nb/da/en → text", found=type(raw).__name__)]
-        )
-    missing = [lang for lang in LANGS if not raw.get(lang)]
-    if missing:
-        raise ValidationError(
-            [Problem(f"'{key}' lacks languages {missing}", file=file,
-                     column=str(entry.get("id", "?")), expected="nb, da and en")]
-        )
-    return {lang: str(raw[lang]) for lang in LANGS}
+    return copy.deepcopy(_load_yaml_cached(str(path), path.stat().st_mtime))

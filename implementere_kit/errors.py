@@ -103,8 +103,9 @@ class ValidationError(ImplementereError, ValueError):
     >>> err = ValidationError([Problem("not a date", file="a.csv", row=3, column="date")])
     >>> len(err.problems)
     1
-    >>> err.table().loc[0, "row"]
-    3
+    >>> err.table()[["file", "row", "column", "message"]]
+        file  row column     message
+    0  a.csv    3   date  not a date
     """
 
     def __init__(self, problems: Iterable[Problem] | str, *, max_shown: int = 10):
@@ -141,7 +142,24 @@ class SchemaVersionError(ImplementereError):
 
 
 class ProjectError(ImplementereError):
-    """A project folder is missing, damaged or cannot be written."""
+    """A project folder is missing, damaged or cannot be written.
+
+    ``.problems`` lists every problem found when there is more than one thing to say — say
+    every bad row of every table file — each naming file, table, row and column.
+
+    Examples
+    --------
+    >>> err = ProjectError("p: cannot be opened", [Problem("not a date", file="a.parquet")])
+    >>> print(err)
+    p: cannot be opened
+      - file a.parquet: not a date
+    """
+
+    def __init__(self, message: str, problems: Iterable[Problem] = (), *, max_shown: int = 10):
+        self.problems: list[Problem] = list(problems)
+        shown = "".join(f"\n  - {p}" for p in self.problems[:max_shown])
+        more = len(self.problems) - max_shown
+        super().__init__(message + shown + (f"\n  … and {more} more" if more > 0 else ""))
 
 
 class UnknownNameError(ImplementereError, KeyError):

@@ -17,9 +17,13 @@ Examples
 --------
 >>> import tempfile
 >>> from implementere_kit.examples import make_network
->>> sites = make_network(tempfile.mkdtemp(), seed=1, scale=0.2)
->>> sites["site"].tolist()[:3]
-['901', '902', '903']
+>>> with tempfile.TemporaryDirectory() as tmp:
+...     sites = make_network(tmp, seed=1, scale=0.2)
+>>> sites[["site", "name", "country", "intervention"]].head(3)
+  site       name country intervention
+0  901      Ålund      DK         keep
+1  902     Bøgely      DK         keep
+2  903  Havnstrup      DK         keep
 """
 
 from __future__ import annotations

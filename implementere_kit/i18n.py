@@ -7,7 +7,9 @@ screen never crashes for want of a translation.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
+from types import MappingProxyType
 
 from ._data import LANGS, load_yaml, package_file
 from .errors import UnknownNameError
@@ -23,11 +25,11 @@ def check_lang(lang: str) -> str:
 
 
 @lru_cache(maxsize=8)
-def labels(lang: str) -> dict[str, str]:
-    """All labels of one language as a flat ``{key: text}`` mapping."""
+def labels(lang: str) -> Mapping[str, str]:
+    """All labels of one language as a flat, read-only ``{key: text}`` mapping."""
     check_lang(lang)
     data = load_yaml(package_file("locales", f"{lang}.yaml")) or {}
-    return {str(k): str(v) for k, v in data.items()}
+    return MappingProxyType({str(k): str(v) for k, v in data.items()})
 
 
 def t(key: str, lang: str = "nb", **fmt: object) -> str:

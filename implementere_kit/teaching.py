@@ -185,9 +185,10 @@ def makeup_effect(attendance: pd.DataFrame, rule: DosageRule,
     >>> keep = DosageRule(sessions=16, min_attendance=0.8)
     >>> att = pd.DataFrame({"participant_id": "f1", "session_no": list(range(1, 14)),
     ...                     "attended": True, "makeup": [False] * 12 + [True]})
-    >>> makeup_effect(att, keep).loc[0, ["n_attended", "n_attended_without_makeups",
-    ...                                  "graduated_by_makeups"]].tolist()
-    [13, 12, True]
+    >>> makeup_effect(att, keep)[["n_attended", "n_attended_without_makeups",
+    ...                           "graduated_by_makeups"]]
+       n_attended  n_attended_without_makeups  graduated_by_makeups
+    0          13                          12                  True
     """
     from .measures.fidelity import attendance_summary
 

@@ -23,7 +23,7 @@ def pytest_configure(config) -> None:
         return
     from implementere_kit.examples import make_network
 
-    _ROOT = Path(tempfile.mkdtemp(prefix="ik-notebooks-"))
+    _ROOT = Path(tempfile.mkdtemp(prefix="ik-notebooks-"))  # removed at the end
     made = make_network(_ROOT / "network", seed=7, scale=0.1, sites=["903"])
     os.environ["IMPLEMENTERE_NOTEBOOK_ROOT"] = str(_ROOT)
     os.environ["IMPLEMENTERE_PROJECT"] = str(made["path"].iloc[0])

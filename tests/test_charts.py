@@ -20,8 +20,8 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
 from implementere_kit import charts, load_intervention  # noqa: E402
 from implementere_kit.charts._base import HIGHLIGHT, PHASE_COLOURS  # noqa: E402
 from implementere_kit.errors import UnknownNameError, ValidationError  # noqa: E402
-from implementere_kit.exchange.indicators import Z95, Z998, funnel_limits  # noqa: E402
 from implementere_kit.i18n import t  # noqa: E402
+from implementere_kit.measures.control import Z95, Z998, funnel_limits  # noqa: E402
 from implementere_kit.measures.reliability import ReliabilityResult, reliability_table  # noqa: E402
 from implementere_kit.plans.intervention import DosageRule, TheoryOfChange  # noqa: E402
 
@@ -146,33 +146,6 @@ def test_phase_progress_chart_sums_core_elements():
 
 
 # -- fidelity ---------------------------------------------------------------------------------
-def test_p_chart_matches_montgomery():
-    # Montgomery, Introduction to Statistical Quality Control, exercise 6-1 (solutions):
-    # 20 samples of n = 100, 117 nonconforming in all: p̄ = 0.0585, UCL = 0.1289, LCL = 0.
-    x = [5] * 17 + [8, 9, 15]
-    assert sum(x) == 117
-    pc = charts.p_chart(x, [100] * 20)
-    assert round(pc["center"][0], 4) == 0.0585
-    assert round(pc["ucl"][0], 4) == 0.1289
-    assert pc["lcl"][0] == 0
-    # textbook example 16.6 (10 samples of 200): p̄ = 0.16, UCL = 0.2378, LCL = 0.0822
-    pc = charts.p_chart([40, 44, 22, 34, 24, 32, 28, 32, 34, 30], [200] * 10)
-    assert (round(pc["ucl"][0], 4), round(pc["lcl"][0], 4)) == (0.2378, 0.0822)
-    assert not pc["out_of_control"].any()
-
-
-def test_p_chart_varying_n_and_bad_input():
-    pc = charts.p_chart([9, 1, 40], [10, 10, 50])
-    p0 = 50 / 70
-    assert pc["center"].iloc[0] == pytest.approx(p0)
-    se = np.sqrt(p0 * (1 - p0) / np.array([10, 10, 50]))
-    assert pc["lcl"].to_numpy() == pytest.approx(np.clip(p0 - 3 * se, 0, 1))
-    assert pc["out_of_control"].tolist() == [False, True, False]
-    with pytest.raises(ValidationError) as err:
-        charts.p_chart([5, 12], [10, 10])
-    assert err.value.problems[0].row == 2
-
-
 def test_fidelity_run_chart_threshold_centre_and_limits():
     adh = pd.DataFrame({"month": ["2024-01", "2024-02", "2024-03", "2024-04"],
                         "adherence": [0.85, 0.8, 0.2, 0.8], "n_items": [40, 40, 40, 20]})

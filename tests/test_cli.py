@@ -27,13 +27,29 @@ def test_errors_are_one_line_without_traceback(tmp_path, capsys):
 
 
 def test_help_explains_each_command(capsys):
+    import argparse
+
     import pytest
 
-    with pytest.raises(SystemExit):
+    from implementere_kit.cli import build_parser
+
+    with pytest.raises(SystemExit) as exc:
         main(["--help"])
-    out = capsys.readouterr().out
-    for cmd in ("new", "status", "demo"):
-        assert cmd in out
+    assert exc.value.code == 0
+    out = " ".join(capsys.readouterr().out.split())  # argparse wraps lines as it likes
+    assert out.startswith("usage: implementere-kit")
+    (sub,) = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    helps = {c.dest: c.help for c in sub._choices_actions}
+    # the job end to end: a project, its status, a package, the network, the report, the app
+    assert {"new", "status", "export", "validate", "merge", "benchmark", "report", "app",
+            "demo"} <= set(helps)
+    for cmd, text in helps.items():
+        assert text and f"{cmd} {' '.join(text.split())}" in out, cmd
+    # each command's own help names what it needs
+    with pytest.raises(SystemExit):
+        main(["new", "--help"])
+    new = capsys.readouterr().out
+    assert all(arg in new for arg in ("path", "--site", "--country", "--intervention"))
 
 
 def test_demo_prints_progress_and_sic(tmp_path, capsys):

@@ -323,7 +323,7 @@ def keep_sites():
 
 def test_dosage_per_group_hand_computed():
     att, ses, parts = keep_sites()
-    d = dosage_summary(att, ses, parts, KEEP).set_index("group_id")
+    d = dosage_summary(att, KEEP, ses, parts).set_index("group_id")
     assert d.loc["g1", "n_participants"] == 7 and d.loc["g1", "group_size"] == 7
     assert bool(d.loc["g1", "over_max_group_size"]) is True
     assert bool(d.loc["g2", "over_max_group_size"]) is False
@@ -344,18 +344,18 @@ def test_dosage_per_group_hand_computed():
 
 def test_dosage_per_site_and_per_month():
     att, ses, parts = keep_sites()
-    site = dosage_summary(att, ses, parts, KEEP, by=("site",)).iloc[0]
+    site = dosage_summary(att, KEEP, ses, parts, by=("site",)).iloc[0]
     assert (site.n_participants, site.n_groups, site.group_size) == (9, 2, 7)
     assert site.sessions_held == 6 and site.sessions_planned == 32
     assert bool(site.over_max_group_size) is True
-    month = dosage_summary(att, ses, parts, KEEP, by=("month",)).set_index("month")
+    month = dosage_summary(att, KEEP, ses, parts, by=("month",)).set_index("month")
     # participants by enrolment month, sessions by the month they were held
     assert month.loc["2024-01", "n_participants"] == 7
     assert month.loc["2024-02", "n_participants"] == 2
     assert month.loc["2024-01", "sessions_held"] == 4
     assert month.loc["2024-02", "sessions_held"] == 2
     assert month["sessions_planned"].isna().all()
-    overall = dosage_summary(att, ses, parts, KEEP, by=())
+    overall = dosage_summary(att, KEEP, ses, parts, by=())
     assert len(overall) == 1 and overall.loc[0, "n_participants"] == 9
 
 
@@ -364,11 +364,11 @@ def test_dosage_reports_problems_of_every_table_at_once():
     att.iloc[0, att.columns.get_loc("session_no")] = 40
     ses.loc[2, "date"] = "not a date"
     with pytest.raises(ValidationError) as exc:
-        dosage_summary(att, ses, parts, KEEP, by=("month",))
+        dosage_summary(att, KEEP, ses, parts, by=("month",))
     assert {(p.resource, p.column) for p in exc.value.problems} == {
         ("attendance", "session_no"), ("sessions", "date")}
     with pytest.raises(ValidationError, match="cannot group by"):
-        dosage_summary(att, ses, parts, KEEP, by=("weekday",))
+        dosage_summary(att, KEEP, ses, parts, by=("weekday",))
 
 
 # -- adherence ---------------------------------------------------------------------------
@@ -515,3 +515,18 @@ def test_adherence_and_competence_are_the_same_functions_everywhere():
     assert ik.competence_summary is fidelity.competence_summary
     assert callable(ik.adherence)
 
+
+
+def test_the_rule_is_the_second_argument_everywhere():
+    import inspect
+
+    from implementere_kit import charts
+
+    for fn in (attendance_summary, dosage_summary, charts.attendance_histogram):
+        assert list(inspect.signature(fn).parameters)[1] == "rule", fn.__name__
+    att, ses, parts = keep_sites()
+    with pytest.raises(ValidationError, match="rule must be a DosageRule") as exc:
+        dosage_summary(att, ses, parts, KEEP)  # the order before the rule moved
+    assert exc.value.problems[0].found == "DataFrame"
+    with pytest.raises(ValidationError, match="rule must be a DosageRule"):
+        attendance_summary(att, {"sessions": 16})

@@ -1,10 +1,9 @@
 import json
-import os
+import re
 import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 import pandas as pd
 import pytest
@@ -17,6 +16,7 @@ from implementere_kit import (
     ValidationError,
     load_intervention,
 )
+from implementere_kit.store.tables import table_names
 
 
 def test_create_open_roundtrip(tmp_path):
@@ -100,51 +100,68 @@ def test_open_errors_name_file_and_field(tmp_path):
 
 
 _WRITER = textwrap.dedent("""
-    import sys
+    import os, signal, sys
+    from pathlib import Path
     import pandas as pd
     from implementere_kit import Project
+
+    # Die (SIGKILL, nothing flushed or cleaned up) at file-system step K of the save:
+    # each rename that publishes a file and each removal of an old one is a step.
+    steps, crash_at = [0], int(sys.argv[2])
+    def step(real):
+        def wrapped(*args, **kwargs):
+            steps[0] += 1
+            if steps[0] == crash_at:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return real(*args, **kwargs)
+        return wrapped
     p = Project.open(sys.argv[1])
+    os.replace, Path.unlink = step(os.replace), step(Path.unlink)
     aid = p.plan.activities["activity_id"].iloc[0]
-    i = int(p.plan.activity(aid)["notes"] or 0)
-    print("ready", flush=True)
-    while True:
-        i += 1
-        p.plan.update(aid, notes=str(i))
-        p.set_table("eligible", pd.DataFrame({"site": ["903"] * i, "period": [str(k) for k in range(i)],
-                                              "n_eligible": [i] * i}))
-        p.save()
+    i = int(p.plan.activity(aid)["notes"] or 0) + 1
+    p.plan.update(aid, notes=str(i))
+    p.set_table("eligible", pd.DataFrame({"site": ["903"] * i, "period": [str(k) for k in range(i)],
+                                          "n_eligible": [i] * i}))
+    p.save()
+    print("steps", steps[0])
 """)
 
 
-def test_kill_during_save_leaves_a_consistent_project(tmp_path):
-    """SIGKILL a process in the middle of saving, many times; every state must open whole."""
+def test_a_crash_at_any_step_of_a_save_leaves_a_consistent_project(tmp_path):
+    """SIGKILL the saving process at each file-system step in turn; every state opens whole,
+    as the previous save or the new one, never a mix."""
     path = tmp_path / "p"
     Project.create(path, site="903", country="DK", intervention="keep")
     script = tmp_path / "writer.py"
     script.write_text(_WRITER)
-    seen = set()
-    for delay in (0.05, 0.13, 0.21, 0.34, 0.55, 0.8):
-        proc = subprocess.Popen([sys.executable, str(script), str(path)], stdout=subprocess.PIPE)
-        assert proc.stdout.readline().strip() == b"ready"
-        time.sleep(delay)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
+    ours = re.compile(r"^([a-z_]+)-(\d+)\.parquet$")
+    crash_at, note, completed, outcomes = 1, 0, False, set()
+    while not completed:
+        proc = subprocess.run([sys.executable, str(script), str(path), str(crash_at)],
+                              capture_output=True, text=True)
+        completed = proc.returncode == 0
+        assert completed or proc.returncode == -signal.SIGKILL, proc.stderr
         p = Project.open(path)  # must not raise
         aid = p.plan.activities["activity_id"].iloc[0]
-        note = int(p.plan.activity(aid)["notes"] or 0)
+        now = int(p.plan.activity(aid)["notes"] or 0)
         eligible = p.table("eligible")
         # Both tables come from the same save: the counter written to the plan equals the
         # number of rows written to the other table in that save.
-        assert len(eligible) == note
-        assert (eligible["n_eligible"] == note).all()
-        seen.add(note)
-        leftovers = {f.name for f in path.glob("*.parquet")} - {
-            e["file"] for e in p.meta["tables"].values()}
-        assert all(name.split("-")[0] in p.meta["tables"] for name in leftovers)
-    assert max(seen) > 1  # the writer really saved many times between kills
-    # the next clean save tidies files a killed save left behind
+        assert now in (note, note + 1) and len(eligible) == now
+        outcomes.add("new" if now > note else "old")
+        assert (eligible["n_eligible"] == now).all()
+        # A killed save may leave table files project.json does not name — new ones (even
+        # of a table it does not know yet) or old ones not yet removed — never anything else.
+        named = {e["file"] for e in p.meta["tables"].values()}
+        for f in path.glob("*.parquet"):
+            m = ours.match(f.name)
+            assert f.name in named or (m and m[1] in table_names()), f.name
+        note, crash_at = now, crash_at + 1
+    assert crash_at > 4  # the save really had several steps to be killed at
+    assert outcomes == {"old", "new"}  # killed both before and after it took effect
+    # the next clean save tidies whatever a killed save left behind
     p.save()
-    files = {f.name for f in path.iterdir() if not f.name.startswith(".")}
+    files = {f.name for f in path.iterdir() if f.name != ".secret.key"}
     assert files == {"project.json"} | {e["file"] for e in p.meta["tables"].values()}
 
 
@@ -173,3 +190,48 @@ def test_save_leaves_other_files_alone(tmp_path):
     p.save()
     assert mine.read_bytes() == b"not ours"
     assert not (tmp_path / "p" / f"activities-{p.meta['generation'] - 1}.parquet").exists()
+
+
+def test_open_reports_every_problem_of_every_table(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    p = Project.create(tmp_path / "p", site="903", country="DK", intervention="keep")
+    p.set_table("eligible", pd.DataFrame({"site": ["903"] * 3, "period": ["2022", "2023", "2024"],
+                                          "n_eligible": [10, 20, 30]}))
+    p.save()
+    folder, tables = p.path, p.meta["tables"]
+    # a hand-edited file: a negative count and a repeated key; another table unreadable;
+    # project.json naming a file that is gone and a table that does not exist
+    pq.write_table(pa.table({"site": ["903"] * 3, "period": ["2022", "2022", "2024"],
+                             "n_eligible": [10, -1, 30]}), folder / tables["eligible"]["file"])
+    (folder / tables["checklist_answers"]["file"]).write_bytes(b"PAR1 not really")
+    meta = json.loads((folder / "project.json").read_text())
+    meta["tables"]["staff"] = {"file": "staff-99.parquet", "rows": 1}
+    meta["tables"]["hobbies"] = {"file": "eligible-1.parquet", "rows": 1}
+    (folder / "project.json").write_text(json.dumps(meta))
+    with pytest.raises(ProjectError) as exc:
+        Project.open(folder)
+    got = {(p.resource, p.row, p.column, p.message) for p in exc.value.problems}
+    assert got == {("eligible", 2, "n_eligible", "value below minimum"),
+                   ("eligible", 2, "site+period", "duplicate primary key"),
+                   ("checklist_answers", None, None, "damaged: cannot be read as Parquet"),
+                   ("staff", None, "tables", "table file is missing"),
+                   ("hobbies", None, "tables", "unknown table")}
+    assert "value below minimum" in str(exc.value)  # the message lists them too
+
+
+def test_reading_the_key_writes_nothing_and_the_key_is_made_explicitly(tmp_path):
+    p = Project.create(tmp_path / "p", site="903", country="DK", intervention="keep")
+    key_file = p.path / ".secret.key"
+    assert key_file.stat().st_mode & 0o777 == 0o600 and len(p.key) == 32
+    key_file.unlink()  # a project copied without its hidden files
+    copy = Project.open(p.path)
+    with pytest.raises(ProjectError, match="ensure_key"):
+        copy.key  # noqa: B018 - reading is what is tested
+    assert not key_file.exists()
+    made = copy.ensure_key()
+    assert key_file.exists() and copy.key == made == copy.ensure_key()
+    key_file.write_text("not hex")
+    with pytest.raises(ProjectError, match="damaged"):
+        copy.key  # noqa: B018

@@ -8,6 +8,7 @@ from implementere_kit.store.tables import (
     parse_dates,
     row_problems,
     table_names,
+    table_schema,
     validate_table,
 )
 
@@ -90,3 +91,97 @@ def test_row_problems_treats_missing_as_false_and_masks_identifiers():
     assert [(p.row, p.found) for p in probs] == [(2, "<masked: looks like a personal identifier>")]
     assert row_problems([False, False], ["a", "b"], message="bad", column="c") == []
 
+
+
+# -- one engine for pandas frames and Arrow tables -----------------------------------------
+def _bad_sessions():
+    return pd.DataFrame({"site": ["101", "101", "101", " "],
+                         "group_id": ["g1", "g1", "g2", "g2"],
+                         "session_no": [1, 1, 0, 2],
+                         "date": pd.to_datetime(["2024-01-01", "2024-01-08", None,
+                                                 "2024-01-15"]),
+                         "duration_min": [90.0, 700.0, 60.0, None]})
+
+
+def test_the_same_rules_give_the_same_problems_for_frames_and_arrow_tables():
+    import pyarrow as pa
+
+    from implementere_kit.store._checks import check_table
+
+    df = _bad_sessions()
+    with pytest.raises(ValidationError) as exc:
+        validate_table(df, "sessions")
+    from_pandas = [(p.row, p.column, p.message) for p in exc.value.problems]
+    from_arrow = [(p.row, p.column, p.message) for p in check_table(
+        pa.Table.from_pandas(df, preserve_index=False), table_schema("sessions"))]
+    assert from_pandas == from_arrow == [
+        (4, "site", "required value missing"),      # blank text is missing
+        (3, "session_no", "value below minimum"),
+        (3, "date", "required value missing"),
+        (2, "duration_min", "value above maximum"),
+        (2, "group_id+session_no", "duplicate primary key")]
+
+
+def test_validate_arrow_checks_typed_files_in_place_and_parses_text_files():
+    import pyarrow as pa
+
+    from implementere_kit.store.tables import validate_arrow
+
+    typed = validate_arrow(pa.table({"site": ["101"], "period": ["2024"],
+                                     "n_eligible": pa.array([5], pa.int32())}), "eligible")
+    assert typed.dtypes.astype(str).tolist() == ["string", "string", "Int64"]
+    # dates kept as text in a foreign file are parsed as a CSV's would be
+    as_text = pa.table({"participant_id": ["p1"], "site": ["1"], "enrolled": ["01.03.2024"]})
+    assert validate_arrow(as_text, "participants")["enrolled"].tolist() == [
+        pd.Timestamp("2024-03-01")]
+    with pytest.raises(ValidationError, match="not a date"):
+        validate_arrow(as_text.set_column(2, "enrolled", pa.array(["soon"])), "participants")
+
+
+def test_duplicate_keys_found_by_either_path(monkeypatch):
+    import pyarrow as pa
+
+    from implementere_kit.store import _checks
+
+    t = pa.table({"group_id": ["a", "a", "b", "a", None, None],
+                  "session_no": [1, 2, 1, 1, 1, 1]})
+    expected = [False, False, False, True, False, True]  # a missing value is a value here
+    assert _checks.duplicate_rows(t, ["group_id", "session_no"]).tolist() == expected
+    monkeypatch.setattr(_checks, "_key_codes", lambda table, key: None)  # keys too wide
+    assert _checks.duplicate_rows(t, ["group_id", "session_no"]).tolist() == expected
+
+
+def test_keys_the_engine_does_not_know_are_left_alone():
+    import pyarrow as pa
+
+    from implementere_kit.store._checks import check_table
+    from implementere_kit.store.tables import TableSchema
+
+    schema = TableSchema("t", ({"name": "a", "type": "integer", "required": True,
+                                "export": ["aggregate"], "description": "x"},))
+    assert check_table(pa.table({"a": [1, 2]}), schema) == []
+    assert [p.message for p in check_table(pa.table({"a": [1, None]}), schema)] == [
+        "required value missing"]
+
+
+def test_not_a_frame_and_columns_named_twice():
+    with pytest.raises(ValidationError, match="must be a DataFrame"):
+        validate_table([("p1", "1")], "participants")
+    df = pd.DataFrame([["p1", "1", "2024-01-01", "x"]],
+                      columns=["participant_id", "site", "enrolled", "site"])
+    with pytest.raises(ValidationError, match="column appears twice"):
+        validate_table(df, "participants")
+
+
+def test_typed_output_is_the_same_whichever_way_in():
+    import pyarrow as pa
+
+    from implementere_kit.store.tables import validate_arrow
+
+    text = pd.DataFrame({"participant_id": ["p1", "p2"], "session_no": ["1", "2"],
+                         "attended": ["ja", "nei"]})
+    parsed = validate_table(text, "attendance")
+    read = validate_arrow(pa.Table.from_pandas(parsed, preserve_index=False), "attendance")
+    pd.testing.assert_frame_equal(parsed, read)
+    pd.testing.assert_frame_equal(parsed.iloc[:0], empty_table("attendance"),
+                                  check_index_type=False)

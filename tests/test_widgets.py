@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 
+import ipywidgets as W
 import pandas as pd
 import pytest
 
@@ -21,9 +22,7 @@ from implementere_kit.exchange.package import export_package
 from implementere_kit.i18n import t
 from implementere_kit.plans.frameworks import load_framework
 from implementere_kit.plans.intervention import DEVELOP_CHECKLIST_KEYS
-
-W = pytest.importorskip("ipywidgets")
-from implementere_kit.widgets import (  # noqa: E402
+from implementere_kit.widgets import (
     App,
     Dashboard,
     ExchangeScreen,

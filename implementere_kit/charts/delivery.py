@@ -1,10 +1,11 @@
 """Charts of delivery: adherence over time (a p-chart), attendance and drop-out.
 
+The p-chart limits of the run chart are computed by
+:func:`implementere_kit.measures.control.p_chart`, the one implementation of control limits
+for proportions that the network's funnel plots use too.
+
 References
 ----------
-Montgomery DC (2009). Introduction to Statistical Quality Control, 6th ed. Wiley,
-section 7.2: the control chart for fraction nonconforming (p-chart) with variable sample
-size — centre line p̄ = Σx ÷ Σn and limits p̄ ± 3·sqrt(p̄(1 − p̄)/nᵢ) for each sample.
 
 Carroll C, Patterson M, Wood S, et al. (2007). A conceptual framework for implementation
 fidelity. Implementation Science 2:40. https://doi.org/10.1186/1748-5908-2-40
@@ -16,6 +17,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import Problem, ValidationError, safe_value
+from ..measures._fidelity_input import _check_rule
+from ..measures.control import p_chart
 from ..plans.intervention import DosageRule
 from ..store.tables import row_problems
 from ._base import (
@@ -34,62 +37,9 @@ from ._base import (
     require,
 )
 
-__all__ = ["p_chart", "fidelity_run_chart", "attendance_histogram", "dropout_chart"]
+__all__ = ["fidelity_run_chart", "attendance_histogram", "dropout_chart"]
 
 _SERIES = ("practitioner_id", "site", "group_id", "component")
-
-
-def p_chart(x, n, sigma: float = 3.0) -> pd.DataFrame:
-    """Centre line and control limits of a p-chart with varying sample sizes.
-
-    Parameters
-    ----------
-    x : array-like
-        Count (or credit) per sample, e.g. checklist items delivered.
-    n : array-like
-        Sample size per sample, e.g. items scored; samples with n = 0 get NaN limits.
-    sigma : float
-        Width of the limits in standard errors (3 in Shewhart's chart).
-
-    Returns
-    -------
-    DataFrame
-        ``p`` (x ÷ n), ``center`` (p̄ = Σx ÷ Σn), ``lcl`` and ``ucl``
-        (p̄ ∓ sigma·sqrt(p̄(1 − p̄)/n), clipped to [0, 1]) and ``out_of_control``.
-
-    Examples
-    --------
-    Ten samples of 200 items, the textbook example 16.6 of *An Introduction to Business
-    Statistics* (https://fliphtml5.com/eraqv/ufcc/AN_INTRODUCTION_TO_BUSINESS_STATISTICS/489/):
-    p̄ = 0.16, UCL = 0.2378, LCL = 0.0822.
-
-    >>> pc = p_chart([40, 44, 22, 34, 24, 32, 28, 32, 34, 30], [200] * 10)
-    >>> round(pc["center"][0], 4), round(pc["ucl"][0], 4), round(pc["lcl"][0], 4)
-    (0.16, 0.2378, 0.0822)
-    """
-    xs = np.asarray(x, dtype="float64")
-    ns = np.asarray(n, dtype="float64")
-    problems = []
-    if xs.shape != ns.shape or xs.ndim != 1:
-        problems.append(Problem("x and n must be 1-D and of equal length", column="x, n",
-                                expected="two sequences of equal length",
-                                found=f"{xs.shape} and {ns.shape}"))
-    else:
-        for i in np.flatnonzero(~(ns >= 0) | ~(xs >= 0) | (xs > ns)):
-            problems.append(Problem("bad sample", row=int(i) + 1, column="x, n",
-                                    expected="0 ≤ x ≤ n", found=f"x={xs[i]:g}, n={ns[i]:g}"))
-    if not problems and ns.sum() <= 0:
-        problems.append(Problem("no items in any sample", column="n", expected="Σn > 0",
-                                found=safe_value(ns.sum())))
-    raise_if(problems)
-    center = xs.sum() / ns.sum()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = np.where(ns > 0, xs / ns, np.nan)
-        se = np.where(ns > 0, np.sqrt(center * (1 - center) / ns), np.nan)
-    lcl = np.clip(center - sigma * se, 0, 1)
-    ucl = np.clip(center + sigma * se, 0, 1)
-    return pd.DataFrame({"p": p, "center": center, "lcl": lcl, "ucl": ucl,
-                         "out_of_control": (p < lcl) | (p > ucl)})
 
 
 def fidelity_run_chart(adherence_by_month: pd.DataFrame, ax=None, threshold: float = 0.8,
@@ -225,9 +175,7 @@ def attendance_histogram(summary: pd.DataFrame, rule: DosageRule, ax=None, lang:
     >>> plt.close(ax.figure)
     """
     df = require(summary, ["n_attended"], "attendance_summary")
-    if not isinstance(rule, DosageRule):
-        raise ValidationError([Problem("rule must be a DosageRule", column="rule",
-                                       expected="DosageRule", found=type(rule).__name__)])
+    _check_rule(rule)
     problems: list[Problem] = []
     k = numbers(df, "n_attended", "attendance_summary", problems)
     bad = ~np.isnan(k) & ((k < 0) | (k != np.round(k)))
@@ -289,7 +237,7 @@ def dropout_chart(dropout_by_session_df: pd.DataFrame, ax=None, lang: str = "nb"
     >>> d = pd.DataFrame({"last_session": [0, 1, 2], "n_dropped_out": [1, 0, 2],
     ...                   "cumulative_share": [0.1, 0.1, 0.3]})
     >>> ax = dropout_chart(d, lang="nb")
-    >>> [p.get_height() for p in ax.patches], ax.get_xlabel()
+    >>> [float(p.get_height()) for p in ax.patches], ax.get_xlabel()
     ([1.0, 0.0, 2.0], 'Siste økt deltatt')
     >>> plt.close(ax.figure)
     """

@@ -83,7 +83,8 @@ def funnel_plot(benchmarks: pd.DataFrame, indicator: str, highlight: str | None 
     (5, 'Funnel plot: Drop-out')
     >>> plt.close(ax.figure)
     """
-    from ..exchange.indicators import PROPORTIONS, Z95, Z998, funnel_limits
+    from ..exchange.indicators import PROPORTIONS
+    from ..measures.control import Z95, Z998, funnel_limits
 
     df = require(benchmarks, ["site", "indicator", "n", "value", "network_value"], "benchmarks")
     rows = df[df["indicator"] == indicator]

@@ -255,7 +255,7 @@ def phase_progress_chart(progress: pd.DataFrame, ax=None, lang: str = "nb", **kw
     >>> prog = pd.DataFrame({"phase": ["forberede", "planlegge"], "n_activities": [4, 10],
     ...                      "n_done": [4, 5], "n_overdue": [0, 2]})
     >>> ax = phase_progress_chart(prog, lang="da")
-    >>> [round(p.get_height(), 2) for p in ax.patches], ax.get_ylabel()
+    >>> [round(float(p.get_height()), 2) for p in ax.patches], ax.get_ylabel()
     ([1.0, 0.5], 'Andel færdig')
     >>> plt.close(ax.figure)
     """

@@ -20,11 +20,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+# The limits are the measures' one implementation, shared with the p-charts.
+from ..measures.control import Z95, Z998, funnel_limits
+
 __all__ = ["site_indicators", "benchmark", "PROPORTIONS", "funnel_limits"]
 
 #: Indicators that are proportions of people or items: funnel limits apply.
 PROPORTIONS = ("graduation", "dropout", "adherence", "reach")
-Z95, Z998 = 1.959963984540054, 3.090232306167813
 
 
 def _has(con, table: str) -> bool:
@@ -157,21 +159,6 @@ def site_indicators(con, by_month: bool = False, groups=GROUPS) -> pd.DataFrame:
     out.columns = cols
     out["n"] = out["n"].astype("Int64")
     return out
-
-
-def funnel_limits(p0: float | np.ndarray, n, z: float) -> tuple[np.ndarray, np.ndarray]:
-    """Normal-approximation funnel limits for a proportion ``p0`` at sample sizes ``n``.
-
-    Examples
-    --------
-    >>> lo, hi = funnel_limits(0.5, 100, 1.96)
-    >>> round(float(lo), 3), round(float(hi), 3)
-    (0.402, 0.598)
-    """
-    n = np.asarray(n, dtype="float64")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        se = np.sqrt(p0 * (1 - p0) / n)
-    return np.clip(p0 - z * se, 0, 1), np.clip(p0 + z * se, 0, 1)
 
 
 def benchmark(ind: pd.DataFrame, k: int = 5) -> pd.DataFrame:

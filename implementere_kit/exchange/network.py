@@ -69,9 +69,11 @@ class NetworkStore:
     Examples
     --------
     >>> import tempfile
-    >>> store = NetworkStore(tempfile.mkdtemp() + "/network.duckdb")
-    >>> store.provenance().empty
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> with NetworkStore(tmp.name + "/network.duckdb") as store:
+    ...     store.provenance().empty
     True
+    >>> tmp.cleanup()
     """
 
     def __init__(self, path):

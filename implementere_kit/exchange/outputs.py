@@ -56,10 +56,12 @@ def export_partitioned(store, out_dir, tables=None) -> Path:
     --------
     >>> import tempfile
     >>> from implementere_kit.exchange.network import NetworkStore
-    >>> store = NetworkStore(tempfile.mkdtemp() + "/n.duckdb")
-    >>> out = export_partitioned(store, tempfile.mkdtemp())
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> with NetworkStore(tmp.name + "/n.duckdb") as store:
+    ...     out = export_partitioned(store, tmp.name + "/parquet")
     >>> sorted(p.name for p in out.iterdir())
     []
+    >>> tmp.cleanup()
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -228,7 +228,7 @@ def export_package(project, out, *, level: str = "aggregate", fmt: str = "parque
     names = [n for n in project.table_names if n not in PRIVATE_TABLES]
     tables = {n: project.table(n) for n in names if len(project.table(n))}
     if level == "pseudonymised":
-        tables = _pseudonymise_tables(tables, project.key)
+        tables = _pseudonymise_tables(tables, project.ensure_key())
     else:
         from .aggregate import aggregate_tables
 

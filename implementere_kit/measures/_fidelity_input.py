@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import Problem, ValidationError
-from ..store.tables import parse_dates, row_problems, table_schema, validate_table
+from ..store.tables import row_problems, validate_table
 
 
 def _rows(problems, mask, resource, column, message, expected, values) -> None:
@@ -35,7 +35,8 @@ def _rows(problems, mask, resource, column, message, expected, values) -> None:
                              resource=resource)
 
 
-def _frame(df, resource: str, required: Sequence[str]) -> tuple[pd.DataFrame, list[Problem]]:
+def _checked_frame(df, resource: str,
+                   required: Sequence[str]) -> tuple[pd.DataFrame, list[Problem]]:
     if not isinstance(df, pd.DataFrame):
         raise ValidationError([Problem(f"{resource} must be a DataFrame", resource=resource,
                                        found=type(df).__name__)])
@@ -44,6 +45,16 @@ def _frame(df, resource: str, required: Sequence[str]) -> tuple[pd.DataFrame, li
         Problem("required column missing", resource=resource, column=c,
                 expected="columns " + ", ".join(required), found=found)
         for c in required if c not in df.columns]
+
+
+def _check_rule(rule) -> None:
+    """The dosage rule, the second argument of every function that judges a dose."""
+    from ..plans.intervention import DosageRule
+
+    if not isinstance(rule, DosageRule):
+        raise ValidationError([Problem("rule must be a DosageRule", column="rule",
+                                       expected="a DosageRule, e.g. intervention.dosage",
+                                       found=type(rule).__name__)])
 
 
 def _check_by(by, allowed: Sequence[str], resource: str) -> list[str]:
@@ -92,48 +103,14 @@ def _session_numbers(s: pd.Series, max_no: int, problems) -> np.ndarray:
 
 
 def _participants(df, *, need_enrolled: bool = False) -> pd.DataFrame:
-    """Lean check of the participants table (only what fidelity uses), typed copy back."""
-    required = ["participant_id", "site"] + (["enrolled"] if need_enrolled else [])
-    p, problems = _frame(df, "participants", required)
-    if problems:
-        raise ValidationError(problems)
-    pid = p["participant_id"]
-    _rows(problems, pid.isna(), "participants", "participant_id", "required value missing",
-          "an id", pid)
-    _rows(problems, pid.duplicated() & pid.notna(), "participants", "participant_id",
-          "duplicate participant", "unique ids", pid)
-    _rows(problems, p["site"].isna(), "participants", "site", "required value missing",
-          "a site", p["site"])
-    out = pd.DataFrame({"participant_id": pid, "site": p["site"].astype("string"),
-                        "group_id": p.get("group_id", pd.Series(pd.NA, index=p.index))
-                        .astype("string")})
-    for col in ("enrolled", "ended") if need_enrolled else ("ended",):
-        raw = p.get(col, pd.Series(pd.NaT, index=p.index))
-        out[col] = parse_dates(raw)
-        _rows(problems, out[col].isna() & raw.notna(), "participants", col, "not a date",
-              "YYYY-MM-DD, dd.mm.yyyy or dd-mm-yyyy", raw)
-    if need_enrolled:
-        _rows(problems, p["enrolled"].isna(), "participants", "enrolled",
-              "required value missing", "a date", p["enrolled"])
-    reason = p.get("end_reason", pd.Series(pd.NA, index=p.index)).astype("string")
-    allowed = table_schema("participants").field("end_reason")["enum"]
-    _rows(problems, (reason.notna() & ~reason.isin(allowed)).to_numpy(dtype=bool),
-          "participants", "end_reason", "value not allowed", "one of " + ", ".join(allowed),
-          reason)
-    if problems:
-        raise ValidationError(problems)
-    out["end_reason"] = reason
-    return out
+    """The participants table checked against its schema, typed; ``enrolled`` may be
+    absent unless the caller groups by enrolment month."""
+    return _table(df, "participants", optional=() if need_enrolled else ("enrolled",))
 
 
-def _table(df, name: str) -> pd.DataFrame:
-    """validate_table, with absent optional columns filled in as empty first."""
-    df, _ = _frame(df, name, [])
-    schema = table_schema(name)
-    # validate_table cannot build an all-missing number column itself (pandas 3)
-    return validate_table(df.assign(**{f["name"]: None for f in schema.fields
-                                       if f["name"] not in df.columns and not f.get("required")}),
-                          name)
+def _table(df, name: str, *, optional: Sequence[str] = ()) -> pd.DataFrame:
+    """A table checked against its schema by the store's one engine, typed."""
+    return validate_table(df, name, optional=optional)
 
 
 def _collect(*steps):

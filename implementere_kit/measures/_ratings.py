@@ -26,7 +26,8 @@ import pandas as pd
 from ..errors import Problem, ValidationError, safe_value
 from ..store.tables import row_problems
 
-__all__ = ["ReliabilityResult", "CRITERIA", "ICC_FORMS", "WEIGHTS", "LEVELS"]
+__all__ = ["ReliabilityResult", "CRITERIA", "ICC_FORMS", "WEIGHTS", "MEASUREMENT_LEVELS",
+           "NAN_POLICIES"]
 
 _SOCIALSTYRELSEN = "Socialstyrelsen (DK) instrument criteria"
 #: Lowest acceptable value (strictly above) and its source, per family of statistic.
@@ -38,7 +39,11 @@ CRITERIA: dict[str, tuple[float, str]] = {
 }
 ICC_FORMS = ("ICC(1,1)", "ICC(2,1)", "ICC(3,1)", "ICC(1,k)", "ICC(2,k)", "ICC(3,k)")
 WEIGHTS = (None, "linear", "quadratic")
-LEVELS = ("nominal", "ordinal", "interval", "ratio")
+MEASUREMENT_LEVELS = ("nominal", "ordinal", "interval", "ratio")
+#: What a reliability function does with a missing rating: ``"listwise"`` leaves out every
+#: subject (respondent, unit) that misses one, ``"pairwise"`` uses every pair of ratings
+#: that is there, ``"raise"`` reports each missing rating as a problem.
+NAN_POLICIES = ("listwise", "pairwise", "raise")
 
 
 @dataclass(frozen=True)
@@ -128,7 +133,7 @@ def _criterion(key: str, override: float | None) -> tuple[float, str]:
     return CRITERIA.get(key, (math.nan, ""))
 
 
-def _frame(data, what: str, problems: list[Problem]) -> pd.DataFrame | None:
+def _as_table(data, what: str, problems: list[Problem]) -> pd.DataFrame | None:
     """Any 2-D table as a DataFrame; arrays get 1-based column names, as people count."""
     if isinstance(data, pd.DataFrame):
         df = data
@@ -236,6 +241,28 @@ def _encode(df: pd.DataFrame, categories, problems: list[Problem]):
             else "a number like the other ratings"
         _bad_cells(problems, bad, df, j, "unexpected value", expected)
     return codes.reshape((n, m), order="F"), labels, scores, numeric
+
+
+def _check_nan_policy(policy, allowed: tuple[str, ...], problems: list[Problem]) -> None:
+    if policy not in allowed:
+        problems.append(Problem("unknown nan_policy", column="nan_policy",
+                                expected=" or ".join(repr(a) for a in allowed),
+                                found=safe_value(policy)))
+
+
+def _missing(values: np.ndarray, df: pd.DataFrame, policy: str, problems: list[Problem],
+             *, transposed: bool = False) -> np.ndarray:
+    """Which subjects (rows of ``values``) to keep under ``policy``; with ``"raise"`` every
+    missing rating becomes a problem naming its row and column in ``df`` as given."""
+    gaps = np.isnan(values)
+    if policy == "raise":
+        shown = gaps.T if transposed else gaps
+        for j in range(df.shape[1]):
+            _bad_cells(problems, shown[:, j], df, j, "missing rating",
+                       "a rating (nan_policy='raise')")
+    if policy == "listwise":
+        return ~gaps.any(axis=1)
+    return np.ones(len(values), dtype=bool)
 
 
 def _raise(problems: list[Problem]) -> None:

@@ -62,9 +62,9 @@ def adherence(checks: pd.DataFrame, threshold: float = 0.8,
     >>> chk = pd.DataFrame({"check_id": "c1", "site": "101", "date": "2024-02-01",
     ...                     "item": ["i1", "i2", "i3", "i4"], "component": "curriculum",
     ...                     "delivered": ["yes", "partly", "no", "na"]})
-    >>> a = adherence(chk).iloc[0]
-    >>> a.adherence, a.n_items, a.n_na, a.meets_threshold
-    (0.5, 3, 1, False)
+    >>> adherence(chk)[["component", "adherence", "n_items", "n_na", "meets_threshold"]]
+        component  adherence  n_items  n_na  meets_threshold
+    0  curriculum        0.5        3     1            False
     """
     by = _check_by(by, ("component", "practitioner_id", "group_id", "site", "month", "item",
                         "session_no"), "fidelity_checks")
@@ -133,9 +133,10 @@ def competence_summary(ratings: pd.DataFrame, certification_level: float,
     >>> r = pd.DataFrame({"practitioner_id": "s1", "site": "101",
     ...                   "date": ["2024-01-10", "2024-06-10"], "dimension": "overall",
     ...                   "score": [2.5, 3.5]})
-    >>> c = competence_summary(r, certification_level=3).iloc[0]
-    >>> c.latest_score, c.share_at_level, c.certified
-    (3.5, 0.5, True)
+    >>> c = competence_summary(r, certification_level=3)
+    >>> c[["practitioner_id", "latest_score", "share_at_level", "certified"]]
+      practitioner_id  latest_score  share_at_level  certified
+    0              s1           3.5             0.5       True
     """
     by = _check_by(by, ("practitioner_id", "site", "instrument", "rater_id"), "competence")
     level = certification_level

@@ -9,6 +9,12 @@ returns a :class:`~implementere_kit.measures.reliability.ReliabilityResult` judg
 Socialstyrelsen (DK) criterion kappa > 0.60, or Krippendorff's 0.667 for his alpha.
 Everything here is also importable from :mod:`implementere_kit.measures.reliability`.
 
+Ratings are given the same way everywhere: one row per subject (the person, session or
+unit rated), one column per rater — as :func:`~implementere_kit.measures.reliability.icc`
+takes them. :func:`krippendorff_alpha` takes his own layout (one row per coder) with
+``raters_in="rows"``. Every function takes ``nan_policy`` for missing ratings
+(``"listwise"``, ``"pairwise"`` or ``"raise"``, as far as the statistic allows).
+
 Bad input raises :class:`~implementere_kit.errors.ValidationError` listing every problem
 (row counted from 1, column, expected, found), never a bare numpy or pandas traceback.
 
@@ -29,14 +35,16 @@ import pandas as pd
 from ..errors import Problem, safe_value
 from ..store.tables import row_problems
 from ._ratings import (
-    LEVELS,
+    MEASUREMENT_LEVELS,
     WEIGHTS,
     ReliabilityResult,
+    _as_table,
     _bad_cells,
     _check_ci,
+    _check_nan_policy,
     _criterion,
     _encode,
-    _frame,
+    _missing,
     _need,
     _numeric,
     _raise,
@@ -46,20 +54,21 @@ __all__ = ["cohen_kappa", "ratings_to_counts", "fleiss_kappa", "krippendorff_alp
            "percent_agreement"]
 
 
-def cohen_kappa(a, b, weights: str | None = None, ci: float = 0.95, *,
-                categories: Sequence | None = None,
-                criterion: float | None = None) -> ReliabilityResult:
+def cohen_kappa(a, b=None, weights: str | None = None, ci: float = 0.95, *,
+                categories: Sequence | None = None, criterion: float | None = None,
+                nan_policy: str = "listwise") -> ReliabilityResult:
     """Cohen's kappa for two raters, unweighted or with linear/quadratic weights.
 
     Parameters
     ----------
-    a, b : sequence
+    a, b : sequence, or a table and None
         The two raters' ratings of the same subjects, in the same order (matched by
-        position). Subjects missing a rating from either rater are left out.
+        position); or, with ``b`` left out, a table of subjects × 2 raters.
     weights : {None, "linear", "quadratic"}
         Weighted kappa (Cohen 1968) for ordered categories.
     ci : float
-        Confidence level of the asymptotic interval (kappa ± z·SE, SE from statsmodels).
+        Confidence level of the asymptotic interval, kappa ± z·SE with the large-sample
+        standard error of Fleiss, Cohen & Everitt (1969).
     categories : sequence, optional
         All categories, in order. By default the union of both raters' values: numbers
         sorted numerically (and used as scores for the weights), text sorted
@@ -67,6 +76,8 @@ def cohen_kappa(a, b, weights: str | None = None, ci: float = 0.95, *,
         Categorical).
     criterion : float, optional
         Override the criterion (default: > 0.60, Socialstyrelsen).
+    nan_policy : {"listwise", "raise"}
+        Leave out subjects missing a rating from either rater, or report each gap.
 
     Notes
     -----
@@ -76,38 +87,33 @@ def cohen_kappa(a, b, weights: str | None = None, ci: float = 0.95, *,
     ----------
     Cohen J (1960). A coefficient of agreement for nominal scales. Educational and
     Psychological Measurement 20:37–46. Cohen J (1968). Weighted kappa. Psychological
-    Bulletin 70:213–220. Worked 2×2 example: https://en.wikipedia.org/wiki/Cohen%27s_kappa
+    Bulletin 70:213–220. Fleiss JL, Cohen J, Everitt BS (1969). Large sample standard
+    errors of kappa and weighted kappa. Psychological Bulletin 72:323–327.
 
     Examples
     --------
     >>> a = ["yes"] * 25 + ["no"] * 25
     >>> b = ["yes"] * 20 + ["no"] * 5 + ["yes"] * 10 + ["no"] * 15
-    >>> round(cohen_kappa(a, b).value, 3)
-    0.4
+    >>> r = cohen_kappa(a, b)
+    >>> round(r.value, 3), r.n
+    (0.4, 50)
     """
     problems: list[Problem] = []
     _check_ci(ci, problems)
+    _check_nan_policy(nan_policy, ("listwise", "raise"), problems)
     if weights not in WEIGHTS:
         problems.append(Problem("unknown weights", column="weights",
                                 expected="None, 'linear' or 'quadratic'",
                                 found=safe_value(weights)))
-    sa, sb = (s.reset_index(drop=True) if isinstance(s, pd.Series) else pd.Series(list(s))
-              for s in (a, b))
-    if len(sa) != len(sb):
-        problems.append(Problem("the raters rated different numbers of subjects",
-                                expected="two sequences of equal length",
-                                found=f"{len(sa)} and {len(sb)}"))
-    elif len(sa) == 0:
-        problems.append(Problem("no ratings", expected="at least one subject", found="0"))
-    else:
-        df = pd.DataFrame({"a": sa, "b": sb})
+    df = _two_raters(a, b, problems)
+    if df is not None:
         codes, labels, scores, _ = _encode(df, categories, problems)
         if weights is not None and scores is None:
             problems.append(Problem("weighted kappa needs ordered categories",
                                     column="categories", expected="categories=[...] in order",
                                     found="text categories without an order"))
     _raise(problems)
-    both = ~np.isnan(codes).any(axis=1)
+    both = _missing(codes, df, nan_policy, problems)
     _need(int(both.sum()), 1, "subjects rated by both raters", problems)
     _raise(problems)
     c = len(labels)
@@ -131,7 +137,30 @@ def cohen_kappa(a, b, weights: str | None = None, ci: float = 0.95, *,
                              float(res.kappa + half), int(both.sum()), crit, src, ci,
                              {"se": float(res.std_kappa), "p": float(res.pvalue_two_sided),
                               "observed_agreement": float(np.trace(table) / both.sum()),
-                              "categories": labels})
+                              "categories": labels, "nan_policy": nan_policy})
+
+
+def _two_raters(a, b, problems: list[Problem]) -> pd.DataFrame | None:
+    """Two raters' ratings as one subjects × 2 table (columns a, b unless named)."""
+    if b is None:
+        df = _as_table(a, "ratings", problems)
+        if df is not None and df.shape[1] != 2:
+            problems.append(Problem("Cohen's kappa compares two raters",
+                                    expected="a table of subjects × 2 raters (or a and b)",
+                                    found=f"{df.shape[1]} columns"))
+            return None
+        return None if df is None else df.reset_index(drop=True)
+    sa, sb = (s.reset_index(drop=True) if isinstance(s, pd.Series) else pd.Series(list(s))
+              for s in (a, b))
+    if len(sa) != len(sb):
+        problems.append(Problem("the raters rated different numbers of subjects",
+                                expected="two sequences of equal length",
+                                found=f"{len(sa)} and {len(sb)}"))
+        return None
+    if len(sa) == 0:
+        problems.append(Problem("no ratings", expected="at least one subject", found="0"))
+        return None
+    return pd.DataFrame({"a": sa, "b": sb})
 
 
 def ratings_to_counts(ratings, categories: Sequence | None = None) -> pd.DataFrame:
@@ -148,7 +177,7 @@ def ratings_to_counts(ratings, categories: Sequence | None = None) -> pd.DataFra
     1         0  2
     """
     problems: list[Problem] = []
-    df = _frame(ratings, "ratings", problems)
+    df = _as_table(ratings, "ratings", problems)
     _raise(problems)
     codes, labels, _, _ = _encode(df, categories, problems)
     _raise(problems)
@@ -157,17 +186,28 @@ def ratings_to_counts(ratings, categories: Sequence | None = None) -> pd.DataFra
     return pd.DataFrame(counts, index=index, columns=pd.Index(labels, name="category"))
 
 
-def fleiss_kappa(counts, *, criterion: float | None = None) -> ReliabilityResult:
+def fleiss_kappa(counts, *, criterion: float | None = None,
+                 nan_policy: str = "raise") -> ReliabilityResult:
     """Fleiss' kappa for many raters from a subjects × categories count table.
 
     Every subject must have the same number of ratings (the raters may differ between
-    subjects). Use :func:`ratings_to_counts` to build the table from raw ratings. Computed
-    by ``statsmodels.stats.inter_rater.fleiss_kappa``; no confidence interval.
+    subjects). Use :func:`ratings_to_counts` to build the table from raw ratings (subjects
+    × raters). Computed by ``statsmodels.stats.inter_rater.fleiss_kappa``; no confidence
+    interval.
+
+    Parameters
+    ----------
+    counts : DataFrame or 2-D array
+        One row per subject, one column per category: how many raters chose it.
+    criterion : float, optional
+        Override the criterion (default: > 0.60, Socialstyrelsen).
+    nan_policy : {"raise", "listwise"}
+        A missing count is a problem, or its subject is left out.
 
     References
     ----------
     Fleiss JL (1971). Measuring nominal scale agreement among many raters. Psychological
-    Bulletin 76:378–382. Worked example: https://en.wikipedia.org/wiki/Fleiss%27_kappa
+    Bulletin 76:378–382.
 
     Examples
     --------
@@ -176,21 +216,25 @@ def fleiss_kappa(counts, *, criterion: float | None = None) -> ReliabilityResult
     (0.625, 4, 3)
     """
     problems: list[Problem] = []
-    df = _frame(counts, "counts", problems)
+    _check_nan_policy(nan_policy, ("raise", "listwise"), problems)
+    df = _as_table(counts, "counts", problems)
     _raise(problems)
     _need(df.shape[1], 2, "categories (columns)", problems)
     x = _numeric(df, problems)
     _raise(problems)
+    keep = _missing(x, df, nan_policy, problems)
     for j in range(x.shape[1]):
-        bad = np.isnan(x[:, j]) | (x[:, j] < 0) | (x[:, j] != np.round(x[:, j]))
+        bad = keep & ~np.isnan(x[:, j]) & ((x[:, j] < 0) | (x[:, j] != np.round(x[:, j])))
         _bad_cells(problems, bad, df, j, "not a count", "a whole number ≥ 0")
+    _raise(problems)
     totals = np.nan_to_num(x).sum(axis=1).round().astype(int)
-    raters = int(pd.Series(totals).mode().max())
+    raters = int(pd.Series(totals[keep]).mode().max()) if keep.any() else 0
     _need(raters, 2, "ratings per subject", problems)
-    problems += row_problems(totals != raters, pd.Series(totals),
+    problems += row_problems(keep & (totals != raters), pd.Series(totals),
                              message="subject has a different number of ratings", column=None,
                              expected=f"{raters} ratings, as most subjects have")
     _raise(problems)
+    x = x[keep]
     p_cat = x.sum(axis=0) / x.sum()
     if (p_cat**2).sum() >= 1 - 1e-12:
         problems.append(Problem("kappa is undefined: every rating is in one category",
@@ -204,19 +248,25 @@ def fleiss_kappa(counts, *, criterion: float | None = None) -> ReliabilityResult
                              details={"raters": raters, "categories": x.shape[1]})
 
 
-def krippendorff_alpha(data, level: str = "nominal", *, categories: Sequence | None = None,
-                       criterion: float | None = None) -> ReliabilityResult:
+def krippendorff_alpha(data, level: str = "nominal", *, raters_in: str = "columns",
+                       categories: Sequence | None = None, criterion: float | None = None,
+                       nan_policy: str = "pairwise") -> ReliabilityResult:
     """Krippendorff's alpha for any number of raters, with missing ratings allowed.
 
     Parameters
     ----------
     data : DataFrame or 2-D array
-        One row per rater (coder), one column per unit; NaN or blank where a rater did not
-        rate a unit.
+        One row per unit (subject) and one column per rater, NaN or blank where a rater
+        did not rate a unit; with ``raters_in="rows"`` the other way round, as
+        Krippendorff lays out his reliability data (one row per coder).
     level : {"nominal", "ordinal", "interval", "ratio"}
         Level of measurement. Ordinal text categories need ``categories`` in order.
+    raters_in : {"columns", "rows"}
     criterion : float, optional
         Override the criterion (default: > 0.667, Krippendorff 2004).
+    nan_policy : {"pairwise", "listwise", "raise"}
+        Alpha's own way is ``"pairwise"``: every pairable value counts. ``"listwise"``
+        keeps only the units every rater rated; ``"raise"`` reports each gap.
 
     Notes
     -----
@@ -231,22 +281,31 @@ def krippendorff_alpha(data, level: str = "nominal", *, categories: Sequence | N
 
     Examples
     --------
+    Krippendorff's example, one row per observer:
+
     >>> nan = float("nan")
     >>> data = [[1, 2, 3, 3, 2, 1, 4, 1, 2, nan, nan, nan],
     ...         [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, nan, 3],
     ...         [nan, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, nan],
     ...         [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, nan]]
-    >>> r = krippendorff_alpha(data)
+    >>> r = krippendorff_alpha(data, raters_in="rows")
     >>> round(r.value, 3), r.n, r.meets_criterion
     (0.743, 11, True)
     """
     problems: list[Problem] = []
-    if level not in LEVELS:
+    if level not in MEASUREMENT_LEVELS:
         problems.append(Problem("unknown level of measurement", column="level",
-                                expected=", ".join(LEVELS), found=safe_value(level)))
-    df = _frame(data, "reliability data", problems)
+                                expected=", ".join(MEASUREMENT_LEVELS), found=safe_value(level)))
+    if raters_in not in ("columns", "rows"):
+        problems.append(Problem("unknown layout", column="raters_in",
+                                expected="'columns' (one row per unit) or 'rows'",
+                                found=safe_value(raters_in)))
+    _check_nan_policy(nan_policy, ("pairwise", "listwise", "raise"), problems)
+    df = _as_table(data, "reliability data", problems)
     if df is not None:
-        _need(df.shape[0], 2, "raters (rows)", problems)
+        rows = raters_in == "rows"
+        _need(df.shape[0] if rows else df.shape[1],
+              2, "raters (rows)" if rows else "raters (columns)", problems)
         codes, labels, scores, numeric = _encode(df, categories, problems)
         if level in ("interval", "ratio") and not numeric:
             problems.append(Problem(f"level '{level}' needs numbers", column="level",
@@ -256,9 +315,11 @@ def krippendorff_alpha(data, level: str = "nominal", *, categories: Sequence | N
                                     column="categories", expected="categories=[...] in order",
                                     found="text categories without an order"))
     _raise(problems)
-    pairable = int(((~np.isnan(codes)).sum(axis=0) >= 2).sum())
+    units = codes.T if rows else codes  # units × raters from here on
+    units = units[_missing(units, df, nan_policy, problems, transposed=rows)]
+    pairable = int(((~np.isnan(units)).sum(axis=1) >= 2).sum())
     _need(pairable, 1, "units rated by at least two raters", problems)
-    if pairable and len(np.unique(codes[~np.isnan(codes)])) < 2:
+    if pairable and len(np.unique(units[~np.isnan(units)])) < 2:
         problems.append(Problem("alpha is undefined: every rating has the same value",
                                 expected="at least two different values"))
     _raise(problems)
@@ -266,24 +327,30 @@ def krippendorff_alpha(data, level: str = "nominal", *, categories: Sequence | N
 
     # Nominal and ordinal alpha depend only on equality and order, so category codes do;
     # interval and ratio need the values themselves.
-    values = codes if level in ("nominal", "ordinal") else np.where(
-        np.isnan(codes), np.nan, np.asarray(scores)[np.nan_to_num(codes).astype(int)])
-    alpha = krippendorff.alpha(reliability_data=values, level_of_measurement=level)
+    values = units if level in ("nominal", "ordinal") else np.where(
+        np.isnan(units), np.nan, np.asarray(scores)[np.nan_to_num(units).astype(int)])
+    alpha = krippendorff.alpha(reliability_data=values.T, level_of_measurement=level)
     crit, src = _criterion("krippendorff_alpha", criterion)
     return ReliabilityResult(f"Krippendorff's alpha ({level})", float(alpha), n=pairable,
                              criterion=crit, criterion_source=src,
-                             details={"raters": df.shape[0], "units": df.shape[1],
-                                      "level": level})
+                             details={"raters": units.shape[1], "units": units.shape[0],
+                                      "level": level, "nan_policy": nan_policy})
 
 
-def percent_agreement(ratings, *, criterion: float | None = None) -> ReliabilityResult:
+def percent_agreement(ratings, *, criterion: float | None = None,
+                      nan_policy: str = "pairwise") -> ReliabilityResult:
     """Share of subjects on which all raters gave the same rating.
 
-    ``ratings`` has one row per subject and one column per rater; missing ratings are
-    ignored and subjects with fewer than two ratings left out. ``details`` (and the
+    ``ratings`` has one row per subject and one column per rater. ``details`` (and the
     summary) also give ``pairwise_agreement``: the mean, over pairs of raters, of the share
     of their common subjects on which the pair agrees. Percent agreement is not corrected
     for chance and has no criterion unless one is given; report a kappa beside it.
+
+    Parameters
+    ----------
+    nan_policy : {"pairwise", "listwise", "raise"}
+        ``"pairwise"`` ignores missing ratings and leaves out subjects with fewer than two;
+        ``"listwise"`` keeps only subjects every rater rated; ``"raise"`` reports each gap.
 
     Examples
     --------
@@ -292,11 +359,13 @@ def percent_agreement(ratings, *, criterion: float | None = None) -> Reliability
     (0.75, 4, 0.806)
     """
     problems: list[Problem] = []
-    df = _frame(ratings, "ratings", problems)
+    _check_nan_policy(nan_policy, ("pairwise", "listwise", "raise"), problems)
+    df = _as_table(ratings, "ratings", problems)
     if df is not None:
         _need(df.shape[1], 2, "raters (columns)", problems)
         codes, _, _, _ = _encode(df, None, problems)
     _raise(problems)
+    codes = codes[_missing(codes, df, nan_policy, problems)]
     rated = (~np.isnan(codes)).sum(axis=1)
     used = rated >= 2
     _need(int(used.sum()), 1, "subjects rated by at least two raters", problems)
@@ -314,4 +383,4 @@ def percent_agreement(ratings, *, criterion: float | None = None) -> Reliability
     return ReliabilityResult("percent agreement", float(same.mean()), n=int(used.sum()),
                              criterion=crit, criterion_source=src,
                              details={"pairwise_agreement": float(np.mean(pairs)),
-                                      "raters": codes.shape[1]})
+                                      "raters": codes.shape[1], "nan_policy": nan_policy})

@@ -44,8 +44,9 @@ from ..plans.intervention import DosageRule
 from ._fidelity_input import (
     _bool,
     _check_by,
+    _check_rule,
+    _checked_frame,
     _collect,
-    _frame,
     _month,
     _participants,
     _rows,
@@ -133,11 +134,14 @@ def attendance_summary(attendance: pd.DataFrame, rule: DosageRule,
     >>> att = pd.DataFrame({"participant_id": "f1", "session_no": list(range(1, 14)),
     ...                     "attended": True, "makeup": [False] * 12 + [True]})
     >>> s = attendance_summary(att, keep)
-    >>> s.loc[0, ["n_attended", "n_makeup", "attendance_rate", "graduated"]].tolist()
-    [13, 1, 0.8125, True]
+    >>> s[["participant_id", "n_attended", "n_makeup", "attendance_rate", "graduated"]]
+      participant_id  n_attended  n_makeup  attendance_rate  graduated
+    0             f1          13         1           0.8125       True
     """
+    _check_rule(rule)
     max_no = max(rule.sessions, rule.max_sessions or 0)
-    att, problems = _frame(attendance, "attendance", ["participant_id", "session_no", "attended"])
+    att, problems = _checked_frame(attendance, "attendance",
+                                   ["participant_id", "session_no", "attended"])
     if problems:
         raise ValidationError(problems)
     pid = att["participant_id"]
@@ -199,18 +203,20 @@ def attendance_summary(attendance: pd.DataFrame, rule: DosageRule,
     return out.sort_values("participant_id", kind="stable").reset_index(drop=True)
 
 
-def dosage_summary(attendance: pd.DataFrame, sessions: pd.DataFrame,
-                   participants: pd.DataFrame, rule: DosageRule,
+def dosage_summary(attendance: pd.DataFrame, rule: DosageRule, sessions: pd.DataFrame,
+                   participants: pd.DataFrame,
                    by: Sequence[str] = ("site", "group_id")) -> pd.DataFrame:
     """Dose delivered per group, site or month, against the dosage rule.
 
     Parameters
     ----------
-    attendance, sessions, participants : DataFrame
-        Tables ``attendance``, ``sessions`` (``leaders`` is a ';'-separated list of
-        practitioner ids) and ``participants``.
+    attendance : DataFrame
+        Table ``attendance``.
     rule : DosageRule
-        The planned dose.
+        The planned dose; second, as in :func:`attendance_summary`.
+    sessions, participants : DataFrame
+        Tables ``sessions`` (``leaders`` is a ';'-separated list of practitioner ids) and
+        ``participants``.
     by : sequence of str
         Any of ``site``, ``group_id``, ``month``; ``()`` gives one overall row. For
         participant measures ``month`` is the month of enrolment (a family belongs to the
@@ -243,10 +249,13 @@ def dosage_summary(attendance: pd.DataFrame, sessions: pd.DataFrame,
     ...                     "leaders": ["s1;s2", "s1"]})
     >>> att = pd.DataFrame({"participant_id": ["a", "a", "b"], "session_no": [1, 2, 1],
     ...                     "attended": True})
-    >>> d = dosage_summary(att, ses, parts, rule).iloc[0]
-    >>> d.n_participants, d.over_max_group_size, d.mean_dosage, d.share_duration_ok
-    (2, True, 0.75, 0.5)
+    >>> d = dosage_summary(att, rule, ses, parts)
+    >>> d[["group_id", "n_participants", "over_max_group_size", "mean_dosage",
+    ...    "share_duration_ok"]]
+      group_id  n_participants  over_max_group_size  mean_dosage  share_duration_ok
+    0       g1               2                 True         0.75                0.5
     """
+    _check_rule(rule)
     by = _check_by(by, ("site", "group_id", "month"), "dosage")
     p, ses, parts = _collect(lambda: attendance_summary(attendance, rule, participants),
                              lambda: _table(sessions, "sessions"),
@@ -401,7 +410,7 @@ def dropout_by_session(attendance_summary_df: pd.DataFrame) -> pd.DataFrame:
     >>> d.loc[d.last_session == 2, ["n_dropped_out", "cumulative_share"]].values.tolist()
     [[2.0, 0.75]]
     """
-    df, problems = _frame(attendance_summary_df, "attendance summary",
+    df, problems = _checked_frame(attendance_summary_df, "attendance summary",
                           ["last_session", "dropped_out", "dropout_session"])
     if problems:
         problems.append(Problem("call attendance_summary(attendance, rule, participants) "

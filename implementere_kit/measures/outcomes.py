@@ -106,7 +106,7 @@ _DEFINITIONS = {
 }
 
 
-def _frame(rows: list[dict], site: str, months: int) -> pd.DataFrame:
+def _outcome_frame(rows: list[dict], site: str, months: int) -> pd.DataFrame:
     df = pd.DataFrame(rows).set_index("outcome").reindex(list(OUTCOMES)).reset_index()
     df.insert(0, "site", pd.array([site] * len(df), dtype="string"))
     df["definition"] = df["outcome"].map(_DEFINITIONS).str.replace("{k}", str(months))
@@ -187,7 +187,7 @@ def implementation_outcomes(project_or_tables, *, as_of=None, sustain_months: in
     tables, iv, code = _inputs(project_or_tables, intervention, site)
     steps = (_surveys, _staff, _adherence, _dosage, _reach)
     rows = _collect(*[partial(step, tables, when, months, iv) for step in steps])
-    return _frame(sum(rows, []), code, months)
+    return _outcome_frame(sum(rows, []), code, months)
 
 
 def network_outcomes(projects: Sequence, **kw) -> pd.DataFrame:
@@ -265,7 +265,7 @@ def network_outcomes(projects: Sequence, **kw) -> pd.DataFrame:
             rows.append({**_share(outcome, num, den, g["n"].sum(),
                                   f"Σ numerator ÷ Σ denominator over {len(g)} sites"),
                          "target": target})
-    net = _frame(rows, "network", int(kw.get("sustain_months", 6)))
+    net = _outcome_frame(rows, "network", int(kw.get("sustain_months", 6)))
     net.loc[net["outcome"] == "sustainability", "definition"] = \
         "sites judged that still deliver ÷ sites judged"
     return _finish(pd.concat([sites, net], ignore_index=True))

@@ -30,20 +30,23 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from ..errors import Problem, safe_value
+from ..errors import Problem
 
 # The result type, criteria and input checks live in _ratings; the agreement coefficients in
 # agreement. Both are re-exported so that every name stays importable from here.
 from ._ratings import (
     CRITERIA,
     ICC_FORMS,
-    LEVELS,  # noqa: F401  (re-exported)
+    MEASUREMENT_LEVELS,  # noqa: F401  (re-exported)
+    NAN_POLICIES,
     WEIGHTS,  # noqa: F401  (re-exported)
     ReliabilityResult,
+    _as_table,
     _bad_cells,
     _check_ci,
+    _check_nan_policy,
     _criterion,
-    _frame,
+    _missing,
     _need,
     _numeric,
     _raise,
@@ -72,10 +75,10 @@ def cronbach_alpha(items, ci: float = 0.95, nan_policy: str = "listwise", *,
         left out.
     ci : float
         Confidence level of the interval.
-    nan_policy : {"listwise", "pairwise"}
+    nan_policy : {"listwise", "pairwise", "raise"}
         ``"listwise"`` keeps only respondents who answered every item; ``"pairwise"`` uses
-        every pair of items answered (as ``pingouin.cronbach_alpha`` and R
-        ``psych::alpha(use="pairwise")``).
+        every pair of items answered (as R ``psych::alpha(use="pairwise")``); ``"raise"``
+        reports each missing answer.
     criterion : float, optional
         Override the criterion (default: > 0.70, Socialstyrelsen).
 
@@ -83,9 +86,8 @@ def cronbach_alpha(items, ci: float = 0.95, nan_policy: str = "listwise", *,
     -----
     alpha = k/(k-1)·(1 − Σ var(item) / var(total)); the interval is Feldt's,
     1 − (1 − alpha)·F with F from the F distribution with n−1 and (n−1)(k−1) degrees of
-    freedom, exactly as pingouin computes it. Here n counts the respondents used, so after
-    listwise deletion the interval is based on the respondents kept (pingouin counts the
-    dropped ones too).
+    freedom. Here n counts the respondents used, so after listwise deletion the interval
+    is based on the respondents kept.
 
     References
     ----------
@@ -101,19 +103,17 @@ def cronbach_alpha(items, ci: float = 0.95, nan_policy: str = "listwise", *,
     """
     problems: list[Problem] = []
     _check_ci(ci, problems)
-    if nan_policy not in ("listwise", "pairwise"):
-        problems.append(Problem("unknown nan_policy", column="nan_policy",
-                                expected="'listwise' or 'pairwise'", found=safe_value(nan_policy)))
-    df = _frame(items, "items", problems)
+    _check_nan_policy(nan_policy, NAN_POLICIES, problems)
+    df = _as_table(items, "items", problems)
     if df is not None:
         _need(df.shape[1], 2, "items (columns)", problems)
         x = _numeric(df, problems)
     _raise(problems)
     has_nan = bool(np.isnan(x).any())
     if has_nan:
-        x = x[~np.isnan(x).all(axis=1)]
-        if nan_policy == "listwise":
-            x = x[~np.isnan(x).any(axis=1)]
+        answered = ~np.isnan(x).all(axis=1)
+        x = x[_missing(x, df, nan_policy, problems) & answered]
+        _raise(problems)
     n, k = x.shape
     _need(n, 2, "respondents with answers" + (" to every item" if nan_policy == "listwise"
                                                else ""), problems)
@@ -126,14 +126,21 @@ def cronbach_alpha(items, ci: float = 0.95, nan_policy: str = "listwise", *,
             xc = x - x.mean(axis=0)
             total = xc.sum(axis=1)
             alpha = k / (k - 1) * (1 - np.einsum("ij,ij->", xc, xc) / (total @ total))
-    from scipy.special import fdtri  # inverse F cdf; f.isf(q) == fdtri(d1, d2, 1 - q)
-
-    df1, df2 = n - 1, (n - 1) * (k - 1)
-    low = 1 - (1 - alpha) * fdtri(df1, df2, 1 - (1 - ci) / 2)
-    high = 1 - (1 - alpha) * fdtri(df1, df2, (1 - ci) / 2)
+    low, high = _feldt_interval(alpha, n, k, ci)
     crit, src = _criterion("cronbach_alpha", criterion)
     return ReliabilityResult("Cronbach's alpha", float(alpha), float(low), float(high), n,
                              crit, src, ci, {"items": k, "nan_policy": nan_policy})
+
+
+def _feldt_interval(alpha: float, n: int, k: int, ci: float) -> tuple[float, float]:
+    """Feldt's interval for alpha from ``n`` respondents and ``k`` items: 1 − (1 − alpha)·F
+    with F from the F distribution with n − 1 and (n − 1)(k − 1) degrees of freedom
+    (Feldt, Woodruff & Salih 1987, formulas 6 and 7)."""
+    from scipy.special import fdtri  # inverse F cdf; f.isf(q) == fdtri(d1, d2, 1 - q)
+
+    df1, df2 = n - 1, (n - 1) * (k - 1)
+    return (float(1 - (1 - alpha) * fdtri(df1, df2, 1 - (1 - ci) / 2)),
+            float(1 - (1 - alpha) * fdtri(df1, df2, (1 - ci) / 2)))
 
 
 def _wide_from_long(data, targets, raters, ratings, problems) -> pd.DataFrame | None:
@@ -159,7 +166,8 @@ def _wide_from_long(data, targets, raters, ratings, problems) -> pd.DataFrame | 
 
 
 def icc(data, ci: float = 0.95, *, targets: str | None = None, raters: str | None = None,
-        ratings: str | None = None, criterion: float | None = None) -> pd.DataFrame:
+        ratings: str | None = None, criterion: float | None = None,
+        nan_policy: str = "listwise") -> pd.DataFrame:
     """Intraclass correlations: the six forms of Shrout & Fleiss (1979).
 
     Parameters
@@ -172,6 +180,9 @@ def icc(data, ci: float = 0.95, *, targets: str | None = None, raters: str | Non
     criterion : float, optional
         Override the criterion (default: > 0.60, Socialstyrelsen, which notes that 0.70 is
         often asked for but hard to reach outside laboratory-like settings).
+    nan_policy : {"listwise", "raise"}
+        Leave out targets missing a rating (counted in ``attrs["dropped_targets"]``), or
+        report each missing rating. The two-way ANOVA needs complete rows.
 
     Returns
     -------
@@ -183,13 +194,11 @@ def icc(data, ci: float = 0.95, *, targets: str | None = None, raters: str | Non
 
     Notes
     -----
-    Targets with any missing rating are dropped (listwise), and counted in
-    ``attrs["dropped_targets"]``. Form 1 is the one-way random model, 2 the two-way random
-    model (absolute agreement, McGraw & Wong's ICC(A,·)), 3 the two-way mixed model
-    (consistency, ICC(C,·)). Mean squares come from a closed-form two-way ANOVA on the wide
-    array; F tests, p-values and confidence intervals follow Shrout & Fleiss (1979) and
-    McGraw & Wong (1996) as ``pingouin.intraclass_corr`` computes them (ICC(A,1) →
-    ICC(2,1), ICC(C,1) → ICC(3,1)).
+    Form 1 is the one-way random model, 2 the two-way random model (absolute agreement,
+    McGraw & Wong's ICC(A,·)), 3 the two-way mixed model (consistency, ICC(C,·)). Mean
+    squares come from a closed-form two-way ANOVA on the wide array; F tests, p-values and
+    confidence intervals follow Shrout & Fleiss (1979) and McGraw & Wong (1996), as R's
+    ``psych::ICC`` prints them.
 
     References
     ----------
@@ -207,6 +216,7 @@ def icc(data, ci: float = 0.95, *, targets: str | None = None, raters: str | Non
     """
     problems: list[Problem] = []
     _check_ci(ci, problems)
+    _check_nan_policy(nan_policy, ("listwise", "raise"), problems)
     if any(v is not None for v in (targets, raters, ratings)):
         if None in (targets, raters, ratings):
             problems.append(Problem("long format needs targets=, raters= and ratings=",
@@ -215,12 +225,13 @@ def icc(data, ci: float = 0.95, *, targets: str | None = None, raters: str | Non
         else:
             df = _wide_from_long(data, targets, raters, ratings, problems)
     else:
-        df = _frame(data, "ratings", problems)
+        df = _as_table(data, "ratings", problems)
     if df is not None:
         _need(df.shape[1], 2, "raters (columns)", problems)
         x = _numeric(df, problems)
     _raise(problems)
-    complete = ~np.isnan(x).any(axis=1)
+    complete = _missing(x, df, nan_policy, problems)
+    _raise(problems)
     dropped = int((~complete).sum())
     x = x[complete]
     n, k = x.shape
@@ -290,8 +301,10 @@ def reliability_table(results: Iterable[ReliabilityResult] | Mapping[str, Reliab
     Examples
     --------
     >>> t = reliability_table({"FIMP": ReliabilityResult("ICC(2,1)", 0.72, criterion=0.6)})
-    >>> t.loc["FIMP", ["value", "meets_criterion"]].tolist()
-    [0.72, True]
+    >>> t[["statistic", "value", "criterion", "meets_criterion"]]
+            statistic  value  criterion  meets_criterion
+    measure
+    FIMP     ICC(2,1)   0.72        0.6             True
     """
     items = list(results.items()) if isinstance(results, Mapping) else list(enumerate(results))
     problems = [Problem("not a reliability result", row=i + 1, expected="ReliabilityResult",

@@ -28,7 +28,7 @@ from dataclasses import replace
 import pandas as pd
 
 from ..errors import Problem, UnknownNameError, ValidationError, safe_value
-from ..store.tables import empty_table, parse_dates, table_schema, validate_table
+from ..store.tables import empty_table, parse_dates, row_problems, table_schema, validate_table
 from .intervention import INTERVENTION_TYPES, Intervention
 from .progress import PHASE_ORDER, overdue_activities, phase_progress
 
@@ -70,6 +70,18 @@ class Plan:
         self.activities = validate_table(acts, "activities")
         self.checklist_answers = validate_table(answers, "checklist_answers")
         self._check_rules(self.activities)
+
+    @classmethod
+    def _from_typed(cls, activities: pd.DataFrame | None,
+                    checklist_answers: pd.DataFrame | None) -> Plan:
+        """A plan from tables the schema engine has just typed and checked (as a project
+        is opened): only the rules across columns are left to check."""
+        plan = cls.__new__(cls)
+        plan.activities = empty_table("activities") if activities is None else activities
+        plan.checklist_answers = (empty_table("checklist_answers") if checklist_answers is None
+                                  else checklist_answers)
+        cls._check_rules(plan.activities)
+        return plan
 
     # -- construction ---------------------------------------------------------------
     @classmethod
@@ -163,28 +175,23 @@ class Plan:
     @staticmethod
     def _check_rules(acts: pd.DataFrame) -> None:
         """Rules across columns that a per-column schema cannot express."""
-        problems = []
         phase_of = {ke.id: ke.phase for ke in _framework().core_elements}
         expected_phase = acts["core_element"].map(phase_of)
-        wrong = acts["core_element"].notna() & (expected_phase != acts["phase"])
-        for i in acts.index[wrong]:
-            problems.append(Problem("core element belongs to another phase", resource="activities",
-                                    row=int(i) + 1, column="phase",
-                                    expected=str(expected_phase.at[i]), found=str(acts.at[i, "phase"])))
-        before = acts["due"].notna() & acts["start"].notna() & (acts["due"] < acts["start"])
-        for i in acts.index[before]:
-            problems.append(Problem("due before start", resource="activities", row=int(i) + 1,
-                                    column="due", expected=f"on or after {acts.at[i, 'start'].date()}",
-                                    found=str(acts.at[i, "due"].date())))
-        done_no_date = (acts["status"] == "done") & acts["completed"].isna()
-        date_not_done = (acts["status"] != "done") & acts["completed"].notna()
-        for i in acts.index[done_no_date]:
-            problems.append(Problem("done without a completion date", resource="activities",
-                                    row=int(i) + 1, column="completed", expected="a date"))
-        for i in acts.index[date_not_done]:
-            problems.append(Problem("completion date on an activity not done", resource="activities",
-                                    row=int(i) + 1, column="status", expected="done",
-                                    found=str(acts.at[i, "status"])))
+        done = acts["status"] == "done"
+        rules = [  # (mask, message, column, expected, found)
+            (acts["core_element"].notna() & (expected_phase != acts["phase"]),
+             "core element belongs to another phase", "phase",
+             "the phase of its core element", acts["phase"]),
+            (acts["due"].notna() & acts["start"].notna() & (acts["due"] < acts["start"]),
+             "due before start", "due", "on or after the start date", acts["due"].dt.date),
+            (done & acts["completed"].isna(), "done without a completion date", "completed",
+             "a date", acts["completed"]),
+            (~done & acts["completed"].notna(), "completion date on an activity not done",
+             "status", "done", acts["status"]),
+        ]
+        problems = [p for mask, message, column, expected, found in rules
+                    for p in row_problems(mask, found, message=message, column=column,
+                                          expected=expected, resource="activities")]
         if problems:
             raise ValidationError(problems)
 

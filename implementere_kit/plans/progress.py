@@ -30,21 +30,20 @@ import pandas as pd
 from ..errors import Problem, ValidationError
 from ..store.tables import parse_dates, row_problems
 
-__all__ = ["SIC_PHASES", "sic_phase", "sic_scores", "sic_summary", "phase_progress",
-           "overdue_activities", "PHASE_ORDER"]
+__all__ = ["sic_scores", "sic_summary", "phase_progress", "overdue_activities",
+           "PHASE_ORDER"]
 
-#: SIC phase of each stage (Chamberlain et al. 2011, Table 1).
-SIC_PHASES = {1: "pre", 2: "pre", 3: "pre", 4: "impl", 5: "impl", 6: "impl", 7: "impl",
-              8: "sustain"}
 PHASE_ORDER = ("forberede", "planlegge", "implementere", "viderefore")
 _OPEN = ("todo", "in_progress")
 #: Where SIC events come from: SIC's own activity list, or the plan's tagged activities.
 _BASES = ("sic", "plan")
 
 
-def sic_phase(stage: int) -> str:
-    """The SIC phase (``pre``, ``impl``, ``sustain``) of a stage 1–8."""
-    return SIC_PHASES[int(stage)]
+def _sic_phases() -> dict[int, str]:
+    """SIC phase of each stage, as the SIC framework's definition file gives it."""
+    from .frameworks import load_framework
+
+    return {s.id: s.phase for s in load_framework("sic").stages}
 
 
 def _check_events(events: pd.DataFrame) -> pd.DataFrame:
@@ -114,10 +113,10 @@ def sic_scores(events: pd.DataFrame) -> pd.DataFrame:
     ...                    "activity": ["a", "b", "c", "d"],
     ...                    "date": ["2024-01-01", "2024-01-11", None, "2024-02-01"]})
     >>> s = sic_scores(ev)
-    >>> s.loc[0, "n_activities"], s.loc[0, "n_completed"], s.loc[0, "duration_days"]
-    (3, 2, 10.0)
-    >>> round(s.loc[0, "proportion"], 3)
-    0.667
+    >>> s[["stage", "n_activities", "n_completed", "proportion", "duration_days"]].head(2)
+       stage  n_activities  n_completed  proportion  duration_days
+    0      1             3            2    0.666667           10.0
+    1      2             1            1    1.000000            0.0
     """
     ev = _check_events(events)
     sites = pd.Index(ev["site"].unique(), name="site")
@@ -132,7 +131,7 @@ def sic_scores(events: pd.DataFrame) -> pd.DataFrame:
     agg["n_activities"] = agg["n_activities"].fillna(0).astype(int)
     agg["n_completed"] = agg["n_completed"].fillna(0).astype(int)
     out = agg.reset_index()
-    out.insert(2, "phase", out["stage"].map(SIC_PHASES))
+    out.insert(2, "phase", out["stage"].map(_sic_phases()))
     with np.errstate(invalid="ignore", divide="ignore"):
         out["proportion"] = out["n_completed"] / out["n_activities"].replace(0, np.nan)
     out["duration_days"] = (out["last_date"] - out["first_date"]).dt.days.astype("float64")
@@ -158,12 +157,12 @@ def sic_summary(events: pd.DataFrame) -> pd.DataFrame:
     >>> ev = pd.DataFrame({"site": "101", "stage": [1, 2, 4, 4],
     ...                    "activity": list("abcd"),
     ...                    "date": ["2024-01-01", "2024-03-01", "2024-06-01", None]})
-    >>> s = sic_summary(ev).iloc[0]
-    >>> int(s.stage_reached), s.pre_duration_days, s.impl_proportion
-    (4, 60.0, 0.5)
+    >>> sic_summary(ev)[["site", "stage_reached", "pre_duration_days", "impl_proportion"]]
+      site  stage_reached  pre_duration_days  impl_proportion
+    0  101              4               60.0              0.5
     """
     ev = _check_events(events)
-    ev["phase"] = ev["stage"].map(SIC_PHASES)
+    ev["phase"] = ev["stage"].map(_sic_phases())
     done = ev[ev["date"].notna()]
     sites = pd.Index(ev["site"].unique(), name="site")
     out = pd.DataFrame(index=sites)
@@ -224,8 +223,9 @@ def phase_progress(activities: pd.DataFrame, as_of=None, by=("phase", "core_elem
     >>> acts = pd.DataFrame({"activity_id": ["a", "b", "c"], "phase": "forberede",
     ...     "core_element": [1, 1, 2], "status": ["done", "todo", "skipped"],
     ...     "due": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-01-01"])})
-    >>> phase_progress(acts, as_of="2024-06-01", by=("phase",)).iloc[0].tolist()
-    ['forberede', 2, 1, 0.5, 1]
+    >>> phase_progress(acts, as_of="2024-06-01", by=("phase",))
+           phase  n_activities  n_done  share_done  n_overdue
+    0  forberede             2       1         0.5          1
     """
     by = list(by)
     when = _as_of(as_of)

@@ -31,10 +31,10 @@ import pandas as pd
 from .._data import package_file
 from .._io import atomic_write_bytes
 from ..errors import ImplementereError, Problem, ValidationError
-from ._demo import demo_network_store, demo_project
+from ._demo import demo_network_store, demo_project_folder
+from ._sections import MarkdownText
 from .evaluation import (
     Evaluation,
-    MarkdownText,
     evaluate,
     parse_period,
     project_summary,
@@ -45,7 +45,7 @@ from .network import NetworkReport, network_evaluation
 __all__ = ["build_report", "build_network_report", "build_reports", "write_xlsx", "evaluate",
            "Evaluation", "network_evaluation", "NetworkReport", "parse_period",
            "project_summary", "what_to_look_at_next", "notebook_path", "ReportError",
-           "MarkdownText", "FORMATS", "demo_project", "demo_network_store"]
+           "MarkdownText", "FORMATS", "demo_project_folder", "demo_network_store"]
 
 FORMATS = ("html", "xlsx")
 _NOTEBOOKS = {"evaluator": "evaluate_project.ipynb", "network": "network_report.ipynb"}
@@ -184,10 +184,12 @@ def build_report(project_path, out, *, period: str | None = None, lang: str | No
     evaluator notebook instead, a few seconds):
 
     >>> import tempfile, openpyxl
-    >>> out = build_report(demo_project(), tempfile.mkdtemp() + "/havnstrup.xlsx", fmt="xlsx",
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> out = build_report(demo_project_folder(), tmp.name + "/havnstrup.xlsx", fmt="xlsx",
     ...                    period="2024", lang="en")
-    >>> openpyxl.load_workbook(out).sheetnames[:4]
+    >>> openpyxl.load_workbook(out, read_only=True).sheetnames[:4]
     ['summary', 'phase_progress', 'overdue', 'sic']
+    >>> tmp.cleanup()
     """
     _check_format(fmt)
     if share_back is not None and not isinstance(share_back, str | Path):

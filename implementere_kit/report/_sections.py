@@ -7,13 +7,24 @@ twice in a notebook and nothing is left open in a long-running process.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from ..i18n import t
-from .evaluation import Evaluation, MarkdownText
 
-__all__ = ["SECTIONS", "figure", "styled"]
+if TYPE_CHECKING:  # the evaluation calls the sections; they only read it
+    from .evaluation import Evaluation
+
+__all__ = ["SECTIONS", "MarkdownText", "heading", "figure", "styled"]
+
+
+class MarkdownText(str):
+    """Text that a notebook renders as Markdown (no IPython import needed)."""
+
+    def _repr_markdown_(self) -> str:
+        return str(self)
+
 
 _PROPORTIONS = ("adherence", "dropout", "graduation", "reach")
 

@@ -27,16 +27,8 @@ from ..errors import Problem, ValidationError, safe_value
 from ..i18n import check_lang, t
 from ._inputs import cut_tables, has_data, parse_period, read_share_back
 
-__all__ = ["Evaluation", "evaluate", "parse_period", "project_summary", "what_to_look_at_next",
-           "MarkdownText"]
+__all__ = ["Evaluation", "evaluate", "parse_period", "project_summary", "what_to_look_at_next"]
 
-
-
-class MarkdownText(str):
-    """Text that a notebook renders as Markdown (no IPython import needed)."""
-
-    def _repr_markdown_(self) -> str:
-        return str(self)
 
 
 def _pct(x) -> str:
@@ -108,8 +100,8 @@ class Evaluation:
 
         if self.attendance is None or self.tables["sessions"].empty:
             return None
-        return dosage_summary(self.tables["attendance"], self.tables["sessions"],
-                              self.tables["participants"], self.intervention.dosage,
+        return dosage_summary(self.tables["attendance"], self.intervention.dosage,
+                              self.tables["sessions"], self.tables["participants"],
                               by=("site",))
 
     @cached_property
@@ -315,8 +307,8 @@ def evaluate(project, *, period: str | None = None, lang: str | None = None,
 
     Examples
     --------
-    >>> from implementere_kit.report import demo_project
-    >>> ev = evaluate(demo_project(), period="2024", lang="en")
+    >>> from implementere_kit.report import demo_project_folder
+    >>> ev = evaluate(demo_project_folder(), period="2024", lang="en")
     >>> ev.summary.set_index("measure").loc[["Municipality/organisation", "Period",
     ...                                      "Figures as of"], "value"].tolist()
     ['903 Havnstrup', '2024', '2024-12-31']

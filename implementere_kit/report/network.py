@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..errors import Problem, ValidationError
 from ..i18n import check_lang, t
-from .evaluation import MarkdownText
+from ._sections import MarkdownText
 
 __all__ = ["NetworkReport", "network_evaluation"]
 

@@ -17,7 +17,8 @@ a mix. Data is read from Parquet and JSON only: opening a project never executes
 Examples
 --------
 >>> import tempfile, implementere_kit as ik
->>> folder = tempfile.mkdtemp() + "/keep-havnstrup"
+>>> tmp = tempfile.TemporaryDirectory()
+>>> folder = tmp.name + "/keep-havnstrup"
 >>> p = ik.Project.create(folder, site="903", country="DK", intervention="keep",
 ...                       start="2024-01-08", language="da")
 >>> p.plan.complete(p.plan.activities["activity_id"].iloc[0], date="2024-01-20")
@@ -25,6 +26,7 @@ Examples
 >>> q = ik.Project.open(folder)
 >>> q.site, q.intervention.id, int((q.plan.activities["status"] == "done").sum())
 ('903', 'keep', 1)
+>>> tmp.cleanup()
 """
 
 from __future__ import annotations
@@ -34,17 +36,18 @@ import json
 import os
 import re
 import secrets
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
 from .. import __version__
 from .._io import atomic_write_bytes, atomic_write_json, atomic_write_parquet
-from ..errors import ProjectError, SchemaVersionError, ValidationError
+from ..errors import Problem, ProjectError, SchemaVersionError, ValidationError
 from ..i18n import check_lang
 from ..plans.intervention import Intervention, load_intervention
 from ..plans.plan import Plan
-from .tables import empty_table, table_names, validate_table
+from .tables import empty_table, table_names, validate_arrow, validate_table
 
 __all__ = ["Project", "PROJECT_SCHEMA_VERSION", "COUNTRIES"]
 
@@ -52,8 +55,6 @@ PROJECT_SCHEMA_VERSION = 1
 COUNTRIES = ("NO", "DK", "SE")
 _KEY_FILE = ".secret.key"
 _REQUIRED = ("schema_version", "site", "country", "intervention", "language", "tables")
-#: Functions that lift a project.json from version N to N + 1 (none needed yet).
-_MIGRATIONS: dict[int, callable] = {}
 
 
 def _iso(value) -> str | None:
@@ -96,13 +97,33 @@ class Project:
     def key(self) -> bytes:
         """The site's secret key for keyed pseudonyms (HMAC-SHA256); stays in the folder.
 
-        Made on first use if the folder has none (a copied or cloned project): pseudonyms
-        are stable per key, so keep the file to keep them stable.
+        Reading it never writes anything. A folder without a key (a project copied without
+        its hidden files) raises :class:`ProjectError`; :meth:`ensure_key` makes one.
+        """
+        file = self.path / _KEY_FILE
+        try:
+            key = bytes.fromhex(file.read_text(encoding="ascii").strip())
+        except FileNotFoundError:
+            raise ProjectError(f"{file} is missing: this project has no key for pseudonyms "
+                               f"yet; Project.ensure_key() makes one") from None
+        except (UnicodeDecodeError, ValueError):
+            raise ProjectError(f"{file} is damaged: expected 64 hex digits") from None
+        if len(key) != 32:
+            raise ProjectError(f"{file} is damaged: expected 64 hex digits")
+        return key
+
+    def ensure_key(self) -> bytes:
+        """The key for pseudonyms, made and written now if the folder has none.
+
+        Called when a project is created and before its first pseudonymised export.
+        Pseudonyms are stable per key: a new key gives every person a new pseudonym, so
+        keep the file (owner-readable only) to keep them stable.
         """
         file = self.path / _KEY_FILE
         if not file.exists():
-            _new_key(file)
-        return bytes.fromhex(file.read_text().strip())
+            atomic_write_bytes(file, secrets.token_hex(32).encode())
+            os.chmod(file, 0o600)
+        return self.key
 
     # -- creation ----------------------------------------------------------------------
     @classmethod
@@ -131,8 +152,6 @@ class Project:
         if country not in COUNTRIES:
             problems.append(("country", " or ".join(COUNTRIES), country))
         if problems:
-            from ..errors import Problem
-
             raise ValidationError([Problem("bad project field", file=str(path / "project.json"),
                                            column=c, expected=e, found=repr(f))
                                    for c, e, f in problems])
@@ -155,61 +174,57 @@ class Project:
             "tables": {},
         }
         path.mkdir(parents=True, exist_ok=True)
-        if not (path / _KEY_FILE).exists():
-            _new_key(path / _KEY_FILE)
         plan = plan if plan is not None else Plan.from_template(intervention, start=start, lang=language)
         project = cls(path, meta, intervention, plan, {})
+        project.ensure_key()
         project.save()
         return project
 
     # -- opening ---------------------------------------------------------------------
     @classmethod
     def open(cls, path) -> Project:
-        """Open a project folder, checking its schema version and every table file."""
+        """Open a project folder, checking its schema version and every table file.
+
+        Every problem of every table file is reported, not the first: the
+        :class:`ProjectError` lists them (``.problems``: file, table, row, column, expected,
+        found). Nothing in the folder is changed.
+        """
         path = Path(path)
         meta_file = path / "project.json"
-        if not meta_file.exists():
-            raise ProjectError(f"no project at {path}: {meta_file} is missing")
-        try:
-            meta = json.loads(meta_file.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise ProjectError(f"{meta_file} is damaged: not valid JSON at line {exc.lineno}, "
-                               f"column {exc.colno} ({exc.msg})") from None
-        except UnicodeDecodeError:
-            raise ProjectError(f"{meta_file} is damaged: not UTF-8 text") from None
-        if not isinstance(meta, dict):
-            raise ProjectError(f"{meta_file} is damaged: expected a JSON object")
-        missing = [k for k in _REQUIRED if k not in meta]
-        if missing:
-            raise ProjectError(f"{meta_file} is damaged: field(s) {', '.join(missing)} missing")
-        version = meta["schema_version"]
-        if not isinstance(version, int) or version < 1:
-            raise ProjectError(f"{meta_file}: field 'schema_version' must be a whole number ≥ 1, "
-                               f"found {version!r}")
-        if version > PROJECT_SCHEMA_VERSION:
-            raise SchemaVersionError(
-                f"{meta_file}: field 'schema_version' is {version}, but this toolkit "
-                f"(implementere-kit {__version__}) reads up to {PROJECT_SCHEMA_VERSION}; "
-                f"upgrade implementere-kit to open it")
-        while meta["schema_version"] < PROJECT_SCHEMA_VERSION:
-            meta = _MIGRATIONS[meta["schema_version"]](meta)
+        meta = _read_meta(meta_file)
         try:
             intervention = Intervention.from_dict(meta["intervention"], file=str(meta_file))
         except ValidationError as exc:
-            raise ProjectError(f"{meta_file}: field 'intervention' is invalid: "
-                               f"{exc.problems[0]}") from None
-        tables: dict[str, pd.DataFrame] = {}
-        if not isinstance(meta["tables"], dict):
-            raise ProjectError(f"{meta_file}: field 'tables' must be an object")
+            raise ProjectError(f"{meta_file}: field 'intervention' is invalid",
+                               exc.problems) from None
+        problems: list[Problem] = []
+        todo = {}
         for name, entry in meta["tables"].items():
-            file = path / str(entry.get("file", ""))
+            file = path / str(entry.get("file", "") if isinstance(entry, dict) else "")
+            where = {"file": str(meta_file), "resource": str(name), "column": "tables"}
             if name not in table_names():
-                raise ProjectError(f"{meta_file}: field 'tables' names unknown table {name!r}")
-            if not file.is_file():
-                raise ProjectError(f"{meta_file}: table {name!r} points to {file.name}, "
-                                   f"which is missing")
-            tables[name] = _read_table(file, name)
-        plan = Plan(tables.pop("activities", None), tables.pop("checklist_answers", None))
+                problems.append(Problem("unknown table", **where,
+                                        expected=", ".join(table_names())))
+            elif not file.is_file():
+                problems.append(Problem("table file is missing", **where,
+                                        expected=f"a file {file.name} in the folder"))
+            else:
+                todo[name] = file
+        tables: dict[str, pd.DataFrame] = {}
+        for name, file in todo.items():
+            try:
+                tables[name] = _read_table(file, name)
+            except ValidationError as exc:
+                problems += exc.problems
+        plan = None
+        try:
+            plan = Plan._from_typed(tables.pop("activities", None),
+                                    tables.pop("checklist_answers", None))
+        except ValidationError as exc:
+            file = str(path / meta["tables"]["activities"]["file"])
+            problems += [replace(p, file=file) for p in exc.problems]
+        if problems:
+            raise ProjectError(f"{path}: the project cannot be opened", problems)
         return cls(path, meta, intervention, plan, tables)
 
     # -- tables ----------------------------------------------------------------------
@@ -298,20 +313,44 @@ class Project:
                 f"{self.intervention.name}, {len(self.plan)} activities>")
 
 
-def _new_key(file: Path) -> None:
-    atomic_write_bytes(file, secrets.token_hex(32).encode())
-    os.chmod(file, 0o600)
+def _read_meta(meta_file: Path) -> dict:
+    """project.json, checked for its fields and schema version (never executed, only parsed)."""
+    if not meta_file.exists():
+        raise ProjectError(f"no project at {meta_file.parent}: {meta_file} is missing")
+    try:
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ProjectError(f"{meta_file} is damaged: not valid JSON at line {exc.lineno}, "
+                           f"column {exc.colno} ({exc.msg})") from None
+    except UnicodeDecodeError:
+        raise ProjectError(f"{meta_file} is damaged: not UTF-8 text") from None
+    if not isinstance(meta, dict):
+        raise ProjectError(f"{meta_file} is damaged: expected a JSON object")
+    missing = [k for k in _REQUIRED if k not in meta]
+    if missing:
+        raise ProjectError(f"{meta_file} is damaged: field(s) {', '.join(missing)} missing")
+    version = meta["schema_version"]
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ProjectError(f"{meta_file}: field 'schema_version' must be a whole number ≥ 1, "
+                           f"found {version!r}")
+    if version > PROJECT_SCHEMA_VERSION:
+        raise SchemaVersionError(
+            f"{meta_file}: field 'schema_version' is {version}, but this toolkit "
+            f"(implementere-kit {__version__}) reads up to {PROJECT_SCHEMA_VERSION}; "
+            f"upgrade implementere-kit to open it")
+    if not isinstance(meta["tables"], dict):
+        raise ProjectError(f"{meta_file}: field 'tables' must be an object")
+    return meta
 
 
 def _read_table(file: Path, name: str) -> pd.DataFrame:
+    """One table file, checked by the store's engine where it lies in Arrow memory."""
     import pyarrow.parquet as pq
 
-    try:
-        df = pq.read_table(file).to_pandas()
+    try:  # ParquetFile: one file, without read_table's dataset discovery
+        with pq.ParquetFile(file) as parquet:
+            table = parquet.read()
     except Exception as exc:  # pyarrow raises several types for a damaged file
-        raise ProjectError(f"{file} is damaged and cannot be read as Parquet "
-                           f"({type(exc).__name__})") from None
-    try:
-        return validate_table(df, name, file=str(file))
-    except ValidationError as exc:
-        raise ProjectError(f"{file} does not match table {name!r}: {exc.problems[0]}") from None
+        raise ValidationError([Problem("damaged: cannot be read as Parquet", file=str(file),
+                                       resource=name, found=type(exc).__name__)]) from None
+    return validate_arrow(table, name, file=str(file))

@@ -32,12 +32,16 @@ References
 Examples
 --------
 >>> import tempfile, pathlib
->>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> tmp = tempfile.TemporaryDirectory()
+>>> folder = pathlib.Path(tmp.name)
 >>> _ = (folder / "fremmøde.csv").write_bytes(
 ...     "Deltager;Sessionsnr;Fremmøde\\nF1;1;ja\\nF2;1;afbud\\n".encode("cp1252"))
 >>> df = read_table(folder / "fremmøde.csv", "attendance")
->>> df[["participant_id", "session_no", "attended"]].values.tolist()
-[['F1', 1, True], ['F2', 1, False]]
+>>> df[["participant_id", "session_no", "attended"]]
+  participant_id  session_no  attended
+0             F1           1      True
+1             F2           1     False
+>>> tmp.cleanup()
 """
 
 from __future__ import annotations
@@ -62,7 +66,7 @@ from ._aliases import (  # noqa: F401 - _heading_key and _scope stay importable 
     column_mapping,
     unknown_columns,
 )
-from .tables import table_schema, validate_table
+from .tables import row_problems, table_schema, validate_table
 
 __all__ = ["read_table", "column_mapping", "unknown_columns", "UnreadableFileError",
            "ENCODINGS", "SEPARATORS"]
@@ -244,7 +248,7 @@ def _blank(v: object) -> bool:
     return v is None or (isinstance(v, str) and not v.strip())
 
 
-def _frame(records: list[list[object]], name: str) -> pd.DataFrame:
+def _from_records(records: list[list[object]], name: str) -> pd.DataFrame:
     """Find the heading row, check row lengths and build an object DataFrame."""
     rows = list(records)
     # Skip empty lines and title lines above the headings ("Fremmøde KEEP hold 3;;;"):
@@ -262,11 +266,11 @@ def _frame(records: list[list[object]], name: str) -> pd.DataFrame:
     while data and all(_blank(v) for v in data[-1]):
         data.pop()  # Excel often leaves empty lines at the end
     width = len(header)
-    problems = []
-    for i, row in enumerate(data, start=1):
-        if len(row) > width and not all(_blank(v) for v in row[width:]):
-            problems.append(Problem("row has more values than there are headings", file=name,
-                                    row=i, expected=f"{width} values", found=str(len(row))))
+    lengths = [len(row) for row in data]
+    too_long = [n > width and not all(_blank(v) for v in row[width:])
+                for n, row in zip(lengths, data, strict=True)]
+    problems = row_problems(too_long, lengths, message="row has more values than there are "
+                            "headings", column=None, expected=f"{width} values", file=name)
     for h, n in Counter(h for h in header if h).items():
         if n > 1:
             problems.append(Problem("column heading appears more than once", file=name,
@@ -376,21 +380,25 @@ def read_table(path, table: str | None = None, *, sheet=None) -> pd.DataFrame:
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> f = pathlib.Path(tempfile.mkdtemp()) / "samlinger.csv"
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> f = pathlib.Path(tmp.name) / "samlinger.csv"
     >>> _ = f.write_text("Kommunenr;Gruppe;Samling;Dato;Varighet\\n"
     ...                  "0301;G1;1;05.09.2024;90\\n0301;G1;2;12.09.2024;87,5\\n",
     ...                  encoding="utf-8-sig")
     >>> read_table(f)["site"].tolist()
     ['0301', '0301']
     >>> df = read_table(f, "sessions")
-    >>> df["duration_min"].tolist(), str(df["date"].iloc[1].date())
-    ([90.0, 87.5], '2024-09-12')
+    >>> df[["site", "session_no", "date", "duration_min"]]
+       site  session_no       date  duration_min
+    0  0301           1 2024-09-05          90.0
+    1  0301           2 2024-09-12          87.5
+    >>> tmp.cleanup()
     """
     path = Path(path)
     if table is not None:
         table_schema(table)  # an unknown table name fails before the file is read
     records, from_excel = _records(path, sheet)
-    df = _frame(records, path.name)
+    df = _from_records(records, path.name)
     df = df.rename(columns=column_mapping(df.columns, table))
     if from_excel and "site" in df.columns:
         df["site"] = _restore_site_codes(df["site"])

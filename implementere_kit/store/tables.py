@@ -1,11 +1,13 @@
-"""Table schemas and vectorised validation of tables.
+"""Table schemas and the validation of table data, for pandas frames and Arrow tables alike.
 
 The schemas live in ``schemas/tables.yaml`` (Frictionless Table Schema vocabulary). One
-pass over a DataFrame finds every problem at once — missing columns, wrong types,
-values outside an enum or range, missing required values, duplicate primary keys — and
-:func:`validate_table` raises a :class:`~implementere_kit.errors.ValidationError` listing
-them all with the row (1-based, as in the file) and column, in the spirit of pandera's
-``failure_cases``. Nothing is silently coerced: a value that does not parse is an error.
+engine checks them: :func:`validate_table` parses a frame's text into typed columns —
+nothing is silently coerced, a value that does not parse is an error — and the rules
+(required values, enums, ranges, dates in the future, duplicate primary keys) run once,
+vectorised, on the typed columns as Arrow; :func:`validate_arrow` runs the same rules on a
+Parquet file as read. Every problem is found in one pass and raised together as a
+:class:`~implementere_kit.errors.ValidationError`, each with its row (1-based, as in the
+file) and column, in the spirit of pandera's ``failure_cases``.
 
 Examples
 --------
@@ -21,174 +23,87 @@ file sic.csv, table sic_events, row 1, column 'stage': value above maximum; expe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import Collection
 
-from .._data import load_yaml, package_file
-from ..errors import Problem, UnknownNameError, ValidationError, safe_value
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from ..errors import Problem, ValidationError
+from ._checks import DTYPES, blank_as_null, check_table, to_frame, type_ok
+from ._schema import (
+    MAX_ROWS_LISTED,
+    TableSchema,
+    parse_dates,
+    row_problems,
+    table_names,
+    table_schema,
+)
 
 __all__ = ["TableSchema", "table_schema", "table_names", "empty_table", "validate_table",
-           "parse_dates", "row_problems", "SCHEMA_VERSION"]
-
-#: How many bad rows of one kind are listed per column before summarising.
-MAX_ROWS_LISTED = 20
-
-
-@dataclass(frozen=True)
-class TableSchema:
-    name: str
-    fields: tuple[dict, ...]
-    primary_key: tuple[str, ...] = ()
-    description: str = ""
-
-    @property
-    def columns(self) -> list[str]:
-        return [f["name"] for f in self.fields]
-
-    @property
-    def required(self) -> list[str]:
-        return [f["name"] for f in self.fields if f.get("required")]
-
-    def field(self, name: str) -> dict:
-        for f in self.fields:
-            if f["name"] == name:
-                return f
-        raise UnknownNameError("column", name, self.columns)
-
-    def to_frictionless(self) -> dict:
-        """This schema as a Frictionless Table Schema descriptor."""
-        out = []
-        for f in self.fields:
-            d = {"name": f["name"], "type": f["type"]}
-            cons = {k: f[k] for k in ("required", "enum", "minimum", "maximum") if k in f}
-            if cons:
-                d["constraints"] = cons
-            out.append(d)
-        desc = {"fields": out}
-        if self.primary_key:
-            desc["primaryKey"] = list(self.primary_key)
-        return desc
-
-
-@lru_cache(maxsize=1)
-def _schemas() -> tuple[int, dict[str, TableSchema]]:
-    raw = load_yaml(package_file("store/schemas", "tables.yaml"))
-    tables = {
-        name: TableSchema(name=name, fields=tuple(spec["fields"]),
-                          primary_key=tuple(spec.get("primary_key", ())),
-                          description=spec.get("description", ""))
-        for name, spec in raw["tables"].items()
-    }
-    return int(raw["schema_version"]), tables
-
-
-SCHEMA_VERSION = 1
-
-
-def table_names() -> list[str]:
-    return list(_schemas()[1])
-
-
-def table_schema(name: str) -> TableSchema:
-    tables = _schemas()[1]
-    if name not in tables:
-        raise UnknownNameError("table", name, tables)
-    return tables[name]
-
-
-_DTYPES = {"string": "string", "integer": "Int64", "number": "float64", "boolean": "boolean",
-           "date": "datetime64[ns]"}
-
-
-def empty_table(name: str):
-    """An empty DataFrame with the table's columns and dtypes."""
-    import pandas as pd
-
-    schema = table_schema(name)
-    return pd.DataFrame({f["name"]: pd.Series(dtype=_DTYPES[f["type"]]) for f in schema.fields})
-
+           "validate_arrow", "parse_dates", "row_problems", "MAX_ROWS_LISTED"]
 
 _TRUE = {"true", "1", "yes", "ja", "j", "y", "x", "sant", "sand"}
-_FALSE = {"false", "0", "no", "nei", "nej", "n", "usant", "falsk", ""}
+_FALSE = {"false", "0", "no", "nei", "nej", "n", "usant", "falsk"}
 
 
-def parse_dates(values):
-    """Parse ISO ``YYYY-MM-DD``, ``dd.mm.yyyy`` and ``dd-mm-yyyy`` dates, vectorised.
+def empty_table(name: str) -> pd.DataFrame:
+    """An empty DataFrame with the table's columns and dtypes."""
+    return to_frame(pa.table({}), table_schema(name))
 
-    Returns a datetime Series; values that match none of the formats are ``NaT``.
 
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> parse_dates(pd.Series(["2024-03-01", "01.03.2024", "01-03-2024", "bad"])).dt.day.tolist()
-    [1.0, 1.0, 1.0, nan]
+def _text(raw: pd.Series) -> pd.Series:
+    return raw.astype(DTYPES["string"]).str.strip()
+
+
+def _parse(raw: pd.Series, typ: str):
+    """``(values Arrow takes as typed, rows that did not parse or None)`` for one column.
+
+    Text is read, never guessed at: "2,5" is a number, "ja" a boolean, "01.03.2024" a
+    date; anything else that is not blank is reported. A column typed already is passed
+    through untouched. Blank text becomes missing later, in Arrow, for every type at once.
     """
-    import pandas as pd
-
-    s = pd.Series(values)
-    if pd.api.types.is_datetime64_any_dtype(s):
-        return s.dt.tz_localize(None) if s.dt.tz is not None else s
-    text = s.astype("string").str.strip()
-    out = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
-    for fmt in ("%d.%m.%Y", "%d-%m-%Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"):
-        todo = out.isna() & text.notna()
-        if not todo.any():
-            break
-        out = out.where(~todo, pd.to_datetime(text.where(todo), format=fmt, errors="coerce"))
-    return out
-
-
-def row_problems(mask, values, *, message: str, column: str | None,
-                 expected: str | None = None, resource: str | None = None,
-                 file: str | None = None) -> list[Problem]:
-    """One :class:`~implementere_kit.errors.Problem` per row where ``mask`` holds.
-
-    The first :data:`MAX_ROWS_LISTED` offending rows are listed one by one (row counted
-    from 1, found value passed through :func:`~implementere_kit.errors.safe_value`); the
-    rest are summarised in one more Problem, ``"<message> in N more rows"``, so a file with
-    a million bad dates gives a readable error.
-
-    Parameters
-    ----------
-    mask : array-like of bool
-        True for an offending row; missing (``pd.NA``) counts as False. Read by position.
-    values : Series or array-like
-        The values to report as ``found``, aligned with ``mask`` by position.
-    message, column, expected, resource, file : str
-        Copied into every Problem.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> probs = row_problems(pd.Series([False, True, True]), pd.Series(["a", "b", "0101901234"]),
-    ...                      message="bad code", column="site", resource="sessions")
-    >>> [(p.row, p.found) for p in probs]
-    [(2, "'b'"), (3, '<masked: looks like a personal identifier>')]
-    """
-    import numpy as np
-
-    if hasattr(mask, "to_numpy"):
-        flags = mask.to_numpy(dtype=bool, na_value=False)
+    if raw.dtype == DTYPES[typ] or typ == "string":
+        return raw.astype(DTYPES[typ]), None
+    if typ == "date":
+        val = parse_dates(raw).astype(DTYPES["date"])
+        if pd.api.types.is_datetime64_any_dtype(raw):
+            return val, None
+        return val, val.isna() & (_text(raw).fillna("") != "")
+    # Plain NumPy columns go to Arrow as they are (no copy); to_frame gives the dtypes.
+    if pd.api.types.is_bool_dtype(raw):
+        if typ == "boolean":
+            return (raw if raw.dtype == bool else raw.astype(DTYPES["boolean"])), None
+        return pd.Series(np.nan, index=raw.index).astype(DTYPES[typ]), raw.notna()  # not a number
+    if typ in ("integer", "number") and pd.api.types.is_numeric_dtype(raw):
+        if typ == "integer" and pd.api.types.is_integer_dtype(raw):  # no detour via floats
+            return raw, None
+        num, bad = raw.astype("float64"), None
     else:
-        flags = np.asarray(mask, dtype=bool)
-    rows = np.flatnonzero(flags)
-    at = values.iloc if hasattr(values, "iloc") else values
-    out = [Problem(message, file=file, resource=resource, row=int(i) + 1, column=column,
-                   expected=expected, found=safe_value(at[i]))
-           for i in rows[:MAX_ROWS_LISTED]]
-    if len(rows) > MAX_ROWS_LISTED:
-        out.append(Problem(f"{message} in {len(rows) - MAX_ROWS_LISTED} more rows", file=file,
-                           resource=resource, column=column, expected=expected))
-    return out
+        text = _text(raw)
+        blank = text.fillna("") == ""
+        if typ == "boolean":
+            low = text.str.lower()
+            is_t, is_f = low.isin(_TRUE).fillna(False), low.isin(_FALSE).fillna(False)
+            val = pd.Series(pd.NA, index=raw.index, dtype=DTYPES["boolean"])
+            return val.mask(is_t, True).mask(is_f, False), ~(is_t | is_f | blank)
+        num = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
+        num = num.astype("float64")
+        bad = num.isna() & ~blank
+    if typ == "integer":
+        frac = num.notna() & (num != num.round())
+        bad = frac if bad is None else bad | frac
+        return num.where(~frac).round().astype(DTYPES["integer"]), bad
+    return num, bad
 
 
-def _bad_rows(problems, mask, schema, column, file, message, expected, found_values):
-    problems += row_problems(mask, found_values, message=message, column=column,
-                             expected=expected, resource=schema.name, file=file)
+_NOT_PARSED = {"integer": ("wrong type", "a whole number"), "number": ("wrong type", "a number"),
+               "boolean": ("wrong type", "true or false"),
+               "date": ("not a date", "YYYY-MM-DD, dd.mm.yyyy or dd-mm-yyyy")}
 
 
 def validate_table(df, name: str, *, file: str | None = None, allow_extra: bool = True,
-                   today=None):
+                   today=None, optional: Collection[str] = ()) -> pd.DataFrame:
     """Check ``df`` against table ``name`` and return a typed copy.
 
     Parameters
@@ -202,104 +117,76 @@ def validate_table(df, name: str, *, file: str | None = None, allow_extra: bool 
     allow_extra : bool
         Keep columns not in the schema (``True``) or report them as problems.
     today : date, optional
-        When given, dates after it are reported (data cannot come from the future).
+        When given, dates after it are reported (data cannot come from the future) unless
+        the field is marked ``future_ok``.
+    optional : collection of str
+        Required columns that may be absent for this use; they are added empty. When
+        present, their values are checked as usual.
+
+    Returns
+    -------
+    DataFrame
+        The schema's columns in its order, typed (``string[pyarrow]``, ``Int64``,
+        ``float64``, ``boolean``, ``datetime64[ns]``); absent optional columns empty;
+        extra columns kept at the end as they were.
 
     Raises
     ------
     ValidationError
         Listing every problem found, each with row and column.
     """
-    import pandas as pd
-
     schema = table_schema(name)
+    if not isinstance(df, pd.DataFrame):
+        raise ValidationError([Problem(f"{name} must be a DataFrame", file=file, resource=name,
+                                       found=type(df).__name__)])
     df = df.reset_index(drop=True)
+    names = [str(c) for c in df.columns]
+    twice = sorted({c for c in names if names.count(c) > 1})
+    if twice:
+        raise ValidationError([Problem("column appears twice", file=file, resource=name,
+                                       column=c, expected="each column once") for c in twice])
+    df.columns = names
     problems: list[Problem] = []
-    missing = [c for c in schema.required if c not in df.columns]
-    for c in missing:
-        problems.append(Problem("required column missing", file=file, resource=name, column=c,
-                                expected=f"columns {', '.join(schema.columns)}",
-                                found=", ".join(map(str, df.columns)) or "no columns"))
-    extra = [c for c in df.columns if c not in schema.columns]
-    if extra and not allow_extra:
-        for c in extra:
-            problems.append(Problem("unexpected column", file=file, resource=name, column=str(c),
-                                    expected=f"only {', '.join(schema.columns)}"))
-    out = {}
+    typed, unparsed = {}, {}
     for f in schema.fields:
-        col, typ = f["name"], f["type"]
-        if col not in df.columns:
-            out[col] = (pd.Series(index=df.index, dtype=_DTYPES[typ])
-                        if not f.get("required") else None)
+        c = f["name"]
+        if c not in df.columns:
             continue
-        raw = df[col]
-        text = raw.astype("string").str.strip()
-        blank = raw.isna() | (text == "")
-        if typ == "string":
-            val = raw.astype("string").where(~blank)
-            bad = pd.Series(False, index=df.index)
-        elif typ in ("integer", "number"):
-            if pd.api.types.is_bool_dtype(raw):
-                val = pd.Series(pd.NA, index=df.index, dtype="float64")
-                bad = ~blank
-            else:
-                num = pd.to_numeric(raw if pd.api.types.is_numeric_dtype(raw)
-                                    else text.str.replace(",", ".", regex=False), errors="coerce")
-                bad = num.isna() & ~blank
-                if typ == "integer":
-                    frac = num.notna() & (num != num.round())
-                    bad |= frac
-                    val = num.where(~frac).round().astype("Int64")
-                else:
-                    val = num.astype("float64")
-            expected = "a whole number" if typ == "integer" else "a number"
-            _bad_rows(problems, bad, schema, col, file, "wrong type", expected, raw)
-            bad = pd.Series(False, index=df.index)
-        elif typ == "boolean":
-            if pd.api.types.is_bool_dtype(raw):
-                val = raw.astype("boolean")
-                bad = pd.Series(False, index=df.index)
-            else:
-                low = text.str.lower()
-                is_t, is_f = low.isin(_TRUE), low.isin(_FALSE)
-                val = pd.Series(pd.NA, index=df.index, dtype="boolean").mask(is_t, True).mask(is_f & ~blank, False)
-                bad = ~(is_t | is_f) & ~blank
-                _bad_rows(problems, bad, schema, col, file, "wrong type", "true or false", raw)
-        elif typ == "date":
-            # One resolution for every date column, whatever pandas or Parquet produced.
-            val = parse_dates(raw).astype("datetime64[ns]")
-            bad = val.isna() & ~blank
-            _bad_rows(problems, bad, schema, col, file, "not a date",
-                      "YYYY-MM-DD, dd.mm.yyyy or dd-mm-yyyy", raw)
-            if today is not None and not f.get("future_ok"):
-                future = val > pd.Timestamp(today)
-                _bad_rows(problems, future, schema, col, file, "date in the future",
-                          f"on or before {pd.Timestamp(today).date()}", raw)
-        else:  # pragma: no cover - the schema file is ours
-            raise ValueError(f"unknown type {typ} in schema {name}")
-        if f.get("required"):
-            _bad_rows(problems, blank, schema, col, file, "required value missing", "a value", raw)
-        if "enum" in f:
-            allowed = [str(v) for v in f["enum"]]
-            off = val.notna() & ~val.astype("string").isin(allowed)
-            _bad_rows(problems, off, schema, col, file, "value not allowed",
-                      "one of " + ", ".join(allowed), raw)
-        if "minimum" in f:
-            low = val.notna() & (val < f["minimum"])
-            _bad_rows(problems, low.fillna(False).astype(bool), schema, col, file,
-                      "value below minimum", f"≥ {f['minimum']}", raw)
-        if "maximum" in f:
-            high = val.notna() & (val > f["maximum"])
-            _bad_rows(problems, high.fillna(False).astype(bool), schema, col, file,
-                      "value above maximum", f"≤ {f['maximum']}", raw)
-        out[col] = val
-    if schema.primary_key and not missing:
-        key = pd.DataFrame({c: out[c] for c in schema.primary_key})
-        dup = key.duplicated(keep="first")
-        _bad_rows(problems, dup, schema, "+".join(schema.primary_key), file,
-                  "duplicate primary key", "unique", key.astype("string").agg("|".join, axis=1))
+        typed[c], bad = _parse(df[c], f["type"])
+        if bad is not None:
+            unparsed[c] = bad.to_numpy(dtype=bool, na_value=False)
+            message, expected = _NOT_PARSED[f["type"]]
+            problems += row_problems(unparsed[c], df[c], message=message, column=c,
+                                     expected=expected, resource=name, file=file)
+    extra = [c for c in df.columns if c not in schema.columns]
+    # the typed columns as Arrow (no copy), blank text as missing; of the extra columns the
+    # engine reads the names
+    table = pa.table({**{c: blank_as_null(pa.array(v, from_pandas=True))
+                         for c, v in typed.items()},
+                      **{c: pa.nulls(len(df)) for c in extra}})
+    problems += check_table(table, schema, file=file, today=today, allow_extra=allow_extra,
+                            found=df, optional=optional, unparsed=unparsed)
     if problems:
         raise ValidationError(problems)
-    result = pd.DataFrame({c: v for c, v in out.items() if v is not None})
+    out = to_frame(table.drop_columns(extra), schema)
     for c in extra:
-        result[c] = df[c].values
-    return result
+        out[c] = df[c].to_numpy()
+    return out
+
+
+def validate_arrow(table, name: str, *, file: str | None = None, today=None) -> pd.DataFrame:
+    """Check an Arrow table (a Parquet file as read) and return it as a typed frame.
+
+    Columns that carry the schema's types are checked where they are, with no text parsing
+    and no copy; a table with a column of another type (say dates stored as text) goes
+    through :func:`validate_table` instead, so it is parsed like a CSV file would be.
+    Raises :class:`ValidationError` listing every problem.
+    """
+    schema = table_schema(name)
+    if not all(type_ok(f["type"], table.schema.field(f["name"]).type)
+               for f in schema.fields if f["name"] in table.column_names):
+        return validate_table(table.to_pandas(), name, file=file, today=today)
+    problems = check_table(table, schema, file=file, today=today, allow_extra=True)
+    if problems:
+        raise ValidationError(problems)
+    return to_frame(table, schema)

@@ -111,16 +111,8 @@ def error_html(exc: Exception, lang: str) -> str:
 
 
 def chart_function(name: str):
-    """The chart function ``implementere_kit.charts.<name>``, or None when there is none.
-
-    Screens fall back to a table when a chart is missing, so a screen works before (or
-    without) the charts module.
-    """
-    try:
-        charts = importlib.import_module("implementere_kit.charts")
-    except ImportError:
-        return None
-    return getattr(charts, name, None)
+    """The chart function ``implementere_kit.charts.<name>`` (imported on first use)."""
+    return getattr(importlib.import_module("implementere_kit.charts"), name)
 
 
 class FigureView:

@@ -91,18 +91,15 @@ class Dashboard(Screen):
         self.refresh()
 
     # -- helpers ------------------------------------------------------------------------
-    def _figure(self, name: str, section: str, chart: str, *args, **kwargs) -> bool:
-        """Draw ``charts.<chart>`` into the section's figure; False when there is no chart."""
+    def _figure(self, name: str, section: str, chart: str, *args, **kwargs) -> None:
+        """Draw ``charts.<chart>`` into the section's figure."""
         fn = chart_function(chart)
-        if fn is None:
-            return False
         view = self.figures.get(name)
         if view is None:
             view = self.figures[name] = FigureView(width=7, height=3.6)
             box = self._boxes[section]
             box.children = (*box.children, view.image)
         view.draw(fn, *args, lang=self.lang, **kwargs)
-        return True
 
     def _head(self, key: str) -> str:
         return f"<h3>{esc(self._t(key))}</h3>"
@@ -123,12 +120,9 @@ class Dashboard(Screen):
         plan, fw = self.project.plan, load_framework("implementere")
         prog = plan.progress(as_of=self.as_of, by=("phase",))
         current = fw.phase(plan.current_phase()).label(self.lang)
-        view = prog.assign(phase=prog["phase"].map(lambda p: fw.phase(p).label(self.lang)))
-        labels = {c: self._t(c) for c in view.columns}
         text = f"<p>{esc(self._t('current_phase'))}: <b>{esc(current)}</b></p>"
-        drawn = self._figure("progress", "progress", "phase_progress_chart", prog)
-        self.sections["progress"].value = (self._head("ui_dash_progress") + text +
-                                           ("" if drawn else frame_html(view, labels=labels)))
+        self._figure("progress", "progress", "phase_progress_chart", prog)
+        self.sections["progress"].value = self._head("ui_dash_progress") + text
 
     def _sic(self) -> None:
         from ..plans.progress import sic_scores, sic_summary

@@ -99,11 +99,9 @@ class PlanEditor(Screen):
         self.add_button = W.Button(icon="plus")
         self.remove_button = W.Button(button_style="danger", icon="trash")
         self.edit_heading, self.chart_heading = heading(), heading()
-        # The timeline: one Figure reused for every redraw, or a table without charts.
-        self.chart = (FigureView(width=10, height=5, constrained=False)
-                      if chart_function("plan_timeline") else None)
-        self.chart_table = W.HTML()
-        chart_box = self.chart.image if self.chart is not None else self.chart_table
+        # The timeline: one Figure reused for every redraw.
+        self.chart = FigureView(width=10, height=5, constrained=False)
+        chart_box = self.chart.image
         filters = W.HBox([self.filter_phase, self.filter_element, self.filter_owner,
                           self.only_overdue])
         buttons = W.HBox([self.save_button, self.complete_button, self.add_button,
@@ -204,22 +202,17 @@ class PlanEditor(Screen):
     def redraw(self) -> None:
         """Redraw the timeline of the filtered activities."""
         acts = self.filtered()
-        if self.chart is not None:
-            n = len(acts)
-            height = max(3.0, min(12.0, 1.5 + 0.22 * n))
-            if abs(self.chart.figure.get_figheight() - height) > 0.01:
-                self.chart.figure.set_figheight(height)
-            # plan_timeline labels each bar with its title up to 40 bars, else the element
-            self.chart.margins(left=2.9 if n <= 40 else 0.9, right=0.2, top=0.4, bottom=1.1)
-            try:
-                self.chart.draw(chart_function("plan_timeline"), acts, as_of=self.as_of,
-                                lang=self.lang)
-            except ImplementereError as exc:
-                self._fail(exc)
-        else:
-            cols = ["title", "start", "due", "status"]
-            self.chart_table.value = frame_html(acts[cols].sort_values("start"),
-                                                max_rows=self.max_rows)
+        n = len(acts)
+        height = max(3.0, min(12.0, 1.5 + 0.22 * n))
+        if abs(self.chart.figure.get_figheight() - height) > 0.01:
+            self.chart.figure.set_figheight(height)
+        # plan_timeline labels each bar with its title up to 40 bars, else the element
+        self.chart.margins(left=2.9 if n <= 40 else 0.9, right=0.2, top=0.4, bottom=1.1)
+        try:
+            self.chart.draw(chart_function("plan_timeline"), acts, as_of=self.as_of,
+                            lang=self.lang)
+        except ImplementereError as exc:
+            self._fail(exc)
 
     # -- form -------------------------------------------------------------------------
     def _on_filter(self, change) -> None:

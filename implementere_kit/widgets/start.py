@@ -63,12 +63,14 @@ class StartScreen(Screen):
     Examples
     --------
     >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
     >>> s = StartScreen(lang="en")
-    >>> s.folder.value = tempfile.mkdtemp() + "/oslo-fft"
+    >>> s.folder.value = tmp.name + "/oslo-fft"
     >>> s.site.value, s.country.value, s.intervention.value = "0301", "NO", "fft"
     >>> s.create_button.click()
     >>> s.project.site, s.project.intervention.id
     ('0301', 'fft')
+    >>> tmp.cleanup()
     """
 
     screen_id = "start"

@@ -1,0 +1,246 @@
+"""The rules of the table schemas, checked once, on Arrow data (private).
+
+Every rule ``schemas/tables.yaml`` can state — a field's type, ``required``, ``enum``,
+``minimum``, ``maximum``, no date after ``today`` unless ``future_ok``, the table's
+``primary_key`` — is one vectorised ``pyarrow.compute`` expression here, and nowhere else.
+Both faces of validation use it: :func:`~implementere_kit.store.tables.validate_table`
+parses a pandas frame's text into typed columns and hands them over as Arrow (no copy for
+the column types we use), and a Parquet file — a project table or a package resource —
+is checked as it was read. Keys of a field this module does not know (``description``,
+an export allow-list) are ignored.
+
+A clean table costs a few kernel passes per constrained column; row numbers (1-based) and
+found values are looked up only for the rows that fail, through
+:func:`~implementere_kit.store.tables.row_problems`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Mapping
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..errors import Problem
+from ._schema import TableSchema, row_problems
+
+__all__ = ["DTYPES", "type_ok", "blank_as_null", "check_table", "duplicate_rows", "to_frame"]
+
+_TYPE_OK = {
+    "string": lambda t: pa.types.is_string(t) or pa.types.is_large_string(t)
+    or (pa.types.is_dictionary(t) and (pa.types.is_string(t.value_type)
+                                       or pa.types.is_large_string(t.value_type))),
+    "integer": pa.types.is_integer,
+    "number": lambda t: pa.types.is_integer(t) or pa.types.is_floating(t),
+    "boolean": pa.types.is_boolean,
+    "date": lambda t: pa.types.is_timestamp(t) or pa.types.is_date(t),
+}
+#: What each schema type is in a typed pandas frame, whichever way the frame was made.
+DTYPES = {"string": pd.StringDtype("pyarrow"), "integer": pd.Int64Dtype(),
+          "number": np.dtype("float64"), "boolean": pd.BooleanDtype(),
+          "date": np.dtype("datetime64[ns]")}
+# ... and in Arrow, on the way to those dtypes.
+_ARROW = {"string": pa.large_string(), "integer": pa.int64(), "number": pa.float64(),
+          "boolean": pa.bool_(), "date": pa.timestamp("ns")}
+_PANDAS = {pa.large_string(): DTYPES["string"], pa.string(): DTYPES["string"],
+           pa.int64(): DTYPES["integer"], pa.bool_(): DTYPES["boolean"]}
+
+
+def type_ok(field_type: str, arrow_type: pa.DataType) -> bool:
+    """Whether an Arrow column of ``arrow_type`` holds values of schema type ``field_type``.
+
+    A column of nulls only (Arrow type ``null``) fits every type.
+    """
+    return pa.types.is_null(arrow_type) or _TYPE_OK[field_type](arrow_type)
+
+
+def _blank(col: pa.ChunkedArray | pa.Array):
+    """Missing values; for text also the empty and the all-whitespace string."""
+    missing = pc.is_null(col)
+    is_text = pa.types.is_string(col.type) or pa.types.is_large_string(col.type) \
+        or pa.types.is_dictionary(col.type)
+    if not is_text or col.null_count == len(col):
+        return missing
+    text = col.cast(pa.large_string()) if pa.types.is_dictionary(col.type) else col
+    empty = pc.or_(pc.equal(pc.binary_length(text), 0), pc.utf8_is_space(text))
+    return pc.or_kleene(missing, empty)  # Kleene: a null row is missing, not unknown
+
+
+def blank_as_null(col: pa.Array) -> pa.Array:
+    """Text that is empty or only whitespace as missing (other types pass unchanged)."""
+    blank = _blank(col)
+    if col.null_count == len(col) or not pc.any(blank).as_py() \
+            or pc.sum(blank).as_py() == col.null_count:
+        return col
+    return pc.if_else(blank, pa.scalar(None, col.type), col)
+
+
+def _end_of(today) -> pa.Scalar:
+    day = pd.Timestamp(today).date()
+    return pa.scalar(dt.datetime.combine(day, dt.time.max), type=pa.timestamp("us"))
+
+
+def check_table(table: pa.Table, schema: TableSchema, *, file: str | None = None,
+                today=None, allow_extra: bool = False, file_schema: pa.Schema | None = None,
+                found: Mapping | None = None, optional: Collection[str] = (),
+                unparsed: Mapping | None = None) -> list[Problem]:
+    """Every problem of ``table`` against ``schema``.
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+    schema : TableSchema
+    file : str, optional
+        Named in every problem.
+    today : date-like, optional
+        Dates after it are reported unless the field is ``future_ok``.
+    allow_extra : bool
+        Accept columns the schema does not name.
+    file_schema : pyarrow.Schema, optional
+        The whole file's schema when ``table`` holds only some of its columns: names and
+        types are checked from it, values only where ``table`` has the column.
+    found : mapping of column name to values, optional
+        What to report as ``found`` for a failing row (the text a user typed, when
+        ``table`` was parsed from it); by default the table's own values.
+    optional : collection of str
+        Required columns that may be absent for this use (their values, when present,
+        are still checked).
+    unparsed : mapping of column name to a boolean mask, optional
+        Rows whose text did not parse (reported already): not reported again as missing.
+    """
+    name = schema.name
+    whole = file_schema if file_schema is not None else table.schema
+    present = set(whole.names)
+    problems = [Problem("required column missing", file=file, resource=name, column=c,
+                        expected="columns " + ", ".join(schema.columns),
+                        found=", ".join(whole.names) or "no columns")
+                for c in schema.required if c not in present and c not in optional]
+    if not allow_extra:
+        problems += [Problem("unexpected column", file=file, resource=name, column=c,
+                             expected="only " + ", ".join(schema.columns))
+                     for c in whole.names if c not in schema.columns]
+    found = {} if found is None else found
+    for f in schema.fields:
+        c, typ = f["name"], f["type"]
+        if c not in present:
+            continue
+        if not type_ok(typ, whole.field(c).type):
+            problems.append(Problem("wrong type", file=file, resource=name, column=c,
+                                    expected=typ, found=str(whole.field(c).type)))
+            continue
+        if c not in table.column_names:
+            continue
+        col = table.column(c)
+        shown = found.get(c, col)
+
+        def report(mask, message, expected, c=c, shown=shown):
+            problems.extend(row_problems(mask, shown, message=message, column=c,
+                                         expected=expected, resource=name, file=file))
+
+        if f.get("required") and (col.null_count or typ == "string"):
+            blank = _blank(col)
+            if unparsed is not None and c in unparsed:
+                blank = pc.and_(blank, pa.array(~np.asarray(unparsed[c], dtype=bool)))
+            report(blank, "required value missing", "a value")
+        if col.null_count == len(col):
+            continue
+        if "enum" in f:
+            allowed = [str(v) for v in f["enum"]]
+            text = col if typ == "string" and not pa.types.is_dictionary(col.type) \
+                else col.cast(pa.large_string())
+            outside = pc.invert(pc.is_in(text, value_set=pa.array(allowed, pa.large_string())))
+            report(pc.and_(pc.is_valid(text), outside), "value not allowed",
+                   "one of " + ", ".join(allowed))
+        if "minimum" in f or "maximum" in f:
+            low, high = pc.min_max(col).values()  # one pass; masks only when out of range
+            if "minimum" in f and low.as_py() < f["minimum"]:
+                report(pc.less(col, f["minimum"]), "value below minimum", f"≥ {f['minimum']}")
+            if "maximum" in f and high.as_py() > f["maximum"]:
+                report(pc.greater(col, f["maximum"]), "value above maximum",
+                       f"≤ {f['maximum']}")
+        if typ == "date" and today is not None and not f.get("future_ok"):
+            stamps = col.cast(pa.timestamp("us", tz=getattr(col.type, "tz", None)))
+            if stamps.type.tz:  # wall-clock time, as the dates are read everywhere else
+                stamps = pc.local_timestamp(stamps)
+            report(pc.greater(stamps, _end_of(today)), "date in the future",
+                   f"on or before {pd.Timestamp(today).date()}")
+    key = list(schema.primary_key)
+    if key and table.num_rows and all(k in table.column_names for k in key):
+        dup = duplicate_rows(table, key)
+        problems += row_problems(dup, _KeyText(table, key), message="duplicate primary key",
+                                 column="+".join(key), expected="unique", resource=name,
+                                 file=file)
+    return problems
+
+
+class _KeyText:
+    """A key's values as ``a|1`` for the rows a problem shows, built only for those."""
+
+    def __init__(self, table: pa.Table, key: list[str]):
+        self.cols = [table.column(k) for k in key]
+
+    def __getitem__(self, i: int) -> str:
+        return "|".join(str(c[int(i)].as_py()) for c in self.cols)
+
+
+def _key_codes(table: pa.Table, key: list[str]) -> np.ndarray | None:
+    """One int64 per row, equal exactly when the key columns are.
+
+    Each key column is dictionary-encoded (one hash pass) and the codes are combined
+    positionally; a missing value gets a code of its own. ``None`` when the combined range
+    would not fit in 63 bits.
+    """
+    code = np.zeros(table.num_rows, dtype=np.int64)
+    span = 1
+    for k in key:
+        enc = pc.dictionary_encode(table.column(k).combine_chunks())
+        size = len(enc.dictionary) + 1
+        span *= size
+        if span >= 2**62:
+            return None
+        idx = enc.indices.fill_null(size - 1).to_numpy(zero_copy_only=False)
+        code = code * size + idx.astype(np.int64)
+    return code
+
+
+def duplicate_rows(table: pa.Table, key: list[str]) -> np.ndarray:
+    """True for every row whose key an earlier row already has (hashing, no row loop)."""
+    n = table.num_rows
+    code = _key_codes(table, key)
+    if code is not None:
+        span = int(code.max()) + 1 if n else 0
+        # The common case, no duplicate at all, is answered by counting codes.
+        if span <= 8 * n + 1024 and np.bincount(code, minlength=span).max(initial=0) <= 1:
+            return np.zeros(n, dtype=bool)
+        return pd.Series(code).duplicated(keep="first").to_numpy()
+    # very wide keys: Arrow's hash aggregation finds each key's first row
+    marked = table.select(key).append_column("_i", pa.array(np.arange(n)))
+    first = marked.group_by(key, use_threads=False).aggregate([("_i", "min")])
+    return ~np.isin(np.arange(n), first["_i_min"].to_numpy())
+
+
+def to_frame(table: pa.Table, schema: TableSchema) -> pd.DataFrame:
+    """A checked Arrow table as a typed pandas frame, in the schema's column order.
+
+    Strings become ``string[pyarrow]``, integers ``Int64``, numbers ``float64``, booleans
+    ``boolean`` and dates ``datetime64[ns]`` (wall-clock time); schema columns the table
+    lacks are added empty, columns the schema does not name are kept at the end.
+    """
+    n = table.num_rows
+    cols, names = [], []
+    for f in schema.fields:
+        c, target = f["name"], _ARROW[f["type"]]
+        col = table.column(c) if c in table.column_names else pa.nulls(n, target)
+        if pa.types.is_timestamp(col.type) and col.type.tz:
+            col = pc.local_timestamp(col)
+        cols.append(col.cast(target) if col.type != target else col)
+        names.append(c)
+    for c in table.column_names:
+        if c not in schema.columns:
+            cols.append(table.column(c))
+            names.append(c)
+    return pa.table(cols, names=names).to_pandas(types_mapper=_PANDAS.get)
+
