@@ -242,7 +242,7 @@ def test_a_family_the_therapist_ends_after_10_fft_sessions_has_completed():
     ses = pd.DataFrame({"site": "9901", "group_id": "C1", "session_no": range(1, 11),
                         "date": pd.date_range("2024-01-01", periods=10, freq="7D"),
                         "duration_min": 60, "leaders": "t1"})
-    d = dosage_summary(att, ses, _parts("f1", "completed"), rule).iloc[0]
+    d = dosage_summary(att, rule, ses, _parts("f1", "completed")).iloc[0]
     assert d["share_graduated"] == 1.0 and d["share_dropped_out"] == 0.0
 
 

@@ -98,9 +98,9 @@ def glossary_markdown() -> str:
     out += ["", "In code:", "", "```python",
             "from implementere_kit.plans.glossary import avoided_terms, term",
             "",
-            'print(term("intervention_owner", "da"))  # metodeejer',
-            'print(avoided_terms("Sjekkliste for troskap", "nb"))  # [\'troskap\']',
-            "```"]
+            'print(term("intervention_owner", "da"))',
+            'print(avoided_terms("Sjekkliste for troskap", "nb"))',
+            "```", "", "prints", "", "```text", "metodeejer", "['troskap']", "```"]
     out += ["", "## Notes and sources", ""]
     for c in d["concepts"]:
         refs = "; ".join(d["sources"][s] for s in c.get("source", []))
