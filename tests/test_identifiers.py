@@ -212,3 +212,12 @@ def test_check_kinds():
     assert len(err.value.problems) == 2
     with pytest.raises(ValidationError):
         check_kinds(5)
+
+
+def test_every_kind_has_a_label_in_every_language():
+    from implementere_kit.i18n import LANGS, t
+
+    for lang in LANGS:
+        shown = [t(f"id_kind_{k}", lang) for k in KINDS]
+        assert all(s != f"id_kind_{k}" for s, k in zip(shown, KINDS, strict=True)), lang
+        assert len(set(shown)) == len(KINDS)
