@@ -110,6 +110,10 @@ def test_exception_passes_only_its_table_column_and_kind():
     assert waived.iloc[0].to_dict() == {
         "table": "activities", "column": "title", "kind": "phone", "count": 1, "rows": (1,),
         "exception_id": 3, "reason": REASON, "date": "2026-05-04"}
+    # what a package records can be given back as exceptions (e.g. on intake)
+    again = check_no_personal_ids({"activities": tables["activities"][["title"]]},
+                                  exceptions=waived.to_dict("records"))
+    assert again["exception_id"].tolist() == [3]
 
 
 def test_scanner_places_are_never_waived():

@@ -152,7 +152,8 @@ def active_exceptions(entries: Iterable[Mapping]) -> pd.DataFrame:
 
 
 def _as_frame(exceptions) -> pd.DataFrame:
-    """Exceptions given as a DataFrame or an iterable of mappings, checked."""
+    """Exceptions given as a DataFrame or an iterable of mappings (as
+    ``Project.privacy_exceptions()`` gives them, or as a package records them), checked."""
     if exceptions is None:
         return pd.DataFrame(columns=EXCEPTION_COLUMNS)
     if isinstance(exceptions, pd.DataFrame):
@@ -173,6 +174,8 @@ def _as_frame(exceptions) -> pd.DataFrame:
     if missing and len(frame):
         raise ValidationError([Problem("exceptions lack a field", column=c,
                                        expected="table, column and kind") for c in missing])
+    if "id" not in frame.columns and "exception_id" in frame.columns:  # as a package records it
+        frame = frame.rename(columns={"exception_id": "id"})
     frame = frame.reindex(columns=EXCEPTION_COLUMNS).astype(object)
     bad = [Problem("unknown kind of personal identifier", row=i, column="kind",
                    expected=", ".join(KINDS), found=repr(k)[:40])
