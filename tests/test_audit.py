@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 
 import pytest
 
@@ -23,7 +24,7 @@ def test_entries_chain_and_survive_reopening(tmp_path):
     assert len(lines) == 2 and json.loads(lines[0])["text"] == "første"
     frame = AuditLog(tmp_path).frame()
     assert frame["seq"].tolist() == [1, 2] and frame["action"].tolist() == ["note", "note"]
-    assert list(tmp_path.iterdir()) == [tmp_path / AUDIT_FILE]  # no temporary files left
+    assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob(".*.tmp"))
 
 
 @pytest.mark.parametrize("damage", ["edit", "drop_first", "swap", "truncate", "garbage", "binary"])
@@ -86,3 +87,22 @@ def test_failed_write_keeps_the_old_log(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         log.append("note", {"text": "lost"})
     assert (tmp_path / AUDIT_FILE).read_bytes() == before
+
+
+def _append_many(folder: str, who: str) -> None:
+    log = AuditLog(folder)
+    for i in range(25):
+        log.append("note", {"who": who, "i": i})
+
+
+def test_appends_from_two_programs_at_once_are_all_kept(tmp_path):
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_append_many, args=(str(tmp_path), w)) for w in "ab"]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(timeout=120)
+    assert [proc.exitcode for proc in procs] == [0, 0]
+    entries = AuditLog(tmp_path).entries()  # the chain holds
+    assert len(entries) == 50
+    assert sorted((e["who"], e["i"]) for e in entries) == [(w, i) for w in "ab" for i in range(25)]

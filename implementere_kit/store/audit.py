@@ -8,8 +8,10 @@ log is read. The chain shows accidental or careless edits; someone able to rewri
 whole file can rewrite the chain too, so the folder's own access control still matters.
 
 An append rewrites the file atomically (a temporary file renamed over it), so a crash
-leaves the old log or the new one, never half a line. Nothing is ever removed: undoing a
-decision is a new entry.
+leaves the old log or the new one, never half a line; where the system offers advisory
+locks (POSIX), appends from two programs at once (the app and the command line) wait for
+each other instead of one losing its entry. Nothing is ever removed: undoing a decision is
+a new entry.
 
 Examples
 --------
@@ -30,6 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 from .._io import atomic_write_bytes
@@ -38,6 +41,7 @@ from ..errors import ProjectError
 __all__ = ["AuditLog", "AUDIT_FILE", "MAX_AUDIT_BYTES"]
 
 AUDIT_FILE = "audit.jsonl"
+_LOCK_FILE = ".audit.lock"
 #: A log larger than this is refused as damaged rather than read.
 MAX_AUDIT_BYTES = 20 * 2**20
 _RESERVED = ("seq", "time", "action", "prev", "hash")
@@ -91,8 +95,8 @@ class AuditLog:
 
     def append(self, action: str, fields: dict) -> dict:
         """Add one entry and return it; ``fields`` must not use the reserved keys."""
-        if not isinstance(action, str) or not action:
-            raise ProjectError("an audit log entry needs an action name")
+        if not isinstance(action, str) or not action or not isinstance(fields, dict):
+            raise ProjectError("an audit log entry needs an action name and a dict of fields")
         clash = sorted(set(fields) & set(_RESERVED))
         if clash:
             raise ProjectError(f"audit log fields may not be named {', '.join(clash)}")
@@ -101,6 +105,25 @@ class AuditLog:
                                            allow_nan=False))
         except (TypeError, ValueError, RecursionError):
             raise ProjectError("audit log fields must be JSON-like values") from None
+        with self._locked():
+            return self._append(action, fields)
+
+    @contextmanager
+    def _locked(self):
+        try:
+            import fcntl
+        except ImportError:  # no advisory locks (Windows): appends are rare and manual
+            yield
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_name(_LOCK_FILE), "a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _append(self, action: str, fields: dict) -> dict:
         raw, entries = self._read()
         entry = {"seq": len(entries) + 1,
                  "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
