@@ -1,10 +1,8 @@
 """What the identifier scanner looks for, and how it reads text and numbers.
 
-The scanner is the second net behind the export allow-list: it looks for person numbers,
-e-mail addresses and phone numbers in text and numbers. This module holds the rules; the
-scanning of tables and descriptors is in :mod:`.scan`, the arithmetic of person numbers
-in :mod:`.idnumbers`. ``docs/identifiers.md`` explains the same rules for readers who do
-not read code.
+The scanner is the second net behind the export allow-list. This module holds its rules;
+tables and descriptors are scanned in :mod:`.scan`, person numbers' arithmetic is in
+:mod:`.idnumbers`, and ``docs/identifiers.md`` explains the rules to non-programmers.
 
 Kinds
 -----
@@ -71,8 +69,9 @@ Known limits
   ``allow_2032=True``. Revisit before 2032.
 - An identifier joined by a hyphen or slash to a word or number (``ID-0102031234``) is
   read as part of a code; the allow-list is the first net.
-- Names, street addresses and case numbers in free text cannot be recognised by pattern:
-  free text must not leave at all (the allow-list).
+- Names, street addresses and case numbers cannot be recognised by pattern, nor Swedish
+  personnummer: such free text must not leave at all (the allow-list). See also
+  ``docs/identifiers.md``.
 
 References
 ----------
@@ -82,9 +81,8 @@ Skatteetaten: Nye fødselsnummer og d-nummer fra 2032 (ny kontrollberegning godt
 https://www.skatteetaten.no/deling/opplysninger/folkeregisteropplysninger/pid/
 Norsk Helsenett: Hva er felles hjelpenummer?, https://nhn.no/hva-er-felles-hjelpenummer/ ;
 KITH-standard 1001:2010 Identifikatorer for personer (ehelse.no, HIS 1001:2010)
-fnrinfo.no: Beregning av kontrollsiffer; Oppbygging; H-nummer
-Forskrift om folkeregistrering § 2-2 (individual number series)
-Unicode Standard Annex #15, Normalization Forms (NFKC)
+fnrinfo.no: Beregning av kontrollsiffer; Oppbygging; H-nummer. Forskrift om
+folkeregistrering § 2-2 (individual numbers). Unicode UAX #15, Normalization Forms.
 """
 
 from __future__ import annotations
@@ -166,8 +164,7 @@ _NOT_DIGIT = re.compile(r"\D", re.ASCII)
 
 
 def _ascii_digits(text: str) -> str:
-    return "".join(str(unicodedata.decimal(c)) if not c.isascii() and unicodedata.decimal(c, None)
-                   is not None else c for c in text)
+    return "".join(str(unicodedata.decimal(c, c)) if not c.isascii() else c for c in text)
 
 
 def _normalised(values: np.ndarray):
@@ -270,11 +267,18 @@ def scan_text(values, kinds: tuple[str, ...] = KINDS) -> dict[str, np.ndarray]:
     return found
 
 
-def _is_number(x) -> bool:
+def is_number(x) -> bool:
+    """Whether ``x`` is a number (and not a boolean)."""
     return isinstance(x, int | float | np.integer | np.floating) and not isinstance(x, bool | np.bool_)
 
 
-def _as_text(x) -> str:
+def as_floats(numbers) -> np.ndarray:
+    """Numbers as float64; those far beyond any identifier (or any float) as NaN."""
+    return np.array([x if abs(x) < 1e300 else np.nan for x in numbers], dtype=float)
+
+
+def text_of(x) -> str:
+    """``str(x)``, or "" for an object whose text cannot be made."""
     try:
         return x if isinstance(x, str) else str(x)
     except Exception:  # an object whose str() fails holds nothing we can read
@@ -293,14 +297,10 @@ def kinds_in_value(value) -> tuple[str, ...]:
     """
     if value is None or isinstance(value, bool | np.bool_):
         return ()
-    if _is_number(value):
-        try:
-            number = np.array([value], dtype=np.float64)
-        except OverflowError:  # far beyond any identifier
-            return ()
-        hits = scan_numbers(number)
+    if is_number(value):
+        hits = scan_numbers(as_floats([value]))
     else:
-        hits = scan_text(np.array([_as_text(value)], dtype=object))
+        hits = scan_text(np.array([text_of(value)], dtype=object))
     return tuple(k for k in KINDS if k in hits and hits[k][0])
 
 
@@ -316,12 +316,9 @@ def looks_like_identifier(value) -> bool:
     """
     if kinds_in_value(value):
         return True
-    if _is_number(value):
-        try:
-            return 10**8 <= abs(float(value)) < 10**11
-        except OverflowError:
-            return False
-    text = _prepared(np.array([_as_text(value)], dtype=object))[0].as_py()
+    if is_number(value):
+        return bool(10**8 <= abs(value) < 10**11)
+    text = _prepared(np.array([text_of(value)], dtype=object))[0].as_py()
     return bool(_PERSON_RE.search(text) or _NINE_RE.fullmatch(text))
 
 

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ImplementereError, Problem, ValidationError
-from .identifiers import KINDS, scan_numbers, scan_text
+from .identifiers import KINDS, as_floats, is_number, scan_numbers, scan_text, text_of
 
 __all__ = ["FINDING_COLUMNS", "METADATA_COLUMNS", "MAX_ROWS_SHOWN", "MEASURE_WORDS",
            "MAX_METADATA_DEPTH", "MAX_METADATA_ITEMS", "MAX_METADATA_CHARS",
@@ -104,13 +104,6 @@ def numbers_may_be_phones(table: str | None, column) -> bool:
     return not (set(_WORDS.findall(name)) & MEASURE_WORDS or name.startswith("number_of"))
 
 
-def _text_of(x) -> str:
-    try:
-        return str(x)
-    except Exception:  # an object whose str() fails holds nothing readable
-        return ""
-
-
 def _split(uniq) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Distinct values as (positions of numbers, their values, positions of texts, texts);
     booleans and missing values are neither."""
@@ -122,14 +115,12 @@ def _split(uniq) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     vals = np.asarray(uniq, dtype=object)
     if pd.api.types.infer_dtype(vals, skipna=False) == "string":
         return none, np.array([]), np.arange(n), vals
-    is_num = np.fromiter((isinstance(x, int | float | np.integer | np.floating)
-                          and not isinstance(x, bool | np.bool_) for x in vals),
-                         dtype=bool, count=n)
+    is_num = np.fromiter((is_number(x) for x in vals), dtype=bool, count=n)
     skip = is_num | np.fromiter((x is None or isinstance(x, bool | np.bool_) for x in vals),
                                 dtype=bool, count=n)
     num_pos, txt_pos = np.flatnonzero(is_num), np.flatnonzero(~skip)
-    nums = np.array([float(x) if abs(x) < 1e300 else np.nan for x in vals[num_pos]])
-    texts = np.array([x if isinstance(x, str) else _text_of(x) for x in vals[txt_pos]],
+    nums = as_floats(vals[num_pos])
+    texts = np.array([x if isinstance(x, str) else text_of(x) for x in vals[txt_pos]],
                      dtype=object)
     return num_pos, nums, txt_pos, texts
 
@@ -139,7 +130,7 @@ def _factorize(s: pd.Series) -> tuple[np.ndarray, object]:
         return pd.factorize(s, use_na_sentinel=True)
     except TypeError:  # unhashable cells (lists, dicts): read them as their text
         return pd.factorize(s.map(lambda x: x if isinstance(x, str | int | float | None)
-                                  else _text_of(x)), use_na_sentinel=True)
+                                  else text_of(x)), use_na_sentinel=True)
 
 
 def _first(hit: np.ndarray) -> tuple[int, tuple[int, ...]]:
@@ -206,8 +197,8 @@ def find_personal_ids(df: pd.DataFrame, *, table: str | None = None,
     texts = _Texts()
     names = [x for x in [*df.index.names, *df.columns.names] if x is not None]
     label_parts = [texts.add([table] if table is not None else []),
-                   texts.add([_text_of(c) for c in df.columns]),
-                   texts.add([_text_of(x) for x in names])]
+                   texts.add([text_of(c) for c in df.columns]),
+                   texts.add([text_of(x) for x in names])]
     series = []
     index = df.index
     if not (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1):
@@ -242,7 +233,7 @@ def find_personal_ids(df: pd.DataFrame, *, table: str | None = None,
              texts.found(label_parts[2]).items() if m.any()]
     for name, codes, hit, txt_pos, part in plans:
         shown = name if isinstance(name, str) else (
-            f"<column {name + 1}>" if bad_label[name] else _text_of(df.columns[name]))
+            f"<column {name + 1}>" if bad_label[name] else text_of(df.columns[name]))
         for k, m in texts.found(part).items():
             hit[k][txt_pos[m]] = True
         for k in kinds:
@@ -284,7 +275,7 @@ def _walk(obj, file) -> tuple[list, list]:
         if isinstance(node, dict):
             children = []
             for pos, (key, value) in enumerate(node.items(), start=1):
-                text = key if isinstance(key, str) else _text_of(key)
+                text = key if isinstance(key, str) else text_of(key)
                 chars += len(text)
                 keys.append((text, path, pos))
                 children.append((value, (*path, (text, pos))))
@@ -293,7 +284,7 @@ def _walk(obj, file) -> tuple[list, list]:
             stack.extend(reversed([(v, (*path, i)) for i, v in enumerate(node)]))
         elif node is not None and not isinstance(node, bool | np.bool_):
             if not isinstance(node, str | int | float | np.integer | np.floating):
-                node = _text_of(node)
+                node = text_of(node)
             chars += len(node) if isinstance(node, str) else 0
             leaves.append((node, path))
         if chars > MAX_METADATA_CHARS:
@@ -361,7 +352,7 @@ def find_ids_in_metadata(obj, *, file: str | None = None,
     1  datapackage.json                           title  phone
     """
     if file is not None and not isinstance(file, str):
-        file = _text_of(file)
+        file = text_of(file)
     kinds = check_kinds(kinds)
     keys, leaves = _walk(obj, file)
     rows = []
@@ -385,7 +376,7 @@ def find_ids_in_metadata(obj, *, file: str | None = None,
         group = [(v, p) for v, p in numbers
                  if numbers_may_be_phones(None, _last_key(p)) is phones]
         if group:
-            vals = np.array([float(v) if abs(v) < 1e300 else np.nan for v, _ in group])
+            vals = as_floats(v for v, _ in group)
             for kind, m in scan_numbers(vals, kinds, phone=phones).items():
                 rows += [(_render(p, hidden), kind) for (_, p), hit in zip(group, m, strict=True)
                          if hit]
