@@ -16,7 +16,8 @@ a new entry.
 Examples
 --------
 >>> import tempfile
->>> log = AuditLog(tempfile.mkdtemp())
+>>> tmp = tempfile.TemporaryDirectory()
+>>> log = AuditLog(tmp.name)
 >>> log.append("note", {"text": "first"})["seq"]
 1
 >>> log.append("note", {"text": "second"})["prev"] == log.entries()[0]["hash"]
@@ -25,6 +26,7 @@ True
    seq action    text
 0    1   note   first
 1    2   note  second
+>>> tmp.cleanup()
 """
 
 from __future__ import annotations
