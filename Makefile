@@ -5,7 +5,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Tests and notebooks never write into the user's home.
 TEST_ENV := MPLBACKEND=Agg HOME=$(CURDIR)/.cache/home JUPYTER_CONFIG_DIR=$(CURDIR)/.cache/jupyter \
-            IPYTHONDIR=$(CURDIR)/.cache/ipython MPLCONFIGDIR=$(CURDIR)/.cache/mpl
+            IPYTHONDIR=$(CURDIR)/.cache/ipython MPLCONFIGDIR=$(CURDIR)/.cache/mpl \
+            HYPOTHESIS_STORAGE_DIRECTORY=$(CURDIR)/.cache/hypothesis
 
 # Versions CI installs: constraints.txt, written by `make lock` from a fresh venv.
 LOCK_VENV := .cache/lock-venv

@@ -13,8 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-CASES = ["import", "open", "reliability", "attendance", "network", "network_memory", "merge", "widget",
-         "demo", "test"]
+CASES = ["import", "open", "reliability", "attendance", "network", "network_memory", "merge",
+         "scanner", "widget", "demo", "test"]
 ROOT = Path(__file__).resolve().parent
 
 

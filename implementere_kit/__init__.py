@@ -80,6 +80,7 @@ _EXPORTS: dict[str, str] = {
     "reliability_table": "measures.reliability",
     # exchange
     "find_personal_ids": "exchange.privacy",
+    "find_ids_in_metadata": "exchange.privacy",
     "pseudonymise": "exchange.privacy",
     "check_no_personal_ids": "exchange.privacy",
     "is_valid_cpr": "exchange.privacy",

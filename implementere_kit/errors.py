@@ -13,7 +13,6 @@ value through :func:`safe_value`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
@@ -28,26 +27,53 @@ __all__ = [
     "safe_value",
 ]
 
-# Ten or eleven digits, optionally split after six: the shapes of CPR numbers and
-# fødselsnummer. Anything of that shape is masked rather than echoed.
-_ID_LIKE = re.compile(r"\d{6}[-\s]?\d{4,5}")
+_MASKED = "<masked: looks like a personal identifier>"
+
+
+def _holds_identifier(value: object, text: str, depth: int = 0) -> bool:
+    """The scanner's verdict on a value, its text, and the items of a container (whose
+    text shows its strings escaped, e.g. a no-break space as ``\\xa0``)."""
+    from .exchange.identifiers import looks_like_identifier
+
+    if looks_like_identifier(value) or (not isinstance(value, str)
+                                        and looks_like_identifier(text)):
+        return True
+    if isinstance(value, dict):
+        value = [*value.keys(), *value.values()]
+    if isinstance(value, list | tuple | set | frozenset):
+        if depth >= 3 or len(value) > 1000:
+            return True  # too big to check item by item: do not show it
+        return any(_holds_identifier(v, "", depth + 1) for v in value)
+    return False
 
 
 def safe_value(value: object, limit: int = 40) -> str:
     """Render a found value for an error message without leaking identifiers.
 
-    Values shaped like a CPR number or fødselsnummer are masked and long values cut.
+    A value is masked when the identifier scanner finds any kind it knows in it (CPR and
+    replacement CPR, fødselsnummer, D-, H- and FH-nummer, e-mail, phone, in any way of
+    writing them), or a number shaped like a person number whose checks fail; see
+    :func:`implementere_kit.exchange.identifiers.looks_like_identifier`, the one
+    definition. Long values are cut after the check.
 
     Examples
     --------
     >>> safe_value("abc")
     "'abc'"
-    >>> safe_value("010190-1234")
-    '<masked: looks like a personal identifier>'
+    >>> safe_value("010190-1234"), safe_value("tlf.\u202f912\u202f34\u202f567")
+    ('<masked: looks like a personal identifier>', '<masked: looks like a personal identifier>')
+    >>> safe_value("ola@bærum.kommune.no"), safe_value(91234567)
+    ('<masked: looks like a personal identifier>', '<masked: looks like a personal identifier>')
     """
-    text = repr(value) if isinstance(value, str) else str(value)
-    if _ID_LIKE.search(text):
-        return "<masked: looks like a personal identifier>"
+    try:
+        text = repr(value) if isinstance(value, str) else str(value)
+    except Exception:  # a value that cannot even be shown is not shown
+        return "<unprintable value>"
+    try:
+        if _holds_identifier(value, text):
+            return _MASKED
+    except Exception:  # never let a message leak because the check itself failed
+        return _MASKED
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return text
@@ -129,7 +155,8 @@ class ValidationError(ImplementereError, ValueError):
 class PrivacyError(ImplementereError):
     """Data about to leave the municipality holds personal identifiers.
 
-    ``.findings`` is a DataFrame (table, column, kind, count); values are never included.
+    ``.findings`` is a DataFrame (table, column, kind, count, rows — the first row numbers,
+    1-based) of what blocks; values are never included.
     """
 
     def __init__(self, message: str, findings=None):

@@ -47,6 +47,7 @@ from ..errors import Problem, ProjectError, SchemaVersionError, ValidationError
 from ..i18n import check_lang
 from ..plans.intervention import Intervention, load_intervention
 from ..plans.plan import Plan
+from .audit import AuditLog
 from .tables import empty_table, table_names, validate_arrow, validate_table
 
 __all__ = ["Project", "PROJECT_SCHEMA_VERSION", "COUNTRIES"]
@@ -295,6 +296,39 @@ class Project:
                 old.unlink(missing_ok=True)
         for tmp in self.path.glob(".*.tmp"):
             tmp.unlink(missing_ok=True)
+
+    # -- audit log and reviewed privacy exceptions -------------------------------------
+    def audit_log(self) -> pd.DataFrame:
+        """Every entry of the project's append-only audit log (``audit.jsonl``)."""
+        return AuditLog(self.path).frame()
+
+    def add_privacy_exception(self, table: str, column: str, kind: str, *, reason: str,
+                              reviewer: str, date=None) -> dict:
+        """Record a reviewed exception for a false positive of the identifier scanner.
+
+        Findings of ``kind`` in ``table.column`` then pass the export's privacy check and
+        are listed in the package (see :mod:`implementere_kit.exchange.privacy_exceptions`
+        for the rules; key columns never get one). Returns the audit log entry; its
+        ``seq`` is the exception's id.
+        """
+        from ..exchange.privacy_exceptions import ADDED, new_exception
+
+        fields = new_exception(table, column, kind, reason=reason, reviewer=reviewer, date=date)
+        return AuditLog(self.path).append(ADDED, fields)
+
+    def revoke_privacy_exception(self, exception_id: int, *, reason: str, reviewer: str) -> dict:
+        """Withdraw an exception by a new audit log entry (nothing is deleted)."""
+        from ..exchange.privacy_exceptions import REVOKED, revocation
+
+        fields = revocation(exception_id, reason=reason, reviewer=reviewer,
+                            active=self.privacy_exceptions())
+        return AuditLog(self.path).append(REVOKED, fields)
+
+    def privacy_exceptions(self) -> pd.DataFrame:
+        """The exceptions in force: id, table, column, kind, reason, reviewer, date, added."""
+        from ..exchange.privacy_exceptions import active_exceptions
+
+        return active_exceptions(AuditLog(self.path).entries())
 
     # -- summaries -------------------------------------------------------------------
     def status(self, as_of=None) -> pd.DataFrame:
