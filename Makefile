@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 TEST_ENV := MPLBACKEND=Agg HOME=$(CURDIR)/.cache/home JUPYTER_CONFIG_DIR=$(CURDIR)/.cache/jupyter \
             IPYTHONDIR=$(CURDIR)/.cache/ipython MPLCONFIGDIR=$(CURDIR)/.cache/mpl
 
-.PHONY: demo test lint bench bench-quick app clean venv example-data
+.PHONY: demo test lint bench bench-quick app clean venv example-data teaching
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,3 +42,7 @@ clean:
 example-data: $(STAMP)
 	rm -rf data/example
 	$(BIN)/python -c "from implementere_kit.examples import make_network; make_network('data/example', seed=2024, scale=1.0)"
+
+# The teaching notebooks in nb, da and en, made from notebooks/teaching/source/.
+teaching: $(STAMP)
+	$(BIN)/python -m implementere_kit.teaching.build
