@@ -115,11 +115,14 @@ def test_every_exercise_heading_is_followed_by_a_check_or_an_answer_cell(lang):
             m = re.match(rf"### {word} (\d\.\d)", text)
             if not m:
                 continue
-            nxt = cells[i + 1]
-            body = "".join(nxt["source"])
-            checked = f"check_exercise_{m.group(1).replace('.', '_')}(" in body
-            answer_box = nxt["cell_type"] == "markdown" and "answer" in nxt["metadata"].get(
-                "tags", [])
+            # the cells up to the next Markdown cell belong to the exercise
+            rest = cells[i + 1:]
+            upto = next((j for j, c in enumerate(rest) if c["cell_type"] == "markdown"),
+                        len(rest))
+            own = rest[:upto]
+            checked = any(f"check_exercise_{m.group(1).replace('.', '_')}(" in
+                          "".join(c["source"]) for c in own)
+            answer_box = bool(rest) and "answer" in rest[0]["metadata"].get("tags", [])
             assert checked or answer_box, f"{path.name}: exercise {m.group(1)}"
 
 

@@ -158,3 +158,196 @@ def test_items_wide_feeds_cronbach_alpha():
                          for j, v in enumerate(row)],
                         columns=["practitioner_id", "date", "dimension", "rater_id", "score"])
     assert ik.cronbach_alpha(items_wide(long, "R1")).value == pytest.approx(27 / 29)
+
+
+# -- outcomes helpers ----------------------------------------------------------------------
+def test_compare_waves_paired_interval_matches_scipy():
+    from scipy import stats
+
+    from implementere_kit.teaching import compare_waves
+
+    a = [3.5, 3.75, 4.0, 2.75, 3.25, 4.5]
+    b = [3.75, 3.5, 4.5, 3.25, 3.5, 4.25]
+    s = pd.DataFrame({"respondent_id": list("uvwxyz") * 2, "wave": [1] * 6 + [2] * 6,
+                      "x": a + b})
+    row = compare_waves(s, "x").iloc[0]
+    res = stats.ttest_rel(b, a)
+    ci = res.confidence_interval(0.95)
+    assert row["method"] == "paired" and row["n_paired"] == 6
+    assert row["ci_low"] == pytest.approx(ci.low) and row["ci_high"] == pytest.approx(ci.high)
+    assert row["verdict"] == ("no_clear_change" if ci.low <= 0 <= ci.high else "rise")
+
+
+def test_compare_waves_unpaired_uses_welch_and_refuses_one_wave():
+    from scipy import stats
+
+    from implementere_kit.teaching import compare_waves
+
+    a, b = [3.0, 3.5, 4.0, 3.25], [4.0, 4.5, 4.25, 4.75, 4.5]
+    s = pd.DataFrame({"respondent_id": [f"a{i}" for i in range(4)] + [f"b{i}" for i in range(5)],
+                      "wave": [1] * 4 + [2] * 5, "x": a + b})
+    row = compare_waves(s, "x").iloc[0]
+    ci = stats.ttest_ind(b, a, equal_var=False).confidence_interval(0.95)
+    assert row["method"] == "welch"
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((ci.low, ci.high))
+    with pytest.raises(ValidationError, match="two different waves"):
+        compare_waves(s[s["wave"] == 1], "x")
+    with pytest.raises(ValidationError, match="column missing"):
+        compare_waves(s, "y")
+
+
+def test_reaim_verdicts_on_every_pattern():
+    from implementere_kit.teaching import reaim_verdicts
+
+    t = pd.DataFrame({"dimension": ["Reach", "Adoption", "Adoption", "Implementation",
+                                    "Maintenance", "Effectiveness", "Antecedents"],
+                      "outcome": ["reach", "adoption", "penetration", "fidelity_adherence",
+                                  "sustainability", "effectiveness", "feasibility"],
+                      "A": [0.2, 0.5, 0.5, 0.7, 1.0, float("nan"), 1.0],
+                      "B": [0.3, 0.4, 0.6, 0.7, float("nan"), float("nan"), 5.0]})
+    v = reaim_verdicts(t, "A", "B")
+    assert v["verdict"].to_dict() == {"Reach": "behind", "Adoption": "mixed",
+                                      "Implementation": "level", "Maintenance": "no_data",
+                                      "Effectiveness": "no_data"}
+    assert "Antecedents" not in v.index
+
+
+def test_reach_by_year_adds_up_to_the_reach_function():
+    from implementere_kit.examples import AS_OF
+    from implementere_kit.teaching import example_site, reach_by_year
+
+    p = example_site("903")
+    per_year = reach_by_year(p, as_of=AS_OF)
+    assert per_year["year"].is_monotonic_increasing
+    assert per_year["n_participants"].sum() == len(p.table("participants"))
+    assert per_year["n_eligible"].sum() == p.table("eligible")["n_eligible"].sum()
+
+
+# -- frameworks, planning --------------------------------------------------------------------
+def test_responsibility_matrix_counts_owners_per_core_element():
+    from implementere_kit.teaching import responsibility_matrix
+
+    plan = ik.Plan.from_template(ik.load_intervention("keep"), start="2025-01-06", lang="en")
+    m = responsibility_matrix(plan.activities, lang="en")
+    acts = plan.activities
+    assert m.to_numpy().sum() == len(acts)
+    assert m.loc[3, "Service leader"] == ((acts["core_element"] == 3)
+                                          & (acts["owner"] == "leader")).sum()
+    assert list(m.columns[:5]) == ["Service leader", "Implementation team", "Coordinator",
+                                   "Practitioners", "Intervention owner"]
+    with pytest.raises(ValidationError, match="column missing"):
+        responsibility_matrix(acts.drop(columns="owner"))
+
+
+def test_checklists_and_tasks_in_each_language():
+    from implementere_kit.teaching import checklist, raci_table
+
+    assert len(checklist("utvikle_tiltak", lang="nb")) == 8
+    assert len(checklist("implementere_tiltak", lang="da")) == 6
+    with pytest.raises(ValidationError, match="unknown checklist"):
+        checklist("ke10")
+    t = raci_table({"training": "intervention_owner"}, lang="da")
+    assert t.loc[0, "role"] == "Indsatsejer" and t["role"].iloc[1:].eq("").all()
+
+
+def test_intervention_overview_and_measure_catalogue():
+    from implementere_kit.teaching import intervention_overview, measure_catalogue
+
+    ov = intervention_overview(lang="nb").set_index("id")
+    assert set(ov["type"]) <= {"evidence-based", "ready-made", "self-developed"}
+    assert ov.loc["keep", "core"] == len(ik.load_intervention("keep").core_components())
+    cat = measure_catalogue(lang="da")
+    arrows = {a for cell in cat["arrows"] for a in cell.split(", ")}
+    links = ik.TheoryOfChange().links()
+    assert arrows == {f"{s}->{t}" for s, t in zip(links["source"], links["target"], strict=True)}
+
+
+# -- the model memo ------------------------------------------------------------------------
+def test_memo_numbers_and_judgements_follow_the_data(monkeypatch):
+    from implementere_kit.teaching import example_memo, memo
+
+    real = memo.site_facts
+    text = str(example_memo("904", lang="en"))
+    facts = {s: real(ik.teaching.example_site(s)) for s in ("901", "902", "903", "904")}
+    higher = facts["904"]["dropout"] > max(f["dropout"] for s, f in facts.items() if s != "904")
+    assert ("than in any of the 3 other" in text) == higher
+    assert f"{100 * facts['904']['dropout']:.0f} %" in text
+    # flip the numbers: the judging sentences follow
+    monkeypatch.setattr(memo, "site_facts", lambda p, as_of=None: {
+        **real(p, as_of=as_of), "dropout": 0.0, "core_adherence": 0.5})
+    flipped = str(example_memo("904", lang="nb"))
+    assert "ligger innenfor spennet" in flipped and "under tiltakseiers terskel" in flipped
+
+
+# -- the builder ---------------------------------------------------------------------------
+def _source(tmp_path, py: str, yaml_text: str):
+    src = tmp_path / "source"
+    src.mkdir()
+    (src / "_common.yaml").write_text(
+        "solution_note: {nb: N, da: D, en: E}\nanswer_prompt: {nb: A, da: A, en: A}\n",
+        encoding="utf-8")
+    (src / "01_x.py").write_text(py, encoding="utf-8")
+    (src / "01_x.yaml").write_text("_file: {nb: x, da: x, en: x}\n" + yaml_text,
+                                   encoding="utf-8")
+    return tmp_path
+
+
+def test_builder_writes_six_notebooks_and_checks_them(tmp_path):
+    from implementere_kit.teaching import build
+
+    root = _source(tmp_path, '# %% [markdown]\n# {{t}}\n\n# %%\nlang = "{{@lang}}"\n'
+                   '### BEGIN SOLUTION\nx = 1\n### BEGIN PROMPT\nx = ...\n### END\n',
+                   "t: {nb: Tittel, da: Titel, en: Title}\n")
+    written = build.build(root)
+    assert len(written) == 6 and build.build(root, check=True) == []
+    lesson = (root / "nb" / "x.ipynb").read_text(encoding="utf-8")
+    solution = (root / "nb" / "losninger" / "x_losning.ipynb").read_text(encoding="utf-8")
+    assert "Tittel" in lesson and 'lang = \\"nb\\"' in lesson and "x = ..." in lesson
+    assert "x = 1" in solution and "x = ..." not in solution
+    (root / "nb" / "x.ipynb").write_text("{}", encoding="utf-8")
+    assert build.build(root, check=True) == [root / "nb" / "x.ipynb"]
+    assert build.main(["--check"]) == 0  # the repository's own notebooks are up to date
+
+
+@pytest.mark.parametrize(("py", "yaml_text", "message"), [
+    ("# %% [markdown]\n# {{missing}}\n", "t: {nb: a, da: b, en: c}\n", "key not in the catalogue"),
+    ("# %% [markdown]\n# {{t}}\n", "t: {nb: a, da: b, en: c}\nu: {nb: a, da: b, en: c}\n",
+     "not used"),
+    ("# %% [markdown]\n# {{t}}\n", "t: {nb: a, en: c}\n", "lacks a language"),
+    ('# %%\nx = "{{t}}\n', "t: {nb: a, da: b, en: c}\n", "does not parse"),
+])
+def test_builder_refuses_a_broken_source(tmp_path, py, yaml_text, message):
+    from implementere_kit.teaching import build
+
+    root = _source(tmp_path, py, yaml_text)
+    with pytest.raises(ValidationError, match=message):
+        build.render_all(root)
+
+
+# -- Binder / JupyterHub ---------------------------------------------------------------------
+def test_binder_configuration_installs_the_toolkit_from_pyproject():
+    import os
+    import re
+    import subprocess
+    import tomllib
+    from pathlib import Path
+
+    import yaml
+    from packaging.specifiers import SpecifierSet
+
+    root = Path(__file__).resolve().parents[1]
+    env = yaml.safe_load((root / ".binder" / "environment.yml").read_text(encoding="utf-8"))
+    deps = [str(d) for d in env["dependencies"]]
+    assert "pip" in deps
+    # repo2docker cannot install the checkout from environment.yml (no `pip: -e .` here)
+    assert all(isinstance(d, str) for d in env["dependencies"])
+    pinned = next(re.fullmatch(r"python=(\d+\.\d+)", d).group(1) for d in deps
+                  if d.startswith("python="))
+    requires = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))[
+        "project"]["requires-python"]
+    assert f"{pinned}.0" in SpecifierSet(requires)
+    post = root / ".binder" / "postBuild"
+    assert os.access(post, os.X_OK)
+    text = post.read_text(encoding="utf-8")
+    assert text.startswith("#!/bin/bash") and "pip install --no-cache-dir ." in text
+    subprocess.run(["bash", "-n", str(post)], check=True)

@@ -59,7 +59,7 @@ from .checks_ratings import (
     check_exercise_7_2,
     check_exercise_7_3,
 )
-from .data import example_site, example_sites
+from .data import example_site, example_sites, example_table
 from .delivery import (
     checks_with_kind,
     compare_with_owner,
@@ -77,20 +77,20 @@ from .frameworks import (
     raci_table,
     responsibility_matrix,
 )
-from .memo import example_memo
+from .memo import example_memo, sites_overview
 from .outcomes import compare_waves, reach_by_year, reaim_side_by_side, reaim_verdicts
 from .planning import intervention_overview, measure_catalogue, toc_table
 from .ratings import double_rated, icc_by_dimension, items_wide
 
 __all__ = [
-    "example_sites", "example_site", "set_language", "Feedback",
+    "example_sites", "example_site", "example_table", "set_language", "Feedback",
     "compare_frameworks", "place_situations", "framework_parts", "checklist",
     "responsibility_matrix", "raci_table",
     "intervention_overview", "measure_catalogue", "toc_table",
     "makeup_effect", "checks_with_kind", "share_delivered", "compare_with_owner", "frame_log",
     "frame_category",
     "compare_waves", "reach_by_year", "reaim_side_by_side", "reaim_verdicts",
-    "double_rated", "items_wide", "icc_by_dimension", "example_memo",
+    "double_rated", "items_wide", "icc_by_dimension", "example_memo", "sites_overview",
     "check_exercise_0_1", "check_exercise_0_2", "check_exercise_1_1", "check_exercise_1_2",
     "check_exercise_1_3", "check_exercise_2_1", "check_exercise_2_2", "check_exercise_2_3",
     "check_exercise_3_1", "check_exercise_3_2", "check_exercise_4_1", "check_exercise_4_2",

@@ -11,6 +11,7 @@ the core components, a denominator that starts before the first family could enr
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 import pandas as pd
 
@@ -40,6 +41,11 @@ def makeup_graduates(project) -> tuple[int, int, int]:
             int(((with_mk >= need) & (regular < need)).sum()))
 
 
+@lru_cache(maxsize=8)
+def _makeup_graduates(site: str) -> tuple[int, int, int]:
+    return makeup_graduates(site_for_checks(site))
+
+
 def check_exercise_4_1(n_thanks_to_makeups, *, lang: str | None = None) -> Feedback:
     """Families in Ålund who graduate only because make-up sessions count."""
     ex = "4.1"
@@ -49,7 +55,7 @@ def check_exercise_4_1(n_thanks_to_makeups, *, lang: str | None = None) -> Feedb
     if x is None:
         return feedback(ex, "wrong", [("want_number",
                                        {"found": safe_value(n_thanks_to_makeups)})], lang)
-    total, without, thanks = makeup_graduates(site_for_checks("901"))
+    total, without, thanks = _makeup_graduates("901")
     fmt = {"n": thanks, "total": total, "without": without}
     if close(x, thanks, 1e-9):
         return feedback(ex, "correct", [("ex4_1_correct", fmt)], lang)
@@ -75,32 +81,39 @@ def core_adherence(project) -> float:
     return float(_adherence(project)["core_adherence"].iloc[0])
 
 
-def check_exercise_4_2(bogely_core, *, lang: str | None = None) -> Feedback:
-    """Bøgely's adherence over core-component items only."""
+@lru_cache(maxsize=1)
+def _bogely_adherence() -> dict[str, float]:
+    """Bøgely's core adherence and the values the likely wrong answers give."""
     from .delivery import checks_with_kind, share_delivered
 
+    bogely = site_for_checks("902")
+    checks = checks_with_kind(bogely)
+    return {
+        "want": core_adherence(bogely),
+        "threshold": bogely.intervention.fidelity_threshold,
+        "ex4_2_all_items": float(_adherence(bogely)["adherence"].iloc[0]),
+        "ex4_2_flexible": share_delivered(checks[checks["kind"] == "flexible"]),
+        "ex4_2_havnstrup": core_adherence(site_for_checks("903")),
+        "ex4_2_partly_zero": float(_adherence(bogely, partly=0.0)["core_adherence"].iloc[0]),
+        "ex4_2_partly_one": float(_adherence(bogely, partly=1.0)["core_adherence"].iloc[0]),
+    }
+
+
+def check_exercise_4_2(bogely_core, *, lang: str | None = None) -> Feedback:
+    """Bøgely's adherence over core-component items only."""
     ex = "4.2"
     if is_unanswered(bogely_core):
         return _unanswered(ex, lang)
     x = as_number(bogely_core)
     if x is None:
         return feedback(ex, "wrong", [("want_number", {"found": safe_value(bogely_core)})], lang)
-    bogely, havnstrup = site_for_checks("902"), site_for_checks("903")
-    want = core_adherence(bogely)
-    fmt = {"value": fpct(want, lang), "threshold": fpct(bogely.intervention.fidelity_threshold,
-                                                        lang)}
+    values = _bogely_adherence()
+    want = values["want"]
+    fmt = {"value": fpct(want, lang), "threshold": fpct(values["threshold"], lang)}
     if close(x, want, 0.0005):
         return feedback(ex, "correct", [("ex4_2_correct", fmt)], lang)
-    checks = checks_with_kind(bogely)
-    wrongs = {
-        "ex4_2_all_items": float(_adherence(bogely)["adherence"].iloc[0]),
-        "ex4_2_flexible": share_delivered(checks[checks["kind"] == "flexible"]),
-        "ex4_2_havnstrup": core_adherence(havnstrup),
-        "ex4_2_partly_zero": float(_adherence(bogely, partly=0.0)["core_adherence"].iloc[0]),
-        "ex4_2_partly_one": float(_adherence(bogely, partly=1.0)["core_adherence"].iloc[0]),
-    }
-    for key, value in wrongs.items():
-        if close(x, value, 0.0005):
+    for key, value in values.items():
+        if key.startswith("ex4_2_") and close(x, value, 0.0005):
             return feedback(ex, "wrong", [(key, fmt)], lang)
     if 1 < x <= 100 and close(x / 100, want, 0.005):
         return feedback(ex, "wrong", [("want_share", fmt)], lang)
@@ -113,6 +126,8 @@ def check_exercise_4_3(my_view, *, lang: str | None = None) -> Feedback:
     from ..plans.intervention import load_intervention
 
     ex = "4.3"
+    if my_view is Ellipsis or my_view is None:
+        return _unanswered(ex, lang)
     if not isinstance(my_view, Mapping):
         return _not_a_mapping(ex, my_view, lang)
     proposals = content("exercises")["proposals"]
@@ -136,6 +151,8 @@ def check_exercise_4_3(my_view, *, lang: str | None = None) -> Feedback:
 def check_exercise_4_4(planned, consistent, *, lang: str | None = None) -> Feedback:
     """FRAME coding of the four logged changes: planned or not, fidelity-consistent or not."""
     ex = "4.4"
+    if any(a is Ellipsis or a is None for a in (planned, consistent)):
+        return _unanswered(ex, lang)
     for answer in (planned, consistent):
         if not isinstance(answer, Mapping):
             return _not_a_mapping(ex, answer, lang)
@@ -251,11 +268,16 @@ def check_exercise_5_2(reach_by_hand, *, lang: str | None = None) -> Feedback:
 
 def reaim_truth(lang: str | None = None):
     """Bøgely against Havnstrup per RE-AIM dimension, from the example data."""
-    from ..examples import AS_OF
     from .feedback import language
+
+    return _reaim_truth(language(lang))
+
+
+@lru_cache(maxsize=3)
+def _reaim_truth(lang: str):
+    from ..examples import AS_OF
     from .outcomes import reaim_side_by_side, reaim_verdicts
 
-    lang = language(lang)
     table = reaim_side_by_side({"Bøgely": site_for_checks("902"),
                                 "Havnstrup": site_for_checks("903")}, as_of=AS_OF, lang=lang)
     return reaim_verdicts(table, "Bøgely", "Havnstrup", lang=lang)
@@ -265,6 +287,8 @@ def check_exercise_5_3(verdicts, *, lang: str | None = None) -> Feedback:
     """Is Bøgely ahead of, behind, level with or mixed against Havnstrup in each RE-AIM
     dimension? The expected verdicts are computed from the data, dimension by dimension."""
     ex = "5.3"
+    if verdicts is Ellipsis or verdicts is None:
+        return _unanswered(ex, lang)
     if not isinstance(verdicts, Mapping):
         return _not_a_mapping(ex, verdicts, lang)
     truth = reaim_truth(lang)

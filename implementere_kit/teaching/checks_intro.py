@@ -124,6 +124,8 @@ def check_exercise_1_2(answers, *, lang: str | None = None) -> Feedback:
     from ..plans.frameworks import load_framework
 
     ex = "1.2"
+    if answers is Ellipsis or answers is None:
+        return _unanswered(ex, lang)
     if not isinstance(answers, Mapping):
         return _not_a_mapping(ex, answers, lang)
     expected = content("exercises")["situations"]
@@ -184,6 +186,8 @@ def check_exercise_2_1(types, *, lang: str | None = None) -> Feedback:
     from ..plans.intervention import INTERVENTION_TYPES
 
     ex = "2.1"
+    if types is Ellipsis or types is None:
+        return _unanswered(ex, lang)
     if not isinstance(types, Mapping):
         return _not_a_mapping(ex, types, lang)
     expected = content("exercises")["types"]
@@ -209,6 +213,8 @@ def check_exercise_2_2(accountable, *, lang: str | None = None) -> Feedback:
     from ..plans.frameworks import load_framework
 
     ex = "2.2"
+    if accountable is Ellipsis or accountable is None:
+        return _unanswered(ex, lang)
     if not isinstance(accountable, Mapping):
         return _not_a_mapping(ex, accountable, lang)
     tasks = content("exercises")["tasks"]
@@ -236,6 +242,8 @@ def check_exercise_2_3(answers, *, lang: str | None = None) -> Feedback:
     from ..plans.intervention import DEVELOP_CHECKLIST_KEYS, Intervention
 
     ex = "2.3"
+    if answers is Ellipsis or answers is None:
+        return _unanswered(ex, lang)
     if not isinstance(answers, Mapping):
         return _not_a_mapping(ex, answers, lang)
     open_ = [k for k in DEVELOP_CHECKLIST_KEYS
@@ -272,8 +280,12 @@ def check_exercise_3_1(boxes, assumptions, *, lang: str | None = None) -> Feedba
     from ..plans.intervention import TheoryOfChange
 
     ex = "3.1"
+    if boxes is Ellipsis or boxes is None:
+        return _unanswered(ex, lang)
     if not isinstance(boxes, Mapping):
         return _not_a_mapping(ex, boxes, lang)
+    if assumptions is Ellipsis or assumptions is None:
+        return _unanswered(ex, lang)
     if not isinstance(assumptions, Mapping):
         return _not_a_mapping(ex, assumptions, lang)
     levels, links = _levels(), _links()
@@ -299,6 +311,8 @@ def check_exercise_3_1(boxes, assumptions, *, lang: str | None = None) -> Feedba
 def check_exercise_3_2(measures, *, lang: str | None = None) -> Feedback:
     """A measure on every arrow that can show whether that step happened."""
     ex = "3.2"
+    if measures is Ellipsis or measures is None:
+        return _unanswered(ex, lang)
     if not isinstance(measures, Mapping):
         return _not_a_mapping(ex, measures, lang)
     links = _links()

@@ -29,17 +29,33 @@ def all_ratings() -> pd.DataFrame:
     return pd.concat([f for f in frames if len(f)], ignore_index=True)
 
 
+@lru_cache(maxsize=1)
 def _pairs() -> pd.DataFrame:
     from .ratings import double_rated
 
     return double_rated(all_ratings())
 
 
+@lru_cache(maxsize=1)
+def _by_dimension() -> pd.DataFrame:
+    from .ratings import icc_by_dimension
+
+    return icc_by_dimension(_pairs())
+
+
+@lru_cache(maxsize=1)
+def _alphas() -> tuple[float, float]:
+    """Cronbach's alpha of R1's forms without and with the global (overall) rating."""
+    from ..measures.reliability import cronbach_alpha
+    from .ratings import items_wide
+
+    forms = items_wide(all_ratings(), "R1")
+    return cronbach_alpha(forms.drop(columns="overall")).value, cronbach_alpha(forms).value
+
+
 # -- lesson 6 ------------------------------------------------------------------------------
 def check_exercise_6_1(uncertain, *, lang: str | None = None) -> Feedback:
     """The dimensions whose 95 % interval reaches below the criterion (0.60)."""
-    from .ratings import icc_by_dimension
-
     ex = "6.1"
     if is_unanswered(uncertain):
         return _unanswered(ex, lang)
@@ -48,7 +64,7 @@ def check_exercise_6_1(uncertain, *, lang: str | None = None) -> Feedback:
     if not isinstance(uncertain, list | tuple | set):
         return feedback(ex, "wrong", [("ex6_1_want_list", {"found": type(uncertain).__name__})],
                         lang)
-    table = icc_by_dimension(_pairs())
+    table = _by_dimension()
     dims = set(table.index)
     got = {str(d).strip() for d in uncertain}
     want = set(table.index[~table["lower_bound_clears"]])
@@ -94,9 +110,6 @@ def check_exercise_6_2(n_sessions, *, lang: str | None = None) -> Feedback:
 def check_exercise_6_3(alpha_specific, *, lang: str | None = None) -> Feedback:
     """Cronbach's alpha of rater R1's forms over the four specific dimensions, without the
     global (overall) rating."""
-    from ..measures.reliability import cronbach_alpha
-    from .ratings import items_wide
-
     ex = "6.3"
     if is_unanswered(alpha_specific):
         return _unanswered(ex, lang)
@@ -104,9 +117,7 @@ def check_exercise_6_3(alpha_specific, *, lang: str | None = None) -> Feedback:
     if x is None:
         return feedback(ex, "wrong", [("want_number", {"found": safe_value(alpha_specific)})],
                         lang)
-    forms = items_wide(all_ratings(), "R1")
-    want = cronbach_alpha(forms.drop(columns="overall")).value
-    with_overall = cronbach_alpha(forms).value
+    want, with_overall = _alphas()
     fmt = {"value": fnum(want, lang, 2), "with_overall": fnum(with_overall, lang, 2)}
     if close(x, want, 0.0005):
         return feedback(ex, "correct", [("ex6_3_correct", fmt)], lang)
@@ -116,6 +127,7 @@ def check_exercise_6_3(alpha_specific, *, lang: str | None = None) -> Feedback:
 
 
 # -- lesson 7 ------------------------------------------------------------------------------
+@lru_cache(maxsize=1)
 def _mosebjerg():
     from ..measures.fidelity import attendance_summary
 
@@ -169,10 +181,15 @@ def check_exercise_7_2(by_session_4, *, lang: str | None = None) -> Feedback:
     return feedback(ex, "wrong", [("ex7_2_wrong", fmt)], lang)
 
 
-def check_exercise_7_3(meets_threshold, *, lang: str | None = None) -> Feedback:
-    """Is Mosebjerg's adherence on core components at or above the owner's threshold?"""
+@lru_cache(maxsize=1)
+def _core_adherence_904() -> float:
     from .checks_delivery import core_adherence
 
+    return core_adherence(_mosebjerg()[0])
+
+
+def check_exercise_7_3(meets_threshold, *, lang: str | None = None) -> Feedback:
+    """Is Mosebjerg's adherence on core components at or above the owner's threshold?"""
     ex = "7.3"
     if is_unanswered(meets_threshold):
         return _unanswered(ex, lang)
@@ -180,7 +197,7 @@ def check_exercise_7_3(meets_threshold, *, lang: str | None = None) -> Feedback:
         return feedback(ex, "wrong", [("want_bool", {"found": safe_value(meets_threshold)})],
                         lang)
     p, _ = _mosebjerg()
-    value = core_adherence(p)
+    value = _core_adherence_904()
     threshold = p.intervention.fidelity_threshold
     want = bool(value >= threshold)
     fmt = {"value": fpct(value, lang), "threshold": fpct(threshold, lang)}

@@ -20,7 +20,7 @@ import pandas as pd
 from .._data import load_yaml, package_file
 from ..errors import UnknownNameError
 
-__all__ = ["example_sites", "example_site", "content"]
+__all__ = ["example_sites", "example_site", "example_table", "content"]
 
 
 def _root() -> Path:
@@ -69,6 +69,18 @@ def example_site(site: str):
                                [f"{s} ({n})" for s, n in zip(sites["site"], sites["name"],
                                                              strict=True)])
     return Project.open(hit["path"].iloc[0])
+
+
+def example_table(name: str) -> pd.DataFrame:
+    """One table of every example site, stacked (the ``site`` column tells them apart).
+
+    Examples
+    --------
+    >>> sorted(example_table("competence_ratings")["site"].unique())
+    ['901', '902', '903', '904']
+    """
+    frames = [example_site(code).table(name) for code in example_sites()["site"]]
+    return pd.concat([f for f in frames if len(f)], ignore_index=True)
 
 
 @lru_cache(maxsize=8)

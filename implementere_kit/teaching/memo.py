@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .feedback import fnum, fpct, language, message
 
-__all__ = ["Memo", "example_memo", "site_facts"]
+__all__ = ["Memo", "example_memo", "site_facts", "sites_overview"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,24 @@ def site_facts(project, *, as_of=None) -> dict:
             "core_adherence": core_adherence(project),
             "threshold": project.intervention.fidelity_threshold,
             "staff": int(len(latest)), "feasibility": float(latest.mean())}
+
+
+def sites_overview(*, as_of=None):
+    """:func:`site_facts` of every example site, one row each (``name`` first).
+
+    Examples
+    --------
+    >>> sites_overview()["name"].tolist()
+    ['Ålund', 'Bøgely', 'Havnstrup', 'Mosebjerg']
+    """
+    import pandas as pd
+
+    from .data import example_site, example_sites
+
+    rows = []
+    for code, name in zip(example_sites()["site"], example_sites()["name"], strict=True):
+        rows.append({"site": code, "name": name, **site_facts(example_site(code), as_of=as_of)})
+    return pd.DataFrame(rows)
 
 
 def example_memo(site: str = "904", *, lang: str | None = None, as_of=None) -> Memo:
