@@ -142,10 +142,15 @@ def _run(path: Path) -> list[Feedback]:
 
 @pytest.fixture(autouse=True)
 def _english_feedback():
+    """Lessons call teaching.setup, which sets the language and NumPy's print options."""
+    import numpy as np
+
     from implementere_kit.teaching import set_language
 
+    options = np.get_printoptions()
     yield
     set_language("en")
+    np.set_printoptions(**options)
 
 
 @pytest.mark.parametrize("path", _solutions("en"), ids=lambda p: p.stem)

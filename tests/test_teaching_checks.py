@@ -352,7 +352,7 @@ def test_untouched_answers_get_not_answered_yet_in_the_learners_language(check, 
                  if p.kind == p.POSITIONAL_OR_KEYWORD)
     T.set_language(lang)
     fb = check(*[...] * n_args)
-    assert fb.status == "unanswered" and not fb
+    assert fb.status == "unanswered" and not fb.ok
     assert "Ellipsis" not in str(fb) and "Ellipsis" not in fb._repr_markdown_()
     word = {"nb": "Oppgave", "da": "Opgave", "en": "Exercise"}[lang]
     assert fb.heading.startswith(word)

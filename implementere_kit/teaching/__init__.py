@@ -13,7 +13,7 @@ lives here, tested, instead of in a notebook.
   dimension;
 - ``check_exercise_X_Y``: friendly feedback on each exercise
   (:mod:`~implementere_kit.teaching.feedback`), in the language set with
-  :func:`set_language`;
+  :func:`setup` (or :func:`set_language`);
 - :mod:`~implementere_kit.teaching.build`: makes the notebooks in nb, da and en from one
   source per lesson (``make teaching``).
 
@@ -68,7 +68,7 @@ from .delivery import (
     makeup_effect,
     share_delivered,
 )
-from .feedback import Feedback, set_language
+from .feedback import Feedback, set_language, setup
 from .frameworks import (
     checklist,
     compare_frameworks,
@@ -83,7 +83,7 @@ from .planning import intervention_overview, measure_catalogue, toc_table
 from .ratings import double_rated, icc_by_dimension, items_wide
 
 __all__ = [
-    "example_sites", "example_site", "example_table", "set_language", "Feedback",
+    "example_sites", "example_site", "example_table", "setup", "set_language", "Feedback",
     "compare_frameworks", "place_situations", "framework_parts", "checklist",
     "responsibility_matrix", "raci_table",
     "intervention_overview", "measure_catalogue", "toc_table",

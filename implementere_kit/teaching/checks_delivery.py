@@ -16,9 +16,9 @@ from functools import lru_cache
 import pandas as pd
 
 from ..errors import safe_value
-from .checks_intro import _not_a_mapping, _open_items, _unanswered
+from ._answers import mapping_answer, mappings_answer, number_answer, unanswered
 from .data import content, site_for_checks
-from .feedback import Feedback, as_number, close, feedback, fnum, fpct, is_unanswered, message
+from .feedback import Feedback, close, feedback, fnum, fpct, is_unanswered, message
 from .outcomes import VERDICTS
 
 __all__ = ["check_exercise_4_1", "check_exercise_4_2", "check_exercise_4_3",
@@ -49,12 +49,9 @@ def _makeup_graduates(site: str) -> tuple[int, int, int]:
 def check_exercise_4_1(n_thanks_to_makeups, *, lang: str | None = None) -> Feedback:
     """Families in Ålund who graduate only because make-up sessions count."""
     ex = "4.1"
-    if is_unanswered(n_thanks_to_makeups):
-        return _unanswered(ex, lang)
-    x = as_number(n_thanks_to_makeups)
-    if x is None:
-        return feedback(ex, "wrong", [("want_number",
-                                       {"found": safe_value(n_thanks_to_makeups)})], lang)
+    x, early = number_answer(ex, n_thanks_to_makeups, lang)
+    if early:
+        return early
     total, without, thanks = _makeup_graduates("901")
     fmt = {"n": thanks, "total": total, "without": without}
     if close(x, thanks, 1e-9):
@@ -102,11 +99,9 @@ def _bogely_adherence() -> dict[str, float]:
 def check_exercise_4_2(bogely_core, *, lang: str | None = None) -> Feedback:
     """Bøgely's adherence over core-component items only."""
     ex = "4.2"
-    if is_unanswered(bogely_core):
-        return _unanswered(ex, lang)
-    x = as_number(bogely_core)
-    if x is None:
-        return feedback(ex, "wrong", [("want_number", {"found": safe_value(bogely_core)})], lang)
+    x, early = number_answer(ex, bogely_core, lang)
+    if early:
+        return early
     values = _bogely_adherence()
     want = values["want"]
     fmt = {"value": fpct(want, lang), "threshold": fpct(values["threshold"], lang)}
@@ -126,16 +121,10 @@ def check_exercise_4_3(my_view, *, lang: str | None = None) -> Feedback:
     from ..plans.intervention import load_intervention
 
     ex = "4.3"
-    if my_view is Ellipsis or my_view is None:
-        return _unanswered(ex, lang)
-    if not isinstance(my_view, Mapping):
-        return _not_a_mapping(ex, my_view, lang)
     proposals = content("exercises")["proposals"]
-    open_ = _open_items(my_view, proposals)
-    if len(open_) == len(proposals):
-        return _unanswered(ex, lang)
-    if open_:
-        return _unanswered(ex, lang, open_)
+    early = mapping_answer(ex, my_view, proposals, lang)
+    if early:
+        return early
     bad = [k for k in proposals if my_view[k] not in ("core", "flexible")]
     if bad:
         return feedback(ex, "wrong", [("ex4_3_codes", {"items": ", ".join(bad)})], lang)
@@ -151,17 +140,10 @@ def check_exercise_4_3(my_view, *, lang: str | None = None) -> Feedback:
 def check_exercise_4_4(planned, consistent, *, lang: str | None = None) -> Feedback:
     """FRAME coding of the four logged changes: planned or not, fidelity-consistent or not."""
     ex = "4.4"
-    if any(a is Ellipsis or a is None for a in (planned, consistent)):
-        return _unanswered(ex, lang)
-    for answer in (planned, consistent):
-        if not isinstance(answer, Mapping):
-            return _not_a_mapping(ex, answer, lang)
     events = content("frame")["events"]
-    open_ = sorted(set(_open_items(planned, events)) | set(_open_items(consistent, events)))
-    if len(open_) == len(events) and is_unanswered(planned) and is_unanswered(consistent):
-        return _unanswered(ex, lang)
-    if open_:
-        return _unanswered(ex, lang, open_)
+    early = mappings_answer(ex, [(planned, list(events)), (consistent, list(events))], lang)
+    if early:
+        return early
     lines = []
     for key, event in events.items():
         if planned[key] not in ("planned", "unplanned"):
@@ -204,7 +186,7 @@ def check_exercise_5_1(verdict, *, lang: str | None = None) -> Feedback:
     """Did appropriateness (IAM) in Havnstrup rise, fall, or not change clearly?"""
     ex = "5.1"
     if is_unanswered(verdict):
-        return _unanswered(ex, lang)
+        return unanswered(ex, lang)
     codes = ("rise", "fall", "no_clear_change")
     got = _code(verdict, codes, "verdict_")
     if got is None:
@@ -249,12 +231,9 @@ def check_exercise_5_2(reach_by_hand, *, lang: str | None = None) -> Feedback:
     from ..examples import AS_OF
 
     ex = "5.2"
-    if is_unanswered(reach_by_hand):
-        return _unanswered(ex, lang)
-    x = as_number(reach_by_hand)
-    if x is None:
-        return feedback(ex, "wrong", [("want_number", {"found": safe_value(reach_by_hand)})],
-                        lang)
+    x, early = number_answer(ex, reach_by_hand, lang)
+    if early:
+        return early
     want, all_years, first = reach_since_first_enrolment(site_for_checks("903"), AS_OF)
     fmt = {"value": fpct(want, lang), "all_years": fpct(all_years, lang), "first": first}
     if close(x, want, 0.0005):
@@ -287,17 +266,12 @@ def check_exercise_5_3(verdicts, *, lang: str | None = None) -> Feedback:
     """Is Bøgely ahead of, behind, level with or mixed against Havnstrup in each RE-AIM
     dimension? The expected verdicts are computed from the data, dimension by dimension."""
     ex = "5.3"
-    if verdicts is Ellipsis or verdicts is None:
-        return _unanswered(ex, lang)
-    if not isinstance(verdicts, Mapping):
-        return _not_a_mapping(ex, verdicts, lang)
     truth = reaim_truth(lang)
-    given = {str(k).strip().lower(): v for k, v in verdicts.items()}
-    open_ = [d for d in truth.index if is_unanswered(given.get(d.lower()))]
-    if len(open_) == len(truth):
-        return _unanswered(ex, lang)
-    if open_:
-        return _unanswered(ex, lang, open_)
+    given = ({str(k).strip().lower(): v for k, v in verdicts.items()}
+             if isinstance(verdicts, Mapping) else verdicts)
+    early = mapping_answer(ex, given, [d.lower() for d in truth.index], lang)
+    if early:
+        return early
     lines = []
     for dim, row in truth.iterrows():
         got = _code(given[dim.lower()], VERDICTS, "verdict_")

@@ -10,31 +10,15 @@ variables — so a wrong answer cannot pass by construction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from ..errors import ValidationError, safe_value
+from ._answers import coded_exercise, mapping_answer, mappings_answer, number_answer, unanswered
 from .data import content, site_for_checks
-from .feedback import Feedback, as_number, close, feedback, fnum, fpct, is_unanswered
+from .feedback import Feedback, close, feedback, fnum, fpct, is_unanswered
 
 __all__ = ["check_exercise_0_1", "check_exercise_0_2", "check_exercise_1_1",
            "check_exercise_1_2", "check_exercise_1_3", "check_exercise_2_1",
            "check_exercise_2_2", "check_exercise_2_3", "check_exercise_3_1",
            "check_exercise_3_2"]
-
-
-def _unanswered(ex: str, lang: str | None, missing=()) -> Feedback:
-    keys = ["not_answered"]
-    if missing:
-        keys.append(("still_to_answer", {"items": ", ".join(map(str, missing))}))
-    return feedback(ex, "unanswered", keys, lang)
-
-
-def _not_a_mapping(ex: str, answer, lang) -> Feedback:
-    return feedback(ex, "wrong", [("want_mapping", {"found": type(answer).__name__})], lang)
-
-
-def _open_items(answer: Mapping, keys) -> list[str]:
-    return [k for k in keys if is_unanswered(answer.get(k))]
 
 
 # -- lesson 0 ------------------------------------------------------------------------------
@@ -43,11 +27,9 @@ def check_exercise_0_1(needed, *, lang: str | None = None) -> Feedback:
     from ..plans.intervention import load_intervention
 
     ex = "0.1"
-    if is_unanswered(needed):
-        return _unanswered(ex, lang)
-    x = as_number(needed)
-    if x is None:
-        return feedback(ex, "wrong", [("want_number", {"found": safe_value(needed)})], lang)
+    x, early = number_answer(ex, needed, lang)
+    if early:
+        return early
     rule = load_intervention("keep").dosage
     exact = rule.sessions * rule.min_attendance
     fmt = {"sessions": rule.sessions, "share": fpct(rule.min_attendance, lang),
@@ -66,11 +48,9 @@ def check_exercise_0_1(needed, *, lang: str | None = None) -> Feedback:
 def check_exercise_0_2(n_families, *, lang: str | None = None) -> Feedback:
     """Families (participants) in the example site Bøgely (902)."""
     ex = "0.2"
-    if is_unanswered(n_families):
-        return _unanswered(ex, lang)
-    x = as_number(n_families)
-    if x is None:
-        return feedback(ex, "wrong", [("want_number", {"found": safe_value(n_families)})], lang)
+    x, early = number_answer(ex, n_families, lang)
+    if early:
+        return early
     counts = {code: len(site_for_checks(code).table("participants")) for code in ("902", "903")}
     if close(x, counts["902"], 1e-9):
         return feedback(ex, "correct", [("ex0_2_correct", {"n": counts["902"]})], lang)
@@ -102,7 +82,7 @@ def check_exercise_1_1(planning, *, lang: str | None = None) -> Feedback:
 
     ex = "1.1"
     if is_unanswered(planning):
-        return _unanswered(ex, lang)
+        return unanswered(ex, lang)
     fw = load_framework("implementere")
     ids = _element_ids(planning)
     if ids is None:
@@ -123,27 +103,9 @@ def check_exercise_1_2(answers, *, lang: str | None = None) -> Feedback:
     """The implementere.no phase of each described situation (b, c and d)."""
     from ..plans.frameworks import load_framework
 
-    ex = "1.2"
-    if answers is Ellipsis or answers is None:
-        return _unanswered(ex, lang)
-    if not isinstance(answers, Mapping):
-        return _not_a_mapping(ex, answers, lang)
-    expected = content("exercises")["situations"]
-    open_ = _open_items(answers, expected)
-    if open_:
-        return _unanswered(ex, lang, open_)
     phases = [p.id for p in load_framework("implementere").phases]
-    lines = []
-    for key, want in expected.items():
-        got = answers[key]
-        if got not in phases:
-            lines.append(("not_a_phase", {"item": key, "found": safe_value(got),
-                                          "expected": ", ".join(phases)}))
-        elif got != want:
-            lines.append((f"ex1_2_{key}", {"item": key, "found": got}))
-    if lines:
-        return feedback(ex, "wrong", lines, lang)
-    return feedback(ex, "correct", ["ex1_2_correct"], lang)
+    return coded_exercise("1.2", answers, content("exercises")["situations"], phases,
+                          "not_a_phase", "ex1_2_", lang)
 
 
 def check_exercise_1_3(missing_driver, planned_in, *, lang: str | None = None) -> Feedback:
@@ -155,9 +117,9 @@ def check_exercise_1_3(missing_driver, planned_in, *, lang: str | None = None) -
     open_ = [name for name, v in (("missing_driver", missing_driver),
                                   ("planned_in", planned_in)) if is_unanswered(v)]
     if len(open_) == 2:
-        return _unanswered(ex, lang)
+        return unanswered(ex, lang)
     if open_:
-        return _unanswered(ex, lang, open_)
+        return unanswered(ex, lang, open_)
     spec = content("exercises")["drivers"]
     drivers = {d.id: d for d in load_framework("nirn").drivers}
     items = load_framework("implementere").checklist_items()
@@ -185,26 +147,8 @@ def check_exercise_2_1(types, *, lang: str | None = None) -> Feedback:
     """The type of each described intervention."""
     from ..plans.intervention import INTERVENTION_TYPES
 
-    ex = "2.1"
-    if types is Ellipsis or types is None:
-        return _unanswered(ex, lang)
-    if not isinstance(types, Mapping):
-        return _not_a_mapping(ex, types, lang)
-    expected = content("exercises")["types"]
-    open_ = _open_items(types, expected)
-    if open_:
-        return _unanswered(ex, lang, open_)
-    lines = []
-    for key, want in expected.items():
-        got = types[key]
-        if got not in INTERVENTION_TYPES:
-            lines.append(("not_a_type", {"item": key, "found": safe_value(got),
-                                         "expected": ", ".join(INTERVENTION_TYPES)}))
-        elif got != want:
-            lines.append((f"ex2_1_{key}", {"item": key, "found": got}))
-    if lines:
-        return feedback(ex, "wrong", lines, lang)
-    return feedback(ex, "correct", ["ex2_1_correct"], lang)
+    return coded_exercise("2.1", types, content("exercises")["types"], INTERVENTION_TYPES,
+                          "not_a_type", "ex2_1_", lang)
 
 
 def check_exercise_2_2(accountable, *, lang: str | None = None) -> Feedback:
@@ -213,14 +157,10 @@ def check_exercise_2_2(accountable, *, lang: str | None = None) -> Feedback:
     from ..plans.frameworks import load_framework
 
     ex = "2.2"
-    if accountable is Ellipsis or accountable is None:
-        return _unanswered(ex, lang)
-    if not isinstance(accountable, Mapping):
-        return _not_a_mapping(ex, accountable, lang)
     tasks = content("exercises")["tasks"]
-    open_ = _open_items(accountable, tasks)
-    if open_:
-        return _unanswered(ex, lang, open_)
+    early = mapping_answer(ex, accountable, tasks, lang)
+    if early:
+        return early
     roles = [r.id for r in load_framework("implementere").roles]
     lines = []
     for key, task in tasks.items():
@@ -242,16 +182,10 @@ def check_exercise_2_3(answers, *, lang: str | None = None) -> Feedback:
     from ..plans.intervention import DEVELOP_CHECKLIST_KEYS, Intervention
 
     ex = "2.3"
-    if answers is Ellipsis or answers is None:
-        return _unanswered(ex, lang)
-    if not isinstance(answers, Mapping):
-        return _not_a_mapping(ex, answers, lang)
-    open_ = [k for k in DEVELOP_CHECKLIST_KEYS
-             if is_unanswered(answers.get(k)) or not str(answers.get(k)).strip()]
-    if len(open_) == len(DEVELOP_CHECKLIST_KEYS):
-        return _unanswered(ex, lang)
-    if open_:
-        return _unanswered(ex, lang, open_)
+    early = mapping_answer(ex, answers, DEVELOP_CHECKLIST_KEYS, lang,
+                           blank=lambda v: not str(v).strip())
+    if early:
+        return early
     try:
         Intervention.from_checklist(dict(answers), id="local", name="local")
     except ValidationError as exc:
@@ -280,20 +214,10 @@ def check_exercise_3_1(boxes, assumptions, *, lang: str | None = None) -> Feedba
     from ..plans.intervention import TheoryOfChange
 
     ex = "3.1"
-    if boxes is Ellipsis or boxes is None:
-        return _unanswered(ex, lang)
-    if not isinstance(boxes, Mapping):
-        return _not_a_mapping(ex, boxes, lang)
-    if assumptions is Ellipsis or assumptions is None:
-        return _unanswered(ex, lang)
-    if not isinstance(assumptions, Mapping):
-        return _not_a_mapping(ex, assumptions, lang)
     levels, links = _levels(), _links()
-    open_ = _open_items(boxes, levels) + _open_items(assumptions, links)
-    if len(open_) == len(levels) + len(links):
-        return _unanswered(ex, lang)
-    if open_:
-        return _unanswered(ex, lang, open_)
+    early = mappings_answer(ex, [(boxes, levels), (assumptions, links)], lang)
+    if early:
+        return early
     lists = {lvl: [boxes[lvl]] if isinstance(boxes[lvl], str) else boxes[lvl] for lvl in levels}
     try:
         TheoryOfChange(**lists, assumptions=dict(assumptions))
@@ -311,16 +235,10 @@ def check_exercise_3_1(boxes, assumptions, *, lang: str | None = None) -> Feedba
 def check_exercise_3_2(measures, *, lang: str | None = None) -> Feedback:
     """A measure on every arrow that can show whether that step happened."""
     ex = "3.2"
-    if measures is Ellipsis or measures is None:
-        return _unanswered(ex, lang)
-    if not isinstance(measures, Mapping):
-        return _not_a_mapping(ex, measures, lang)
     links = _links()
-    open_ = _open_items(measures, links)
-    if open_ and len(open_) == len(links):
-        return _unanswered(ex, lang)
-    if open_:
-        return _unanswered(ex, lang, open_)
+    early = mapping_answer(ex, measures, links, lang)
+    if early:
+        return early
     catalogue = content("toc_measures")
     lines = []
     for link in links:

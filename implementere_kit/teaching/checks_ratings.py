@@ -14,9 +14,9 @@ from functools import lru_cache
 import pandas as pd
 
 from ..errors import safe_value
-from .checks_intro import _unanswered
+from ._answers import number_answer, unanswered
 from .data import example_sites, site_for_checks
-from .feedback import Feedback, as_number, close, feedback, fnum, fpct, is_unanswered
+from .feedback import Feedback, close, feedback, fnum, fpct, is_unanswered
 
 __all__ = ["check_exercise_6_1", "check_exercise_6_2", "check_exercise_6_3",
            "check_exercise_7_1", "check_exercise_7_2", "check_exercise_7_3"]
@@ -58,7 +58,7 @@ def check_exercise_6_1(uncertain, *, lang: str | None = None) -> Feedback:
     """The dimensions whose 95 % interval reaches below the criterion (0.60)."""
     ex = "6.1"
     if is_unanswered(uncertain):
-        return _unanswered(ex, lang)
+        return unanswered(ex, lang)
     if isinstance(uncertain, str):
         uncertain = [uncertain]
     if not isinstance(uncertain, list | tuple | set):
@@ -90,11 +90,9 @@ def check_exercise_6_1(uncertain, *, lang: str | None = None) -> Feedback:
 def check_exercise_6_2(n_sessions, *, lang: str | None = None) -> Feedback:
     """How many rating occasions (sessions) the per-dimension ICCs rest on."""
     ex = "6.2"
-    if is_unanswered(n_sessions):
-        return _unanswered(ex, lang)
-    x = as_number(n_sessions)
-    if x is None:
-        return feedback(ex, "wrong", [("want_number", {"found": safe_value(n_sessions)})], lang)
+    x, early = number_answer(ex, n_sessions, lang)
+    if early:
+        return early
     pairs = _pairs()
     subject = [n for n in pairs.index.names if n != "dimension"]
     sessions = pairs.reset_index()[subject].drop_duplicates().shape[0]
@@ -111,12 +109,9 @@ def check_exercise_6_3(alpha_specific, *, lang: str | None = None) -> Feedback:
     """Cronbach's alpha of rater R1's forms over the four specific dimensions, without the
     global (overall) rating."""
     ex = "6.3"
-    if is_unanswered(alpha_specific):
-        return _unanswered(ex, lang)
-    x = as_number(alpha_specific)
-    if x is None:
-        return feedback(ex, "wrong", [("want_number", {"found": safe_value(alpha_specific)})],
-                        lang)
+    x, early = number_answer(ex, alpha_specific, lang)
+    if early:
+        return early
     want, with_overall = _alphas()
     fmt = {"value": fnum(want, lang, 2), "with_overall": fnum(with_overall, lang, 2)}
     if close(x, want, 0.0005):
@@ -139,11 +134,9 @@ def _mosebjerg():
 def check_exercise_7_1(dropout_share, *, lang: str | None = None) -> Feedback:
     """The share of Mosebjerg's families who dropped out."""
     ex = "7.1"
-    if is_unanswered(dropout_share):
-        return _unanswered(ex, lang)
-    x = as_number(dropout_share)
-    if x is None:
-        return feedback(ex, "wrong", [("want_number", {"found": safe_value(dropout_share)})], lang)
+    x, early = number_answer(ex, dropout_share, lang)
+    if early:
+        return early
     p, _ = _mosebjerg()
     parts = p.table("participants")
     dropped = int((parts["end_reason"] == "dropped_out").sum())
@@ -164,11 +157,9 @@ def check_exercise_7_1(dropout_share, *, lang: str | None = None) -> Feedback:
 def check_exercise_7_2(by_session_4, *, lang: str | None = None) -> Feedback:
     """The share of all Mosebjerg families who had dropped out by session 4."""
     ex = "7.2"
-    if is_unanswered(by_session_4):
-        return _unanswered(ex, lang)
-    x = as_number(by_session_4)
-    if x is None:
-        return feedback(ex, "wrong", [("want_number", {"found": safe_value(by_session_4)})], lang)
+    x, early = number_answer(ex, by_session_4, lang)
+    if early:
+        return early
     _, summary = _mosebjerg()
     early = summary["dropped_out"].astype(bool) & (summary["dropout_session"].fillna(99) <= 4)
     want = float(early.sum() / len(summary))
@@ -192,7 +183,7 @@ def check_exercise_7_3(meets_threshold, *, lang: str | None = None) -> Feedback:
     """Is Mosebjerg's adherence on core components at or above the owner's threshold?"""
     ex = "7.3"
     if is_unanswered(meets_threshold):
-        return _unanswered(ex, lang)
+        return unanswered(ex, lang)
     if not isinstance(meets_threshold, bool):
         return feedback(ex, "wrong", [("want_bool", {"found": safe_value(meets_threshold)})],
                         lang)

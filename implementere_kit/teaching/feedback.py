@@ -13,7 +13,7 @@ Examples
 >>> fb = Feedback("0.1", "unanswered", (message("not_answered", "en"),), "en")
 >>> str(fb).splitlines()[0]
 '… Exercise 0.1: not answered yet'
->>> bool(fb)
+>>> fb.ok
 False
 """
 
@@ -29,7 +29,8 @@ from .._data import LANGS, load_yaml, package_file
 from ..errors import Problem, ValidationError, safe_value
 from ..i18n import check_lang
 
-__all__ = ["Feedback", "set_language", "language", "message", "is_unanswered", "as_number"]
+__all__ = ["Feedback", "setup", "set_language", "language", "message", "is_unanswered",
+           "as_number"]
 
 _STATE = {"lang": "en"}
 _ICONS = {"correct": "✓", "answered": "✓", "wrong": "✗", "unanswered": "…"}
@@ -38,6 +39,18 @@ _ICONS = {"correct": "✓", "answered": "✓", "wrong": "✗", "unanswered": "�
 def set_language(lang: str) -> None:
     """Use ``lang`` (``"nb"``, ``"da"`` or ``"en"``) for feedback from now on."""
     _STATE["lang"] = check_lang(lang)
+
+
+def setup(lang: str) -> None:
+    """Start a lesson: feedback in ``lang``, and numbers shown as people write them.
+
+    NumPy 2 shows a count as ``np.int64(19)``; a lesson shows ``19``. (This sets NumPy's
+    print options for the rest of the session, which is what a lesson wants.)
+    """
+    import numpy as np
+
+    set_language(lang)
+    np.set_printoptions(legacy="1.25")
 
 
 def language(lang: str | None = None) -> str:
@@ -81,7 +94,8 @@ class Feedback:
 
     ``status`` is ``correct``, ``wrong``, ``unanswered`` or ``answered`` (an open
     question that has no single right answer: the lines compare it with a reference).
-    ``bool(feedback)`` is true for ``correct`` and ``answered``.
+    ``feedback.ok`` is true for ``correct`` and ``answered``. (A feedback object is always
+    truthy, so ``if feedback:`` tests that there is one, not that the answer was right.)
     """
 
     exercise: str
@@ -92,9 +106,6 @@ class Feedback:
     @property
     def ok(self) -> bool:
         return self.status in ("correct", "answered")
-
-    def __bool__(self) -> bool:
-        return self.ok
 
     @property
     def heading(self) -> str:

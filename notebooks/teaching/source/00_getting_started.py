@@ -41,7 +41,7 @@ import implementere_kit as ik
 from implementere_kit import teaching
 from implementere_kit.teaching import check_exercise_0_1, check_exercise_0_2
 
-teaching.set_language(lang)
+teaching.setup(lang)
 
 # %% [markdown]
 # {{dosage}}

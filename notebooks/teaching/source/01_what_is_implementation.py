@@ -21,7 +21,7 @@ import implementere_kit as ik
 from implementere_kit import teaching
 from implementere_kit.teaching import check_exercise_1_1, check_exercise_1_2, check_exercise_1_3
 
-teaching.set_language(lang)
+teaching.setup(lang)
 
 # %% [markdown]
 # {{terms}}

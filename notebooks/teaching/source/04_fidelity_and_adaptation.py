@@ -26,7 +26,7 @@ from implementere_kit.teaching import (
     check_exercise_4_4,
 )
 
-teaching.set_language(lang)
+teaching.setup(lang)
 
 # %% [markdown]
 # {{fidelity_intro}}

@@ -24,7 +24,7 @@ from implementere_kit import teaching
 from implementere_kit.examples import AS_OF
 from implementere_kit.teaching import check_exercise_5_1, check_exercise_5_2, check_exercise_5_3
 
-teaching.set_language(lang)
+teaching.setup(lang)
 
 # %% [markdown]
 # {{outcomes_intro}}

@@ -21,7 +21,7 @@ import implementere_kit as ik
 from implementere_kit import teaching
 from implementere_kit.teaching import check_exercise_6_1, check_exercise_6_2, check_exercise_6_3
 
-teaching.set_language(lang)
+teaching.setup(lang)
 
 # %% [markdown]
 # {{intro}}
@@ -101,7 +101,8 @@ forms.head()
 # {{columns}}
 
 # %%
-forms[["knowledge", "structure"]].head(3)
+two_items = forms[["knowledge", "structure"]]
+ik.cronbach_alpha(two_items)
 
 # %% [markdown]
 # {{ex6_3}}

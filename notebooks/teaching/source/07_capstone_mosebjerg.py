@@ -22,7 +22,7 @@ from implementere_kit import teaching
 from implementere_kit.examples import AS_OF
 from implementere_kit.teaching import check_exercise_7_1, check_exercise_7_2, check_exercise_7_3
 
-teaching.set_language(lang)
+teaching.setup(lang)
 
 # %% [markdown]
 # {{case}}
