@@ -11,7 +11,7 @@ TEST_ENV := MPLBACKEND=Agg HOME=$(CURDIR)/.cache/home JUPYTER_CONFIG_DIR=$(CURDI
 # Versions CI installs: constraints.txt, written by `make lock` from a fresh venv.
 LOCK_VENV := .cache/lock-venv
 
-.PHONY: demo test lint bench bench-quick app clean venv example-data lock
+.PHONY: demo test lint bench bench-quick app clean venv example-data lock teaching
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -59,3 +59,7 @@ clean:
 example-data: $(STAMP)
 	rm -rf data/example
 	$(BIN)/python -c "from implementere_kit.examples import make_network; make_network('data/example', seed=2024, scale=1.0)"
+
+# The teaching notebooks in nb, da and en, made from notebooks/teaching/source/.
+teaching: $(STAMP)
+	$(BIN)/python -m implementere_kit.teaching.build

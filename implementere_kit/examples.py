@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["SITES", "make_network", "make_site_tables", "AS_OF"]
+__all__ = ["SITES", "EXAMPLE_SITES", "make_network", "make_site_tables", "AS_OF"]
 
 #: The day the example data is "as of": nothing in it happens later.
 AS_OF = pd.Timestamp("2026-06-30")
@@ -75,6 +75,10 @@ SITES: tuple[SiteProfile, ...] = (
     SiteProfile("9904", "Polarvik", "NO", "fft", "2024-11-01", 5, 8, 0.84, 0.22, 0.78,
                 eligible=90),
 )
+
+#: Codes of the example sites: outside every real municipality's range, so a package or a
+#: network store holding one of them holds example data (packages carry no flag of their own).
+EXAMPLE_SITES = frozenset(p.site for p in SITES)
 
 
 def _sic_events(p: SiteProfile, rng: np.random.Generator) -> pd.DataFrame:
@@ -322,6 +326,7 @@ def make_network(path, seed: int = 2024, scale: float = 1.0, sites=None) -> pd.D
         for name, df in tables.items():
             if len(df):
                 project.set_table(name, df)
+        project.meta["synthetic"] = True  # every report made from it says so on page one
         project.save()
         out.append((p.site, p.name, p.country, p.intervention, str(folder)))
     return pd.DataFrame(out, columns=["site", "name", "country", "intervention", "path"])

@@ -90,3 +90,4 @@ def test_committed_example_data_is_current(tmp_path):
         for table in ours.table_names:
             pd.testing.assert_frame_equal(ours.table(table), theirs.table(table), obj=f"{name}/{table}")
         assert ours.intervention == theirs.intervention
+        assert ours.meta["synthetic"] is True and theirs.meta.get("synthetic") is True, name

@@ -228,3 +228,22 @@ def test_notebooks_ship_in_the_package_and_match_the_repository():
     src = "".join(json.loads(report.notebook_path("evaluator").read_text())["cells"][1]["source"])
     for name in ("project_path", "period", "lang", "share_back"):
         assert f"{name} = " in src
+
+
+# -- example data says so on the first page -------------------------------------------------
+def test_reports_from_example_data_say_synthetic_on_the_first_page(havnstrup, store, tmp_path):
+    ev = report.evaluate(havnstrup, lang="en", as_of=AS_OF)
+    title = [str(x) for x in ev.section("title")]
+    assert "Synthetic example data" in title[1]
+    assert ev.summary.iloc[0].tolist() == [t("report_field_data", "en"), "synthetic example data"]
+    net = report.network_evaluation(store / "network.duckdb", lang="nb")
+    assert t("report_synthetic", "nb") in str(net.section("title")[1])
+    assert list(net.export_tables())[0] == "note"
+    # a project of one's own (no flag) says nothing of the kind
+    meta_file = havnstrup / "project.json"
+    meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    meta.pop("synthetic")
+    meta_file.write_text(json.dumps(meta), encoding="utf-8")
+    own = report.evaluate(havnstrup, lang="en", as_of=AS_OF)
+    assert not any("ynthetic" in str(x) for x in own.section("title"))
+    assert own.summary.iloc[0, 0] == t("report_field_site", "en")

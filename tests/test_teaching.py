@@ -1,8 +1,11 @@
-"""Tests of the teaching notebooks' structure and of implementere_kit.teaching.
+"""Tests of the teaching notebooks and of implementere_kit.teaching.
 
-The notebooks themselves are run by ``pytest --nbval-lax notebooks/teaching``; here we
-check what nbval cannot: that every notebook has a solutions notebook, is stored without
-outputs, has exercises, and keeps example data out of the repository.
+The notebooks themselves run under ``pytest --nbval-lax notebooks/teaching``. Here we check
+what nbval cannot: that the committed notebooks are exactly what their sources make (so
+lesson, solution and the three languages cannot drift), that every lesson has objectives,
+time, prerequisites and key points, that the solutions pass every check and the untouched
+lessons get "not answered yet" (never ``Ellipsis``), and — in ``test_teaching_checks.py`` —
+that every check fails for the wrong answers a learner is likely to give.
 """
 
 from __future__ import annotations
@@ -12,235 +15,181 @@ import json
 import re
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
-import implementere_kit as ik
-from implementere_kit.errors import ValidationError
-from implementere_kit.teaching import (
-    compare_frameworks,
-    double_rated,
-    framework_parts,
-    items_wide,
-    makeup_effect,
-    place_situations,
-)
+from implementere_kit.teaching import build
+from implementere_kit.teaching.feedback import Feedback, _messages, message
 
-TEACHING = Path(__file__).resolve().parents[1] / "notebooks" / "teaching"
-LESSONS = sorted(TEACHING.glob("*.ipynb"))
-SOLUTIONS = sorted((TEACHING / "solutions").glob("*.ipynb"))
-ALL = LESSONS + SOLUTIONS
-EXERCISE = re.compile(r"^#{1,6} .*\bExercises?\b", re.MULTILINE)
-EXERCISE_ID = re.compile(r"^#{1,6} Exercise (\d+\.\d+)", re.MULTILINE)
+ROOT = Path(__file__).resolve().parents[1] / "notebooks" / "teaching"
+SOURCES = sorted((ROOT / "source").glob("[0-9]*.py"))
+LANGS = ("nb", "da", "en")
 
 
 def _nb(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _sources(path: Path, kind: str) -> list[str]:
+def _cells(path: Path, kind: str) -> list[str]:
     return ["".join(c["source"]) for c in _nb(path)["cells"] if c["cell_type"] == kind]
 
 
-def _solution_of(lesson: Path) -> Path:
-    return TEACHING / "solutions" / f"{lesson.stem}_solutions.ipynb"
+def _lessons(lang: str) -> list[Path]:
+    return sorted((ROOT / lang).glob("*.ipynb"))
 
 
-# -- the notebooks --------------------------------------------------------------------------
-def test_at_least_four_teaching_notebooks():
-    assert len(LESSONS) >= 4
-    assert [p.name[:3] for p in LESSONS[:4]] == ["01_", "02_", "03_", "04_"]
+def _solutions(lang: str) -> list[Path]:
+    return sorted((ROOT / lang / build.SOLUTION_DIRS[lang]).glob("*.ipynb"))
 
 
-@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
-def test_every_notebook_has_a_solutions_notebook(lesson):
-    assert _solution_of(lesson).is_file()
+ALL = [p for lang in LANGS for p in _lessons(lang) + _solutions(lang)]
 
 
-def test_no_solutions_without_a_notebook():
-    assert sorted(SOLUTIONS) == sorted(_solution_of(p) for p in LESSONS)
+# -- one source, six notebooks ---------------------------------------------------------------
+def test_committed_notebooks_are_what_the_sources_make():
+    wanted = build.render_all(ROOT)
+    on_disk = {p for lang in LANGS for p in (ROOT / lang).rglob("*.ipynb")}
+    assert set(wanted) == on_disk, "run `make teaching`"
+    stale = [p.name for p, text in wanted.items() if p.read_text(encoding="utf-8") != text]
+    assert not stale, f"differ from their sources (run `make teaching`): {stale}"
 
 
-@pytest.mark.parametrize("path", ALL, ids=lambda p: p.stem)
+def test_eight_lessons_in_each_language_each_with_a_solution():
+    for lang in LANGS:
+        lessons, solutions = _lessons(lang), _solutions(lang)
+        assert [p.name[:3] for p in lessons] == [f"0{i}_" for i in range(8)]
+        assert [p.name[:3] for p in solutions] == [f"0{i}_" for i in range(8)]
+
+
+def test_languages_share_the_code_of_every_exercise():
+    """Only the parameters cell and the placeholders' text differ between languages."""
+    def code(path):
+        cells = _cells(path, "code")[1:]  # the parameters cell sets lang
+        # strings and comments carry translated text; the code around them must be equal
+        return [re.sub(r'"[^"\n]*"|#.*', "", c) for c in cells]
+
+    for i in range(8):
+        per_lang = [code(_lessons(lang)[i]) for lang in LANGS]
+        assert per_lang[0] == per_lang[1] == per_lang[2]
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_stored_without_outputs_on_the_python3_kernel(path):
     nb = _nb(path)
     assert nb["metadata"]["kernelspec"]["name"] == "python3"
-    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
-    assert code
-    for cell in code:
-        assert cell["outputs"] == [] and cell["execution_count"] is None
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [] and cell["execution_count"] is None
 
 
-@pytest.mark.parametrize("path", ALL, ids=lambda p: p.stem)
-def test_has_an_exercise_heading(path):
-    assert any(EXERCISE.search(text) for text in _sources(path, "markdown"))
+@pytest.mark.parametrize("path", ALL, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_no_placeholder_or_marker_left_and_no_test_asserts(path):
+    text = "\n".join(_cells(path, "code") + _cells(path, "markdown"))
+    assert "{{" not in text and "### BEGIN" not in text and "### END" not in text
+    assert not re.search(r"^\s*assert ", "\n".join(_cells(path, "code")), re.MULTILINE)
 
 
-@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
-def test_solutions_answer_every_exercise_and_check_it(lesson):
-    ids = [m for t in _sources(lesson, "markdown") for m in EXERCISE_ID.findall(t)]
-    solution = _solution_of(lesson)
-    solved = [m for t in _sources(solution, "markdown") for m in EXERCISE_ID.findall(t)]
-    assert ids and ids == solved
-    assert any(re.search(r"^assert ", t, re.MULTILINE) for t in _sources(solution, "code"))
+_HEADINGS = {
+    "nb": ("Etter denne leksjonen kan du", "Tid:", "Forkunnskaper:", "## Viktige punkter"),
+    "da": ("Efter denne lektion kan du", "Tid:", "Forudsætninger:", "## Vigtige pointer"),
+    "en": ("After this lesson you can", "Time:", "Prerequisites:", "## Key points"),
+}
 
 
-@pytest.mark.parametrize("path", ALL, ids=lambda p: p.stem)
-def test_code_parses_and_example_data_goes_to_a_temporary_folder(path):
-    code = _sources(path, "code")
-    for text in code:
-        ast.parse(text)
-    joined = "\n".join(code)
-    if "make_network(" in joined:
-        assert re.search(r"make_network\(folder\b", joined)
-        assert re.search(r"^folder = tempfile\.mkdtemp\(", joined, re.MULTILINE)
-        assert "shutil.rmtree(folder" in joined  # and tidies up after itself
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_lesson_opens_with_objectives_time_prerequisites_and_closes_with_key_points(lang):
+    objectives, time, prereq, key_points = _HEADINGS[lang]
+    for path in _lessons(lang):
+        md = _cells(path, "markdown")
+        assert md[0].startswith("# ")
+        assert objectives in md[1] and time in md[1] and prereq in md[1], path.name
+        assert md[-1].startswith(key_points), path.name
 
 
-@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
-def test_lessons_check_results_with_assert(path):
-    asserts = sum(len(re.findall(r"^assert ", t, re.MULTILINE)) for t in _sources(path, "code"))
-    assert asserts >= 3
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_exercise_heading_is_followed_by_a_check_or_an_answer_cell(lang):
+    word = {"nb": "Oppgave", "da": "Opgave", "en": "Exercise"}[lang]
+    for path in _lessons(lang):
+        cells = _nb(path)["cells"]
+        for i, cell in enumerate(cells):
+            text = "".join(cell["source"])
+            m = re.match(rf"### {word} (\d\.\d)", text)
+            if not m:
+                continue
+            # the cells up to the next Markdown cell belong to the exercise
+            rest = cells[i + 1:]
+            upto = next((j for j, c in enumerate(rest) if c["cell_type"] == "markdown"),
+                        len(rest))
+            own = rest[:upto]
+            checked = any(f"check_exercise_{m.group(1).replace('.', '_')}(" in
+                          "".join(c["source"]) for c in own)
+            answer_box = bool(rest) and "answer" in rest[0]["metadata"].get("tags", [])
+            assert checked or answer_box, f"{path.name}: exercise {m.group(1)}"
 
 
-# -- compare_frameworks, place_situations, framework_parts ---------------------------------
-def test_compare_frameworks_follows_the_crosswalk():
-    cmp = compare_frameworks(lang="en")
-    assert cmp["phase"].tolist() == ["forberede", "planlegge", "implementere", "viderefore"]
-    # implementere.no builds on EPIS: one equivalent phase each
-    assert cmp["epis"].tolist() == ["Exploration", "Preparation", "Implementation", "Sustainment"]
-    assert cmp.loc[3, "nirn"] == "Full Implementation (partly)"
-    nb = compare_frameworks(others=["nirn"], lang="nb")
-    assert nb.loc[0, "label"] == "Forberede" and list(nb.columns) == ["phase", "label", "nirn"]
+# -- run the English notebooks in this process --------------------------------------------
+def _run(path: Path) -> list[Feedback]:
+    """Execute a notebook's code cells in one namespace; collect what each cell shows."""
+    ns: dict = {"__name__": "__main__"}
+    shown = []
+    for src in _cells(path, "code"):
+        tree = ast.parse(src)
+        last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+        exec(compile(tree, path.name, "exec"), ns)  # noqa: S102 - our own notebooks
+        if last is not None:
+            shown.append(eval(compile(ast.Expression(last.value), path.name, "eval"), ns))  # noqa: S307
+    return shown
 
 
-def test_place_situations_maps_through_the_base_phase():
-    placed = place_situations({"x": "planlegge", "y": ..., "z": "viderefore"}, lang="en")
-    assert placed["situation"].tolist() == ["x", "y", "z"]
-    assert placed.loc[0, "epis"] == "Preparation" and placed.loc[0, "nirn"] == "Installation"
-    assert placed.loc[1, ["phase", "epis"]].isna().all()
+@pytest.fixture(autouse=True)
+def _english_feedback():
+    """Lessons call teaching.setup, which sets the language and NumPy's print options."""
+    import numpy as np
+
+    from implementere_kit.teaching import set_language
+
+    options = np.get_printoptions()
+    yield
+    set_language("en")
+    np.set_printoptions(**options)
 
 
-def test_place_situations_lists_every_wrong_answer():
-    with pytest.raises(ValidationError) as err:
-        place_situations({"a": "exploration", "b": "planlegge", "c": "fase 4"})
-    assert [(p.row, p.found) for p in err.value.problems] == [(1, "'exploration'"),
-                                                              (3, "'fase 4'")]
-    assert "forberede" in err.value.problems[0].expected
+@pytest.mark.parametrize("path", _solutions("en"), ids=lambda p: p.stem)
+def test_solutions_pass_every_check(path, capsys):
+    shown = _run(path)
+    feedback = [s for s in shown if isinstance(s, Feedback)]
+    assert feedback, "a solution without checks"
+    assert all(f.ok for f in feedback), [str(f) for f in feedback if not f.ok]
+    assert all(s is not Ellipsis for s in shown)
 
 
-def test_framework_parts():
-    drivers = framework_parts("nirn", "drivers", lang="da")
-    assert len(drivers) == 9
-    assert drivers.set_index("id").loc["coaching", "group"] == "competency"
-    assert framework_parts("epis", "domains")["id"].tolist()[:2] == ["outer_context",
-                                                                    "inner_context"]
-    assert len(framework_parts("epis", "drivers")) == 0
-    with pytest.raises(ValidationError, match="unknown framework part"):
-        framework_parts("nirn", "stages")
+@pytest.mark.parametrize("path", _lessons("en"), ids=lambda p: p.stem)
+def test_untouched_lessons_say_not_answered_yet_never_ellipsis(path, capsys):
+    shown = _run(path)
+    feedback = [s for s in shown if isinstance(s, Feedback)]
+    assert feedback and all(f.status == "unanswered" for f in feedback)
+    assert "Replace `...`" in str(feedback[0])
+    assert all(s is not Ellipsis for s in shown)
 
 
-# -- makeup_effect -----------------------------------------------------------------------
-def _attendance():
-    # f1: 12 regular sessions + 1 make-up; f2: 13 regular; f3: 11 regular + 2 make-ups
-    rows = [("f1", s, True, s == 13) for s in range(1, 14)]
-    rows += [("f2", s, True, False) for s in range(1, 14)]
-    rows += [("f3", s, True, s > 11) for s in range(1, 14)]
-    return pd.DataFrame(rows, columns=["participant_id", "session_no", "attended", "makeup"])
+# -- messages ------------------------------------------------------------------------------
+def test_every_message_has_the_same_placeholders_in_every_language():
+    for key, texts in _messages().items():
+        fields = {lang: set(re.findall(r"(?<!\{)\{(\w+)\}", texts[lang])) for lang in LANGS}
+        assert fields["nb"] == fields["da"] == fields["en"], key
 
 
-def test_makeup_effect_keep_rule():
-    keep = ik.load_intervention("keep").dosage  # 13 of 16 sessions, make-ups counting
-    eff = makeup_effect(_attendance(), keep)
-    assert eff["n_attended"].tolist() == [13, 13, 13]
-    assert eff["n_attended_without_makeups"].tolist() == [12, 13, 11]
-    assert eff["graduated"].tolist() == [True, True, True]
-    assert eff["graduated_without_makeups"].tolist() == [False, True, False]
-    assert eff["graduated_by_makeups"].tolist() == [True, False, True]
+def test_messages_used_by_the_checks_exist():
+    from implementere_kit import teaching
+
+    code = "\n".join(Path(m.__file__).read_text(encoding="utf-8") for m in (
+        teaching.checks_intro, teaching.checks_delivery, teaching.checks_ratings,
+        teaching.memo))
+    used = set(re.findall(r'"((?:ex\d_\d|memo|want|not|verdict)_[a-z0-9_]+)"', code))
+    known = set(_messages())
+    assert used and used <= known, sorted(used - known)
 
 
-def test_makeup_effect_agrees_with_attendance_summary(tmp_path):
-    from implementere_kit.examples import make_network
-
-    path = make_network(tmp_path, seed=3, scale=0.3, sites=["903"])["path"].iloc[0]
-    p = ik.Project.open(path)
-    att, parts = p.table("attendance"), p.table("participants")
-    strict = ik.DosageRule(sessions=16, min_attendance=0.8, makeups_count=False)
-    eff = makeup_effect(att, strict, parts)  # the rule's own makeups_count is overridden
-    plain = ik.attendance_summary(att, p.intervention.dosage, parts)
-    pd.testing.assert_series_equal(eff["graduated"], plain["graduated"])
-    assert (eff["graduated_without_makeups"]
-            == ik.attendance_summary(att, strict, parts)["graduated"]).all()
-    assert eff["graduated_by_makeups"].sum() == plain["graduated"].sum() \
-        - eff["graduated_without_makeups"].sum()
-
-
-# -- double_rated, items_wide --------------------------------------------------------------
-def _ratings():
-    return pd.DataFrame({
-        "practitioner_id": ["p1"] * 4 + ["p2"] * 2,
-        "date": ["2025-01-10"] * 6,
-        "dimension": ["overall", "overall", "teaching", "teaching", "overall", "teaching"],
-        "rater_id": ["R1", "R2", "R1", "R2", "R1", "R1"],
-        "score": [6, 7, 5, 5, 4, 3],
-    })
-
-
-def test_double_rated_keeps_only_subjects_rated_twice():
-    wide = double_rated(_ratings())
-    assert list(wide.columns) == ["R1", "R2"]
-    assert wide.index.get_level_values("dimension").tolist() == ["overall", "teaching"]
-    assert wide.to_numpy().tolist() == [[6.0, 7.0], [5.0, 5.0]]
-
-
-def test_double_rated_matches_long_format_icc():
-    # Shrout & Fleiss (1979) Table 2 as long ratings: ICC(2,1) = 0.29
-    sf = [[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]]
-    long = pd.DataFrame([(f"t{i}", "d", "x", f"J{j}", v) for i, row in enumerate(sf)
-                         for j, v in enumerate(row, start=1)],
-                        columns=["practitioner_id", "date", "dimension", "rater_id", "score"])
-    wide = double_rated(long)
-    assert wide.shape == (6, 4)
-    assert round(ik.icc(wide).loc["ICC(2,1)", "icc"], 2) == 0.29
-
-
-def test_double_rated_lists_every_problem():
-    bad = _ratings().astype({"score": object})
-    bad.loc[[1, 3], "rater_id"] = "R1"  # p1 rated twice by R1 on both dimensions
-    bad.loc[5, "score"] = "good"
-    with pytest.raises(ValidationError) as err:
-        double_rated(bad)
-    found = sorted((p.row, p.column) for p in err.value.problems)
-    assert found == [(2, "rater_id"), (4, "rater_id"), (6, "score")]
-    with pytest.raises(ValidationError) as err:
-        double_rated(_ratings().drop(columns=["date", "score"]))
-    assert [p.column for p in err.value.problems] == ["date", "score"]
-
-
-def test_items_wide_one_rater():
-    wide = items_wide(_ratings(), "R1")
-    assert list(wide.columns) == ["overall", "teaching"]
-    assert wide.to_numpy().tolist() == [[6.0, 5.0], [4.0, 3.0]]
-    # without rater= the double-rated form has two scores per item: refused, rows as given
-    with pytest.raises(ValidationError) as err:
-        items_wide(_ratings())
-    assert [p.row for p in err.value.problems] == [2, 4]
-    assert "rater=" in err.value.problems[0].expected
-
-
-def test_items_wide_reports_rows_of_the_table_given():
-    bad = _ratings().astype({"score": object})
-    bad.loc[1, "score"] = "n/a"  # R2's row: ignored when only R1 is wanted
-    bad.loc[4, "score"] = "n/a"
-    with pytest.raises(ValidationError) as err:
-        items_wide(bad, "R1")
-    assert [(p.row, p.column) for p in err.value.problems] == [(5, "score")]
-
-
-def test_items_wide_feeds_cronbach_alpha():
-    # the cronbach_alpha doctest data (alpha = 27/29) as long ratings
-    x = [[1, 2, 2], [2, 2, 3], [3, 4, 3], [4, 4, 4]]
-    long = pd.DataFrame([(f"p{i}", "d", f"i{j}", "R1", v) for i, row in enumerate(x)
-                         for j, v in enumerate(row)],
-                        columns=["practitioner_id", "date", "dimension", "rater_id", "score"])
-    assert ik.cronbach_alpha(items_wide(long, "R1")).value == pytest.approx(27 / 29)
+def test_message_formats_numbers_for_each_language():
+    assert message("ex0_1_round_up", "nb", exact="12,8") .startswith("12,8 er riktig")
+    assert message("heading_unanswered", "da", exercise="4.2") == \
+        "Opgave 4.2: ikke besvaret endnu"

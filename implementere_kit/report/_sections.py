@@ -83,10 +83,13 @@ def indicator_values(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
 
 def _title(ev: Evaluation) -> list:
     p = ev.project
-    return [heading("report_title", ev.lang, level=1, intervention=ev.intervention.label(ev.lang),
-                    site=f"{p.site} {p.site_name}".strip()),
-            MarkdownText(t("report_period", ev.lang, period=ev.period_text,
-                           date=ev.as_of.date().isoformat()))]
+    items = [heading("report_title", ev.lang, level=1, intervention=ev.intervention.label(ev.lang),
+                     site=f"{p.site} {p.site_name}".strip()),
+             MarkdownText(t("report_period", ev.lang, period=ev.period_text,
+                            date=ev.as_of.date().isoformat()))]
+    if p.meta.get("synthetic"):  # set by examples.make_network
+        items.insert(1, MarkdownText(f"> **{t('report_synthetic', ev.lang)}**"))
+    return items
 
 
 def _status(ev: Evaluation) -> list:

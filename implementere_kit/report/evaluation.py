@@ -227,7 +227,9 @@ class Evaluation:
         plan = self.project.plan
         acts = plan.activities
         n_open = int((acts["status"] != "skipped").sum())
-        rows = [("report_field_site", f"{self.project.site} {self.project.site_name}".strip()),
+        rows = [("report_field_data", t("report_synthetic_short", L))] if self.project.meta.get(
+            "synthetic") else []
+        rows += [("report_field_site", f"{self.project.site} {self.project.site_name}".strip()),
                 ("report_field_intervention", self.intervention.label(L)),
                 ("report_field_period", self.period_text),
                 ("report_field_as_of", self.as_of.date().isoformat()),

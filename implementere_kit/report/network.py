@@ -57,9 +57,19 @@ class NetworkReport:
         return out[["site", "indicator", "n", "value", "network_value", "flag"]].reset_index(
             drop=True)
 
+    @property
+    def synthetic(self) -> bool:
+        """Whether the store holds example sites (their codes are reserved for the examples)."""
+        from ..examples import EXAMPLE_SITES
+
+        return bool(self.provenance["site"].astype(str).isin(EXAMPLE_SITES).any()) \
+            if "site" in self.provenance else False
+
     def export_tables(self) -> dict[str, pd.DataFrame]:
-        return {"sites": self.provenance, "indicators": self.indicators, "flags": self.flags,
-                "benchmarks": self.benchmarks}
+        note = ({"note": pd.DataFrame({"note": [t("report_synthetic", self.lang)]})}
+                if self.synthetic else {})
+        return {**note, "sites": self.provenance, "indicators": self.indicators,
+                "flags": self.flags, "benchmarks": self.benchmarks}
 
     def section(self, name: str) -> list:
         """Headings, tables and figures under one heading of the network report."""
@@ -69,7 +79,9 @@ class NetworkReport:
         L = self.lang
         prov = self.provenance
         if name == "title":
-            return [heading("network_title", L, level=1),
+            banner = ([MarkdownText(f"> **{t('report_synthetic', L)}**")] if self.synthetic
+                      else [])
+            return [heading("network_title", L, level=1), *banner,
                     MarkdownText(t("network_summary", L, n_sites=prov["site"].nunique(),
                                    n_packages=len(prov)))]
         if prov.empty:
