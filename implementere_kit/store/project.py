@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 import secrets
 from pathlib import Path
@@ -299,8 +298,7 @@ class Project:
 
 
 def _new_key(file: Path) -> None:
-    atomic_write_bytes(file, secrets.token_hex(32).encode())
-    os.chmod(file, 0o600)
+    atomic_write_bytes(file, secrets.token_hex(32).encode(), mode=0o600)
 
 
 def _read_table(file: Path, name: str) -> pd.DataFrame:
