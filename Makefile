@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 TEST_ENV := MPLBACKEND=Agg HOME=$(CURDIR)/.cache/home JUPYTER_CONFIG_DIR=$(CURDIR)/.cache/jupyter \
             IPYTHONDIR=$(CURDIR)/.cache/ipython MPLCONFIGDIR=$(CURDIR)/.cache/mpl
 
-.PHONY: demo test lint bench bench-quick app clean venv example-data
+.PHONY: demo test lint bench bench-quick app lab clean venv example-data
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,8 +33,15 @@ bench: $(STAMP)
 bench-quick: $(STAMP)
 	$(BIN)/python -m benchmarks --scale quick
 
+# The app and JupyterLab share a workspace: your data folder unless WORKSPACE=DIR is given.
+WORKSPACE ?=
+
 app: $(STAMP)
-	$(BIN)/implementere-kit app
+	$(BIN)/implementere-kit app $(if $(WORKSPACE),--workspace "$(WORKSPACE)")
+
+lab: $(STAMP)
+	$(if $(WORKSPACE),IMPLEMENTERE_WORKSPACE="$(abspath $(WORKSPACE))") \
+	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks
 
 clean:
 	rm -rf reports .cache .pytest_cache build *.egg-info
