@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 CASES = ["import", "reliability", "attendance", "network", "network_memory", "merge", "widget",
-         "demo", "test"]
+         "app", "demo", "test"]
 ROOT = Path(__file__).resolve().parent
 
 

@@ -12,7 +12,9 @@ from functools import lru_cache
 from ._data import LANGS, load_yaml, package_file
 from .errors import UnknownNameError
 
-__all__ = ["LANGS", "check_lang", "t", "labels"]
+__all__ = ["LANGS", "check_lang", "t", "labels", "MISSING", "is_missing", "fmt_number",
+           "fmt_percent", "fmt_date", "fmt_bool", "fmt_value", "column_label", "value_label",
+           "display_frame", "whole_numbers", "CODED_COLUMNS"]
 
 
 def check_lang(lang: str) -> str:

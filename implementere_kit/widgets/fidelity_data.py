@@ -26,7 +26,7 @@ import ipywidgets as W
 import pandas as pd
 
 from ..errors import ImplementereError
-from ..i18n import fmt_date
+from ..i18n import fmt_date, value_label
 from ..store.imports import ImportPreview, apply_import, plan_import
 from ..store.readers import read_table
 from ._base import Screen, error_html, esc, frame_html, heading, set_heading, style_widget
@@ -139,7 +139,8 @@ class FidelityData(Screen):
             w.description = f"{c.name} ({t(f'ui_kind_{c.kind}')})"
             w.description_allow_html = False
             # A blank first choice: an item nobody scored must not pass as "yes".
-            self._set_options(w, [("–", ""), *((t(f"ui_delivered_{d}"), d) for d in _DELIVERED)])
+            self._set_options(w, [("–", ""), *((value_label("delivered", d, self.lang), d)
+                                             for d in _DELIVERED)])
         self.grid.set_language(self.lang)
         self._show_preview()
         self.refresh()
