@@ -22,6 +22,7 @@ from implementere_kit.plans.frameworks import load_framework
 from implementere_kit.plans.intervention import DEVELOP_CHECKLIST_KEYS
 from implementere_kit.store.workspace import Workspace
 from implementere_kit.widgets import (
+    PROJECT_ENV,
     App,
     Feedback,
     InterventionEditor,
@@ -378,7 +379,8 @@ def test_app_opens_a_project_by_name_and_resolves_against_the_workspace(fresh, w
     assert app.screen("guide").phases == ["implementere"]
 
 
-def test_app_without_project_then_create(ws):
+def test_app_without_project_then_create(ws, monkeypatch):
+    monkeypatch.delenv(PROJECT_ENV, raising=False)  # the notebooks' tests set one
     app = App(lang="en", workspace=ws)
     assert app.tab_ids == ["start"] and app.feedback is None
     _form(app.start, "Ålund", "901", "DK", "keep")
