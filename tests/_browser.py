@@ -114,13 +114,12 @@ def browser(lang: str = "nb"):
             b.close()
 
 
-def keep_screenshot(target, tmp: Path, name: str) -> Path:
-    """A screenshot of a page (all of it) or of one element, kept in .cache/artifacts."""
+def keep_screenshot(page, tmp: Path, name: str, at=None) -> Path:
+    """A screenshot of the page (scrolled to the element ``at``), kept in .cache/artifacts."""
     path = tmp / f"{name}.png"
-    if hasattr(target, "goto"):
-        target.screenshot(path=str(path), full_page=True)
-    else:
-        target.screenshot(path=str(path))
+    if at is not None:
+        at.scroll_into_view_if_needed()
+    page.screenshot(path=str(path), full_page=at is None)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shutil.copy(path, ARTIFACTS / f"app_{name}.png")
     return path

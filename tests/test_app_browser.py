@@ -120,7 +120,7 @@ def test_a_new_user_does_the_whole_task_in_the_browser(app_server, tmp_path, lan
         you.tab("dashboard")
         share = you.t("ui_graduated_share", share="")
         fidelity.locator("p", has_text=share).wait_for(timeout=LONG)  # the dashboard changed
-        keep_screenshot(fidelity, tmp_path, f"{lang}_3_dashboard")
+        keep_screenshot(page, tmp_path, f"{lang}_3_dashboard", at=fidelity)
         you.look()
         you.tab("exchange")
         assert you.t("ui_privacy_passed") in you.export()
