@@ -13,12 +13,31 @@ from pathlib import Path
 
 from ..store.workspace import PROJECT_ENV, WORKSPACE_ENV, Workspace
 
-__all__ = ["PROJECT_ENV", "WORKSPACE_ENV", "demo_project", "notebook_project", "open_workspace"]
+__all__ = ["PROJECT_ENV", "WORKSPACE_ENV", "demo_project", "notebook_project", "open_workspace",
+           "screen_language"]
 
 
 def open_workspace(workspace=None) -> Workspace:
     """``workspace`` as a :class:`Workspace` (a path, an existing one, or the default)."""
     return workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+
+
+def screen_language(workspace: Workspace, project=None) -> str:
+    """The screens' language: the workspace's setting, else the project's, else ``nb``.
+
+    Examples
+    --------
+    >>> ws = open_workspace(tmp)
+    >>> ws.set_setting("ui_language", "xx")   # a damaged setting is ignored
+    >>> screen_language(ws)
+    'nb'
+    """
+    from ..i18n import LANGS
+
+    chosen = workspace.settings().get("ui_language")
+    if chosen in LANGS:
+        return chosen
+    return project.language if project is not None else "nb"
 
 
 def demo_project(path, *, site: str = "903", scale: float = 0.2, seed: int = 2024):

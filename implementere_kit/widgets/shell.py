@@ -21,7 +21,7 @@ from .guide import PhaseGuide
 from .intervention_editor import InterventionEditor
 from .plan_editor import PlanEditor
 from .report import ReportScreen
-from .session import notebook_project, open_workspace
+from .session import notebook_project, open_workspace, screen_language
 from .start import StartScreen
 
 __all__ = ["App", "SCREENS"]
@@ -66,8 +66,7 @@ class App:
         self.workspace = open_workspace(workspace)
         project = notebook_project(project, self.workspace)
         self.project = project
-        self.lang = check_lang(lang or self.workspace.settings().get("ui_language") or (
-            project.language if project is not None else "nb"))
+        self.lang = check_lang(lang or screen_language(self.workspace, project))
         self.as_of = as_of
         self.phases = phases
         self.start = StartScreen(project, self.lang, workspace=self.workspace,

@@ -35,7 +35,7 @@ from ..store.overview import phase_label
 from ..store.project import COUNTRIES, Project
 from ..store.workspace import suggest_name
 from ._base import LANGUAGES, Screen, esc, heading, set_heading, style_widget
-from .session import open_workspace
+from .session import open_workspace, screen_language
 
 __all__ = ["StartScreen", "SELF_DEVELOPED"]
 
@@ -83,8 +83,7 @@ class StartScreen(Screen):
         self.on_project = on_project
         self.on_language = on_language
         self._name_edited = False
-        super().__init__(project, lang or self.workspace.settings().get("ui_language") or (
-            project.language if project is not None else "nb"))
+        super().__init__(project, lang or screen_language(self.workspace, project))
 
     def _build(self) -> None:
         self.title = W.HTML()
