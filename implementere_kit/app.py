@@ -162,16 +162,20 @@ def run_app(notebook=None, port: int | None = None, project=None, *, workspace=N
         if not (folder / "project.json").is_file():
             raise ImplementereError(f"no project at {folder}: project.json is missing")
         env[PROJECT_ENV] = str(folder)
-    print(f"implementere-kit app: {app_url(cmd)}  (Ctrl+C stops it)\n"
-          f"workspace: {ws.path}", file=stream or sys.stdout, flush=True)
-    proc = subprocess.Popen(cmd, env=env)
     # A service manager stops us with SIGTERM: treat it like Ctrl+C so Voila (and its
-    # kernels) stop with us instead of being left running.
+    # kernels) stop with us instead of being left running. The handler is in place before
+    # Voila starts and before the URL is printed, so no stop request can find us without it.
     main = threading.current_thread() is threading.main_thread()
     old = signal.signal(signal.SIGTERM, _interrupt) if main else None
+    proc = None
     try:
+        proc = subprocess.Popen(cmd, env=env)
+        print(f"implementere-kit app: {app_url(cmd)}  (Ctrl+C stops it)\n"
+              f"workspace: {ws.path}", file=stream or sys.stdout, flush=True)
         return proc.wait()
     except KeyboardInterrupt:
+        if proc is None:
+            return 130
         proc.terminate()
         try:
             return proc.wait(timeout=10)

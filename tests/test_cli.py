@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import openpyxl
+import psutil
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -253,9 +254,13 @@ def test_every_readme_command_runs(tmp_path, monkeypatch):
                 line = proc.stdout.readline().decode()
                 assert line.startswith(f"implementere-kit app: http://127.0.0.1:{port}/"), line
                 assert f"workspace: {tmp_path / 'ws'}" in proc.stdout.readline().decode()
+                server = psutil.Process(proc.pid).children(recursive=True)
+                assert server  # Voila runs as our child
             finally:
                 proc.terminate()  # SIGTERM stops Voila and its kernels with it
-                assert proc.wait(timeout=60) is not None
+                proc.wait(timeout=60)
+            _, alive = psutil.wait_procs(server, timeout=60)
+            assert alive == [], "Voila outlived the command that started it"
             continue
         argv = [m for w in words[1:] for m in (sorted(glob.glob(w)) if "*" in w else [w])]
         if argv in (["--help"], ["--version"]):
