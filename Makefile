@@ -11,7 +11,7 @@ TEST_ENV := MPLBACKEND=Agg HOME=$(CURDIR)/.cache/home JUPYTER_CONFIG_DIR=$(CURDI
 # Versions CI installs: constraints.txt, written by `make lock` from a fresh venv.
 LOCK_VENV := .cache/lock-venv
 
-.PHONY: demo test lint bench bench-quick app clean venv example-data lock teaching
+.PHONY: demo test lint bench bench-quick app lab clean venv example-data lock teaching
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,8 +37,15 @@ bench: $(STAMP)
 bench-quick: $(STAMP)
 	$(BIN)/python -m benchmarks --scale quick
 
+# The app and JupyterLab share a workspace: your data folder unless WORKSPACE=DIR is given.
+WORKSPACE ?=
+
 app: $(STAMP)
-	$(BIN)/implementere-kit app
+	$(BIN)/implementere-kit app $(if $(WORKSPACE),--workspace "$(WORKSPACE)")
+
+lab: $(STAMP)
+	$(if $(WORKSPACE),IMPLEMENTERE_WORKSPACE="$(abspath $(WORKSPACE))") \
+	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks
 
 # Re-pin every dependency (after adding one to pyproject.toml): install the toolkit with its
 # [dev] extra into a fresh venv, unconstrained, and write what pip chose.

@@ -23,6 +23,15 @@ tempfile.tempdir = str(_TMP)
 # Matplotlib must never try to open a window, and nothing may write into the user's home.
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("MPLCONFIGDIR", str(_TMP / "ik-session-mpl"))
+# Screens and the app keep projects in a workspace: in tests never the user's data folder.
+os.environ.setdefault("IMPLEMENTERE_WORKSPACE", str(_TMP / "ik-session-workspace"))
+
+
+@pytest.fixture(autouse=True)
+def _doctest_tmp(request, tmp_path_factory):
+    """Doctests get ``tmp``: a fresh folder removed with pytest's other temporary folders."""
+    if isinstance(request.node, pytest.DoctestItem):
+        request.getfixturevalue("doctest_namespace")["tmp"] = tmp_path_factory.mktemp("doctest")
 
 
 def _entries() -> set[str]:

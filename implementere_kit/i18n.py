@@ -14,7 +14,9 @@ from types import MappingProxyType
 from ._data import LANGS, load_yaml, package_file
 from .errors import UnknownNameError
 
-__all__ = ["LANGS", "check_lang", "t", "labels"]
+__all__ = ["LANGS", "check_lang", "t", "labels", "MISSING", "is_missing", "fmt_number",
+           "fmt_percent", "fmt_date", "fmt_bool", "fmt_value", "column_label", "value_label",
+           "display_frame", "whole_numbers", "CODED_COLUMNS"]
 
 
 def check_lang(lang: str) -> str:
@@ -44,3 +46,194 @@ def t(key: str, lang: str = "nb", **fmt: object) -> str:
     """
     text = labels(lang).get(key) or labels("en").get(key) or key
     return text.format(**fmt) if fmt else text
+
+
+# -- values for people ------------------------------------------------------------------
+#: How a missing value is shown: a dash, never ``NaN``, ``None`` or ``<NA>``.
+MISSING = "–"
+# (thousands separator, decimal sign); Norwegian groups thousands with a (no-break) space.
+_SEPARATORS = {"nb": ("\u00a0", ","), "da": (".", ","), "en": (",", ".")}
+
+
+def is_missing(value: object) -> bool:
+    """True for ``None``, ``NaN``, ``NaT`` and ``pd.NA``."""
+    if value is None:
+        return True
+    try:
+        return bool(value != value)  # NaN and NaT are not equal to themselves
+    except (TypeError, ValueError):  # pd.NA refuses to be a bool
+        return True
+
+
+def fmt_number(value: object, lang: str = "nb", decimals: int | None = None) -> str:
+    """A number as people in ``lang`` write it; whole numbers without decimals by default.
+
+    Examples
+    --------
+    >>> fmt_number(0.833333, "da"), fmt_number(1234.5, "nb", 1), fmt_number(1234.5, "en", 1)
+    ('0,83', '1\\xa0234,5', '1,234.5')
+    >>> fmt_number(12.0, "nb"), fmt_number(float("nan"), "nb")
+    ('12', '–')
+    """
+    if is_missing(value):
+        return MISSING
+    x = float(value)
+    if decimals is None:
+        decimals = 0 if x.is_integer() else 2
+    text = f"{x:,.{decimals}f}"
+    thousands, point = _SEPARATORS[check_lang(lang)]
+    return text.replace(",", "\0").replace(".", point).replace("\0", thousands)
+
+
+def fmt_percent(value: object, lang: str = "nb", decimals: int = 0) -> str:
+    """A share (0–1) as a percentage: ``83 %`` in nb and da, ``83%`` in en.
+
+    Examples
+    --------
+    >>> fmt_percent(0.8333, "nb"), fmt_percent(0.8333, "en", 1), fmt_percent(None, "da")
+    ('83 %', '83.3%', '–')
+    """
+    if is_missing(value):
+        return MISSING
+    number = fmt_number(100 * float(value), lang, decimals)
+    return f"{number}%" if lang == "en" else f"{number} %"
+
+
+def fmt_date(value: object, lang: str = "nb") -> str:
+    """A date: ``30.06.2026`` in nb and da, ``2026-06-30`` in en.
+
+    Examples
+    --------
+    >>> fmt_date("2026-06-30", "da"), fmt_date("2026-06-30", "en"), fmt_date(None, "nb")
+    ('30.06.2026', '2026-06-30', '–')
+    """
+    import datetime as dt
+
+    if is_missing(value):
+        return MISSING
+    if not isinstance(value, dt.date):
+        import pandas as pd
+
+        value = pd.Timestamp(value)
+    return value.strftime("%Y-%m-%d" if check_lang(lang) == "en" else "%d.%m.%Y")
+
+
+def fmt_bool(value: object, lang: str = "nb") -> str:
+    """Yes or no in ``lang`` (``Ja``/``Nei``, ``Ja``/``Nej``, ``Yes``/``No``)."""
+    if is_missing(value):
+        return MISSING
+    return t("value_yes" if value else "value_no", lang)
+
+
+def fmt_value(value: object, lang: str = "nb", kind: str | None = None) -> str:
+    """Any cell for people: ``kind="percent"`` for shares, else by the value's type.
+
+    Examples
+    --------
+    >>> [fmt_value(v, "nb") for v in (True, 0.8333, 3, None, "KEEP")]
+    ['Ja', '0,83', '3', '–', 'KEEP']
+    >>> fmt_value(0.8333, "da", "percent")
+    '83 %'
+    """
+    import datetime as dt
+
+    import numpy as np
+
+    if is_missing(value):
+        return MISSING
+    if isinstance(value, bool | np.bool_):
+        return fmt_bool(value, lang)
+    if kind == "percent":
+        return fmt_percent(value, lang)
+    if isinstance(value, int | np.integer):
+        return fmt_number(value, lang, 0)
+    if isinstance(value, float | np.floating):
+        return fmt_number(value, lang)
+    if isinstance(value, dt.date | np.datetime64):
+        return fmt_date(value, lang)
+    return str(value)
+
+
+def column_label(column: str, lang: str) -> str:
+    """A column's label for people: ``col_<name>``, else ``<name>``, else the name itself.
+
+    Examples
+    --------
+    >>> column_label("participant_id", "nb"), column_label("share_done", "da")
+    ('Deltaker', 'Andel færdig')
+    """
+    text = t(f"col_{column}", lang)
+    return text if text != f"col_{column}" else t(column, lang)
+
+
+def value_label(column: str, value: object, lang: str) -> object:
+    """A coded value as a label (key ``<column>_<value>``), else the value unchanged.
+
+    Examples
+    --------
+    >>> value_label("end_reason", "dropped_out", "nb"), value_label("status", "done", "en")
+    ('Falt fra', 'Done')
+    >>> value_label("group_id", "G1", "nb")
+    'G1'
+    """
+    if not isinstance(value, str):
+        return value
+    key = f"{column}_{value}"
+    text = t(key, lang)
+    return value if text == key else text
+
+
+#: Columns whose values are codes with labels ``<column>_<code>`` in the locales.
+CODED_COLUMNS = ("status", "end_reason", "kind", "flag", "delivered", "outcome", "indicator",
+                 "level")
+
+
+def display_frame(df, lang: str = "nb", *, percent=(), labels=None, headings: bool = True):
+    """A table as people read it: every cell as text in ``lang``, headings labelled.
+
+    Parameters
+    ----------
+    df : DataFrame
+    lang : {"nb", "da", "en"}
+    percent : sequence of str
+        Columns holding shares (0–1), shown as percentages.
+    labels : dict, optional
+        Column → function turning a value into its label (e.g. phase ids into phase
+        names); coded columns of :data:`CODED_COLUMNS` are labelled without it.
+    headings : bool
+        Replace column names by their labels (:func:`column_label`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"end_reason": ["dropped_out", None], "attended": [True, False],
+    ...                    "adherence": [0.8333, float("nan")]})
+    >>> display_frame(df, "da", percent=["adherence"]).to_dict("list")
+    {'Årsag til afslutning': ['Faldt fra', '–'], 'Mødt': ['Ja', 'Nej'], 'Fidelitet': ['83 %', '–']}
+    """
+    import pandas as pd
+
+    labels = labels or {}
+    out = {}
+    for col in df.columns:
+        s = df[col]
+        kind = "percent" if col in percent else None
+        if col in labels:
+            values = [MISSING if is_missing(v) else labels[col](v) for v in s]
+        elif col in CODED_COLUMNS:
+            values = [MISSING if is_missing(v) else value_label(col, v, lang) for v in s]
+        elif pd.api.types.is_float_dtype(s) and kind is None:
+            values = [fmt_number(v, lang, 0 if whole_numbers(s) else 2) for v in s]
+        else:
+            values = [fmt_value(v, lang, kind) for v in s.tolist()]
+        out[column_label(str(col), lang) if headings else col] = values
+    return pd.DataFrame(out, index=df.index, dtype=object)
+
+
+def whole_numbers(s) -> bool:
+    """True when every value of a number column is whole (days, counts): shown without
+    decimals."""
+    import numpy as np
+
+    filled = s.dropna().to_numpy(dtype="float64")
+    return bool(len(filled)) and bool(np.all(filled == np.round(filled)))

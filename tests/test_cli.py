@@ -1,35 +1,46 @@
-import pandas as pd
+"""The command line: localised output, one-line errors (exit 1) for any bad argument, the
+output's suffix decides its format, nothing created by mistake, and every README command."""
 
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import psutil
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from implementere_kit import Project, __version__
+from implementere_kit.app import free_port
 from implementere_kit.cli import main
 
-
-def test_new_and_status(tmp_path, capsys):
-    folder = tmp_path / "keep"
-    assert main(["new", str(folder), "--site", "903", "--country", "DK", "--intervention", "keep",
-                 "--name", "Havnstrup", "--start", "2024-01-01", "--lang", "da"]) == 0
-    assert (folder / "project.json").exists()
-    capsys.readouterr()
-    assert main(["status", str(folder), "--as-of", "2024-06-01"]) == 0
-    out = capsys.readouterr().out
-    assert "Havnstrup" in out and "Andel færdig" in out  # Danish headings from the project
-    assert main(["status", str(folder), "--as-of", "2024-06-01", "--lang", "en"]) == 0
-    assert "Share done" in capsys.readouterr().out
+REPO = Path(__file__).resolve().parents[1]
+EXE = Path(sys.executable).with_name("implementere-kit")
 
 
-def test_errors_are_one_line_without_traceback(tmp_path, capsys):
-    assert main(["status", str(tmp_path / "missing")]) == 1
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "project.json is missing" in err
+def run(argv) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([str(a) for a in argv])
+    return code, out.getvalue(), err.getvalue()
+
+
+def _one_line_error(code, err):
+    assert code == 1, err
+    assert err.count("\n") == 1 and err.startswith("implementere-kit"), err
     assert "Traceback" not in err
-    assert main(["new", str(tmp_path / "x"), "--site", "903", "--country", "DK",
-                 "--intervention", "nope"]) == 1
-    assert "known: " in capsys.readouterr().err
 
 
 def test_help_explains_each_command(capsys):
     import argparse
-
-    import pytest
 
     from implementere_kit.cli import build_parser
 
@@ -52,34 +63,239 @@ def test_help_explains_each_command(capsys):
     assert all(arg in new for arg in ("path", "--site", "--country", "--intervention"))
 
 
-def test_demo_prints_progress_and_sic(tmp_path, capsys):
-    assert main(["demo", "--out", str(tmp_path / "reports"), "--seed", "5"]) == 0
+@pytest.fixture
+def keep(tmp_path):
+    folder = tmp_path / "havnstrup-keep"
+    code, out, _ = run(["new", folder, "--site", "903", "--country", "DK", "--intervention",
+                        "keep", "--name", "Havnstrup", "--start", "2025-01-06"])
+    assert code == 0 and "Oprettede projektet 903 Havnstrup" in out
+    return folder
+
+
+# -- new, status, plan --------------------------------------------------------------------
+def test_lang_follows_the_country(tmp_path):
+    for country, lang in (("DK", "da"), ("NO", "nb"), ("SE", "en")):
+        assert run(["new", tmp_path / country, "--site", "9901", "--country", country,
+                    "--intervention", "fft"])[0] == 0
+        assert Project.open(tmp_path / country).language == lang
+    assert run(["new", tmp_path / "x", "--site", "903", "--country", "DK",
+                "--intervention", "keep", "--lang", "en"])[0] == 0
+    assert Project.open(tmp_path / "x").language == "en"
+
+
+def test_new_on_an_existing_project_says_so_and_changes_nothing(keep):
+    before = (keep / "project.json").read_bytes()
+    code, _, err = run(["new", keep, "--site", "9901", "--country", "NO", "--intervention", "fft"])
+    _one_line_error(code, err)
+    assert "holds a project already" in err and "overwrite" not in err and "()" not in err
+    assert (keep / "project.json").read_bytes() == before
+
+
+def test_status_speaks_the_projects_language(keep):
+    code, out, _ = run(["status", keep, "--as-of", "2025-06-01"])
+    assert code == 0
+    assert "Andel færdig" in out and "Forberede" in out and "Forsinkede aktiviteter" in out
+    assert "Metodeejer" in out and "03.02.2025" in out
+    for raw in ("intervention_owner", "forberede", "NaN", "True", "share_done"):
+        assert raw not in out, raw
+    assert not re.search(r"\d\.\d", re.sub(r"\d\d\.\d\d\.\d{4}", "", out))  # 0,83 not 0.83
+    assert re.search(r"\d+ %", out)
+    code, out, _ = run(["status", keep, "--as-of", "2025-06-01", "--lang", "en"])
+    assert "Share done" in out and "Intervention owner" in out and "2025-02-03" in out
+
+
+def test_plan_list_done_add(keep):
+    code, out, _ = run(["plan", "list", keep, "--overdue", "--as-of", "2025-03-01"])
+    assert code == 0 and "Beskriv behovet og målgruppen" in out and "ke1_needs" in out
+    n_late = int(out.split()[0])
+    code, out, _ = run(["plan", "done", keep, "ke1_needs", "--date", "01.03.2025"])
+    assert code == 0 and "ke1_needs" in out and "2025-03-01" in out
+    assert Project.open(keep).plan.activity("ke1_needs")["status"] == "done"
+    assert int(run(["plan", "list", keep, "--overdue", "--as-of", "2025-03-01"])[1].split()[0]) \
+        == n_late - 1
+    code, out, _ = run(["plan", "add", keep, "--title", "Møde med skolerne", "--phase",
+                        "planlegge", "--core-element", "4", "--due", "2025-05-01"])
+    assert code == 0
+    assert Project.open(keep).plan.activities.iloc[-1]["title"] == "Møde med skolerne"
+    _one_line_error(*run(["plan", "done", keep, "nope"])[::2])
+    code, _, err = run(["plan", "add", keep, "--title", "x", "--phase", "planlegge",
+                        "--core-element", "1"])  # element 1 belongs to another phase
+    _one_line_error(code, err)
+    assert "core element belongs to another phase" in err
+
+
+# -- formats, stores and permissions ---------------------------------------------------------
+def test_the_output_suffix_decides_the_report_format(keep, tmp_path):
+    code, _, _ = run(["report", keep, "-o", tmp_path / "r.xlsx"])
+    assert code == 0 and openpyxl.load_workbook(tmp_path / "r.xlsx").sheetnames[0] == "Overblik"
+    for bad in (["-o", tmp_path / "r.pdf"], ["-o", tmp_path / "r.html", "--format", "xlsx"],
+                ["-o", tmp_path / "r"]):
+        code, _, err = run(["report", keep, *bad])
+        _one_line_error(code, err)
+    assert not (tmp_path / "r.pdf").exists() and not (tmp_path / "r.html").exists()
+    assert "must end in .html or .xlsx" in run(["report", keep, "-o", tmp_path / "r.pdf"])[2]
+
+
+def test_missing_stores_and_folders_are_errors_not_created(keep, tmp_path):
+    code, _, err = run(["benchmark", tmp_path / "missing.duckdb", "-o", tmp_path / "sb"])
+    _one_line_error(code, err)
+    assert not (tmp_path / "missing.duckdb").exists() and not (tmp_path / "sb").exists()
+    pkg = tmp_path / "p.zip"
+    assert run(["export", keep, "-o", pkg])[0] == 0
+    code, _, err = run(["merge", pkg, "--into", tmp_path / "nowhere" / "net.duckdb"])
+    _one_line_error(code, err)
+    assert not (tmp_path / "nowhere").exists()
+    _one_line_error(*run(["report", "--network", tmp_path / "missing.duckdb", "-o",
+                          tmp_path / "n.html"])[::2])
+    _one_line_error(*run(["export", keep, "-o", tmp_path / "p.csv"])[::2])
+
+
+def test_files_get_the_users_normal_permissions(keep, tmp_path):
+    old = os.umask(0o022)
+    try:
+        assert run(["report", keep, "-o", tmp_path / "r.xlsx"])[0] == 0
+        assert run(["export", keep, "-o", tmp_path / "p.zip"])[0] == 0
+    finally:
+        os.umask(old)
+    for f in (tmp_path / "r.xlsx", tmp_path / "p.zip", keep / "project.json"):
+        assert stat.S_IMODE(f.stat().st_mode) == 0o644, f
+
+
+def test_version_and_help(capsys):
+    for argv, text in ((["--version"], f"implementere-kit {__version__}"),
+                       (["--help"], "plan")):
+        with pytest.raises(SystemExit) as exit_:
+            main(argv)
+        assert exit_.value.code == 0 and text in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["plan", "--help"])
     out = capsys.readouterr().out
-    assert "Ålund" in out and "Polarvik" in out and "Stage reached" in out
-    summary = pd.read_csv(tmp_path / "reports" / "sic_summary.csv", dtype={"site": str})
-    assert len(summary) == 9 and "9901" in set(summary["site"])
-    progress = pd.read_csv(tmp_path / "reports" / "plan_progress.csv")
-    assert set(progress["phase"]) == {"forberede", "planlegge", "implementere", "viderefore"}
-    assert str(tmp_path / "reports" / "sic_summary.csv") in out
+    assert all(action in out for action in ("list", "done", "add"))
 
 
-def test_report_command_xlsx_and_errors(havnstrup, tmp_path, capsys):
-    import openpyxl
-
-    out = tmp_path / "havnstrup.xlsx"
-    assert main(["report", str(havnstrup), "-o", str(out), "--format", "xlsx", "--lang", "en"]) == 0
-    assert "summary" in openpyxl.load_workbook(out).sheetnames
-    capsys.readouterr()
-    assert main(["report", str(havnstrup), "-o", str(out), "--period", "last spring"]) == 1
-    err = capsys.readouterr().err
-    assert "period" in err and "Traceback" not in err
-    assert main(["report", "-o", str(out)]) == 1
-    assert "either a PROJECT" in capsys.readouterr().err
+def test_a_closed_pipe_ends_quietly(keep):
+    proc = subprocess.Popen([str(EXE), "plan", "list", str(keep)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # like `| head -0`: the reader is gone before the first line
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    assert err == "" and proc.returncode in (0, 1)
 
 
-def test_app_command_line():
-    from implementere_kit.app import app_command, app_url
+# -- any bad argument: one line, exit 1 (hypothesis) ------------------------------------------
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+                max_size=25)
+BAD_DATES = st.one_of(
+    st.sampled_from(["2025-02-30", "2024-02-31", "31.02.2024", "2025-13-01", "yesterday",
+                     "next tuesday", "1. mars 2025", "2025/03/01", "", " ", "0000-00-00",
+                     "99999-01-01", "2025-1", "-1"]),
+    _TEXT.filter(lambda s: not re.fullmatch(r"\s*\d{1,4}[-.]\d{1,2}[-.]\d{1,4}.*", s)))
+BAD_NUMBERS = st.one_of(st.sampled_from(["five", "5.5", "-1", "1e3", "", "0x10", "٥", "1_0"]),
+                        _TEXT.filter(lambda s: not re.fullmatch(r"\s*\+?\d+\s*", s)))
+_SLOW = settings(max_examples=25, deadline=None,
+                 suppress_health_check=[HealthCheck.function_scoped_fixture])
 
-    cmd = app_command(port=8999)
-    assert "--no-browser" in cmd and "--Voila.port_retries=0" in cmd
-    assert app_url(cmd) == "http://127.0.0.1:8999/"
+
+def _name(text: str) -> str:
+    """Any text as one file name inside the test's folder (never a path elsewhere)."""
+    name = text.replace("/", "_").replace("\\", "_").strip()
+    return name if name not in ("", ".", "..") else "x"
+
+
+@_SLOW
+@given(date=BAD_DATES)
+def test_any_bad_date_is_one_line(keep, tmp_path, date):
+    for argv in (["new", tmp_path / "n", "--site", "903", "--country", "DK",
+                  "--intervention", "keep", "--start", date],
+                 ["status", keep, "--as-of", date],
+                 ["plan", "list", keep, "--as-of", date],
+                 ["plan", "done", keep, "ke1_needs", "--date", date],
+                 ["plan", "add", keep, "--title", "t", "--phase", "planlegge",
+                  "--core-element", "4", "--due", date]):
+        code, _, err = run(argv)
+        _one_line_error(code, err)
+    assert not (tmp_path / "n").exists()
+
+
+@_SLOW
+@given(number=BAD_NUMBERS)
+def test_any_bad_number_is_one_line(keep, tmp_path, number):
+    for argv in (["export", keep, "-o", tmp_path / "p.zip", "-k", number],
+                 ["benchmark", tmp_path / "s.duckdb", "-o", tmp_path / "sb", "-k", number],
+                 ["plan", "add", keep, "--title", "t", "--phase", "planlegge",
+                  "--core-element", number],
+                 ["app", "--port", number], ["demo", "--seed", number,
+                                             "--out", tmp_path / "demo"]):
+        code, _, err = run(argv)
+        _one_line_error(code, err)
+    assert not (tmp_path / "demo").exists() and not (tmp_path / "p.zip").exists()
+
+
+@_SLOW
+@given(text=_TEXT, suffix=st.sampled_from(["", ".pdf", ".txt", ".zip", ".xlsx", ".duckdb"]))
+def test_any_path_is_one_line_or_works(keep, tmp_path, text, suffix):
+    where = tmp_path / "args" / (_name(text) + suffix)
+    for argv in (["status", where], ["plan", "list", where], ["validate", where],
+                 ["merge", where, "--into", tmp_path / "args" / "no" / "s.duckdb"],
+                 ["benchmark", where, "-o", tmp_path / "args" / "sb"],
+                 ["report", keep, "-o", where.with_suffix(".pdf")],
+                 ["report", where, "-o", tmp_path / "args" / "r.xlsx"],
+                 ["report", keep, "-o", tmp_path / "args" / "r.xlsx", "--period", text],
+                 ["export", where, "-o", tmp_path / "args" / "p.zip"],
+                 ["new", where, "--site", text or "x", "--country", "DK", "--intervention",
+                  text or "x"]):
+        code, _, err = run(argv)
+        if code != 0:
+            _one_line_error(code, err)
+
+
+# -- the README, command by command ------------------------------------------------------------
+def _readme_commands() -> list[str]:
+    block = re.search(r"## Command line\n\n```sh\n(.*?)```", (REPO / "README.md").read_text(
+        encoding="utf-8"), re.S).group(1)
+    return [line.split("  #")[0].strip() for line in block.splitlines() if line.strip()]
+
+
+def test_every_readme_command_runs(tmp_path, monkeypatch):
+    """Each line in the README's own words, run in a fresh folder (in this process, so a
+    traceback would fail the test; the server is started as its own process)."""
+    import glob
+    import shlex
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("IMPLEMENTERE_WORKSPACE", str(tmp_path / "ws"))
+    commands = _readme_commands()
+    assert len(commands) >= 14 and commands[-1] == "implementere-kit --help"
+    for cmd in commands:
+        words = shlex.split(cmd)
+        assert words[0] == "implementere-kit"
+        if words[1:] == ["app"]:  # a server: started, its URL read, stopped
+            port = free_port()
+            proc = subprocess.Popen([str(EXE), "app", "--port", str(port)], cwd=tmp_path,
+                                    env=os.environ, stdout=subprocess.PIPE,
+                                    stderr=subprocess.DEVNULL)
+            try:
+                line = proc.stdout.readline().decode()
+                assert line.startswith(f"implementere-kit app: http://127.0.0.1:{port}/"), line
+                assert f"workspace: {tmp_path / 'ws'}" in proc.stdout.readline().decode()
+                server = psutil.Process(proc.pid).children(recursive=True)
+                assert server  # Voila runs as our child
+            finally:
+                proc.terminate()  # SIGTERM stops Voila and its kernels with it
+                proc.wait(timeout=60)
+            _, alive = psutil.wait_procs(server, timeout=60)
+            assert alive == [], "Voila outlived the command that started it"
+            continue
+        argv = [m for w in words[1:] for m in (sorted(glob.glob(w)) if "*" in w else [w])]
+        if argv in (["--help"], ["--version"]):
+            with pytest.raises(SystemExit) as exit_:
+                main(argv)
+            assert exit_.value.code == 0, cmd
+            continue
+        code, out, err = run(argv)
+        assert code == 0, f"{cmd}\n{out[-2000:]}\n{err[-2000:]}"
+    assert (tmp_path / "havnstrup.html").stat().st_size > 50_000
+    assert Project.open(tmp_path / "havnstrup-keep").plan.activity("ke1_needs")["status"] == "done"
+    reports = tmp_path / "reports"
+    assert len(list((reports / "sites").glob("*.html"))) == 9
+    assert (reports / "network.html").is_file() and (reports / "sic_summary.csv").is_file()

@@ -92,15 +92,17 @@ def test_xlsx_export_sheets_and_values(havnstrup, tmp_path, no_papermill):
 
     out = report.build_report(havnstrup, tmp_path / "r.xlsx", fmt="xlsx", as_of=AS_OF)
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == ["summary", "phase_progress", "overdue", "sic", "dosage", "dropout",
-                             "adherence", "adherence_by_month", "outcomes", "reliability",
-                             "adaptations", "next_steps"]  # no network sheet without share-back
+    ids = ["summary", "phase_progress", "overdue", "sic", "dosage", "dropout", "adherence",
+           "adherence_by_month", "outcomes", "reliability", "adaptations", "next_steps"]
+    # no network sheet without share-back; sheet names in Havnstrup's language
+    assert wb.sheetnames == [t(f"sheet_{i}", "da") for i in ids]
     ev = report.evaluate(havnstrup, as_of=AS_OF)
-    sheet = pd.read_excel(out, sheet_name="adherence")
-    assert sheet["adherence"].tolist() == pytest.approx(ev.adherence["adherence"].tolist())
-    summary = pd.read_excel(out, sheet_name="summary")
-    assert summary["measure"].tolist() == ev.summary["measure"].tolist()
-    assert t("report_field_site", "da") in summary["measure"].tolist()  # Havnstrup's language
+    sheet = pd.read_excel(out, sheet_name=t("sheet_adherence", "da"))
+    assert sheet[t("col_adherence", "da")].tolist() == pytest.approx(
+        ev.adherence["adherence"].tolist())
+    summary = pd.read_excel(out, sheet_name=t("sheet_summary", "da"))
+    assert summary[t("col_measure", "da")].tolist() == ev.summary["measure"].tolist()
+    assert t("report_field_site", "da") in summary[t("col_measure", "da")].tolist()
 
 
 def test_build_reports_checks_all_before_running(network_dir, tmp_path, no_papermill):

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import Problem, UnknownNameError, ValidationError, safe_value
-from ..i18n import check_lang, t
+from ..i18n import check_lang, column_label, t  # noqa: F401 - column_label re-exported
 from ..store.tables import row_problems
 
 __all__ = ["OKABE_ITO", "PALETTE", "PHASE_COLOURS", "GREY", "label", "column_label",
@@ -47,12 +47,6 @@ def label(key: str, lang: str, fallback: str | None = None, **fmt) -> str:
     """Locale text for ``key``; ``fallback`` (or the key) when no language has it."""
     text = t(key, check_lang(lang), **fmt)
     return (fallback if fallback is not None else key) if text == key else text
-
-
-def column_label(column: str, lang: str) -> str:
-    """A column's label for people: ``col_<name>``, else ``<name>``, else the name itself."""
-    text = t(f"col_{column}", lang)
-    return text if text != f"col_{column}" else t(column, lang)
 
 
 def require(data, columns: Sequence[str], what: str) -> pd.DataFrame:

@@ -37,7 +37,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import __version__
-from .._io import atomic_write
+from .._io import atomic_write, text_cells
 from ..errors import ImplementereError, PrivacyError, Problem, ValidationError
 from ..store.tables import table_schema
 
@@ -155,7 +155,7 @@ def write_package(tables: dict[str, pd.DataFrame], out, meta: dict, *, fmt: str 
                 for c in frame.columns:
                     if frame[c].dtype.kind == "M":
                         frame[c] = frame[c].dt.strftime("%Y-%m-%d")
-                frame.to_csv(path, index=False, encoding="utf-8")
+                text_cells(frame).to_csv(path, index=False, encoding="utf-8")
             digest = sha256_file(path)
             res = {"name": name, "path": path.name, "profile": "tabular-data-resource",
                    "format": fmt,

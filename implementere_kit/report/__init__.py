@@ -20,19 +20,17 @@ Examples
 
 from __future__ import annotations
 
-import io
 import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-
-import pandas as pd
 
 from .._data import package_file
 from .._io import atomic_write_bytes
 from ..errors import ImplementereError, Problem, ValidationError
 from ._demo import demo_network_store, demo_project_folder
 from ._sections import MarkdownText
+from ._xlsx import write_xlsx
 from .evaluation import (
     Evaluation,
     evaluate,
@@ -77,27 +75,6 @@ def _check_format(fmt: str) -> None:
     if fmt not in FORMATS:
         raise ValidationError([Problem("unknown report format", column="fmt",
                                        expected=" or ".join(FORMATS), found=repr(fmt))])
-
-
-def _excel_safe(df: pd.DataFrame) -> pd.DataFrame:
-    """Plain Python values (Excel has no NA, no time zones, no Arrow strings)."""
-    out = df.copy()
-    for c in out.columns:
-        s = out[c]
-        if isinstance(s.dtype, pd.DatetimeTZDtype):
-            out[c] = s.dt.tz_localize(None)
-    return out.astype(object).where(out.notna(), None)
-
-
-def write_xlsx(tables: dict[str, pd.DataFrame], out) -> Path:
-    """Write tables to an Excel workbook, one sheet per table, atomically."""
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as xw:
-        for name, df in tables.items():
-            # Excel caps sheet names at 31 characters and forbids []:*?/\
-            sheet = "".join(ch for ch in name if ch not in "[]:*?/\\")[:31]
-            _excel_safe(df).to_excel(xw, sheet_name=sheet, index=False)
-    return atomic_write_bytes(out, buf.getvalue())
 
 
 def _ipc_kernel_manager():
@@ -188,7 +165,7 @@ def build_report(project_path, out, *, period: str | None = None, lang: str | No
     >>> out = build_report(demo_project_folder(), tmp.name + "/havnstrup.xlsx", fmt="xlsx",
     ...                    period="2024", lang="en")
     >>> openpyxl.load_workbook(out, read_only=True).sheetnames[:4]
-    ['summary', 'phase_progress', 'overdue', 'sic']
+    ['Summary', 'Progress by phase', 'Overdue', 'SIC']
     >>> tmp.cleanup()
     """
     _check_format(fmt)
@@ -215,7 +192,7 @@ def _notebook_job(ev: Evaluation, share_back) -> tuple[dict, str]:
 def _write(ev: Evaluation, out, fmt: str, share_back) -> Path:
     """Write a checked evaluation: its tables (xlsx) or the notebook run on it (html)."""
     if fmt == "xlsx":
-        return write_xlsx(ev.export_tables(), out)
+        return write_xlsx(ev.export_tables(), out, lang=ev.lang)
     params, title = _notebook_job(ev, share_back)
     return atomic_write_bytes(out, _run_notebook("evaluator", params, title).encode("utf-8"))
 
@@ -225,7 +202,7 @@ def build_network_report(store_path, out, *, lang: str = "nb", fmt: str = "html"
     _check_format(fmt)
     report = network_evaluation(store_path, lang=lang)
     if fmt == "xlsx":
-        return write_xlsx(report.export_tables(), out)
+        return write_xlsx(report.export_tables(), out, lang=lang)
     from ..i18n import t
 
     params = {"store_path": str(Path(store_path).resolve()), "lang": lang}

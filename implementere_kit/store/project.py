@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 import secrets
 from dataclasses import replace
@@ -122,8 +121,8 @@ class Project:
         """
         file = self.path / _KEY_FILE
         if not file.exists():
-            atomic_write_bytes(file, secrets.token_hex(32).encode())
-            os.chmod(file, 0o600)
+            # the key never becomes readable to others, not even for a moment
+            atomic_write_bytes(file, secrets.token_hex(32).encode(), mode=0o600)
         return self.key
 
     # -- creation ----------------------------------------------------------------------

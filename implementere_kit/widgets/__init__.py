@@ -6,9 +6,9 @@ project folder at once. ``import implementere_kit`` does not import this package
 ipywidgets); import it where widgets are wanted:
 
 >>> from implementere_kit.widgets import App, demo_project
->>> app = App(demo_project(scale=0.05))
+>>> app = App(demo_project(tmp, scale=0.05), workspace=tmp)
 >>> app.tab_ids
-['start', 'guide', 'plan', 'intervention', 'data', 'exchange', 'dashboard']
+['start', 'guide', 'plan', 'intervention', 'data', 'exchange', 'dashboard', 'report']
 """
 
 from .dashboard import Dashboard
@@ -18,10 +18,11 @@ from .fidelity_data import FidelityData
 from .guide import PhaseGuide
 from .intervention_editor import InterventionEditor
 from .plan_editor import PlanEditor
-from .session import PROJECT_ENV, demo_project, notebook_project
+from .report import ReportScreen
+from .session import PROJECT_ENV, WORKSPACE_ENV, demo_project, notebook_project, open_workspace
 from .shell import App
 from .start import StartScreen
 
 __all__ = ["App", "StartScreen", "PhaseGuide", "InterventionEditor", "PlanEditor",
-           "FidelityData", "ExchangeScreen", "Dashboard", "Feedback", "PROJECT_ENV",
-           "demo_project", "notebook_project"]
+           "FidelityData", "ExchangeScreen", "Dashboard", "ReportScreen", "Feedback",
+           "PROJECT_ENV", "WORKSPACE_ENV", "demo_project", "notebook_project", "open_workspace"]

@@ -11,16 +11,17 @@ from __future__ import annotations
 import html
 import importlib
 import io
+import re
 from contextlib import contextmanager
 
 import ipywidgets as W
 import pandas as pd
 
 from ..errors import ImplementereError, PrivacyError, ValidationError
-from ..i18n import check_lang, t
+from ..i18n import check_lang, column_label, display_frame, t
 
-__all__ = ["Screen", "FigureView", "chart_function", "frame_html", "error_html", "column_labels",
-           "value_labels", "LANGUAGES"]
+__all__ = ["Screen", "FigureView", "chart_function", "frame_html", "error_html", "error_text",
+           "download_html", "phrase", "LANGUAGES"]
 
 #: Language names are written in their own language, so anyone can find theirs.
 LANGUAGES = (("Norsk bokmål", "nb"), ("Dansk", "da"), ("English", "en"))
@@ -36,6 +37,8 @@ STYLE = """<style>
 .ik-ok {color: #1b6e3a;} .ik-fail {color: #a4161a;}
 .ik-box {border-left: 4px solid #0072B2; padding: 2px 8px; margin: 4px 0;}
 .ik-box.ik-fail {border-left-color: #D55E00;} .ik-box.ik-ok {border-left-color: #009E73;}
+.ik-demo {background: #fff4d6; padding: 2px 6px; border-radius: 3px; font-size: 0.85em;}
+.ik-download {font-weight: bold;}
 </style>"""
 
 
@@ -43,71 +46,89 @@ def esc(value: object) -> str:
     return html.escape("" if value is None else str(value))
 
 
-def frame_html(df: pd.DataFrame, *, labels: dict[str, str] | None = None,
-               row_classes: list[str] | None = None, max_rows: int = 200,
-               more: str = "… {n}") -> str:
-    """A DataFrame as an escaped HTML table; faster than ``to_html`` for a few hundred rows."""
+def frame_html(df: pd.DataFrame, lang: str = "en", *, labels: dict[str, str] | None = None,
+               percent=(), values: dict | None = None, row_classes: list[str] | None = None,
+               max_rows: int = 200, more: str = "… {n}") -> str:
+    """A DataFrame as an escaped HTML table, every cell and heading as people read it.
+
+    Cells go through :func:`~implementere_kit.i18n.display_frame` (numbers, shares in
+    ``percent``, dates, yes/no and coded values in ``lang``; a dash for a missing value);
+    ``values`` maps a column to a function labelling its values; headings are ``labels``
+    or the column's label.
+    """
     labels = labels or {}
-    head = "".join(f"<th>{esc(labels.get(c, c))}</th>" for c in df.columns)
-    body = []
     shown = df.head(max_rows)
+    text = display_frame(shown, lang, percent=percent, labels=values, headings=False)
+    head = "".join(f"<th>{esc(labels.get(c) or column_label(str(c), lang))}</th>"
+                   for c in df.columns)
+    body = []
     classes = row_classes or [""] * len(shown)
-    for cls, row in zip(classes, shown.itertuples(index=False, name=None), strict=False):
-        cells = "".join(f"<td>{_cell(v)}</td>" for v in row)
+    for cls, row in zip(classes, text.itertuples(index=False, name=None), strict=False):
+        cells = "".join(f"<td>{esc(v)}</td>" for v in row)
         body.append(f'<tr class="{cls}">{cells}</tr>' if cls else f"<tr>{cells}</tr>")
     extra = len(df) - len(shown)
     tail = f"<p>{esc(more.format(n=extra))}</p>" if extra > 0 else ""
     return f'<table class="ik-table"><tr>{head}</tr>{"".join(body)}</table>{tail}'
 
 
-def _cell(v: object) -> str:
-    if v is None or v is pd.NaT or (isinstance(v, float) and v != v):
-        return ""
-    if isinstance(v, pd.Timestamp):
-        return v.date().isoformat()
-    if isinstance(v, float):
-        return f"{v:.2f}"
-    try:
-        if pd.isna(v):
-            return ""
-    except (TypeError, ValueError):
-        pass
-    return esc(v)
+def phrase(text: object, prefix: str, lang: str) -> str:
+    """A library phrase (``not a date``) in ``lang`` via key ``<prefix><words>``, else as is."""
+    if not isinstance(text, str):
+        return "" if text is None else str(text)
+    key = prefix + re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+    found = t(key, lang)
+    return text if found == key else found
 
 
-def column_labels(columns, lang: str) -> dict[str, str]:
-    """Column name → label for people (``col_<name>``, else ``<name>``, else the name)."""
-    out = {}
-    for c in columns:
-        text = t(f"col_{c}", lang)
-        out[c] = text if text != f"col_{c}" else t(str(c), lang)
-    return out
-
-
-def value_labels(values: pd.Series, prefix: str, lang: str) -> pd.Series:
-    """Codes (``adherence``, ``within``) as labels (``<prefix><code>``) where a label exists."""
-    def one(v):
-        if not isinstance(v, str):
-            return v
-        text = t(f"{prefix}{v}", lang)
-        return v if text == f"{prefix}{v}" else text
-
-    return values.map(one)
+def error_text(exc: Exception, lang: str) -> str:
+    """One of our errors as a sentence in ``lang`` where it has a message key."""
+    key = getattr(exc, "message_key", None)
+    if key:
+        return t(key, lang, **getattr(exc, "message_args", {}))
+    return phrase(str(exc), "problem_", lang)
 
 
 def error_html(exc: Exception, lang: str) -> str:
     """An error as HTML: the problems table of a ValidationError, a PrivacyError's findings."""
     if isinstance(exc, ValidationError):
-        table = exc.table().dropna(axis=1, how="all")
+        table = exc.table()
+        table["message"] = [phrase(m, "problem_", lang) for m in table["message"]]
+        table["expected"] = [phrase(e, "expected_", lang) if isinstance(e, str) else e
+                             for e in table["expected"]]
+        table["column"] = [column_label(c, lang) if isinstance(c, str) else c
+                           for c in table["column"]]
+        table["resource"] = [phrase(r, "ui_table_", lang) if isinstance(r, str) else r
+                             for r in table["resource"]]
+        table = table.dropna(axis=1, how="all")
         labels = {c: t(f"ui_col_{c}", lang) for c in table.columns}
         return (f'<div class="ik-box ik-fail"><b>{esc(t("ui_problems_found", lang, n=len(table)))}'
-                f"</b>{frame_html(table, labels=labels)}</div>")
+                f"</b>{frame_html(table, lang, labels=labels)}</div>")
     if isinstance(exc, PrivacyError):
         found = exc.findings
-        table = frame_html(found) if isinstance(found, pd.DataFrame) and len(found) else ""
+        table = (frame_html(found, lang) if isinstance(found, pd.DataFrame) and len(found)
+                 else "")
         return (f'<div class="ik-box ik-fail"><b>{esc(t("ui_privacy_refused", lang))}</b>'
-                f"<p>{esc(exc)}</p>{table}</div>")
-    return f'<div class="ik-box ik-fail">{esc(exc)}</div>'
+                f"<p>{esc(error_text(exc, lang))}</p>{table}</div>")
+    return f'<div class="ik-box ik-fail">{esc(error_text(exc, lang))}</div>'
+
+
+def download_html(path, label: str, *, limit_mb: float = 25) -> str:
+    """A link that downloads ``path`` from the page itself (no file server needed).
+
+    The file travels inside the link (base64), so it works in Voila and JupyterLab alike;
+    a file over ``limit_mb`` is named instead, with where it was saved.
+    """
+    import base64
+    import mimetypes
+    from pathlib import Path
+
+    path = Path(path)
+    if path.stat().st_size > limit_mb * 1e6:
+        return f"<code>{esc(path)}</code>"
+    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return (f'<a class="ik-download" download="{esc(path.name)}" '
+            f'href="data:{kind};base64,{data}">{esc(label)}</a>')
 
 
 def chart_function(name: str):
@@ -201,6 +222,9 @@ class Screen:
 
     def _ok(self, text: str) -> None:
         self.message.value = f'<div class="ik-box ik-ok">{esc(text)}</div>'
+
+    def _warn(self, text: str) -> None:
+        self.message.value = f'<div class="ik-box ik-fail">{esc(text)}</div>'
 
     def _fail(self, exc: Exception) -> None:
         self.message.value = error_html(exc, self.lang)

@@ -20,17 +20,9 @@ import ipywidgets as W
 import pandas as pd
 
 from ..errors import ImplementereError, UnknownNameError
-from ._base import (
-    FigureView,
-    Screen,
-    chart_function,
-    column_labels,
-    error_html,
-    esc,
-    frame_html,
-    style_widget,
-    value_labels,
-)
+from ..i18n import fmt_percent, value_label
+from ..store.overview import phase_label
+from ._base import FigureView, Screen, chart_function, error_html, esc, frame_html, style_widget
 
 __all__ = ["Dashboard", "SECTIONS"]
 
@@ -59,7 +51,7 @@ class Dashboard(Screen):
     Examples
     --------
     >>> from implementere_kit.widgets import demo_project
-    >>> d = Dashboard(demo_project(scale=0.05), as_of="2026-06-30")
+    >>> d = Dashboard(demo_project(tmp, scale=0.05), as_of="2026-06-30")
     >>> "8" in d.sections["sic"].value      # the demo site reached SIC stage 8
     True
     """
@@ -115,11 +107,10 @@ class Dashboard(Screen):
 
     # -- sections -----------------------------------------------------------------------
     def _progress(self) -> None:
-        from ..plans.frameworks import load_framework
 
-        plan, fw = self.project.plan, load_framework("implementere")
+        plan = self.project.plan
         prog = plan.progress(as_of=self.as_of, by=("phase",))
-        current = fw.phase(plan.current_phase()).label(self.lang)
+        current = phase_label(plan.current_phase(), self.lang)
         text = f"<p>{esc(self._t('current_phase'))}: <b>{esc(current)}</b></p>"
         self._figure("progress", "progress", "phase_progress_chart", prog)
         self.sections["progress"].value = self._head("ui_dash_progress") + text
@@ -146,11 +137,11 @@ class Dashboard(Screen):
             by_comp = adherence(checks, threshold=iv.fidelity_threshold, by=("component",))
             cols = [c for c in ("component", "kind", "n_checks", "adherence", "meets_threshold")
                     if c in by_comp.columns]
-            view = by_comp[cols].assign(**({"kind": value_labels(by_comp["kind"], "ui_kind_",
-                                                                  self.lang)} if "kind" in cols
-                                           else {}))
-            parts.append(f"<b>{esc(self._t('ui_adherence_by_component'))}</b>"
-                         + frame_html(view, labels=column_labels(cols, self.lang)))
+            names = {c.id: c.name for c in iv.components}
+            parts.append(f"<b>{esc(self._t('ui_adherence_by_component'))}</b>" + frame_html(
+                by_comp[cols], self.lang, percent=["adherence"],
+                values={"component": lambda c: names.get(c, c),
+                        "kind": lambda k: self._t(f"ui_kind_{k}")}))
             monthly = adherence(checks, threshold=iv.fidelity_threshold, by=("month",))
             self._figure("fidelity", "fidelity", "fidelity_run_chart", monthly,
                          threshold=iv.fidelity_threshold)
@@ -158,7 +149,7 @@ class Dashboard(Screen):
             summary = attendance_summary(att, iv.dosage, p.table("participants") if len(
                 p.table("participants")) else None)
             share = float(summary["graduated"].mean()) if len(summary) else float("nan")
-            parts.insert(0, f"<p>{esc(self._t('ui_graduated_share', share=share))}</p>")
+            parts.insert(0, f"<p>{esc(self._t('ui_graduated_share', share=fmt_percent(share, self.lang)))}</p>")
             self._figure("attendance", "fidelity", "attendance_histogram", summary, iv.dosage)
         self.sections["fidelity"].value = (self._head("ui_dash_fidelity")
                                            + ("".join(parts) or self._nodata()))
@@ -167,11 +158,16 @@ class Dashboard(Screen):
         from ..measures.outcomes import implementation_outcomes
 
         out = implementation_outcomes(self.project, as_of=self.as_of)
-        cols = [c for c in ("outcome", "value", "n", "target", "meets", "source")
-                if c in out.columns]
-        view = out[cols].assign(outcome=value_labels(out["outcome"], "outcome_", self.lang))
+        cols = [c for c in ("outcome", "value", "n", "target", "meets") if c in out.columns]
+        # A share (a counted outcome) is shown as a percentage, a mean score as a number.
+        share = out["denominator"].notna() if "denominator" in out else out["value"].isna()
+        view = out[cols].astype(object)
+        for c in ("value", "target"):
+            if c in view:
+                view[c] = [fmt_percent(v, self.lang) if s and v == v else v
+                           for v, s in zip(out[c], share, strict=True)]
         self.sections["outcomes"].value = (self._head("ui_dash_outcomes")
-                                           + frame_html(view, labels=column_labels(cols, self.lang)))
+                                           + frame_html(view, self.lang))
 
     def _network(self) -> None:
         bench = self.project.table("benchmarks")
@@ -182,16 +178,19 @@ class Dashboard(Screen):
         whole = bench[bench["month"].isna()] if "month" in bench else bench
         cols = [c for c in ("indicator", "n", "value", "network_median", "flag")
                 if c in whole.columns]
-        view = whole[cols].assign(indicator=value_labels(whole["indicator"], "indicator_",
-                                                         self.lang))
-        if "flag" in cols:
-            view["flag"] = value_labels(whole["flag"], "flag_", self.lang)
+        from ..exchange.indicators import PROPORTIONS
+
+        share = whole["indicator"].isin([*PROPORTIONS, "attendance"])
+        view = whole[cols].astype(object)
+        for c in ("value", "network_median"):
+            if c in view:
+                view[c] = [fmt_percent(v, self.lang) if s and v == v else v
+                           for v, s in zip(whole[c], share, strict=True)]
         self.sections["network"].value = self._head("ui_dash_network") + frame_html(
-            view, labels=column_labels(cols, self.lang))
+            view, self.lang)
         codes = sorted(whole["indicator"].dropna().unique())
         with self._quiet():
-            self._set_options(self.indicator, [(value_labels(pd.Series([c]), "indicator_",
-                                                             self.lang).iloc[0], c)
+            self._set_options(self.indicator, [(value_label("indicator", c, self.lang), c)
                                                for c in codes])
             if self.indicator.value is None and codes:
                 self.indicator.value = codes[0]

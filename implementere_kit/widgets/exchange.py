@@ -1,10 +1,12 @@
 """Exchange: export a data package, validate and import packages into a network store, and
-open the share-back package the network sends back.
+open the share-back package the network sends back — with uploads and downloads, no paths.
 
 Every export passes the privacy guard of :func:`~implementere_kit.exchange.package.export_package`;
-its verdict is shown either way: what was written, or why nothing was (the
-:class:`~implementere_kit.errors.PrivacyError` message and which columns held what kind of
-identifier, never the values).
+its verdict is shown either way: what was written (and a link to download it), or why
+nothing was (the :class:`~implementere_kit.errors.PrivacyError` message and which columns
+held what kind of identifier, never the values). Files live in the project folder:
+``exports/`` (packages made here), ``network/`` (the store and the packages received) and
+``share-back/`` (what the network sent back).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import pandas as pd
 from ..errors import ImplementereError, Problem, ValidationError
 from ._base import (
     Screen,
-    column_labels,
+    download_html,
     error_html,
     esc,
     frame_html,
@@ -29,8 +31,15 @@ from ._base import (
 
 __all__ = ["ExchangeScreen"]
 
-_WIDE = W.Layout(width="44em")
 _STYLE = {"description_width": "12em"}
+
+
+def _save_upload(folder: Path, name: str, content: bytes) -> Path:
+    """Keep an uploaded file in ``folder`` under its base name (never a browser's path)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / (Path(name).name or "upload.zip")
+    path.write_bytes(content)
+    return path
 
 
 class ExchangeScreen(Screen):
@@ -46,49 +55,50 @@ class ExchangeScreen(Screen):
     Examples
     --------
     >>> from implementere_kit.widgets import demo_project
-    >>> ex = ExchangeScreen(demo_project(scale=0.05))
+    >>> ex = ExchangeScreen(demo_project(tmp, scale=0.05))
     >>> ex.export_button.click()
-    >>> ex.last_export.suffix, "ik-ok" in ex.verdict.value
-    ('.zip', True)
+    >>> ex.last_export.suffix, "ik-ok" in ex.verdict.value, "ik-download" in ex.verdict.value
+    ('.zip', True, True)
     """
 
     screen_id = "exchange"
 
     def __init__(self, project, lang: str | None = None, *, network=None):
-        self._network = network
+        self.store_path = Path(network) if network else project.path / "network" / \
+            "network.duckdb"
         super().__init__(project, lang)
 
     def _build(self) -> None:
-        p = self.project
         self.headings = {k: heading() for k in ("export", "network", "share_back")}
         self.level = W.ToggleButtons(options=("aggregate", "pseudonymised"), value="aggregate",
                                      style=_STYLE)
         self.fmt = W.ToggleButtons(options=("parquet", "csv"), value="parquet", style=_STYLE)
-        self.out_dir = W.Text(value=str(p.path / "exports"), layout=_WIDE, style=_STYLE)
         self.export_button = W.Button(button_style="primary", icon="download")
+        self.export_button.add_class("ik-export")
         self.verdict = W.HTML()
         self.last_export: Path | None = None
-        default_store = self._network or p.path / "network" / "network.duckdb"
-        self.store = W.Text(value=str(default_store), layout=_WIDE, style=_STYLE)
-        self.packages = W.Textarea(layout=W.Layout(width="44em", height="5em"), style=_STYLE)
+        self.store_info = W.HTML()
+        self.package_upload = W.FileUpload(accept=".zip", multiple=True)
+        self.received: list[Path] = []
+        self.received_list = W.HTML()
         self.validate_button = W.Button(icon="check")
         self.import_button = W.Button(button_style="primary", icon="database")
         self.network_result = W.HTML()
-        self.share_back = W.Text(layout=_WIDE, style=_STYLE)
-        self.open_button = W.Button(icon="folder-open")
+        self.share_back_upload = W.FileUpload(accept=".zip", multiple=False)
         self.share_back_result = W.HTML()
         h = self.headings
         self.root = W.VBox([
-            style_widget(), h["export"], self.level, self.fmt, self.out_dir, self.export_button,
-            self.verdict, h["network"], self.store, self.packages,
-            W.HBox([self.validate_button, self.import_button]), self.network_result,
-            h["share_back"], self.share_back, self.open_button, self.share_back_result,
-            self.message,
+            style_widget(), h["export"], self.level, self.fmt, self.export_button,
+            self.verdict, h["network"], self.store_info, self.package_upload,
+            self.received_list, W.HBox([self.validate_button, self.import_button]),
+            self.network_result, h["share_back"], self.share_back_upload,
+            self.share_back_result, self.message,
         ])
         self.export_button.on_click(lambda _: self.export())
         self.validate_button.on_click(lambda _: self.validate())
         self.import_button.on_click(lambda _: self.import_packages())
-        self.open_button.on_click(lambda _: self.open_share_back())
+        self.package_upload.observe(self._on_packages, "value")
+        self.share_back_upload.observe(self._on_share_back, "value")
 
     def _relabel(self) -> None:
         t = self._t
@@ -96,87 +106,120 @@ class ExchangeScreen(Screen):
             set_heading(w, t(f"ui_ex_{key}"))
         self._set_options(self.level, [(t("ui_level_aggregate"), "aggregate"),
                                        (t("ui_level_pseudonymised"), "pseudonymised")])
+        self._set_options(self.fmt, [(t("ui_format_parquet"), "parquet"),
+                                     (t("ui_format_csv"), "csv")])
         for w, key in ((self.level, "ui_level"), (self.fmt, "ui_format"),
-                       (self.out_dir, "ui_out_dir"), (self.store, "ui_store"),
-                       (self.packages, "ui_packages"), (self.share_back, "ui_share_back_file")):
+                       (self.package_upload, "ui_choose_packages"),
+                       (self.share_back_upload, "ui_choose_share_back")):
             w.description = t(key)
-        self.packages.placeholder = t("ui_packages_placeholder")
         for b, key in ((self.export_button, "ui_export"), (self.validate_button, "ui_validate"),
-                       (self.import_button, "ui_import"), (self.open_button, "ui_open")):
+                       (self.import_button, "ui_import")):
             b.description = t(key)
+        self.store_info.value = (f"<p>{esc(t('ui_store'))}: <code>{esc(self.store_path)}</code>"
+                                 f"</p>")
+        self._show_received()
 
     # -- export ---------------------------------------------------------------------------
     def export(self) -> Path | None:
-        """Export the project; show the privacy guard's verdict."""
-        from ..errors import PrivacyError
+        """Export the project into ``exports/``; show the privacy guard's verdict."""
         from ..exchange.package import export_package
 
         p = self.project
         stamp = dt.date.today().isoformat()
         name = f"{p.country.lower()}-{p.site}-{p.intervention.id}-{self.level.value}-{stamp}.zip"
-        out = Path(self.out_dir.value.strip() or p.path / "exports") / name
+        out = p.path / "exports" / name
         try:
-            out.parent.mkdir(parents=True, exist_ok=True)
             written = export_package(p, out, level=self.level.value, fmt=self.fmt.value)
-        except PrivacyError as exc:
-            self.verdict.value = error_html(exc, self.lang)
-            return None
-        except (ImplementereError, OSError) as exc:
+        except ImplementereError as exc:
             self.verdict.value = error_html(exc, self.lang)
             return None
         self.last_export = Path(written)
-        self.verdict.value = (f'<div class="ik-box ik-ok"><b>{esc(self._t("ui_privacy_passed"))}'
-                              f"</b><br>{esc(self._t('ui_written_to', path=str(written)))}</div>")
+        self.verdict.value = (
+            f'<div class="ik-box ik-ok"><b>{esc(self._t("ui_privacy_passed"))}</b><br>'
+            f"{esc(self._t('ui_written_to', path=self.last_export.name))} "
+            f"{download_html(self.last_export, self._t('ui_download'))}</div>")
         return self.last_export
 
     # -- network --------------------------------------------------------------------------
-    def _paths(self) -> list[Path]:
-        return [Path(s.strip()) for s in self.packages.value.splitlines() if s.strip()]
+    def _on_packages(self, change) -> None:
+        if change["new"]:
+            self.receive_packages([(f["name"], bytes(f["content"])) for f in change["new"]])
+            self.package_upload.value = ()  # the same file again is a new upload
+
+    def receive_packages(self, files) -> list[Path]:
+        """Keep uploaded packages (``(name, bytes)`` pairs) in ``network/received``."""
+        folder = self.store_path.parent / "received"
+        for name, content in files:
+            path = _save_upload(folder, name, content)
+            if path not in self.received:
+                self.received.append(path)
+        self._show_received()
+        return self.received
+
+    def _show_received(self) -> None:
+        names = "".join(f"<li>{esc(p.name)}</li>" for p in self.received)
+        self.received_list.value = (f"<ul>{names}</ul>" if names else
+                                    f"<p><i>{esc(self._t('ui_no_packages'))}</i></p>")
 
     def validate(self) -> pd.DataFrame:
-        """Validate each listed package; list every problem found."""
+        """Validate each received package; list every problem found."""
         from ..exchange.validate import validate_package
 
         rows, problems = [], []
-        for path in self._paths():
+        for path in self.received:
             found = validate_package(path)
             rows.append({"package": path.name, "n_problems": len(found)})
             problems += found
         summary = pd.DataFrame(rows, columns=["package", "n_problems"])
         labels = {"package": self._t("ui_package"), "n_problems": self._t("ui_n_problems")}
-        html = frame_html(summary, labels=labels)
+        html = frame_html(summary, self.lang, labels=labels)
         if problems:
             html += error_html(ValidationError(problems), self.lang)
         self.network_result.value = html
         return summary
 
     def import_packages(self):
-        """Validate and merge the listed packages into the network store."""
+        """Validate and merge the received packages into the network store."""
         from ..exchange.network import NetworkStore, results_frame
 
-        paths = self._paths()
-        if not paths:
+        if not self.received:
             self.network_result.value = error_html(
                 ValidationError([Problem(self._t("ui_no_packages"))]), self.lang)
             return None
         try:
-            with NetworkStore(self.store.value.strip()) as store:
-                results = results_frame(store.merge(paths))
+            with NetworkStore(self.store_path) as store:
+                results = results_frame(store.merge(self.received))
                 n_sites = int(store.provenance()["site"].nunique())
         except ImplementereError as exc:
             self.network_result.value = error_html(exc, self.lang)
             return None
         results["source"] = results["source"].map(lambda s: Path(s).name)
         self.network_result.value = (f"<p>{esc(self._t('ui_sites_in_store', n=n_sites))}</p>"
-                                     + frame_html(results))
+                                     + frame_html(results, self.lang,
+                                                  values={"action": self._action}))
         return results
 
+    def _action(self, code: str) -> str:
+        text = self._t(f"ui_action_{code}")
+        return code if text == f"ui_action_{code}" else text
+
     # -- share-back -----------------------------------------------------------------------
-    def open_share_back(self) -> pd.DataFrame | None:
+    def _on_share_back(self, change) -> None:
+        if change["new"]:
+            f = change["new"][0]
+            self.receive_share_back(f["name"], bytes(f["content"]))
+            self.share_back_upload.value = ()
+
+    def receive_share_back(self, name: str, content: bytes) -> pd.DataFrame | None:
+        """Keep an uploaded share-back package in ``share-back/`` and open it."""
+        return self.open_share_back(_save_upload(self.project.path / "share-back", name,
+                                                 content))
+
+    def open_share_back(self, path) -> pd.DataFrame | None:
         """Open a share-back package and keep this site's benchmarks in the project."""
         from ..exchange.validate import open_package
 
-        path = Path(self.share_back.value.strip())
+        path = Path(path)
         try:
             with open_package(path) as pkg:
                 if "benchmarks" not in pkg.resources:
@@ -188,14 +231,15 @@ class ExchangeScreen(Screen):
                 raise ValidationError([Problem("no benchmarks for this site", file=path.name,
                                                column="site", expected=self.project.site)])
             self.project.set_table("benchmarks", own, file=path.name)
-            self.project.save()
         except ImplementereError as exc:
             self.share_back_result.value = error_html(exc, self.lang)
+            return None
+        if not self._save():
             return None
         cols = [c for c in ("month", "indicator", "n", "value", "network_median", "flag")
                 if c in own.columns]
         self.share_back_result.value = (
             f'<div class="ik-box ik-ok">{esc(self._t("ui_share_back_loaded", n=len(own)))}</div>'
             + frame_html(own[own["month"].isna()][cols] if "month" in own else own[cols],
-                         labels=column_labels(cols, self.lang)))
+                         self.lang))
         return own

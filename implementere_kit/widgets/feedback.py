@@ -35,7 +35,7 @@ class Feedback(Screen):
     Examples
     --------
     >>> from implementere_kit.widgets import demo_project
-    >>> fb = Feedback(demo_project(scale=0.05), screen="guide")
+    >>> fb = Feedback(demo_project(tmp, scale=0.05), screen="guide")
     >>> fb.comment.value = "Sjekklisten for KE3 er uklar"
     >>> fb.send_button.click()
     >>> fb.project.table("feedback")[["screen", "comment"]].values.tolist()

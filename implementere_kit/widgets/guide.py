@@ -17,7 +17,9 @@ import ipywidgets as W
 import pandas as pd
 
 from ..errors import ImplementereError
+from ..i18n import fmt_date, fmt_percent
 from ..plans.frameworks import load_framework
+from ..store.overview import activity_titles, phase_overview
 from ._base import Screen, esc, frame_html, style_widget
 
 __all__ = ["PhaseGuide"]
@@ -49,7 +51,7 @@ class PhaseGuide(Screen):
     Examples
     --------
     >>> from implementere_kit.widgets import demo_project
-    >>> g = PhaseGuide(demo_project(scale=0.05), phases=["forberede"])
+    >>> g = PhaseGuide(demo_project(tmp, scale=0.05), phases=["forberede"])
     >>> g.checks[("ke1", "meets_need")].value = True   # saved at once
     >>> from implementere_kit import Project
     >>> bool(Project.open(g.project.path).plan.checklist_answers["done"].any())
@@ -152,9 +154,10 @@ class PhaseGuide(Screen):
         text = self.answers[key].value.strip()
         try:
             self.project.plan.answer(cid, qid, answer=text or None, done=self.checks[key].value)
-            self.project.save()
         except ImplementereError as exc:
             self._fail(exc)
+            return
+        if not self._save():
             return
         self._ok(self._t("ui_saved"))
         self._refresh_status()
@@ -166,22 +169,7 @@ class PhaseGuide(Screen):
 
     def progress(self) -> pd.DataFrame:
         """Per phase: share of plan activities done and of checklist questions ticked."""
-        plan = self.project.plan
-        acts = plan.progress(as_of=self.as_of, by=("phase",)).set_index("phase")
-        cl = plan.checklist_progress().set_index("checklist_id")
-        rows = []
-        for ph in self.framework.phases:
-            ids = [f"ke{ce.id}" for ce in self.framework.core_elements_in(ph.id)]
-            c = cl.reindex(ids).fillna(0)
-            a = acts.loc[ph.id] if ph.id in acts.index else None
-            rows.append({
-                "phase": ph.id,
-                "share_done": float(a["share_done"]) if a is not None else float("nan"),
-                "n_overdue": int(a["n_overdue"]) if a is not None else 0,
-                "checklist_done": int(c["n_done"].sum()),
-                "checklist_total": int(c["n_questions"].sum()),
-            })
-        return pd.DataFrame(rows)
+        return phase_overview(self.project, as_of=self.as_of)
 
     def next_steps(self, n: int = 3) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
         """The next open activities (by due date) and unticked questions of the current phase."""
@@ -202,7 +190,7 @@ class PhaseGuide(Screen):
         current = self.project.plan.current_phase()
         table = pd.DataFrame({
             self._t("phase"): [fw.phase(p).label(lang) for p in prog["phase"]],
-            self._t("share_done"): [f"{v:.0%}" if v == v else "–" for v in prog["share_done"]],
+            self._t("share_done"): [fmt_percent(v, lang) for v in prog["share_done"]],
             self._t("ui_checklist"): [f"{d}/{n}" for d, n in zip(prog["checklist_done"],
                                                                 prog["checklist_total"],
                                                                 strict=True)],
@@ -210,13 +198,14 @@ class PhaseGuide(Screen):
         })
         marks = ["ik-current" if p == current else "" for p in prog["phase"]]
         acts, questions = self.next_steps()
-        items = [f"<li>{esc(r.title)} <small>({esc(self._t('ui_due'))} "
-                 f"{r.due.date().isoformat() if pd.notna(r.due) else '–'})</small></li>"
-                 for r in acts.itertuples()]
+        titles = activity_titles(acts, lang)
+        items = [f"<li>{esc(title)} <small>({esc(self._t('ui_due'))} "
+                 f"{esc(fmt_date(due, lang))})</small></li>"
+                 for title, due in zip(titles, acts["due"], strict=True)]
         items += [f"<li>☐ {self._questions[k].value}</li>" for k in questions]
         self.status.value = (
             f"<h3>{esc(self._t('current_phase'))}: {esc(fw.phase(current).label(lang))}</h3>"
-            f"{frame_html(table, row_classes=marks)}"
+            f"{frame_html(table, lang, labels={c: c for c in table.columns}, row_classes=marks)}"
             f"<b>{esc(self._t('ui_next'))}</b><ul>{''.join(items)}</ul>")
         for phase in self.phases:
             titles = []

@@ -46,7 +46,7 @@ class InterventionEditor(Screen):
     Examples
     --------
     >>> from implementere_kit.widgets import demo_project
-    >>> ed = InterventionEditor(demo_project(scale=0.05))
+    >>> ed = InterventionEditor(demo_project(tmp, scale=0.05))
     >>> ed.owner.value = "Lokal tiltakseier"
     >>> ed.save_button.click()
     >>> from implementere_kit import Project
@@ -172,7 +172,7 @@ class InterventionEditor(Screen):
         comps = iv.components_frame()
         comps["kind"] = comps["kind"].map(lambda k: t(f"ui_kind_{k}"))
         self.components_table.value = frame_html(
-            comps[["id", "name", "kind", "rationale"]],
+            comps[["id", "name", "kind", "rationale"]], self.lang,
             labels={"id": "id", "name": t("ui_component_name"), "kind": t("ui_kind"),
                     "rationale": t("ui_rationale")})
         options = [(f"{c.name} ({t(f'ui_kind_{c.kind}')})", c.id) for c in iv.components]
@@ -180,7 +180,7 @@ class InterventionEditor(Screen):
         self._set_options(self.adapt_component, options)
         log = iv.adaptations_frame()
         log["kind"] = log["kind"].map(lambda k: t(f"ui_kind_{k}"))
-        self.adaptations_table.value = frame_html(log, labels={
+        self.adaptations_table.value = frame_html(log, self.lang, labels={
             c: t(f"ui_{c}") for c in ("date", "component", "change", "reason", "kind",
                                       "decided_by")}) if len(log) else ""
 

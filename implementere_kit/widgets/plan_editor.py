@@ -25,6 +25,7 @@ import pandas as pd
 from ..errors import ImplementereError
 from ..plans.frameworks import load_framework
 from ..plans.plan import STATUSES
+from ..store.overview import plan_view, role_label
 from ._base import (
     FigureView,
     Screen,
@@ -62,7 +63,7 @@ class PlanEditor(Screen):
     Examples
     --------
     >>> from implementere_kit.widgets import demo_project
-    >>> ed = PlanEditor(demo_project(scale=0.05), as_of="2026-06-30")
+    >>> ed = PlanEditor(demo_project(tmp, scale=0.05), as_of="2026-06-30")
     >>> ed.activity.value = ed.activity.options[0][1]
     >>> ed.status.value = "in_progress"
     >>> ed.save_button.click()
@@ -76,6 +77,8 @@ class PlanEditor(Screen):
         self.framework = load_framework("implementere")
         self.as_of = as_of
         self.max_rows = max_rows
+        self._titles: dict[str, str] = {}
+        self._stored_title = ""
         super().__init__(project, lang)
 
     # -- building -------------------------------------------------------------------
@@ -121,10 +124,14 @@ class PlanEditor(Screen):
         self.remove_button.on_click(lambda _: self.remove_activity())
 
     def _role(self, owner: str) -> str:
+        return role_label(owner, self.lang)
+
+    def _role_id(self, text: str) -> str:
+        """A role's name (in any language) back to its id; other text as typed."""
         for role in self.framework.roles:
-            if role.id == owner:
-                return role.label(self.lang)
-        return owner
+            if text in (role.id, *role.labels.values()):
+                return role.id
+        return text
 
     def _relabel(self) -> None:
         t, fw = self._t, self.framework
@@ -134,7 +141,7 @@ class PlanEditor(Screen):
             (f"{ce.id}: {ce.label(self.lang)}", ce.id) for ce in fw.core_elements])
         self._set_options(self.phase, phases)
         self._set_options(self.status, [(t(f"status_{s}"), s) for s in STATUSES])
-        self.owner.options = tuple(r.id for r in fw.roles)
+        self.owner.options = tuple(r.label(self.lang) for r in fw.roles)
         labels = {"filter_phase": "phase", "filter_element": "core_element", "phase": "phase",
                   "core_element": "core_element", "title": "ui_title", "owner": "ui_owner",
                   "filter_owner": "ui_owner", "start": "ui_start", "due": "ui_due",
@@ -176,10 +183,8 @@ class PlanEditor(Screen):
             self._set_options(self.filter_owner, [(self._t("ui_all"), _ALL)] +
                               [(self._role(o), o) for o in owners])
         shown = self.filtered()
-        view = shown[_COLUMNS].assign(
-            phase=shown["phase"].map(lambda p: self.framework.phase(p).label(self.lang)),
-            owner=shown["owner"].map(lambda o: self._role(o) if isinstance(o, str) else o),
-            status=shown["status"].map(lambda s: self._t(f"status_{s}")))
+        view = plan_view(self.project, self.lang, as_of=self.as_of).loc[shown.index, _COLUMNS]
+        self._titles = dict(zip(view["activity_id"], view["title"], strict=True))
         classes = ["ik-overdue" if late else ("ik-done" if st == "done" else "")
                    for late, st in zip(shown["overdue"], shown["status"], strict=True)]
         labels = {c: self._t(c if c in ("phase", "core_element", "status", "activity")
@@ -188,10 +193,9 @@ class PlanEditor(Screen):
         n_late = int(shown["overdue"].sum())
         summary = self._t("ui_plan_summary", n=len(shown), total=len(acts), late=n_late)
         self.table.value = (f"<p>{esc(summary)}</p>" + frame_html(
-            view, labels=labels, row_classes=classes, max_rows=self.max_rows,
+            view, self.lang, labels=labels, row_classes=classes, max_rows=self.max_rows,
             more=self._t("ui_more_rows")))
-        options = [(f"{r.activity_id} – {r.title}", r.activity_id)
-                   for r in shown[["activity_id", "title"]].itertuples(index=False)]
+        options = [(f"{aid} – {self._titles[aid]}", aid) for aid in shown["activity_id"]]
         with self._quiet():
             self._set_options(self.activity, options)
             if self.activity.value is None and options:
@@ -237,17 +241,24 @@ class PlanEditor(Screen):
             return
         a = self.project.plan.activity(aid)
         with self._quiet():
-            self.title.value = str(a["title"])
+            # a template title is shown in the screens' language; saved unchanged it stays
+            # in the project's language (see _fields)
+            self._stored_title = str(a["title"])
+            self.title.value = self._titles.get(aid, self._stored_title)
             self.phase.value = a["phase"]
             self.core_element.value = int(a["core_element"])
-            self.owner.value = a["owner"] if isinstance(a["owner"], str) else ""
+            self.owner.value = self._role(a["owner"]) if isinstance(a["owner"], str) else ""
             self.start.value, self.due.value = _date(a["start"]), _date(a["due"])
             self.status.value = a["status"]
             self.notes.value = a["notes"] if isinstance(a["notes"], str) else ""
 
     def _fields(self) -> dict:
-        return {"title": self.title.value.strip(), "phase": self.phase.value,
-                "core_element": self.core_element.value, "owner": self.owner.value.strip(),
+        title = self.title.value.strip()
+        if title == self._titles.get(self.activity.value):
+            title = self._stored_title
+        return {"title": title, "phase": self.phase.value,
+                "core_element": self.core_element.value,
+                "owner": self._role_id(self.owner.value.strip()),
                 "start": self.start.value, "due": self.due.value, "status": self.status.value,
                 "notes": self.notes.value}
 

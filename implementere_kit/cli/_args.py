@@ -1,0 +1,108 @@
+"""Argument parsing that fails in one line: typed arguments and a parser that exits 1.
+
+argparse prints its usage and exits 2 on a bad argument; here every bad date, number,
+choice or missing argument becomes one line (``implementere-kit new: error: …``) and
+exit status 1, like every other error of the command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+from ..errors import ImplementereError, safe_value
+
+__all__ = ["Parser", "UsageError", "date_arg", "whole_number", "LANGS", "LANG_OF_COUNTRY",
+           "output_format", "printable"]
+
+LANGS = ("nb", "da", "en")
+#: The language a new project gets when ``--lang`` is not given.
+LANG_OF_COUNTRY = {"DK": "da", "NO": "nb", "SE": "en"}
+
+
+class UsageError(ImplementereError):
+    """A command line argument is missing or malformed (the message names it)."""
+
+    def __init__(self, message: str, prog: str | None = None):
+        self.prog = prog
+        super().__init__(message)
+
+
+class Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors are :class:`UsageError` (one line, exit 1)."""
+
+    def error(self, message: str):
+        raise UsageError(" ".join(message.split()), prog=self.prog)
+
+
+def printable(text: str) -> str:
+    r"""``text`` on one line: line breaks and other control characters shown escaped.
+
+    Examples
+    --------
+    >>> printable("a\nb\tc")
+    'a\\nb\\tc'
+    """
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
+                   for ch in text)
+
+
+def date_arg(text: str):
+    """A date written ``YYYY-MM-DD``, ``dd.mm.yyyy`` or ``dd-mm-yyyy`` (as in data files).
+
+    Examples
+    --------
+    >>> date_arg("01.03.2025").isoformat()
+    '2025-03-01'
+    >>> date_arg("2025-02-30")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: not a date: expected YYYY-MM-DD or dd.mm.yyyy, found '2025-02-30'
+    """
+    import pandas as pd
+
+    from ..store.tables import parse_dates
+
+    value = parse_dates(pd.Series([text], dtype="string")).iloc[0] if text.strip() else pd.NaT
+    if pd.isna(value):
+        raise argparse.ArgumentTypeError(
+            f"not a date: expected YYYY-MM-DD or dd.mm.yyyy, found {safe_value(text)}")
+    return value.date()
+
+
+def whole_number(low: int | None = None, high: int | None = None):
+    """An argument type for a whole number between ``low`` and ``high`` (inclusive)."""
+    def parse(text: str) -> int:
+        if not re.fullmatch(r"\s*[+-]?\d{1,18}\s*", text, re.ASCII):
+            raise argparse.ArgumentTypeError(f"not a whole number: found {safe_value(text)}")
+        n = int(text)
+        if (low is not None and n < low) or (high is not None and n > high):
+            span = f"{low}–{high}" if high is not None else f"{low} or more"
+            raise argparse.ArgumentTypeError(f"expected a whole number {span}, found {n}")
+        return n
+
+    parse.__name__ = "whole number"
+    return parse
+
+
+def output_format(path: str, formats: dict[str, str], given: str | None) -> str:
+    """The format an output file's suffix asks for; a mismatch with ``--format`` is refused.
+
+    Examples
+    --------
+    >>> output_format("r.xlsx", {".html": "html", ".xlsx": "xlsx"}, None)
+    'xlsx'
+    >>> output_format("r.pdf", {".html": "html", ".xlsx": "xlsx"}, None)
+    Traceback (most recent call last):
+    ...
+    implementere_kit.cli._args.UsageError: -o r.pdf: the file name must end in .html or .xlsx
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix not in formats:
+        raise UsageError(f"-o {path}: the file name must end in {' or '.join(formats)}")
+    fmt = formats[suffix]
+    if given is not None and given != fmt:
+        raise UsageError(f"-o {path} names a {fmt} file but --format is {given}; "
+                         f"make them agree")
+    return fmt

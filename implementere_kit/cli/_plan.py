@@ -1,0 +1,100 @@
+"""``implementere-kit plan list|done|add``: the implementation plan at the command line."""
+
+from __future__ import annotations
+
+from ..i18n import display_frame, t
+from ._args import UsageError, date_arg, whole_number
+from ._commands import table_text
+
+__all__ = ["add_plan_parser"]
+
+_PHASES = ("forberede", "planlegge", "implementere", "viderefore")
+_STATUSES = ("todo", "in_progress", "done", "skipped")
+
+
+def _open(path):
+    from ..store.project import Project
+
+    return Project.open(path)
+
+
+def cmd_plan_list(args) -> int:
+    from ..store.overview import plan_view
+
+    project = _open(args.project)
+    lang = args.lang or project.language
+    view = plan_view(project, lang, as_of=args.as_of)
+    acts = project.plan.activities
+    keep = view["overdue"] if args.overdue else view["overdue"] | ~view["overdue"]
+    if args.phase:
+        keep &= acts["phase"] == args.phase
+    if args.status:
+        keep &= acts["status"] == args.status
+    shown = view[keep][["activity_id", "phase", "core_element", "title", "owner", "due",
+                        "status"]]
+    print(t("cli_plan_shown", lang, n=len(shown), total=len(view)))
+    if len(shown):
+        print(table_text(display_frame(shown, lang)))
+    return 0
+
+
+def cmd_plan_done(args) -> int:
+    project = _open(args.project)
+    lang = project.language
+    plan = project.plan
+    if args.activity not in set(plan.activities["activity_id"]):
+        raise UsageError(f"no activity {args.activity!r} "
+                         f"in {args.project}; list them with: implementere-kit plan list "
+                         f"{args.project}")
+    plan.complete(args.activity, date=args.date)
+    project.save()
+    when = plan.activity(args.activity)["completed"]
+    print(t("cli_plan_done", lang, id=args.activity, date=when.date().isoformat()))
+    return 0
+
+
+def cmd_plan_add(args) -> int:
+    project = _open(args.project)
+    fields = {k: v for k, v in (("owner", args.owner), ("start", args.start), ("due", args.due))
+              if v is not None}
+    new = project.plan.add(phase=args.phase, core_element=args.core_element, title=args.title,
+                           **fields)
+    project.save()
+    print(t("cli_plan_added", project.language, id=new))
+    return 0
+
+
+def add_plan_parser(sub) -> None:
+    """Add ``plan list|done|add`` to the subcommands ``sub``."""
+    p = sub.add_parser("plan", help="list the plan's activities, mark one done, or add one",
+                       description="Work with a project's implementation plan.")
+    plan = p.add_subparsers(dest="plan_command", metavar="ACTION", required=True)
+
+    q = plan.add_parser("list", help="list activities (filter by phase, status, overdue)",
+                        description="List the plan's activities in the project's language.")
+    q.add_argument("project", help="project folder")
+    q.add_argument("--phase", choices=_PHASES)
+    q.add_argument("--status", choices=_STATUSES)
+    q.add_argument("--overdue", action="store_true", help="only overdue activities")
+    q.add_argument("--as-of", type=date_arg, help="judge overdue on this date (default today)")
+    q.add_argument("--lang", choices=("nb", "da", "en"), help="language (default the project's)")
+    q.set_defaults(func=cmd_plan_list)
+
+    q = plan.add_parser("done", help="mark an activity done",
+                        description="Mark one activity done (today, or on --date).")
+    q.add_argument("project", help="project folder")
+    q.add_argument("activity", help="the activity's id (see plan list)")
+    q.add_argument("--date", type=date_arg, help="date it was done (default today)")
+    q.set_defaults(func=cmd_plan_done)
+
+    q = plan.add_parser("add", help="add an activity",
+                        description="Add an activity to the plan (phase and core element "
+                                    "must agree, e.g. planlegge and 3, 4 or 5).")
+    q.add_argument("project", help="project folder")
+    q.add_argument("--title", required=True)
+    q.add_argument("--phase", required=True, choices=_PHASES)
+    q.add_argument("--core-element", required=True, type=whole_number(1, 9))
+    q.add_argument("--owner", help="a role (leader, coordinator, …) or a name")
+    q.add_argument("--start", type=date_arg)
+    q.add_argument("--due", type=date_arg)
+    q.set_defaults(func=cmd_plan_add)
