@@ -65,7 +65,8 @@ def _outcomes(p, intervention, tables, rng) -> pd.DataFrame:
     has_post = measured & (post_date <= AS_OF.to_datetime64())
     has_fu = has_post & (fu_date <= AS_OF.to_datetime64()) & (rng.random(n) < 0.6)
     site_shift = rng.normal(0, 0.2)  # sites differ beyond what dose and delivery explain
-    better = site_shift + 1.0 * dose + 0.08 * delivery  # in SD units of the scale
+    # in SD units of the scale: little change below half the dose, about one SD at full dose
+    better = site_shift - 0.45 + 1.5 * dose + 0.08 * delivery
     informant = "foster_carer" if intervention.id == "keep" else "parent"
     frames = []
 
@@ -80,7 +81,7 @@ def _outcomes(p, intervention, tables, rng) -> pd.DataFrame:
 
     if intervention.id == "keep":  # carers' parenting stress: lower is better
         pre = np.clip(np.rint(rng.normal(46, 9, n)), 18, 90)
-        post = np.clip(np.rint(pre - 9 * better + rng.normal(0, 4.5, n)), 18, 90)
+        post = np.clip(np.rint(pre - 9 * better + rng.normal(0, 3.5, n)), 18, 90)
         fu = np.clip(np.rint(post + rng.normal(1.0, 3.5, n)), 18, 90)
         add("pss", "total", pre, post, fu)
     # SDQ: four problem scales sharing a common factor, their total, and prosocial
@@ -318,9 +319,10 @@ def _costs(p, intervention, tables, rng) -> pd.DataFrame:
     for k, q in enumerate(quarters):
         label = f"{q.year}-Q{q.quarter}"
         entries = []
-        if k < 3:  # training and start-up come first
+        if k < 3:  # training, licences and the owner's start-up package come first
             entries.append(("training", n_staff * 37.5 / 3 * rng.uniform(0.8, 1.2),
-                            (25000 if keep else 60000) * n_staff / 3))
+                            (40000 if keep else 60000) * n_staff / 3
+                            + (50000 if keep else 80000)))
         if k == 0:
             entries.append(("materials", None, 8000.0 if keep else 12000.0))
         if pd.notna(first) and q.end_time >= first:

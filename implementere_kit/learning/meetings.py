@@ -38,8 +38,10 @@ from .adaptations import core_adaptations, frame_profile
 from .barriers import barrier_summary, recommendations
 
 __all__ = ["MeetingLog", "meetings_path", "meeting_pack", "site_positions",
-           "discussion_themes", "PACK_TABLES"]
+           "discussion_themes", "PACK_TABLES", "CURRENT_PHASE_DONE"]
 
+#: A phase counts as behind the site until this share of its activities is done.
+CURRENT_PHASE_DONE = 0.8
 #: The tables of a meeting pack, in the order the report shows them.
 PACK_TABLES = ("sites", "barriers", "solutions", "adaptations", "core_adaptations", "themes",
                "previous_actions")
@@ -98,9 +100,11 @@ def _site_list(source):
 
 
 def site_positions(sites, as_of=None) -> pd.DataFrame:
-    """Each site's position: SIC stage reached, current implementere.no phase (the latest
-    phase with an activity done or under way), share of the plan done, families enrolled
-    (empty when the site shares no participant rows), open barriers and adaptations."""
+    """Each site's position: SIC stage reached, current implementere.no phase (the first
+    phase with less than :data:`CURRENT_PHASE_DONE` of its activities done — a toolkit
+    convention, so one forgotten early task does not hold a site back), share of the plan
+    done, families enrolled (empty when the site shares no participant rows), open
+    barriers and adaptations."""
     from ..plans.progress import PHASE_ORDER, sic_summary
 
     rows = []
@@ -111,9 +115,9 @@ def site_positions(sites, as_of=None) -> pd.DataFrame:
         phase, share = pd.NA, float("nan")
         if len(acts):
             live = acts[acts["status"] != "skipped"]
-            started = live.loc[live["status"].isin(["done", "in_progress"]), "phase"]
-            reached = [ph for ph in PHASE_ORDER if ph in set(started)]
-            phase = reached[-1] if reached else PHASE_ORDER[0]
+            done = (live["status"] == "done").groupby(live["phase"]).mean()
+            behind = [ph for ph in PHASE_ORDER if done.get(ph, 1.0) < CURRENT_PHASE_DONE]
+            phase = behind[0] if behind else PHASE_ORDER[-1]
             share = float((live["status"] == "done").mean()) if len(live) else float("nan")
         parts, b = s.table("participants"), s.table("barriers")
         rows.append((s.site, s.site_name, s.intervention_id, stage, phase, share,

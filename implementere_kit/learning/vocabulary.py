@@ -80,9 +80,13 @@ def value_label(table: str, column: str, value, lang: str = "nb") -> str:
 
 
 def label_values(df: pd.DataFrame, table: str, lang: str = "nb") -> pd.DataFrame:
-    """A copy of ``df`` with every coded column of ``table`` shown as labels."""
+    """A copy of ``df`` for people: every coded column of ``table`` shown as labels and
+    empty text shown as a dash."""
     out = df.copy()
     for (tab, col) in PREFIX:
         if tab == table and col in out.columns:
             out[col] = [value_label(table, col, v, lang) for v in out[col]]
+    for col in out.columns:
+        if pd.api.types.is_string_dtype(out[col]) or out[col].dtype == object:
+            out[col] = out[col].astype(object).where(out[col].notna(), "–")
     return out

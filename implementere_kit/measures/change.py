@@ -128,7 +128,12 @@ def noncentral_t_ci(t: float, df: float, level: float = 0.95) -> tuple[float, fl
     alpha = 1 - _check_level(level)
 
     def limit(target: float) -> float:
-        f = lambda lam: stats.nct.cdf(t, df, lam) - target  # noqa: E731 - decreasing in λ
+        def f(lam: float) -> float:  # decreasing in λ, from 1 − target to −target
+            value = stats.nct.cdf(t, df, lam)
+            if math.isnan(value):  # far tails: scipy gives up where the cdf is 0 or 1
+                value = 0.0 if lam > t else 1.0
+            return value - target
+
         step = max(2.0, abs(t))
         lo, hi = t - step, t + step
         while f(lo) < 0:

@@ -133,41 +133,53 @@ def participant_exposure(source, *, received: str = "attended") -> pd.DataFrame:
     return out[first + sorted(c for c in out.columns if c not in first)]
 
 
-def _fit(y: np.ndarray, X: pd.DataFrame, site: np.ndarray, level: float):
-    """Estimates, intervals and p-values of ``X``'s columns, and the method used."""
+def _ols(y, exog, site, level, reason: str):
     import statsmodels.api as sm
+
+    if len(np.unique(site)) >= 2:
+        fixed = pd.get_dummies(pd.Series(site, index=exog.index), prefix="site",
+                               drop_first=True, dtype=float)
+        exog = pd.concat([exog, fixed], axis=1)
+    res = sm.OLS(y, exog).fit(cov_type="HC3")
+    return res.params, res.conf_int(alpha=1 - level), res.pvalues, f"OLS with HC3 robust SE: {reason}"
+
+
+def _fit(y: np.ndarray, X: pd.DataFrame, site: np.ndarray, level: float):
+    """Estimates, intervals and p-values of ``X``'s columns, the method used, and a note."""
+    import statsmodels.api as sm
+    from scipy import stats
 
     n_sites = len(np.unique(site))
     exog = sm.add_constant(X, has_constant="add")
-    notes = []
+    note = ""
     if n_sites >= 3:
         from statsmodels.regression.mixed_linear_model import MixedLM
 
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             res = MixedLM(y, exog, groups=site).fit(reml=True)
-        if any("converge" in str(w.message).lower() or "boundary" in str(w.message).lower()
-               for w in caught):
-            notes.append("the site variance is at or near zero (MixedLM warned)")
-        method = "MixedLM, site random intercept (REML)"
-        params, bse = res.fe_params, res.bse_fe
-        from scipy import stats
-
-        z = stats.norm.ppf(1 - (1 - level) / 2)
-        ci = pd.DataFrame({0: params - z * bse, 1: params + z * bse})
-        pvalues = pd.Series(2 * stats.norm.sf(np.abs(params / bse)), index=params.index)
+            params, bse = res.fe_params, res.bse_fe
+        if np.isfinite(bse.to_numpy()).all():
+            if any("converge" in str(w.message).lower() or "boundary" in str(w.message).lower()
+                   for w in caught):
+                note = "the site variance is at or near zero (MixedLM warned)"
+            z = stats.norm.ppf(1 - (1 - level) / 2)
+            ci = pd.DataFrame({0: params - z * bse, 1: params + z * bse})
+            pvalues = pd.Series(2 * stats.norm.sf(np.abs(params / bse)), index=params.index)
+            method = "MixedLM, site random intercept (REML)"
+        else:  # a singular fit gives no standard errors: fixed site effects instead
+            params, ci, pvalues, method = _ols(
+                y, exog, site, level, "site fixed effects, MixedLM gave no standard errors "
+                "(site variance at zero)")
+    elif n_sites == 2:
+        params, ci, pvalues, method = _ols(y, exog, site, level, "site fixed effect, two "
+                                           "sites are too few for a site variance")
     else:
-        if n_sites == 2:
-            exog = exog.assign(site_fixed=(site == np.unique(site)[1]).astype(float))
-            method = "OLS with HC3 robust SE, site fixed effect: two sites are too few for a site variance"
-        else:
-            method = "OLS with HC3 robust SE: one site, no site variance to estimate"
-        res = sm.OLS(y, exog).fit(cov_type="HC3")
-        params, ci, pvalues = res.params, res.conf_int(alpha=1 - level), res.pvalues
+        params, ci, pvalues, method = _ols(y, exog, site, level,
+                                           "one site, no site variance to estimate")
     cols = list(X.columns)
     return (pd.DataFrame({"estimate": params[cols], "ci_low": ci.loc[cols, 0],
-                          "ci_high": ci.loc[cols, 1], "p": pvalues[cols]}), method,
-            "; ".join(notes))
+                          "ci_high": ci.loc[cols, 1], "p": pvalues[cols]}), method, note)
 
 
 def component_data(source, instrument: str | None = None, scale: str | None = None, *,

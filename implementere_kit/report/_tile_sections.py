@@ -195,11 +195,14 @@ def _frame_adaptations(ev, network=None) -> list:
     items.append(figure(lambda ax: charts.frame_chart(a, ax=ax, lang=L), (8, 3.5)))
     cols = ["date", "component", "description", "what", "nature", "context_change",
             "planning", "decided_by", "fidelity", "goal", "national_transfer"]
-    items.append(styled(label_values(a[cols], "adaptations", L), L))
+    names = {c.id: c.name for c in ev.intervention.components}
+    shown = a.sort_values("date", kind="stable")[cols].assign(
+        component=lambda d: d["component"].map(lambda c: names.get(c, c)))
+    items.append(styled(label_values(shown, "adaptations", L), L))
     core = core_adaptations(a, ev.intervention)
     if len(core):
-        items.append(MarkdownText(t("report_core_adaptations", L, n=len(core),
-                                    components=", ".join(sorted(core["component"].unique())))))
+        items.append(MarkdownText(t("report_core_adaptations", L, n=len(core), components=", ".join(
+            sorted({names.get(c, c) for c in core["component"]})))))
     n_uncoded = len(uncoded(a))
     if n_uncoded:
         items.append(MarkdownText(t("report_uncoded_adaptations", L, n=n_uncoded)))

@@ -296,7 +296,8 @@ def validate_table(df, name: str, *, file: str | None = None, allow_extra: bool 
         key = pd.DataFrame({c: out[c] for c in schema.primary_key})
         dup = key.duplicated(keep="first")
         _bad_rows(problems, dup, schema, "+".join(schema.primary_key), file,
-                  "duplicate primary key", "unique", key.astype("string").agg("|".join, axis=1))
+                  "duplicate primary key", "unique",
+                  key.astype("string").fillna("").agg("|".join, axis=1))
     if problems:
         raise ValidationError(problems)
     result = pd.DataFrame({c: v for c, v in out.items() if v is not None})
