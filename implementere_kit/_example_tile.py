@@ -338,10 +338,10 @@ def _costs(p, intervention, tables, rng) -> pd.DataFrame:
             entries.append(("evaluation", 12.0, 0.0))
         rows += [(label, *e) for e in entries]
     out = pd.DataFrame(rows, columns=["period", "activity_type", "hours", "other_costs"])
-    out["hours"] = (out["hours"].astype(float) * 2).round() / 2
+    out["hours"] = (out["hours"].astype(float).fillna(0) * 2).round() / 2
     out.insert(0, "cost_id", [f"K{i + 1:04d}" for i in range(len(out))])
     out.insert(1, "site", p.site)
-    out["unit_cost"] = np.where(out["hours"].notna(), rate, np.nan)
+    out["unit_cost"] = rate
     out["other_costs"] = out["other_costs"].astype(float).round()
     out["currency"] = cur
     return out

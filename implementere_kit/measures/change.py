@@ -77,13 +77,19 @@ class ChangeResult:
                 "ci_low": self.ci_low, "ci_high": self.ci_high, "n": self.n}
 
 
-def _pairs(pre, post) -> tuple[np.ndarray, np.ndarray]:
-    """Complete pairs as float arrays; a pair with either value missing is left out."""
+def _arrays(pre, post) -> tuple[np.ndarray, np.ndarray]:
+    """Both series as float arrays of the same length (NaN where not a number)."""
     a = pd.to_numeric(pd.Series(pre, dtype="object"), errors="coerce").to_numpy(float)
     b = pd.to_numeric(pd.Series(post, dtype="object"), errors="coerce").to_numpy(float)
     if a.shape != b.shape:
         raise ValidationError([Problem("pre and post must be paired", column="post",
                                        expected=f"{len(a)} values", found=str(len(b)))])
+    return a, b
+
+
+def _pairs(pre, post) -> tuple[np.ndarray, np.ndarray]:
+    """Complete pairs as float arrays; a pair with either value missing is left out."""
+    a, b = _arrays(pre, post)
     ok = np.isfinite(a) & np.isfinite(b)
     return a[ok], b[ok]
 
@@ -274,11 +280,7 @@ def reliable_change(pre, post, reliability: float, *, sd: float | None = None,
         raise ValidationError([Problem("reliability must lie between 0 and 1",
                                        column="reliability", expected="0 < r_xx < 1",
                                        found=safe_value(rel))])
-    a = pd.to_numeric(pd.Series(pre, dtype="object"), errors="coerce").to_numpy(float)
-    b = pd.to_numeric(pd.Series(post, dtype="object"), errors="coerce").to_numpy(float)
-    if a.shape != b.shape:
-        raise ValidationError([Problem("pre and post must be paired", column="post",
-                                       expected=f"{len(a)} values", found=str(len(b)))])
+    a, b = _arrays(pre, post)
     ok = np.isfinite(a) & np.isfinite(b)
     if sd is None:
         s1 = float(np.std(a[ok], ddof=1)) if ok.sum() >= 2 else math.nan

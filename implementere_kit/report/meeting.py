@@ -38,20 +38,21 @@ class MeetingReport:
         return out
 
     def section(self, name: str) -> list:
-        from ..charts.learning import barriers_chart, frame_chart  # noqa: F401
         from ..learning.vocabulary import label_values
         from ._sections import heading, styled
 
         L, tab = self.lang, self.tables
         pos = tab["sites"]
+        labels = _intervention_labels(pos["intervention"], L)
         if name == "title":
             return [heading("meeting_title", L, level=1),
                     MarkdownText(t("meeting_summary", L, n_sites=len(pos),
-                                   interventions=", ".join(sorted(pos["intervention"].unique())),
+                                   interventions=", ".join(sorted(set(labels.values()))),
                                    date=self.as_of.date().isoformat()))]
         if name == "sites":
             show = pos.assign(current_phase=[t(p, L) if isinstance(p, str) else "–"
-                                             for p in pos["current_phase"]])
+                                             for p in pos["current_phase"]],
+                              intervention=pos["intervention"].map(labels))
             return [heading("meeting_section_sites", L),
                     styled(show, L, percent=["share_plan_done"])]
         if name == "themes":
@@ -93,8 +94,11 @@ class MeetingReport:
             items.append(styled(wide, L))
             if len(core):
                 cols = ["site", "date", "component", "what", "fidelity"]
+                names = _component_names(pos["intervention"])
+                shown = core[cols].assign(component=core["component"].map(
+                    lambda c: names.get(c, c)))
                 items.append(heading("report_core_adaptations_title", L, level=3))
-                items.append(styled(label_values(core[cols], "adaptations", L), L))
+                items.append(styled(label_values(shown, "adaptations", L), L))
             return items
         if name == "previous":
             prev = tab["previous_actions"]
@@ -103,6 +107,28 @@ class MeetingReport:
                         MarkdownText(t("meeting_no_previous", L))]
             return [heading("meeting_section_previous", L), styled(prev, L)]
         raise KeyError(name)
+
+
+def _interventions(ids):
+    from ..errors import UnknownNameError
+    from ..plans.intervention import load_intervention
+
+    out = {}
+    for i in set(map(str, ids)):
+        try:
+            out[i] = load_intervention(i)
+        except (UnknownNameError, ValidationError):
+            out[i] = None  # an intervention of a site's own: shown by its id
+    return out
+
+
+def _intervention_labels(ids, lang: str) -> dict[str, str]:
+    return {i: iv.label(lang) if iv is not None else i for i, iv in _interventions(ids).items()}
+
+
+def _component_names(ids) -> dict[str, str]:
+    return {c.id: c.name for iv in _interventions(ids).values() if iv is not None
+            for c in iv.components}
 
 
 def _prefix(dimension: str) -> str:
