@@ -48,6 +48,7 @@ def test_outcome_section_states_the_design_and_links_the_theory_of_change(ev):
 def test_components_section_says_observational(ev):
     text = " ".join(str(i) for i in tile_section(ev, "components") if isinstance(i, str))
     assert "Observationelle data" in text
+    assert "MixedLM" not in text and "OLS" not in text  # the method in Danish, too
 
 
 def test_barriers_section_with_network_advice(ev, network_dir):

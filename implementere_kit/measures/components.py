@@ -41,15 +41,27 @@ from ._sources import SiteData, site_data
 from .adherence_competence import adherence
 from .fidelity import attendance_summary
 
-__all__ = ["participant_exposure", "component_data", "component_analysis", "DESIGN", "RECEIVED"]
+__all__ = ["participant_exposure", "component_data", "component_analysis", "DESIGN", "RECEIVED",
+           "METHODS"]
 
 DESIGN = "observational"
 DESIGN_NOTE = ("observational: doses and component delivery were not assigned at random, so "
                "an association may reflect who got more (or better) delivery, not its effect")
 RECEIVED = ("attended", "group")
+#: How a model was fitted (``method_id`` → ``method``); labels for people are the locale
+#: keys ``method_<id>``.
+METHODS = {
+    "mixedlm": "MixedLM, site random intercept (REML)",
+    "ols_fallback": "OLS with HC3 robust SE, site fixed effects: MixedLM gave no standard "
+                    "errors (site variance at zero)",
+    "ols_two_sites": "OLS with HC3 robust SE, site fixed effect: two sites are too few for a "
+                     "site variance",
+    "ols_one_site": "OLS with HC3 robust SE: one site, no site variance to estimate",
+}
 _TABLES = ["participants", "attendance", "fidelity_checks", "outcome_scores"]
 _COLUMNS = ["intervention", "instrument", "scale", "model", "term", "component", "kind",
-            "estimate", "ci_low", "ci_high", "p", "n", "n_sites", "method", "design", "note"]
+            "estimate", "ci_low", "ci_high", "p", "n", "n_sites", "method", "method_id",
+            "design", "note"]
 
 
 def _site_exposure(s: SiteData, received: str) -> pd.DataFrame:
@@ -141,7 +153,7 @@ def _ols(y, exog, site, level, reason: str):
                                drop_first=True, dtype=float)
         exog = pd.concat([exog, fixed], axis=1)
     res = sm.OLS(y, exog).fit(cov_type="HC3")
-    return res.params, res.conf_int(alpha=1 - level), res.pvalues, f"OLS with HC3 robust SE: {reason}"
+    return res.params, res.conf_int(alpha=1 - level), res.pvalues, reason
 
 
 def _fit(y: np.ndarray, X: pd.DataFrame, site: np.ndarray, level: float):
@@ -166,17 +178,13 @@ def _fit(y: np.ndarray, X: pd.DataFrame, site: np.ndarray, level: float):
             z = stats.norm.ppf(1 - (1 - level) / 2)
             ci = pd.DataFrame({0: params - z * bse, 1: params + z * bse})
             pvalues = pd.Series(2 * stats.norm.sf(np.abs(params / bse)), index=params.index)
-            method = "MixedLM, site random intercept (REML)"
+            method = METHODS["mixedlm"]
         else:  # a singular fit gives no standard errors: fixed site effects instead
-            params, ci, pvalues, method = _ols(
-                y, exog, site, level, "site fixed effects, MixedLM gave no standard errors "
-                "(site variance at zero)")
+            params, ci, pvalues, method = _ols(y, exog, site, level, METHODS["ols_fallback"])
     elif n_sites == 2:
-        params, ci, pvalues, method = _ols(y, exog, site, level, "site fixed effect, two "
-                                           "sites are too few for a site variance")
+        params, ci, pvalues, method = _ols(y, exog, site, level, METHODS["ols_two_sites"])
     else:
-        params, ci, pvalues, method = _ols(y, exog, site, level,
-                                           "one site, no site variance to estimate")
+        params, ci, pvalues, method = _ols(y, exog, site, level, METHODS["ols_one_site"])
     cols = list(X.columns)
     return (pd.DataFrame({"estimate": params[cols], "ci_low": ci.loc[cols, 0],
                           "ci_high": ci.loc[cols, 1], "p": pvalues[cols]}), method, note)
@@ -257,7 +265,8 @@ def component_analysis(source, instrument: str | None = None, scale: str | None 
         ``component:<id>``), ``term`` (``dose``, ``pre_score``, ``core_adherence``,
         ``adherence``), ``component`` and ``kind``, ``estimate`` (points of improvement per
         unit of the term: dose and adherence run 0–1), ``ci_low``, ``ci_high``, ``p``,
-        ``n``, ``n_sites``, ``method``, ``design`` (``observational``) and ``note``.
+        ``n``, ``n_sites``, ``method`` (in words) and ``method_id`` (a key of
+        :data:`METHODS`), ``design`` (``observational``) and ``note``.
         ``attrs["design"]`` explains what observational means here.
 
     Examples
@@ -318,13 +327,15 @@ def _models(data, iv, iv_id, inst_id, scale, level) -> list[dict]:
             note = ("no variation in " + ", ".join(flat) if flat
                     else f"too few participants ({len(d)}) for {len(terms) + 2} parameters")
             rows += [{**base, "term": _term(t), "estimate": math.nan, "ci_low": math.nan,
-                      "ci_high": math.nan, "p": math.nan, "method": pd.NA, "note": note}
+                      "ci_high": math.nan, "p": math.nan, "method": pd.NA, "method_id": pd.NA,
+                      "note": note}
                      for t in [*terms, "pre_score"]]
             continue
         est, method, note = _fit(d["improvement"].to_numpy(float), X,
                                  d["site"].astype(str).to_numpy(), level)
+        method_id = next(k for k, v in METHODS.items() if v == method)
         rows += [{**base, "term": _term(t), **est.loc[t].to_dict(), "method": method,
-                  "note": note or pd.NA} for t in X.columns]
+                  "method_id": method_id, "note": note or pd.NA} for t in X.columns]
     return rows
 
 

@@ -120,9 +120,9 @@ def _components(ev, network=None) -> list:
     if data.empty:
         return [*items, MarkdownText(t("report_no_components", L))]
     ca = component_analysis(ev.project)
-    method = ca["method"].dropna()
-    items.append(MarkdownText(t("report_design_observational", L,
-                                method=method.iloc[0] if len(method) else "–")))
+    method = ca["method_id"].dropna()
+    items.append(MarkdownText(t("report_design_observational", L, method=t(
+        f"method_{method.iloc[0]}", L) if len(method) else "–")))
     items.append(figure(lambda ax: charts.dose_response_chart(data, ax=ax, lang=L), (7, 4.2)))
     names = {c.id: c.name for c in ev.intervention.components}
     shown = ca[ca["term"] != "pre_score"]
