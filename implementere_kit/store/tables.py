@@ -295,9 +295,13 @@ def validate_table(df, name: str, *, file: str | None = None, allow_extra: bool 
     if schema.primary_key and not missing:
         key = pd.DataFrame({c: out[c] for c in schema.primary_key})
         dup = key.duplicated(keep="first")
+        # the key as text only for the rows reported (joining every row is slow), and with
+        # empty text for a missing part of the key (an optional key column may be empty)
+        shown = pd.Series("", index=key.index, dtype=object)
+        if dup.any():
+            shown[dup] = key[dup].astype("string").fillna("").agg("|".join, axis=1)
         _bad_rows(problems, dup, schema, "+".join(schema.primary_key), file,
-                  "duplicate primary key", "unique",
-                  key.astype("string").fillna("").agg("|".join, axis=1))
+                  "duplicate primary key", "unique", shown)
     if problems:
         raise ValidationError(problems)
     result = pd.DataFrame({c: v for c, v in out.items() if v is not None})
