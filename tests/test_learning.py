@@ -204,3 +204,16 @@ def test_meeting_pack_of_one_intervention_from_projects(network_dir):
     pack = meeting_pack(folders, intervention="fft", lang="nb")
     assert set(pack["sites"]["intervention"]) == {"fft"}
     assert set(pack["sites"]["site"]) == {"9901", "9902", "9903", "9904"}
+
+
+def test_meeting_pack_as_it_stood(network_dir):
+    folders = sorted(p.parent for p in network_dir.glob("dk-*/project.json"))
+    now = meeting_pack(folders, as_of="2026-06-30")
+    then = meeting_pack(folders, as_of="2023-06-30")
+    assert then["barriers"]["n"].sum() < now["barriers"]["n"].sum()
+    b = pd.concat([ik.Project.open(f).table("barriers") for f in folders])
+    early = b[pd.to_datetime(b["date"]) <= "2023-06-30"]
+    assert then["barriers"]["n"].sum() == len(early)
+    still_open = (early["status"] != "resolved") | (pd.to_datetime(early["resolved"])
+                                                   > "2023-06-30")
+    assert (then["barriers"]["n"] - then["barriers"]["n_resolved"]).sum() == still_open.sum()

@@ -185,7 +185,9 @@ def meeting_pack(source, *, meetings=None, intervention: str | None = None, as_o
     intervention : str, optional
         Only the sites implementing this intervention.
     as_of : date, optional
-        The day the plan's progress is judged on (default today).
+        The day the pack describes: barriers and adaptations recorded later are left out,
+        and a barrier resolved later counts as still being worked on (default today for the
+        plan's progress, everything recorded for the rest).
     lang : {"nb", "da", "en"}
         Language of the themes.
 
@@ -214,7 +216,14 @@ def meeting_pack(source, *, meetings=None, intervention: str | None = None, as_o
                 else empty_table(name).assign(site_name=pd.Series(dtype="string"),
                                               intervention=pd.Series(dtype="string")))
 
-    barriers = stack("barriers")
+    barriers, adaptations = stack("barriers"), stack("adaptations")
+    if as_of is not None:  # the network as it stood that day
+        when = pd.Timestamp(as_of)
+        barriers = barriers[pd.to_datetime(barriers["date"]) <= when].copy()
+        later = pd.to_datetime(barriers["resolved"]) > when
+        barriers.loc[later, ["status", "result"]] = ["working_on_it", pd.NA]
+        barriers.loc[later, "resolved"] = pd.NaT
+        adaptations = adaptations[pd.to_datetime(adaptations["date"]) <= when]
     if len(barriers):
         counts = barrier_summary(barriers, by=("phase", "domain", "topic"))
         n_sites = (barriers.groupby(["phase", "domain", "topic"], dropna=False)["site"]
@@ -223,7 +232,6 @@ def meeting_pack(source, *, meetings=None, intervention: str | None = None, as_o
     else:
         counts = pd.DataFrame(columns=["phase", "domain", "topic", "n", "n_open", "n_sites"])
     solutions = recommendations(barriers)
-    adaptations = stack("adaptations")
     profile = (frame_profile(adaptations, dimensions=("what", "planning", "fidelity",
                                                       "reason_level"), by=("site",))
                if len(adaptations) else pd.DataFrame(columns=["site", "dimension", "value",
