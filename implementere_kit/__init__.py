@@ -103,10 +103,30 @@ _EXPORTS: dict[str, str] = {
     "network_outcomes": "measures.outcomes",
 }
 
+# family outcomes, components, barriers, FRAME adaptations, costs, network meetings
+_EXPORTS.update({
+    "outcome_change": "measures.outcome_change",
+    "load_outcome_instrument": "measures.family_outcomes",
+    "list_outcome_instruments": "measures.family_outcomes",
+    "score_outcome": "measures.family_outcomes",
+    "outcome_links": "measures.family_outcomes",
+    "paired_effect_size": "measures.change",
+    "reliable_change": "measures.change",
+    "participant_exposure": "measures.components",
+    "component_analysis": "measures.components",
+    "implementation_cost": "measures.cost",
+    "barrier_summary": "learning.barriers",
+    "recommendations": "learning.barriers",
+    "frame_profile": "learning.adaptations",
+    "migrate_adaptation_log": "learning.adaptations",
+    "meeting_pack": "learning.meetings",
+    "MeetingLog": "learning.meetings",
+})
+
 #: Subpackages and modules reachable as attributes (``ik.examples.make_network``), imported
 #: on first use like the names above.
 _SUBMODULES = frozenset({"plans", "measures", "store", "exchange", "charts", "report",
-                         "widgets", "examples", "errors", "i18n", "teaching"})
+                         "widgets", "examples", "errors", "i18n", "teaching", "learning"})
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
 

@@ -295,6 +295,8 @@ def make_network(path, seed: int = 2024, scale: float = 1.0, sites=None) -> pd.D
     DataFrame
         One row per site: ``site``, ``name``, ``country``, ``intervention``, ``path``.
     """
+    from ._example_tile import tile_tables
+    from .learning.adaptations import migrate_adaptation_log
     from .plans.intervention import load_intervention
     from .store.project import Project
 
@@ -320,6 +322,9 @@ def make_network(path, seed: int = 2024, scale: float = 1.0, sites=None) -> pd.D
         tables["fidelity_checks"] = _fidelity_checks(p, intervention, tables["sessions"], rng)
         tables["competence_ratings"] = _competence(p, tables["staff"], rng)
         tables["survey_responses"] = _surveys(p, tables["staff"], rng)
+        # Outcomes, barriers, FRAME adaptations and costs: a stream of their own, so the
+        # delivery data above stay as they were for every seed.
+        tables.update(tile_tables(p, intervention, tables, np.random.default_rng([seed, k, 14])))
         years = range(pd.Timestamp(p.start).year, AS_OF.year + 1)
         tables["eligible"] = pd.DataFrame({"site": p.site, "period": [str(y) for y in years],
                                            "n_eligible": int(p.eligible * max(scale, 0.05))})
@@ -328,5 +333,22 @@ def make_network(path, seed: int = 2024, scale: float = 1.0, sites=None) -> pd.D
                 project.set_table(name, df)
         project.meta["synthetic"] = True  # every report made from it says so on page one
         project.save()
+        migrate_adaptation_log(project, save=True)  # the old log moves into the table
         out.append((p.site, p.name, p.country, p.intervention, str(folder)))
+    chosen = [p for p in SITES if sites is None or p.site in sites]
+    _write_meetings(root, chosen)
     return pd.DataFrame(out, columns=["site", "name", "country", "intervention", "path"])
+
+
+def _write_meetings(root: Path, profiles) -> None:
+    """The network's meeting record, kept where a store of this network would be made
+    (``root/network.duckdb`` → ``root/network.meetings.parquet``)."""
+    from ._example_tile import example_meetings
+    from ._io import atomic_write_parquet
+    from .learning.meetings import MeetingLog
+    from .store.tables import validate_table
+
+    if profiles:
+        log = MeetingLog(root / "network.duckdb")
+        atomic_write_parquet(log.path, validate_table(example_meetings(profiles),
+                                                      "network_meetings"))

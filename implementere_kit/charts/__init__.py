@@ -35,3 +35,15 @@ __all__ = ["plan_timeline", "phase_progress_chart", "sic_chart", "fidelity_run_c
            "attendance_histogram", "dropout_chart", "funnel_plot",
            "score_distribution", "reliability_chart", "theory_of_change_chart",
            "adaptations_chart", "indicator_label", "OKABE_ITO", "PALETTE", "PHASE_COLOURS"]
+
+# Family outcomes against delivery, barriers, FRAME adaptations and costs (see .learning).
+from .learning import (  # noqa: E402
+    barriers_chart,
+    component_chart,
+    cost_chart,
+    dose_response_chart,
+    frame_chart,
+)
+
+__all__ += ["dose_response_chart", "component_chart", "barriers_chart", "frame_chart",
+            "cost_chart"]

@@ -46,7 +46,8 @@ __all__ = ["build_report", "build_network_report", "build_reports", "write_xlsx"
            "MarkdownText", "FORMATS", "demo_project_folder", "demo_network_store"]
 
 FORMATS = ("html", "xlsx")
-_NOTEBOOKS = {"evaluator": "evaluate_project.ipynb", "network": "network_report.ipynb"}
+_NOTEBOOKS = {"evaluator": "evaluate_project.ipynb", "network": "network_report.ipynb",
+              "meeting": "meeting_pack.ipynb"}
 # The lab template without the scripts that would fetch require.js, MathJax, Mermaid and
 # the widget manager from a CDN: a report must open offline, e.g. on a municipality's
 # closed network, and must not make a reader's browser call anyone.
@@ -277,3 +278,10 @@ def build_reports(projects: Iterable, out_dir, *, period: str | None = None,
             atomic_write_bytes(target, future.result().encode("utf-8"))
             bar.update()
     return targets
+
+
+# The TILE sections of the site report and the network meeting pack (issue 14).
+from ._tile_sections import tile_section  # noqa: E402
+from .meeting import MeetingReport, build_meeting_pack, meeting_report  # noqa: E402
+
+__all__ += ["build_meeting_pack", "meeting_report", "MeetingReport", "tile_section"]

@@ -112,6 +112,9 @@ def demo_network_store() -> Path:
                         for i, f in enumerate(folders)]
             with NetworkStore(tmp / "network.duckdb") as store:
                 store.merge(packages)
+            # the example network's meeting record goes beside the store, where it is kept
+            shutil.copy(_network(root) / "network.meetings.parquet",
+                        tmp / "network.meetings.parquet")
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
