@@ -29,8 +29,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["site_indicators", "benchmark", "funnel_limits", "comparison_sets", "GROUPS",
-           "PROPORTIONS", "Z95", "Z998", "MIN_SITES"]
+__all__ = ["site_indicators", "benchmark", "funnel_limits", "comparison_sets", "sort_rows",
+           "site_key", "GROUPS", "Z95", "Z998", "MIN_SITES"]
 
 Z95, Z998 = 1.959963984540054, 3.090232306167813
 #: Fewest sites with data behind a network figure.
@@ -41,18 +41,6 @@ GROUPS = {"participation": ("participants",), "delivery": ("groups", "sessions")
           "surveys": ("surveys",), "staff": ("staff", "delivery")}
 _COLS = ["site", "intervention", "period", "indicator", "n", "numerator", "denominator",
          "value", "suppressed", "reason"]
-
-
-def _proportions() -> tuple[str, ...]:
-    from ..measures.catalogue import measures
-
-    return tuple(k for k, m in measures().items() if m.is_share and m.network)
-
-
-def __getattr__(name: str):
-    if name == "PROPORTIONS":  # the catalogue's network shares (funnel limits apply)
-        return _proportions()
-    raise AttributeError(name)
 
 
 def site_indicators(con, by_month: bool = False, groups=tuple(GROUPS), *, as_of=None,

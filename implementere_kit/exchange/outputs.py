@@ -60,9 +60,10 @@ def share_back_rows(ind: pd.DataFrame, site: str, k: int = 5) -> pd.DataFrame:
         figs = network_figures(g, k) if len(g) else {"network_reason": "too_few_sites",
                                                      "n_sites": 0, "network_value": np.nan}
         why = figs.get("network_reason")
+        has_data = ((g["denominator"].astype("float64").fillna(0) > 0) if m.kind == "ratio"
+                    else g["value"].notna())
         others = g[(g["site"].astype(str) != str(site)) & ~g["suppressed"].astype(bool)
-                   & (g["denominator"].astype("float64").fillna(0) > 0
-                      | ((m.kind != "ratio") & g["value"].notna()))]
+                   & has_data]
         if why is None and m.pool != "none":
             num = others["numerator"].astype("float64").sum()
             den = others["denominator"].astype("float64").sum()
@@ -129,8 +130,14 @@ def share_back(store, out_dir, *, k: int = 5, fmt: str = "parquet", as_of=None) 
                 "k": k, "share_back": True, "n_sites": n_sites,
                 "as_of": when.date().isoformat()}
         path = out_dir / f"share-back-{site}.zip"
-        written.append(write_package({"benchmarks": rows[cols].reset_index(drop=True)}, path,
-                                     meta, fmt=fmt))
+        table = rows[cols].reset_index(drop=True)
+        # text columns stay text in Parquet even when every value is empty
+        for c in ("site", "site_name", "intervention", "period", "indicator", "reason", "flag",
+                  "network_reason"):
+            table[c] = table[c].astype("string")
+        for c in ("suppressed", "network_suppressed"):
+            table[c] = table[c].astype("boolean")
+        written.append(write_package({"benchmarks": table}, path, meta, fmt=fmt))
     return written
 
 

@@ -26,7 +26,8 @@ SOURCE_COLUMNS = {
     "participants": ("participant_id", "site", "group_id", "enrolled", "ended", "end_reason"),
     "attendance": ("participant_id", "session_no", "attended", "makeup"),
     "sessions": ("site", "group_id", "session_no", "date", "duration_min", "leaders"),
-    "fidelity_checks": ("check_id", "site", "group_id", "component", "date", "delivered"),
+    "fidelity_checks": ("check_id", "site", "group_id", "session_no", "practitioner_id", "item",
+                        "component", "date", "delivered"),
     "staff": ("practitioner_id", "site", "trained", "first_delivery", "last_delivery"),
     "eligible": ("site", "period", "n_eligible"),
     "sic_events": ("site", "stage", "activity", "date"),
@@ -92,7 +93,8 @@ SELECT *, abs(duration_min - session_minutes) <= {duration_tolerance} * session_
           n_leaders >= leaders_per_group AS leaders_ok
 FROM s""",
     "u_items": """
-SELECT f._package, f.site, r.intervention, f.check_id, f.group_id, f.component, f.date,
+SELECT f._package, f.site, r.intervention, f.check_id, f.group_id, f.session_no,
+       f.practitioner_id, f.item, f.component, f.date,
        coalesce(c.core, false) AS core,
        CASE f.delivered WHEN 'yes' THEN 1.0::DOUBLE WHEN 'partly' THEN {partly_credit}::DOUBLE
                         WHEN 'no' THEN 0.0::DOUBLE END AS credit
