@@ -59,6 +59,9 @@ _EXPORTS: dict[str, str] = {
     "competence_summary": "measures.adherence_competence",
     "reach": "measures.fidelity",
     "dropout_by_session": "measures.fidelity",
+    # the measures catalogue
+    "site_measures": "measures.summary",
+    "measure": "measures.catalogue",
     # instruments
     "Instrument": "measures.instruments",
     "load_instrument": "measures.instruments",
