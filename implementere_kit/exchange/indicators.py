@@ -77,7 +77,7 @@ def site_indicators(con, by_month: bool = False, groups=tuple(GROUPS), *, as_of=
     level = level or ("month" if by_month else "all")
     fams = sorted({f for g in groups for f in GROUPS[g]})
     ids = [i for i, m in measures().items() if m.network and m.family in fams]
-    src = from_store(con)
+    src = from_store(con, fams)
     s = sums(src, as_of=as_of, families_=fams, levels=(level,))
     if k is not None and len(s):
         s = suppress_sums(s, k)

@@ -23,13 +23,14 @@ import pandas as pd
 from ..errors import Problem, ValidationError, safe_value
 from ..plans.intervention import Intervention, load_intervention
 from ._fidelity_input import _collect, _table
+from .catalogue import measure, parameters
 
 #: Mean AIM/IAM/FIM score that "meets": our convention (agree on average), not Weiner's;
 #: the catalogue's threshold of ``acceptability`` (and its siblings).
-SURVEY_TARGET = 4.0
+SURVEY_TARGET = measure("acceptability").target()
 #: Window for penetration: staff who delivered within this many months before ``as_of``
 #: (the catalogue's ``penetration_months``).
-PENETRATION_MONTHS = 6
+PENETRATION_MONTHS = int(parameters()["penetration_months"])
 _SURVEYS = {"acceptability": "aim", "appropriateness": "iam", "feasibility": "fim"}
 _TABLES = ("staff", "sessions", "participants", "attendance", "fidelity_checks",
            "survey_responses", "eligible")

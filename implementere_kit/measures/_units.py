@@ -38,18 +38,19 @@ _ENDED_AT_END = "('completed', 'graduated')"
 UNITS = {
     "u_attendance": """
 -- distinct sessions as bits of 64-bit words: session s is bit s % 64 of word s // 64, so
--- there is no cap on session numbers and no count(DISTINCT) sort
+-- there is no cap on session numbers and no count(DISTINCT) sort; a participant whose rows
+-- are all absences still gets a row (0 sessions)
 SELECT _package, participant_id, sum(n)::BIGINT AS n_counted, sum(mk)::BIGINT AS n_makeup,
-       max(last)::BIGINT AS last_session
+       coalesce(max(last), 0)::BIGINT AS last_session
 FROM (SELECT a._package, a.participant_id,
-             coalesce(bit_count(bit_or(CASE WHEN r.makeups_count
-                                            OR NOT coalesce(a.makeup, false)
+             coalesce(bit_count(bit_or(CASE WHEN a.attended AND (r.makeups_count
+                                            OR NOT coalesce(a.makeup, false))
                   THEN 1::UBIGINT << (a.session_no % 64)::UBIGINT END)), 0) AS n,
-             coalesce(bit_count(bit_or(CASE WHEN coalesce(a.makeup, false)
+             coalesce(bit_count(bit_or(CASE WHEN a.attended AND coalesce(a.makeup, false)
                   THEN 1::UBIGINT << (a.session_no % 64)::UBIGINT END)), 0) AS mk,
-             max(a.session_no) AS last
+             max(CASE WHEN a.attended THEN a.session_no END) AS last
       FROM src_attendance a JOIN ik_rules r ON r._package = a._package
-      WHERE r.rows AND a.attended AND a.session_no >= 1
+      WHERE r.rows AND a.session_no >= 1
       GROUP BY a._package, a.participant_id, a.session_no // 64)
 GROUP BY _package, participant_id""",
     "u_participants": f"""

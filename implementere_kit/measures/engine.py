@@ -56,6 +56,7 @@ class Source:
     def __init__(self, con, *, activities: pd.DataFrame | None = None, site: str = "",
                  owned: bool = True):
         self.con, self.activities, self.site, self.owned = con, activities, site, owned
+        self.published = False  # whether aggregate packages' sums are there to add
 
     def close(self) -> None:
         if self.owned:
@@ -188,14 +189,22 @@ def _rules_of_package(row, cache: dict) -> Rules:
     return base
 
 
-def from_store(con) -> Source:
-    """A source over a network store's connection (its views and ``provenance``)."""
-    views = {r[0] for r in con.execute(
-        "SELECT table_name FROM information_schema.tables").fetchall()}
+def from_store(con, families_=None) -> Source:
+    """A source over a network store's connection (its views and ``provenance``), for
+    ``families_`` (default all)."""
+    fams = families()
+    needed = {t for f in (families_ or fams) for t in fams[f]["tables"]}
+    columns: dict[str, set[str]] = {}
+    for table, col in con.execute("SELECT table_name, column_name FROM "
+                                  "information_schema.columns WHERE table_schema = 'main'"
+                                  ).fetchall():
+        columns.setdefault(table, set()).add(col)
+    views = set(columns)
     for name in SOURCE_COLUMNS:
+        if name not in needed and _has_view(con, f"src_{name}"):
+            continue  # left as it is: no view of this call reads it
         if name in views:
-            cols = {r[0] for r in con.execute(f'DESCRIBE "{name}"').fetchall()}
-            _src_view(con, name, name, cols)
+            _src_view(con, name, name, columns[name])
         else:
             _src_view(con, name, None, ())
     prov = con.execute("SELECT package_id, site, intervention, level, dosage_sessions, "
@@ -211,7 +220,9 @@ def from_store(con) -> Source:
                     'JOIN ik_rules r ON r._package = a._package')
     else:
         con.execute("DROP VIEW IF EXISTS src_agg_measures")
-    return Source(con, owned=False)
+    src = Source(con, owned=False)
+    src.published = "agg_measures" in views
+    return src
 
 
 def _register_respondents(src: Source, when: pd.Timestamp) -> None:
@@ -224,7 +235,7 @@ def _register_respondents(src: Source, when: pd.Timestamp) -> None:
         "SELECT s._package, s.respondent_id, s.site, s.instrument, s.wave, s.date, s.item, "
         "s.value FROM src_survey_responses s JOIN ik_rules r ON r._package = s._package "
         "WHERE r.rows AND list_contains(?, s.instrument) AND (s.date IS NULL OR s.date <= ?)",
-        [names, when.date()]).df()
+        [names, (when or pd.Timestamp("2262-01-01")).date()]).df()
     parts = []
     for name in names:
         rows = long[long["instrument"] == name]
@@ -295,7 +306,7 @@ def sums(src: Source, *, as_of=None, families_=None, levels: Sequence[str] = ("a
         raise ValidationError([Problem("unknown level", column="levels",
                                        expected="all, year or month", found=str(bad[0]))])
     con = src.con
-    prepare(src, when, p, surveys="surveys" in wanted)
+    prepare(src, when, p, families_=wanted)
     cat_sums = catalogue_sums()
     frames = []
     for fam in wanted:
@@ -313,7 +324,7 @@ def sums(src: Source, *, as_of=None, families_=None, levels: Sequence[str] = ("a
             if len(wide):
                 frames.append(wide.melt(id_vars=["site", "intervention", *by, "level", "period"],
                                         var_name="sum", value_name="value"))
-    if not by and _has_view(con, "src_agg_measures"):
+    if not by and src.published:
         ids = [s.id for s in cat_sums.values() if s.family in wanted]
         frames.append(con.execute(
             "SELECT * FROM src_agg_measures WHERE list_contains(?, \"sum\") AND list_contains(?, "
@@ -329,26 +340,31 @@ def sums(src: Source, *, as_of=None, families_=None, levels: Sequence[str] = ("a
                    ["site", "intervention", "level", "period", *by])
 
 
+#: Unit views that read other unit views.
+_NEEDS = {"u_participants": ("u_attendance",), "u_delivery": ("u_staff",)}
+
+
 def prepare(src: Source, when: pd.Timestamp | None, p: Mapping | None = None, *,
-            surveys: bool = False) -> None:
-    """Create the unit views of :mod:`._units` on ``src`` as of ``when`` (None: no cut)."""
+            families_=None) -> None:
+    """Create the unit views of :mod:`._units` that ``families_`` (default all) read, on
+    ``src``, as of ``when`` (None: no cut)."""
     p = p or parameters()
     lit = "DATE '9999-12-31'" if when is None else f"DATE '{when.date().isoformat()}'"
-    if surveys:
+    fams = families()
+    wanted = list(families_ or fams)
+    if "surveys" in wanted:
         _register_respondents(src, when)
-    else:
-        _register_respondents_empty(src.con)
-    _register_activities(src, when)
-    for view, sql in UNITS.items():
+    if "plan" in wanted:
+        _register_activities(src, when)
+    views: list[str] = []
+    for unit in [fams[f]["unit"] for f in wanted] + (["u_attendance"] if families_ is None
+                                                     else []):
+        for v in (*_NEEDS.get(unit, ()), unit):
+            if v not in views:
+                views.append(v)
+    for view in views:
         src.con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS "
-                        + sql.format(as_of=lit, **{k: repr(v) for k, v in p.items()}))
-
-
-def _register_respondents_empty(con) -> None:
-    con.register("ik_respondents", pd.DataFrame({
-        "_package": pd.Series(dtype="string"), "site": pd.Series(dtype="string"),
-        "instrument": pd.Series(dtype="string"), "wave": pd.Series(dtype="int64"),
-        "date": pd.Series(dtype="datetime64[ns]"), "score": pd.Series(dtype="float64")}))
+                        + UNITS[view].format(as_of=lit, **{k: repr(v) for k, v in p.items()}))
 
 
 def _param_sql(sql: str, lit: str, p: Mapping) -> str:
@@ -370,27 +386,23 @@ def combine(df: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     Pooling sites is ``combine(df.assign(site="network"), [...])``: the network value is a
     measure of the combined sums, never a mean of site values.
     """
-    if df.empty:
-        return df.reset_index(drop=True)
-    how = {k: s.combine for k, s in catalogue_sums().items()}
     keys = [*keys, "sum"]
+    if df.empty or not df.duplicated(keys).any():
+        return df.reset_index(drop=True)
+    how = df["sum"].map({k: s.combine for k, s in catalogue_sums().items()}).fillna("sum")
     g = df.groupby(keys, dropna=False, sort=True)
-    first = g.size().reset_index()[keys]
-    parts = []
-    for fn in ("sum", "min", "max"):
-        sub = df[df["sum"].map(how).fillna("sum") == fn]
-        if len(sub):
-            agg = sub.groupby(keys, dropna=False, sort=True).agg(
-                value=("value", lambda v, fn=fn: getattr(v, fn)(min_count=1)
-                       if fn == "sum" else getattr(v, fn)()),
-                suppressed=("suppressed", "any"),
-                reason=("reason", lambda r: r.dropna().iloc[0] if r.notna().any() else pd.NA))
-            parts.append(agg.reset_index())
-    out = pd.concat(parts, ignore_index=True)
-    out = first.merge(out, on=keys, how="left")
+    out = g["value"].sum(min_count=1).rename("value").reset_index()
+    fn = g["sum"].size().index.get_level_values("sum").map(
+        dict(zip(df["sum"], how, strict=True)))
+    for name in ("min", "max"):
+        pick = (fn == name).to_numpy()
+        if pick.any():
+            out.loc[pick, "value"] = getattr(g["value"], name)().to_numpy()[pick]
+    out["suppressed"] = g["suppressed"].any().to_numpy()
+    out["reason"] = g["reason"].first().to_numpy()
     out.loc[out["suppressed"], "value"] = np.nan
     out["reason"] = out["reason"].astype("string")
-    return out.reset_index(drop=True)
+    return out
 
 
 _OUT = ["measure", "value", "n", "numerator", "denominator", "suppressed", "reason"]

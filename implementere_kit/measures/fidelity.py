@@ -55,13 +55,14 @@ from ._fidelity_input import (
     _table,
 )
 from .adherence_competence import adherence, competence_summary
+from .catalogue import parameters
 
 __all__ = ["attendance_summary", "dosage_summary", "adherence", "competence_summary", "reach",
            "dropout_by_session", "DURATION_TOLERANCE"]
 
 #: A session "keeps time" when its length is within this share of the planned minutes (the
 #: catalogue's ``duration_tolerance``).
-DURATION_TOLERANCE = 0.15
+DURATION_TOLERANCE = parameters()["duration_tolerance"]
 
 
 # -- attendance and dose -----------------------------------------------------------------
@@ -143,7 +144,7 @@ def attendance_summary(attendance: pd.DataFrame, rule: DosageRule,
     rules = Rules("", sessions=rule.sessions, to_graduate=rule.sessions_to_graduate,
                   makeups_count=rule.makeups_count, completion=how)
     with from_tables(tables, rules) as src:
-        prepare(src, None)
+        prepare(src, None, families_=["participants"])
         cols = "participant_id, n_counted, n_makeup, last_session"
         if parts is None:
             agg = src.con.execute(f"SELECT {cols} FROM u_attendance").df()
