@@ -142,26 +142,27 @@ def _demo_exchange(folders, out: Path) -> list[tuple[str, Path]]:
     store_path = out / "network.duckdb"
     store_path.unlink(missing_ok=True)
     shutil.rmtree(out / "network.duckdb.data", ignore_errors=True)
+    from .examples import AS_OF
+
     packages = []
     for folder in folders:
         # Danish sites share aggregates, Norwegian ones pseudonymised rows: a network of both
         level = "aggregate" if folder.name.startswith("dk-") else "pseudonymised"
-        packages.append(export_package(folder, pkg_dir / f"{folder.name}.zip", level=level))
+        packages.append(export_package(folder, pkg_dir / f"{folder.name}.zip", level=level,
+                                       as_of=AS_OF))
     with NetworkStore(store_path) as store:
         store.merge(packages)
-        store.share_back(share_dir)
+        store.share_back(share_dir, as_of=AS_OF)  # one as-of date for every figure
     written = [("Packages", pkg_dir), ("Network store", store_path), ("Share-back", share_dir)]
     try:
         from .report import build_network_report, build_reports
     except ImportError:  # reports arrive with the charts; until then the tables above
         return written
-    from .examples import AS_OF
-
     site_reports = build_reports(folders, out / "sites", share_back_dir=share_dir,
                                  as_of=AS_OF.date(), progress=True)
     written += [("Site report", p) for p in site_reports]
     written.append(("Network report", build_network_report(store_path, out / "network.html",
-                                                           lang="en")))
+                                                           lang="en", as_of=AS_OF.date())))
     return written
 
 

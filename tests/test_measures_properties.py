@@ -23,7 +23,7 @@ from implementere_kit.plans.intervention import load_intervention
 
 REASONS = [None, "graduated", "completed", "dropped_out", "moved", "referred_elsewhere",
            "other"]
-AS_OF = pd.Timestamp("2026-06-30")  # nothing generated happens later; figures as of today
+AS_OF = pd.Timestamp("2026-06-30")
 NETWORK = [i for i, m in measures().items() if m.network]
 
 
@@ -93,7 +93,7 @@ def make_site(root: Path, iv_id: str, reasons: list, seed: int) -> Path:
 def from_store(pkg: Path, root: Path, level: str) -> pd.DataFrame:
     with NetworkStore(root / f"{level}.duckdb") as store:
         store.merge([pkg])
-        return pd.concat([store.indicators(level=lv) for lv in ("all", "year")],
+        return pd.concat([store.indicators(as_of=AS_OF, level=lv) for lv in ("all", "year")],
                          ignore_index=True)
 
 
@@ -111,13 +111,13 @@ def test_one_value_from_project_and_both_packages(iv_id, reasons, completion, se
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
             folder = make_site(root, iv_id, reasons, seed)
-            # one as-of date for all three: today (an aggregate package is made as of the
-            # day it is exported)
-            own = site_measures(folder, ids=NETWORK, lang="en", levels=("all", "year"))
+            # one as-of date for all three
+            own = site_measures(folder, as_of=AS_OF, ids=NETWORK, lang="en",
+                                levels=("all", "year"))
             pseudo = from_store(export_package(folder, root / "p.zip", level="pseudonymised"),
                                 root, "pseudonymised")
-            agg = from_store(export_package(folder, root / "a.zip", level="aggregate", k=k),
-                             root, "aggregate")
+            agg = from_store(export_package(folder, root / "a.zip", level="aggregate", k=k,
+                                            as_of=AS_OF), root, "aggregate")
     finally:
         catalogue.completion_rule = real
     whole = own[own["level"] == "all"].set_index("measure")

@@ -26,11 +26,11 @@ def store(network_dir, tmp_path_factory):
     """A network store of the four KEEP sites, and their share-back packages."""
     root = tmp_path_factory.mktemp("store")
     packages = [export_package(network_dir / name, root / f"{name}.zip",
-                               level="aggregate" if i % 2 else "pseudonymised")
+                               level="aggregate" if i % 2 else "pseudonymised", as_of=AS_OF)
                 for i, name in enumerate(KEEP_SITES)]
     with NetworkStore(root / "network.duckdb") as st:
         st.merge(packages)
-        st.share_back(root / "share-back")
+        st.share_back(root / "share-back", as_of=AS_OF)
     return root
 
 
@@ -127,6 +127,7 @@ def test_build_html_report(havnstrup, store, tmp_path):
     facts = pd.read_excel(xlsx, sheet_name="summary").set_index("item")["value"]
     assert facts[t("report_field_as_of", "en")] == AS_OF
     assert f"Figures as of {AS_OF}" in text
+    assert set(re.findall(r"as of (\d{4}-\d{2}-\d{2})", text)) == {AS_OF}  # network too
     assert {v.attrs["as_of"] for v in ev.export_tables().values()} == {AS_OF}
     overdue = pd.read_excel(xlsx, sheet_name="overdue")
     assert overdue["days_overdue"].tolist() == ev.overdue["days_overdue"].tolist()

@@ -187,7 +187,7 @@ def build_report(project_path, out, *, period: str | None = None, lang: str | No
     >>> out = build_report(demo_project(), tempfile.mkdtemp() + "/havnstrup.xlsx", fmt="xlsx",
     ...                    period="2024", lang="en")
     >>> openpyxl.load_workbook(out).sheetnames[:4]
-    ['summary', 'phase_progress', 'overdue', 'sic']
+    ['summary', 'measures', 'phase_progress', 'overdue']
     """
     _check_format(fmt)
     if share_back is not None and not isinstance(share_back, str | Path):
