@@ -67,19 +67,19 @@ def test_aggregate_package_suppresses_small_cells(havnstrup, tmp_path):
         assert not names & {"participants", "attendance", "staff", "survey_responses"}
         agg = pkg.frame("agg_measures")
         assert set(agg["level"]) == {"all", "year"}
-        whole = agg[agg["level"] == "all"].set_index("sum")
+        whole = agg[agg["level"] == "all"].set_index("sum_id")
         assert whole.loc["n_enrolled", "value"] >= 5  # the whole period: no cohort dropped
         hidden = agg[agg["suppressed"]]
         assert hidden["value"].isna().all() and hidden["reason"].notna().all()
         shown = agg[~agg["suppressed"]]
-        people = shown[shown["sum"].isin(["n_enrolled", "n_ended", "aim_n", "n_trained"])]
+        people = shown[shown["sum_id"].isin(["n_enrolled", "n_ended", "aim_n", "n_trained"])]
         assert not people["value"].between(1, 4).any()
-        drops = shown[shown["sum"] == "n_dropped_out"]
+        drops = shown[shown["sum_id"] == "n_dropped_out"]
         assert not drops["value"].between(1, 4).any()
         # a breakdown is whole or withheld: shown years add up to the shown total
         assert (agg[agg["suppressed"] & (agg["level"] == "year")]["reason"]
                 .isin(["below_k", "small_count", "breakdown"]).all())
-        for _, g in agg.groupby("sum"):
+        for _, g in agg.groupby("sum_id"):
             years = g[g["level"] == "year"]
             if len(years) and not years["suppressed"].any():
                 assert years["value"].sum() == pytest.approx(

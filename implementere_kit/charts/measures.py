@@ -102,7 +102,7 @@ def funnel_plot(benchmarks: pd.DataFrame, indicator: str, highlight: str | None 
     ...                   "network_value": 0.15, "intervention": "keep"})
     >>> ax = funnel_plot(b, "dropout", highlight="101", lang="en")
     >>> len(ax.lines), ax.get_title()
-    (5, 'Funnel plot: Drop-out (KEEP (Keeping Foster and Kin Parents Supported and Trained))')
+    (5, 'Funnel plot: Drop-out (KEEP – Keeping Foster and Kin Parents Supported and Trained)')
     >>> plt.close(ax.figure)
     """
     from ..exchange.indicators import Z95, Z998, funnel_limits, site_key

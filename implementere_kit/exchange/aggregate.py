@@ -94,7 +94,7 @@ def suppress_sums(sums: pd.DataFrame, k: int = 5) -> pd.DataFrame:
     ...                   "period": "all", "sum": ["n_enrolled", "n_dropped_out"],
     ...                   "value": [20.0, 3.0], "suppressed": False, "reason": None})
     >>> suppress_sums(s)[["sum", "value", "reason"]].values.tolist()
-    [['n_enrolled', 20.0, nan], ['n_dropped_out', nan, 'small_count']]
+    [['n_enrolled', 20.0, <NA>], ['n_dropped_out', nan, 'small_count']]
     """
     from ..measures.catalogue import measures
 
@@ -153,6 +153,8 @@ def aggregate_tables(project, tables: dict[str, pd.DataFrame], k: int = 5,
     if len(s):
         agg = suppress_sums(s, k)
         agg["as_of"] = pd.Timestamp(when.date())
-        out["agg_measures"] = agg[["site", "level", "period", "sum", "value", "suppressed",
-                                   "reason", "as_of"]].reset_index(drop=True)
+        # "sum_id", not "sum": a heading people type in spreadsheets ("Sum") is no column
+        out["agg_measures"] = agg.rename(columns={"sum": "sum_id"})[
+            ["site", "level", "period", "sum_id", "value", "suppressed", "reason", "as_of"]
+        ].reset_index(drop=True)
     return out

@@ -183,7 +183,7 @@ def implementation_outcomes(project_or_tables, *, as_of=None, sustain_months: in
     penetration     0.333        1.0          3.0
     sustainability  1.000        1.0          1.0
     >>> out.set_index("outcome").loc["reach", "source"]
-    'no data: eligible table empty'
+    'no data: participants, eligible empty'
     """
     from .catalogue import Rules, measure
     from .engine import compute, from_tables
