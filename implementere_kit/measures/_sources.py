@@ -72,27 +72,31 @@ def _src_view(con, name: str, source: str | None, columns, package: str = "_pack
 
 
 def _typed(df: pd.DataFrame, name: str) -> pd.DataFrame:
-    """The columns of ``df`` the unit views read, as types DuckDB takes without guessing."""
+    """The columns of ``df`` the unit views read, as types DuckDB takes without guessing
+    (columns already of the right kind pass as they are: no copy of ten million ids)."""
     schema = table_schema(name)
     out = {}
     for c in SOURCE_COLUMNS[name]:
         if c not in df.columns:
             continue
-        s, kind = df[c], schema.field(c)["type"]
+        s, kind = df[c].reset_index(drop=True), schema.field(c)["type"]
         if kind == "date":
             out[c] = parse_dates(s).reset_index(drop=True)
         elif kind in ("integer", "number"):
-            out[c] = pd.to_numeric(s, errors="coerce").astype("float64").to_numpy()
+            num = pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(
+                s.dtype)
+            out[c] = s if num else pd.to_numeric(s, errors="coerce").astype("float64")
         elif kind == "boolean":
-            out[c] = s.astype("boolean").to_numpy() if s.dtype != bool else s.to_numpy()
+            out[c] = s if pd.api.types.is_bool_dtype(s.dtype) else s.astype("boolean")
+        elif pd.api.types.is_string_dtype(s.dtype) and not isinstance(
+                s.dtype, pd.CategoricalDtype):
+            out[c] = s
         else:
-            out[c] = s.astype("string").to_numpy()
-    return pd.DataFrame(out, index=pd.RangeIndex(len(df)))
+            out[c] = s.astype("string")
+    return pd.DataFrame(out, index=pd.RangeIndex(len(df)), copy=False)
 
 
 def _register_rules(con, rows: Sequence[tuple[str, str, Rules, bool]]) -> None:
-    from ..plans.frameworks import sic_phase_of_stage
-
     data = [(pkg, site, r.intervention, flag, r.sessions, r.to_graduate, r.makeups_count,
              r.completion, r.session_minutes, r.leaders_per_group, r.max_group_size)
             for pkg, site, r, flag in rows]
@@ -102,11 +106,16 @@ def _register_rules(con, rows: Sequence[tuple[str, str, Rules, bool]]) -> None:
         rules[c] = pd.array(rules[c], dtype="Int64")
     comps = pd.DataFrame([(pkg, c, c in r.core_components) for pkg, _, r, _ in rows
                           for c in r.components], columns=["_package", "component", "core"])
-    phases = pd.DataFrame({"stage": range(1, 9),
-                           "phase": [sic_phase_of_stage(s) for s in range(1, 9)]})
-    for name, df in (("ik_rules", rules), ("ik_components", comps.astype({"core": bool})),
-                     ("ik_sic_phases", phases)):
+    for name, df in (("ik_rules", rules), ("ik_components", comps.astype({"core": bool}))):
         con.register(name, df)
+
+
+def _register_sic_phases(con) -> None:
+    """Stage → phase as the SIC framework's data says (the one mapping, in plans/)."""
+    from ..plans.frameworks import sic_phase_of_stage
+
+    con.register("ik_sic_phases", pd.DataFrame({
+        "stage": range(1, 9), "phase": [sic_phase_of_stage(s) for s in range(1, 9)]}))
 
 
 def from_tables(tables: Mapping[str, pd.DataFrame], rules: Rules, *,

@@ -8,7 +8,10 @@ package's row-level tables are the source, false for aggregate packages). Each v
 year or month; NULL where a family is judged on the as-of date only), then the columns the
 sums of ``measures.yaml`` aggregate.
 
-``{as_of}`` is replaced by a DATE literal and ``{name}`` by a catalogue parameter. DuckDB's
+``{as_of}`` is replaced by a DATE literal and ``{name}`` by a catalogue parameter;
+``{makeups}`` and ``{last}`` by :data:`DETAIL` when a caller wants sessions made up and the
+last session attended per participant (``attendance_summary``), else by 0 (the measures
+need neither, and the aggregation is cheaper without them). DuckDB's
 ``least`` and ``greatest`` skip NULLs, which is what "the earlier of two dates, either may
 be missing" needs.
 
@@ -34,25 +37,37 @@ SOURCE_COLUMNS = {
     "survey_responses": ("respondent_id", "site", "instrument", "wave", "date", "item", "value"),
 }
 _ENDED_AT_END = "('completed', 'graduated')"
+#: Per-participant details of ``u_attendance`` beyond the sessions counted.
+DETAIL = {"makeups": "coalesce(bit_count(bit_or(CASE WHEN made_up THEN 1::UBIGINT << "
+                     "session_no::UBIGINT END)), 0)",
+          "last": "max(present)"}
 
 UNITS = {
     "u_attendance": """
--- distinct sessions as bits of 64-bit words: session s is bit s % 64 of word s // 64, so
--- there is no cap on session numbers and no count(DISTINCT) sort; a participant whose rows
--- are all absences still gets a row (0 sessions)
+-- distinct sessions as the bits of a 64-bit mask (one hash aggregation, no count(DISTINCT)
+-- sort); sessions 64 and above, rare, are counted with count(DISTINCT) on their few rows, so
+-- there is no cap on session numbers; a participant whose rows are all absences still gets
+-- a row (0 sessions)
+WITH a AS (
+    SELECT a._package, a.participant_id, a.session_no,
+           a.attended AND (r.makeups_count OR NOT coalesce(a.makeup, false)) AS counts,
+           a.attended AND coalesce(a.makeup, false) AS made_up,
+           CASE WHEN a.attended THEN a.session_no END AS present
+    FROM src_attendance a JOIN ik_rules r ON r._package = a._package
+    WHERE r.rows AND a.session_no >= 1),
+parts AS (
+    SELECT _package, participant_id,
+           coalesce(bit_count(bit_or(CASE WHEN counts
+               THEN 1::UBIGINT << session_no::UBIGINT END)), 0) AS n,
+           {makeups} AS mk, {last} AS last
+    FROM a WHERE session_no < 64 GROUP BY _package, participant_id
+    UNION ALL
+    SELECT _package, participant_id, count(DISTINCT session_no) FILTER (WHERE counts),
+           count(DISTINCT session_no) FILTER (WHERE made_up), max(present)
+    FROM a WHERE session_no >= 64 GROUP BY _package, participant_id)
 SELECT _package, participant_id, sum(n)::BIGINT AS n_counted, sum(mk)::BIGINT AS n_makeup,
        coalesce(max(last), 0)::BIGINT AS last_session
-FROM (SELECT a._package, a.participant_id,
-             coalesce(bit_count(bit_or(CASE WHEN a.attended AND (r.makeups_count
-                                            OR NOT coalesce(a.makeup, false))
-                  THEN 1::UBIGINT << (a.session_no % 64)::UBIGINT END)), 0) AS n,
-             coalesce(bit_count(bit_or(CASE WHEN a.attended AND coalesce(a.makeup, false)
-                  THEN 1::UBIGINT << (a.session_no % 64)::UBIGINT END)), 0) AS mk,
-             max(CASE WHEN a.attended THEN a.session_no END) AS last
-      FROM src_attendance a JOIN ik_rules r ON r._package = a._package
-      WHERE r.rows AND a.session_no >= 1
-      GROUP BY a._package, a.participant_id, a.session_no // 64)
-GROUP BY _package, participant_id""",
+FROM parts GROUP BY _package, participant_id""",
     "u_participants": f"""
 WITH p AS (
     SELECT p._package, p.site, r.intervention, p.participant_id, p.group_id,

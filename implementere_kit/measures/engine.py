@@ -32,10 +32,16 @@ import numpy as np
 import pandas as pd
 
 from ..errors import Problem, ValidationError
-from ._sources import Source, _register_activities, _register_respondents, as_of_date
+from ._sources import (
+    Source,
+    _register_activities,
+    _register_respondents,
+    _register_sic_phases,
+    as_of_date,
+)
 from ._sources import from_store as from_store
 from ._sources import from_tables as from_tables
-from ._units import UNITS
+from ._units import DETAIL, UNITS
 from .catalogue import families, measure, measures, parameters
 from .catalogue import sums as catalogue_sums
 
@@ -114,9 +120,10 @@ _NEEDS = {"u_participants": ("u_attendance",), "u_delivery": ("u_staff",)}
 
 
 def prepare(src: Source, when: pd.Timestamp | None, p: Mapping | None = None, *,
-            families_=None) -> None:
+            families_=None, detail: bool = False) -> None:
     """Create the unit views of :mod:`._units` that ``families_`` (default all) read, on
-    ``src``, as of ``when`` (None: no cut)."""
+    ``src``, as of ``when`` (None: no cut); ``detail`` adds sessions made up and the last
+    session attended to ``u_attendance``."""
     p = p or parameters()
     lit = "DATE '9999-12-31'" if when is None else f"DATE '{when.date().isoformat()}'"
     fams = families()
@@ -125,15 +132,18 @@ def prepare(src: Source, when: pd.Timestamp | None, p: Mapping | None = None, *,
         _register_respondents(src, when)
     if "plan" in wanted:
         _register_activities(src, when)
+    if "sic" in wanted:
+        _register_sic_phases(src.con)
     views: list[str] = []
     for unit in [fams[f]["unit"] for f in wanted] + (["u_attendance"] if families_ is None
                                                      else []):
         for v in (*_NEEDS.get(unit, ()), unit):
             if v not in views:
                 views.append(v)
+    extra = DETAIL if detail else dict.fromkeys(DETAIL, "0")
     for view in views:
-        src.con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS "
-                        + UNITS[view].format(as_of=lit, **{k: repr(v) for k, v in p.items()}))
+        src.con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS " + UNITS[view].format(
+            as_of=lit, **extra, **{k: repr(v) for k, v in p.items()}))
 
 
 def _param_sql(sql: str, lit: str, p: Mapping) -> str:

@@ -143,7 +143,7 @@ def attendance_summary(attendance: pd.DataFrame, rule: DosageRule,
     rules = Rules("", sessions=rule.sessions, to_graduate=rule.sessions_to_graduate,
                   makeups_count=rule.makeups_count, completion=how)
     with from_tables(tables, rules) as src:
-        prepare(src, None, families_=["participants"])
+        prepare(src, None, families_=["participants"], detail=True)
         cols = "participant_id, n_counted, n_makeup, last_session"
         if parts is None:
             agg = src.con.execute(f"SELECT {cols} FROM u_attendance").df()
