@@ -180,7 +180,8 @@ def funnel_plot(benchmarks: pd.DataFrame, indicator: str, highlight: str | None 
                                                         indicator=title))
     ax.set_xlabel(label("chart_n", lang))
     ax.set_ylabel(title)
-    ax.legend(loc="best", fontsize=8)
+    if ax.get_legend_handles_labels()[0]:  # nothing to explain when nothing is drawn
+        ax.legend(loc="best", fontsize=8)
     return ax
 
 
