@@ -62,6 +62,9 @@ _EXPORTS: dict[str, str] = {
     # control limits for proportions (funnel plots, p-charts)
     "funnel_limits": "measures.control",
     "p_chart": "measures.control",
+    # the measures catalogue
+    "site_measures": "measures.summary",
+    "measure": "measures.catalogue",
     # instruments
     "Instrument": "measures.instruments",
     "load_instrument": "measures.instruments",

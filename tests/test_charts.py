@@ -237,6 +237,27 @@ def test_funnel_plot_month_other_indicators_and_errors(bench):
         charts.funnel_plot(bench, "dropout", highlight="999")
 
 
+def test_funnel_plot_never_mixes_interventions_and_names_sites(bench):
+    whole = bench[bench["month"].isna()].drop(columns="month")
+    both = pd.concat([whole.assign(intervention="keep", site_name="Ålund"),
+                      whole.assign(intervention="fft", site=["9901", "0330", "330", "9904"],
+                                   site_name="Fjordheim", network_value=0.3)],
+                     ignore_index=True)
+    with pytest.raises(ValidationError, match="several interventions"):
+        charts.funnel_plot(both, "dropout")
+    ax = charts.funnel_plot(both, "dropout", intervention="fft", lang="en")
+    net = ax.lines[0]
+    assert set(net.get_ydata()) == {0.3}  # FFT's own network value, not KEEP's
+    assert ax.collections[0].get_offsets().shape[0] == 4
+    # sites by their code as a number, leading zeros kept, each shown with its name
+    assert [a.get_text() for a in ax.texts] == ["0330 Fjordheim", "330 Fjordheim",
+                                                "9901 Fjordheim", "9904 Fjordheim"]
+    assert "Functional Family Therapy (FFT)" in ax.get_title()
+    # x is the denominator when there is one: the n the funnel limits are computed at
+    ax = charts.funnel_plot(whole.assign(denominator=[200, 800, 400, 100]), "dropout")
+    assert sorted(ax.collections[0].get_offsets()[:, 0].tolist()) == [100, 200, 400, 800]
+
+
 @pytest.mark.parametrize("lang", LANGS)
 def test_score_distribution_boxes(lang):
     s = pd.DataFrame({"site": ["903"] * 6 + ["901"] * 3, "wave": [1, 1, 1, 2, 2, 2, 1, 1, 1],

@@ -126,14 +126,18 @@ def test_participants_without_attendance_get_zero_and_dropouts_are_found():
     assert (s.loc["f", "n_attended"], s.loc["f", "last_session"]) == (0, 0)
     assert s.loc["b", "site"] == "9901" and s.loc["d", "group_id"] == "g2"
     # b: said dropped_out; d: moved before graduating; f: dropped out before session 1;
-    # g: said dropped_out (no end date) after 14 sessions, so it counts though g graduates;
-    # c completed the course below 80 % (not a drop-out); a and e are still running.
-    assert s["dropped_out"].tolist() == [False, True, False, True, False, True, True]
+    # g: said dropped_out (no end date) after 14 sessions: g met the 80 % rule, so g
+    # completed and did not drop out (the two never overlap); c completed the course below
+    # 80 % (ran to the end: not a drop-out); a and e are still running.
+    assert s["dropped_out"].tolist() == [False, True, False, True, False, True, False]
+    assert s["completed"].tolist() == [True, False, False, False, True, False, True]
+    assert s["ended"].tolist() == [False, True, True, True, False, True, True]
+    assert not (s["dropped_out"] & s["completed"]).any()
     assert s.loc["b", "dropout_session"] == 3 and s.loc["d", "dropout_session"] == 5
-    assert s.loc["f", "dropout_session"] == 0 and s.loc["g", "dropout_session"] == 14
+    assert s.loc["f", "dropout_session"] == 0 and pd.isna(s.loc["g", "dropout_session"])
     assert bool(s.loc["g", "graduated"]) is True
     assert s["dropout_session"].isna().tolist() == [True, False, True, False, True, False,
-                                                    False]
+                                                    True]
     assert s.loc["c", "end_reason"] == "completed"
 
 
@@ -150,12 +154,12 @@ def test_dropout_by_session_curve():
     s = attendance_summary(PARTS_ATT, KEEP, PARTS)
     d = dropout_by_session(s).set_index("last_session")
     assert d.index.tolist() == list(range(0, 15))  # 0 … highest session anyone attended
-    assert d.loc[[0, 3, 5, 14], "n_dropped_out"].tolist() == [1, 1, 1, 1]
-    assert d["n_dropped_out"].sum() == 4
-    assert d.loc[3, "share_of_dropouts"] == pytest.approx(1 / 4)
+    assert d.loc[[0, 3, 5, 14], "n_dropped_out"].tolist() == [1, 1, 1, 0]
+    assert d["n_dropped_out"].sum() == 3
+    assert d.loc[3, "share_of_dropouts"] == pytest.approx(1 / 3)
     assert d.loc[3, "share_of_participants"] == pytest.approx(1 / 7)
     assert d.loc[5, "cumulative_share"] == pytest.approx(3 / 7)
-    assert d.loc[14, "cumulative_share"] == pytest.approx(4 / 7)
+    assert d.loc[14, "cumulative_share"] == pytest.approx(3 / 7)
     with pytest.raises(ValidationError, match="dropped_out"):
         dropout_by_session(attendance_summary(PARTS_ATT, KEEP))
 
@@ -327,7 +331,9 @@ def test_dosage_per_group_hand_computed():
     assert d.loc["g1", "n_participants"] == 7 and d.loc["g1", "group_size"] == 7
     assert bool(d.loc["g1", "over_max_group_size"]) is True
     assert bool(d.loc["g2", "over_max_group_size"]) is False
-    assert d.loc["g1", "mean_dosage"] == pytest.approx((4 * 13 / 16 + 3 * 5 / 16) / 7)
+    # dose counts those who have ended: nobody in g1 yet; in g2 g2b, 2 of 16 sessions
+    assert np.isnan(d.loc["g1", "mean_dosage"])
+    assert d.loc["g2", "mean_dosage"] == 2 / 16
     assert d.loc["g1", "share_graduated"] == pytest.approx(4 / 7)
     assert d.loc["g2", "share_dropped_out"] == 0.5
     assert d.loc["g1", "sessions_held"] == 3 and d.loc["g1", "sessions_planned"] == 16

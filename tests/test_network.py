@@ -100,22 +100,43 @@ def test_invalid_package_rejected_whole(packages, tmp_path):
 def test_indicators_and_benchmarks(packages, tmp_path):
     with NetworkStore(tmp_path / "net.duckdb") as store:
         store.merge(packages)
-        ind = store.indicators()
-        assert {"graduation", "dropout", "adherence", "sic_stage", "aim", "reach"} <= set(
-            ind["indicator"])
-        props = ind[ind["indicator"].isin(["graduation", "dropout", "adherence"])]
-        assert props["value"].between(0, 1).all()
+        ind = store.indicators(as_of="2026-06-30")
+        assert {"completion", "dropout", "adherence", "sic_stage", "acceptability", "reach",
+                "dose"} <= set(ind["indicator"])
+        props = ind[ind["indicator"].isin(["completion", "dropout", "adherence", "dose"])]
+        assert props["value"].dropna().between(0, 1).all()
         wide = ind.pivot_table(index="site", columns="indicator", values="value")
         assert wide.loc["902", "adherence"] < wide.loc["901", "adherence"]  # Bøgely poor
         assert wide.loc["904", "dropout"] > wide.loc["901", "dropout"]  # Mosebjerg loses families
         assert wide.loc["905", "sic_stage"] == 3  # Kildeby still preparing
-        bench = store.benchmarks()
-        grad = bench[bench["indicator"] == "graduation"]
-        assert grad["network_median"].nunique() == 1
-        assert grad["lower95"].le(grad["upper95"]).all()
-        assert (grad["lower998"] <= grad["lower95"]).all()
+        # sites in code order within each intervention, KEEP before FFT
+        order = ind.drop_duplicates("site")[["intervention", "site"]].values.tolist()
+        assert order == [["fft", "9901"], ["fft", "9902"], ["fft", "9903"], ["fft", "9904"],
+                         ["keep", "901"], ["keep", "902"], ["keep", "903"], ["keep", "904"],
+                         ["keep", "905"]]
+        bench = store.benchmarks(as_of="2026-06-30")
+        # per intervention: KEEP and FFT never share a network value
+        adh = bench[bench["indicator"] == "adherence"]
+        per = adh.groupby("intervention")["network_value"].nunique(dropna=False)
+        assert per.tolist() == [1, 1]
+        assert adh.groupby("intervention")["network_value"].first().nunique() == 2
+        shown = adh[adh["lower95"].notna()]
+        assert len(shown) >= 6  # every site with checklists, Kildeby (none yet) without
+        assert shown["lower95"].le(shown["upper95"]).all()
+        assert (shown["lower998"] <= shown["lower95"]).all()
+        for iv, g in adh.groupby("intervention"):
+            # pooled over the sites compared (a site with 1-4 participants is left out)
+            kept = set(g.loc[g["lower95"].notna(), "site"])
+            rows = ind[(ind["intervention"] == iv) & (ind["indicator"] == "adherence")
+                       & ind["site"].isin(kept)]
+            assert g["network_value"].iloc[0] == pytest.approx(
+                rows["numerator"].sum() / rows["denominator"].sum())
+            assert (g["n_sites_excluded"] == g["site"].nunique() - len(kept)
+                    - g["value"].isna().sum()).all()
         monthly = store.indicators(by_month=True)
-        assert monthly["month"].str.match(r"^\d{4}-\d{2}$").all()
+        assert monthly["period"].str.match(r"^\d{4}-\d{2}$").all()
+        # aggregate packages publish the whole period and years, never months
+        assert not set(monthly["site"]) & AGGREGATE
 
 
 def test_pseudonymised_and_aggregate_give_the_same_indicators(network_dir, tmp_path):
@@ -126,23 +147,38 @@ def test_pseudonymised_and_aggregate_give_the_same_indicators(network_dir, tmp_p
         with NetworkStore(tmp_path / f"{level}.duckdb") as store:
             store.merge([pkg])
             vals[level] = store.indicators().set_index("indicator")["value"]
-    for ind in ("graduation", "dropout", "attendance", "adherence"):
-        assert vals["pseudonymised"][ind] == pytest.approx(vals["aggregate"][ind])
+    for ind in ("completion", "dropout", "dose", "adherence", "acceptability", "reach",
+                "adoption", "sic_stage"):
+        assert vals["pseudonymised"][ind] == pytest.approx(vals["aggregate"][ind], abs=1e-12)
+
+
+def _ind(values, numerators, n, indicator="completion", intervention="keep"):
+    return pd.DataFrame({"site": [f"{i + 1:03d}" for i in range(len(values))],
+                         "intervention": intervention, "period": "all",
+                         "indicator": indicator, "n": n, "numerator": numerators,
+                         "denominator": n, "value": values, "suppressed": False,
+                         "reason": None})
 
 
 def test_funnel_limits_and_flags():
     lo, hi = funnel_limits(0.2, np.array([25, 400]), 1.959963984540054)
     assert hi[0] - lo[0] > hi[1] - lo[1]  # wider for small sites
     assert lo[1] == pytest.approx(0.2 - 1.96 * np.sqrt(0.2 * 0.8 / 400), abs=1e-4)
-    ind = pd.DataFrame({"site": list("abcd"), "month": None, "indicator": "graduation",
-                        "n": [100, 100, 100, 100], "numerator": [55, 55, 55, 90],
-                        "value": [0.55, 0.55, 0.55, 0.9]})
+    ind = _ind([0.55, 0.55, 0.55, 0.9], [55, 55, 55, 90], [100] * 4)
     b = benchmark(ind).set_index("site")
-    assert b.loc["a", "network_value"] == pytest.approx(255 / 400)
-    assert b.loc["a", "network_median"] == 0.55
-    assert b.loc["d", "flag"] == "above998" and b.loc["a", "flag"] == "within"
+    assert b.loc["001", "network_value"] == pytest.approx(255 / 400)
+    assert b.loc["001", "network_median"] == 0.55
+    assert b.loc["004", "flag"] == "above998" and b.loc["001", "flag"] == "within"
     few = benchmark(ind.iloc[:2])
-    assert few["suppressed"].all() and few["network_median"].isna().all()
+    assert few["network_suppressed"].all() and few["network_median"].isna().all()
+    assert (few["network_reason"] == "too_few_sites").all()
+    # another intervention is another comparison: its sites never enter this one's value
+    both = benchmark(pd.concat([ind, _ind([0.1] * 3, [10] * 3, [100] * 3,
+                                          intervention="fft").assign(
+        site=["9901", "9902", "9903"])], ignore_index=True))
+    keep = both[both["intervention"] == "keep"]
+    assert keep["network_value"].iloc[0] == pytest.approx(255 / 400)
+    assert both[both["intervention"] == "fft"]["network_value"].iloc[0] == pytest.approx(0.1)
 
 
 def test_share_back_packages(packages, tmp_path, capsys):
@@ -155,8 +191,11 @@ def test_share_back_packages(packages, tmp_path, capsys):
         assert list(pkg.resources) == ["benchmarks"]
         b = pkg.frame("benchmarks")
         assert set(b["site"]) == {"903"}  # only the site's own rows
-        assert b["network_median"].notna().any()
-        assert pkg.meta["share_back"] is True
+        assert set(b["period"]) == {"all"}  # no breakdown that could be subtracted
+        assert b["network_median"].isna().all() and b["network_q1"].isna().all()
+        assert set(b["intervention"]) == {"keep"}
+        assert b["as_of"].notna().all()
+        assert pkg.meta["share_back"] is True and pkg.meta["as_of"]
 
 
 def test_partitioned_export_reads_back_with_duckdb(packages, tmp_path):

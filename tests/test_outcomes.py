@@ -68,8 +68,9 @@ def test_survey_means_use_the_latest_wave_and_scored_respondents_only():
     aim = out.loc["acceptability"]
     assert aim["value"] == 4.0 and aim["n"] == 2 and aim["target"] == 4.0
     assert bool(aim["meets"]) is True  # ≥ 4 meets, the boundary included
-    assert aim["source"] == "survey_responses: AIM wave 2"
-    assert np.isnan(aim["numerator"]) and np.isnan(aim["denominator"])
+    assert aim["source"] == "survey_responses"
+    # the mean as the catalogue's sums: Σ scores ÷ respondents scored
+    assert aim[["numerator", "denominator"]].tolist() == [8.0, 2.0]
     iam = out.loc["appropriateness"]
     assert iam["value"] == 2.5 and iam["n"] == 2 and bool(iam["meets"]) is False
     fim = out.loc["feasibility"]
@@ -127,7 +128,7 @@ def test_staff_delivery_dates_count_without_sessions():
     assert out.loc["adoption", ["numerator", "denominator"]].tolist() == [2, 3]
     assert out.loc["penetration", "numerator"] == 1
     assert out.loc["sustainability", "value"] == 1.0
-    assert out.loc["sustainability", "source"] == "staff"
+    assert out.loc["sustainability", "source"] == "staff, sessions"  # the tables it reads
 
 
 # -- fidelity ----------------------------------------------------------------------------------
@@ -142,8 +143,8 @@ def test_adherence_by_hand():
                      checks(["yes", "partly"], check="c2"),
                      checks(["no", "no"], check="c3", date="2025-05-01")])  # after as_of
     out = outcomes({"fidelity_checks": chk}).loc["fidelity_adherence"]
-    # (1 + 1 + .5 + 0 + 1 + .5) / 6; n/a left out of both
-    assert out[["numerator", "denominator", "n"]].tolist() == [4.0, 6.0, 2]
+    # (1 + 1 + .5 + 0 + 1 + .5) / 6; n/a left out of both; n is the items scored
+    assert out[["numerator", "denominator", "n"]].tolist() == [4.0, 6.0, 6]
     assert out["value"] == pytest.approx(4 / 6)
     assert out["target"] == 0.7 and bool(out["meets"]) is False
     met = outcomes({"fidelity_checks": checks(["yes", "yes", "yes", "no"])})
@@ -173,17 +174,18 @@ def test_dosage_counts_participants_who_have_ended():
     assert later[["numerator", "denominator"]].tolist() == [7, 12]  # p4 ended: 2 of 4
 
 
-def test_dosage_without_participants_counts_everyone_and_says_so():
+def test_dosage_without_participants_has_no_value():
+    # dose counts participants who have ended: without the participants table nobody has
     att = dosage_tables()["attendance"]
     out = outcomes({"attendance": att}, site=SITE).loc["fidelity_dosage"]
-    assert out[["numerator", "denominator"]].tolist() == [9, 16]
-    assert "in progress" in out["source"]
+    assert np.isnan(out["value"]) and out["n"] == 0
+    assert out["source"].startswith("no data")
 
 
 def test_dosage_needs_a_rule():
     no_rule = Intervention(id="x", name="X", type="self-developed")
     out = outcomes(dosage_tables(), intervention=no_rule).loc["fidelity_dosage"]
-    assert out["source"] == "no data: intervention 'x' has no dosage rule"
+    assert out["source"] == "no data: intervention 'x' sets no dosage.sessions"
 
 
 # -- reach ---------------------------------------------------------------------------------------
@@ -199,8 +201,17 @@ def test_reach_pools_the_periods_up_to_as_of():
     tables = reach_tables(["2024", "2025", "2026"])
     out = outcomes(tables, as_of="2025-06-30").loc["reach"]
     # 2024: 3 of 10, 2025: 1 of 10 by as_of (e enrols later); 2026 has not begun
-    assert out[["numerator", "denominator", "n"]].tolist() == [4, 20, 20]
-    assert out["source"] == "participants, eligible (years: 2024–2025)"
+    assert out[["numerator", "denominator", "n"]].tolist() == [4, 20, 4]
+    assert out["source"] == "participants, eligible"
+    # the denominator is the periods the project enrolled in: not 2023, before it began
+    early = outcomes(reach_tables(["2023", "2024", "2025"]), as_of="2025-06-30").loc["reach"]
+    assert early[["numerator", "denominator"]].tolist() == [4, 20]
+    # … but a year without enrolments between two with them counts
+    gap = reach_tables(["2024", "2025", "2026"])
+    gap["participants"]["enrolled"] = ["2024-02-01", "2024-05-01", "2024-09-01",
+                                       "2026-03-01", "2026-05-01"]
+    mid = outcomes(gap, as_of="2026-06-30").loc["reach"]
+    assert mid[["numerator", "denominator"]].tolist() == [5, 30]
     per_year = fidelity_reach(tables["participants"], tables["eligible"])  # peer
     assert per_year.set_index("period").loc["2024", "reach"] == 0.3
 
@@ -210,7 +221,6 @@ def test_reach_prefers_all_then_years_then_months():
     assert both[["numerator", "denominator"]].tolist() == [5, 10]
     months = outcomes(reach_tables(["2024-02", "2024-05"]), as_of="2025-12-31").loc["reach"]
     assert months[["numerator", "denominator"]].tolist() == [2, 20]
-    assert "months" in months["source"]
 
 
 # -- missing data and validation --------------------------------------------------------------
@@ -310,7 +320,7 @@ def test_network_target_only_when_sites_share_it():
     same = network_outcomes([{"fidelity_checks": chk}, {"fidelity_checks": chk}],
                             intervention=MINI, as_of="2025-01-01", sustain_months=3)
     row = same[same["site"] == "network"].set_index("outcome").loc["fidelity_adherence"]
-    assert row["target"] == 0.7 and bool(row["meets"]) is False and row["n"] == 2
+    assert row["target"] == 0.7 and bool(row["meets"]) is False and row["n"] == 4
     p1 = implementation_outcomes({"fidelity_checks": chk}, intervention=other, site=SITE,
                                  as_of="2025-01-01")
     assert bool(p1.set_index("outcome").loc["fidelity_adherence", "meets"]) is True

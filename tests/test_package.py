@@ -63,18 +63,27 @@ def test_aggregate_package_suppresses_small_cells(havnstrup, tmp_path):
     out = export_package(havnstrup, tmp_path / "agg", level="aggregate", k=5)
     with open_package(out) as pkg:
         names = set(pkg.resources)
-        assert {"agg_participants", "agg_adherence", "sic_events"} <= names
+        assert {"agg_measures", "sic_events"} <= names
         assert not names & {"participants", "attendance", "staff", "survey_responses"}
-        agg = pkg.frame("agg_participants")
-        shown = agg[~agg["suppressed"]]
-        assert (shown["n_participants"] >= 5).all()
+        agg = pkg.frame("agg_measures")
+        assert set(agg["level"]) == {"all", "year"}
+        whole = agg[agg["level"] == "all"].set_index("sum_id")
+        assert whole.loc["n_enrolled", "value"] >= 5  # the whole period: no cohort dropped
         hidden = agg[agg["suppressed"]]
-        assert hidden["n_participants"].isna().all()
-        assert hidden["mean_attendance_rate"].isna().all()
-        # never a single suppressed cell per site: it could be recovered from the total
-        assert (agg.groupby("site")["suppressed"].sum() != 1).all()
-        for col in pkg.frame("agg_surveys").columns:
-            assert "respondent" not in col or col == "n_respondents"
+        assert hidden["value"].isna().all() and hidden["reason"].notna().all()
+        shown = agg[~agg["suppressed"]]
+        people = shown[shown["sum_id"].isin(["n_enrolled", "n_ended", "aim_n", "n_trained"])]
+        assert not people["value"].between(1, 4).any()
+        drops = shown[shown["sum_id"] == "n_dropped_out"]
+        assert not drops["value"].between(1, 4).any()
+        # a breakdown is whole or withheld: shown years add up to the shown total
+        assert (agg[agg["suppressed"] & (agg["level"] == "year")]["reason"]
+                .isin(["below_k", "small_count", "breakdown"]).all())
+        for _, g in agg.groupby("sum_id"):
+            years = g[g["level"] == "year"]
+            if len(years) and not years["suppressed"].any():
+                assert years["value"].sum() == pytest.approx(
+                    g.loc[g["level"] == "all", "value"].iloc[0])
 
 
 def test_suppression_rules():

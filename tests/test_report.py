@@ -26,11 +26,11 @@ def store(network_dir, tmp_path_factory):
     """A network store of the four KEEP sites, and their share-back packages."""
     root = tmp_path_factory.mktemp("store")
     packages = [export_package(network_dir / name, root / f"{name}.zip",
-                               level="aggregate" if i % 2 else "pseudonymised")
+                               level="aggregate" if i % 2 else "pseudonymised", as_of=AS_OF)
                 for i, name in enumerate(KEEP_SITES)]
     with NetworkStore(root / "network.duckdb") as st:
         st.merge(packages)
-        st.share_back(root / "share-back")
+        st.share_back(root / "share-back", as_of=AS_OF)
     return root
 
 
@@ -46,6 +46,37 @@ def no_papermill(monkeypatch):
 def _text(html: str) -> str:
     body = re.sub(r"<style.*?</style>", "", html, flags=re.S)
     return htmllib.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body)))
+
+
+def _tables(html: str) -> list[list[list[str]]]:
+    """Every <table> of an HTML page as rows of cell texts (header row first)."""
+    from html.parser import HTMLParser
+
+    class Tables(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.tables, self.cell = [], None
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "table":
+                self.tables.append([])
+            elif tag == "tr" and self.tables:
+                self.tables[-1].append([])
+            elif tag in ("td", "th") and self.tables:
+                self.cell = []
+
+        def handle_endtag(self, tag):
+            if tag in ("td", "th") and self.cell is not None:
+                self.tables[-1][-1].append(" ".join("".join(self.cell).split()))
+                self.cell = None
+
+        def handle_data(self, data):
+            if self.cell is not None:
+                self.cell.append(data)
+
+    parser = Tables()
+    parser.feed(html)
+    return [t for t in parser.tables if t]
 
 
 # -- HTML reports (the two papermill runs of this module) ------------------------------------
@@ -69,6 +100,37 @@ def test_build_html_report(havnstrup, store, tmp_path):
                          share_back=store / "share-back" / "share-back-903.zip")
     text = _text(html)
     assert ev.next_steps and all(step in text for step in ev.next_steps)
+    # one report, one number per measure: each measure sits in one row of one measures
+    # table, with the value the spreadsheet of the same report holds
+    from implementere_kit.measures.catalogue import format_value, measure_ids
+
+    shown = {}
+    for table in _tables(html):
+        head = table[0]
+        if head[:2] != [t("col_measure", "en"), t("col_value", "en")]:
+            continue
+        for row in table[1:]:
+            assert row[0] not in shown, f"{row[0]} shown twice"
+            shown[row[0]] = row[1]
+    xlsx = report.build_report(havnstrup, tmp_path / "havnstrup.xlsx", fmt="xlsx", lang="en",
+                               as_of=AS_OF, share_back=store / "share-back" / "share-back-903.zip")
+    sheet = pd.read_excel(xlsx, sheet_name="measures")
+    assert sheet["measure"].tolist() == measure_ids(report_only=True)
+    assert sheet["measure"].is_unique
+    for _, r in sheet.iterrows():
+        assert shown[r["label"]] == format_value(r["value"], r["unit"]), r["measure"]
+    assert len(shown) == len(sheet)
+    # the variant the report shows is named as such; the other one is not shown
+    assert "Completion (of those who ended)" in shown and "Completion (of all enrolled)" \
+        not in text
+    # one as-of date, the same in the HTML and on the sheet
+    facts = pd.read_excel(xlsx, sheet_name="summary").set_index("item")["value"]
+    assert facts[t("report_field_as_of", "en")] == AS_OF
+    assert f"Figures as of {AS_OF}" in text
+    assert set(re.findall(r"as of (\d{4}-\d{2}-\d{2})", text)) == {AS_OF}  # network too
+    assert {v.attrs["as_of"] for v in ev.export_tables().values()} == {AS_OF}
+    overdue = pd.read_excel(xlsx, sheet_name="overdue")
+    assert overdue["days_overdue"].tolist() == ev.overdue["days_overdue"].tolist()
 
 
 def test_build_network_report(store, tmp_path):
@@ -92,17 +154,26 @@ def test_xlsx_export_sheets_and_values(havnstrup, tmp_path, no_papermill):
 
     out = report.build_report(havnstrup, tmp_path / "r.xlsx", fmt="xlsx", as_of=AS_OF)
     wb = openpyxl.load_workbook(out)
-    ids = ["summary", "phase_progress", "overdue", "sic", "dosage", "dropout", "adherence",
-           "adherence_by_month", "outcomes", "reliability", "adaptations", "next_steps"]
-    # no network sheet without share-back; sheet names in Havnstrup's language
+    ids = ["summary", "measures", "phase_progress", "overdue", "sic", "adherence",
+           "adherence_by_month", "dropout", "reliability", "adaptations", "next_steps"]
+    # no network sheet without share-back; sheet names and headings in Havnstrup's language
     assert wb.sheetnames == [t(f"sheet_{i}", "da") for i in ids]
     ev = report.evaluate(havnstrup, as_of=AS_OF)
     sheet = pd.read_excel(out, sheet_name=t("sheet_adherence", "da"))
     assert sheet[t("col_adherence", "da")].tolist() == pytest.approx(
         ev.adherence["adherence"].tolist())
     summary = pd.read_excel(out, sheet_name=t("sheet_summary", "da"))
-    assert summary[t("col_measure", "da")].tolist() == ev.summary["measure"].tolist()
-    assert t("report_field_site", "da") in summary[t("col_measure", "da")].tolist()
+    assert summary[t("col_item", "da")].tolist() == ev.summary["item"].tolist()
+    assert t("report_field_site", "da") in summary[t("col_item", "da")].tolist()
+    m = pd.read_excel(out, sheet_name=t("sheet_measures", "da"))
+    m = m.set_index(t("col_label", "da"))
+    completion = "Gennemført (af dem der er afsluttet)"
+    assert completion in m.index
+    # the whole-report adherence is the pooled credit of the component breakdown
+    credit = (ev.adherence["adherence"] * ev.adherence["n_items"]).sum()
+    adherence = ev.measures.set_index("measure").loc["adherence", "label"]
+    assert m.loc[adherence, t("col_value", "da")] == pytest.approx(
+        credit / ev.adherence["n_items"].sum())
 
 
 def test_build_reports_checks_all_before_running(network_dir, tmp_path, no_papermill):
@@ -196,14 +267,17 @@ def test_what_to_look_at_next_follows_the_numbers(havnstrup):
     ok = ev.adherence[ev.adherence["meets_threshold"].astype(bool)]
     assert not any(f"'{name}'" in step for name in ok["name"] for step in ev.next_steps)
     assert report.what_to_look_at_next(havnstrup, lang="en", as_of=AS_OF) == ev.next_steps
-    # a network comparison: high drop-out is a worry, low drop-out is not
-    bench = pd.DataFrame({"site": "903", "month": None, "indicator": ["dropout", "graduation"],
-                          "n": 20, "value": [0.4, 0.99], "network_value": [0.1, 0.8],
-                          "flag": ["above95", "above95"]})
+    # a network comparison: high drop-out is a worry, high completion is not; the site's
+    # values are the report's own, judged against the network's limits at its own n
+    bench = pd.DataFrame({"site": "903", "period": "all", "indicator": ["dropout", "completion"],
+                          "network_value": [0.001, 0.2], "n_sites": 4})
     ev2 = report.evaluate(havnstrup, lang="en", as_of=AS_OF, share_back=bench)
+    own = ev2.measures.set_index("measure")
+    assert own.loc["dropout", "value"] > 0.03 and own.loc["completion", "value"] > 0.5
     net = [s for s in ev2.next_steps if "network" in s]
-    assert net == [t("next_network_high", "en", indicator="Drop-out", value="40 %",
-                     network="10 %")]
+    assert net == [t("next_network_high", "en", indicator="Drop-out",
+                     value=f"{100 * own.loc['dropout', 'value']:.0f} %", network="0 %")]
+    assert set(ev2.comparison["flag"]) == {"above998"}
 
 
 def test_nothing_to_look_at(havnstrup):
@@ -212,7 +286,7 @@ def test_nothing_to_look_at(havnstrup):
     for attr, value in (("overdue", ev.overdue.iloc[:0]), ("adherence", None),
                         ("attendance", None), ("reliability", None)):
         setattr(ev, attr, value)
-    ev.outcomes = ev.outcomes.assign(meets=pd.NA)
+    ev.measures = ev.measures.assign(meets=pd.NA)
     assert report.what_to_look_at_next(ev) == [t("next_nothing", "nb")]
 
 

@@ -28,13 +28,20 @@ from __future__ import annotations
 from ._base import OKABE_ITO, PALETTE, PHASE_COLOURS
 from .delivery import attendance_histogram, dropout_chart, fidelity_run_chart
 from .intervention import adaptations_chart, theory_of_change_chart
-from .measures import funnel_plot, indicator_label, reliability_chart, score_distribution
+from .measures import (
+    funnel_plot,
+    indicator_label,
+    intervention_label,
+    reliability_chart,
+    score_distribution,
+)
 from .planning import phase_progress_chart, plan_timeline, sic_chart
 
 __all__ = ["plan_timeline", "phase_progress_chart", "sic_chart", "fidelity_run_chart",
            "attendance_histogram", "dropout_chart", "funnel_plot",
            "score_distribution", "reliability_chart", "theory_of_change_chart",
-           "adaptations_chart", "indicator_label", "OKABE_ITO", "PALETTE", "PHASE_COLOURS"]
+           "adaptations_chart", "indicator_label", "intervention_label", "OKABE_ITO", "PALETTE",
+           "PHASE_COLOURS"]
 
 # Family outcomes against delivery, barriers, FRAME adaptations and costs (see .learning).
 from .learning import (  # noqa: E402

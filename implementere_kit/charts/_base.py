@@ -66,8 +66,10 @@ def require(data, columns: Sequence[str], what: str) -> pd.DataFrame:
 
 def dates(df: pd.DataFrame, column: str, what: str, problems: list[Problem]) -> pd.Series:
     """Parse a date column; every non-empty value that is not a date becomes a Problem."""
+    from ..store.tables import parse_dates
+
     raw = df[column]
-    parsed = pd.to_datetime(raw, errors="coerce")
+    parsed = parse_dates(raw)  # the one parser: 03.02.2024 is 3 February
     problems += row_problems(parsed.isna() & raw.notna(), raw, message="not a date",
                              column=column, expected="a date", resource=what)
     return parsed
@@ -117,7 +119,9 @@ def date_numbers(values) -> np.ndarray:
     """Datetimes as matplotlib date numbers (days since the epoch), NaT as NaN."""
     import matplotlib.dates as mdates
 
-    arr = pd.to_datetime(pd.Series(values)).to_numpy(dtype="datetime64[ns]")
+    from ..store.tables import parse_dates
+
+    arr = parse_dates(pd.Series(values)).to_numpy(dtype="datetime64[ns]")
     out = np.full(len(arr), np.nan)
     ok = ~np.isnat(arr)
     out[ok] = mdates.date2num(arr[ok])

@@ -33,35 +33,57 @@ from ._base import (
     require,
 )
 
-__all__ = ["funnel_plot", "score_distribution", "reliability_chart", "indicator_label"]
+__all__ = ["funnel_plot", "score_distribution", "reliability_chart", "indicator_label",
+           "intervention_label"]
 
 
 def indicator_label(indicator: str, lang: str) -> str:
-    """A network indicator's name for people (``indicator_<name>`` in the locales)."""
-    return label(f"indicator_{indicator}", lang, fallback=indicator)
+    """A measure's name for people: the catalogue's label (``indicator_<name>`` in the
+    locales for anything else)."""
+    from ..measures.catalogue import measures
+
+    m = measures().get(indicator)
+    return m.label(lang) if m is not None else label(f"indicator_{indicator}", lang,
+                                                     fallback=indicator)
+
+
+def intervention_label(intervention: str, lang: str) -> str:
+    """An intervention's name in ``lang`` (its id when the toolkit does not ship it)."""
+    from ..errors import ImplementereError
+    from ..plans.intervention import load_intervention
+
+    try:
+        return load_intervention(str(intervention)).label(lang)
+    except ImplementereError:
+        return str(intervention)
 
 
 def funnel_plot(benchmarks: pd.DataFrame, indicator: str, highlight: str | None = None,
-                ax=None, lang: str = "nb", month: str | None = None, **kwargs):
-    """Funnel plot of one indicator: each site's value against its size, with the limits.
+                ax=None, lang: str = "nb", period: str | None = None,
+                intervention: str | None = None, month: str | None = None, **kwargs):
+    """Funnel plot of one measure for the sites of one intervention: each site's value
+    against its denominator, with the network's control limits.
 
-    Points are (n, value) per site. For proportions the network value p₀ is drawn as a
-    line with the 95 % and 99.8 % control limits p₀ ± z·sqrt(p₀(1 − p₀)/n) over a grid
+    Points are (denominator, value) per site. For shares the network value p₀ is drawn as
+    a line with the 95 % and 99.8 % control limits p₀ ± z·sqrt(p₀(1 − p₀)/n) over a grid
     of n, so a small site's value is judged against the noise its size brings. Other
-    indicators (means, days) get the network line only.
+    measures (means, days) get the network line only. KEEP and FFT sites are never in one
+    plot: with several interventions in ``benchmarks``, say which.
 
     Parameters
     ----------
     benchmarks : DataFrame
         :meth:`NetworkStore.benchmarks` or the ``benchmarks`` table of a share-back
-        package (``site``, ``indicator``, ``n``, ``value``, ``network_value``; ``month``
-        if present selects the period).
+        package (``site``, ``indicator``, ``value``, ``network_value``, and ``denominator``
+        or ``n``; ``site_name``, ``intervention`` and ``period`` are used when present).
     indicator : str
-        E.g. ``"adherence"``, ``"dropout"``, ``"graduation"``, ``"reach"``.
+        A catalogue measure id, e.g. ``"completion"``, ``"dropout"``, ``"adherence"``.
     highlight : str, optional
         The site to mark (the reader's own municipality).
-    month : str, optional
-        ``"YYYY-MM"`` to plot one month; default the rows without a month (whole period).
+    period : str, optional
+        ``"YYYY"`` or ``"YYYY-MM"`` to plot one period; default the whole period.
+    intervention : str, optional
+        The intervention whose sites to plot (needed when there are several).
     ax : matplotlib Axes, optional
     lang : {"nb", "da", "en"}
     **kwargs
@@ -77,35 +99,52 @@ def funnel_plot(benchmarks: pd.DataFrame, indicator: str, highlight: str | None 
     >>> import matplotlib.pyplot as plt, pandas as pd
     >>> b = pd.DataFrame({"site": ["101", "147", "151"], "indicator": "dropout",
     ...                   "n": [20, 80, 40], "value": [0.3, 0.1, 0.15],
-    ...                   "network_value": 0.15})
+    ...                   "network_value": 0.15, "intervention": "keep"})
     >>> ax = funnel_plot(b, "dropout", highlight="101", lang="en")
     >>> len(ax.lines), ax.get_title()
-    (5, 'Funnel plot: Drop-out')
+    (5, 'Funnel plot: Drop-out (KEEP – Keeping Foster and Kin Parents Supported and Trained)')
     >>> plt.close(ax.figure)
     """
-    from ..exchange.indicators import PROPORTIONS
+    from ..exchange.indicators import site_key
+    from ..measures.catalogue import measures
     from ..measures.control import Z95, Z998, funnel_limits
 
-    df = require(benchmarks, ["site", "indicator", "n", "value", "network_value"], "benchmarks")
+    df = require(benchmarks, ["site", "indicator", "value", "network_value"], "benchmarks")
     rows = df[df["indicator"] == indicator]
-    if "month" in rows:
-        rows = rows[rows["month"].isna()] if month is None else rows[rows["month"] == month]
+    period = period or month
+    col = "period" if "period" in rows else "month" if "month" in rows else None
+    if col is not None:
+        whole = rows[col].isna() | (rows[col].astype(str) == "all")
+        rows = rows[whole] if period is None else rows[rows[col].astype(str) == period]
+    if "intervention" in rows:
+        found = sorted(rows["intervention"].dropna().astype(str).unique())
+        if intervention is None and len(found) > 1:
+            raise ValidationError([Problem("sites of several interventions in one funnel plot",
+                                           resource="benchmarks", column="intervention",
+                                           expected="intervention= one of " + ", ".join(found))])
+        intervention = intervention or (found[0] if found else None)
+        rows = rows[rows["intervention"].astype(str) == str(intervention)]
     if rows.empty:
         known = sorted(df["indicator"].dropna().astype(str).unique())
-        raise UnknownNameError("indicator" + (f" in month {month}" if month else ""),
+        raise UnknownNameError("indicator" + (f" in period {period}" if period else ""),
                                indicator, known)
-    rows = rows.reset_index(drop=True)
+    rows = rows.loc[site_key(rows["site"]).sort_values(kind="stable").index].reset_index(
+        drop=True)
     problems: list[Problem] = []
-    n = numbers(rows, "n", "benchmarks", problems)
+    n = numbers(rows, "denominator" if "denominator" in rows else "n", "benchmarks", problems)
     v = numbers(rows, "value", "benchmarks", problems)
     net = numbers(rows, "network_value", "benchmarks", problems)
     raise_if(problems)
     sites = rows["site"].astype(str).to_numpy()
+    names = (rows["site_name"].fillna("").astype(str).to_numpy() if "site_name" in rows
+             else np.full(len(rows), ""))
+    shown = np.array([f"{s} {m}".strip() for s, m in zip(sites, names, strict=True)])
     if highlight is not None and str(highlight) not in set(sites):
         raise UnknownNameError(f"site with {indicator} figures", highlight, set(sites))
     ok = ~np.isnan(n) & ~np.isnan(v)
     ax = new_axes(ax, (7, 4.5))
-    is_prop = indicator in PROPORTIONS
+    m = measures().get(indicator)
+    is_prop = m.is_share if m is not None else False
     p0 = net[~np.isnan(net)][0] if (~np.isnan(net)).any() else np.nan
     n_max = float(np.nanmax(n[ok])) if ok.any() else 10.0
     grid = np.linspace(1.0, max(n_max * 1.15, 10.0), 300)
@@ -124,22 +163,26 @@ def funnel_plot(benchmarks: pd.DataFrame, indicator: str, highlight: str | None 
         ax.scatter(n[others], v[others], **{"color": OKABE_ITO["blue"], "s": 30, "zorder": 3,
                                             "label": name, **kwargs})
         if highlight is None and others.sum() <= 30:  # the network's view: name every site
-            for x, y, s in zip(n[others], v[others], sites[others], strict=True):
+            for x, y, s in zip(n[others], v[others], shown[others], strict=True):
                 ax.annotate(s, (x, y), xytext=(4, 3), textcoords="offset points", fontsize=7)
     if mine.any():
         ax.scatter(n[mine], v[mine], color=HIGHLIGHT, marker="D", s=80, zorder=4,
-                   edgecolors="black", label=str(highlight))
-        ax.annotate(str(highlight), (n[mine][0], v[mine][0]), xytext=(6, 6),
+                   edgecolors="black", label=shown[mine][0])
+        ax.annotate(shown[mine][0], (n[mine][0], v[mine][0]), xytext=(6, 6),
                     textcoords="offset points", fontsize=9, color=HIGHLIGHT)
     if is_prop:
         ax.set_ylim(0, 1.02)
         percent_axis(ax.yaxis)
     ax.set_xlim(0, grid[-1])
-    name = indicator_label(indicator, lang)
-    ax.set_title(label("chart_funnel_title", lang, indicator=name))
+    title = indicator_label(indicator, lang)
+    ax.set_title(label("chart_funnel_title_iv", lang, indicator=title,
+                       intervention=intervention_label(intervention, lang))
+                 if intervention is not None else label("chart_funnel_title", lang,
+                                                        indicator=title))
     ax.set_xlabel(label("chart_n", lang))
-    ax.set_ylabel(name)
-    ax.legend(loc="best", fontsize=8)
+    ax.set_ylabel(title)
+    if ax.get_legend_handles_labels()[0]:  # nothing to explain when nothing is drawn
+        ax.legend(loc="best", fontsize=8)
     return ax
 
 

@@ -1,29 +1,49 @@
-"""Aggregate packages: counts and rates, with small cells suppressed.
+"""Aggregate packages: the sums behind every measure, with disclosure control.
 
-A cell describing fewer than ``k`` people (1 ≤ n < k; default k = 5) is suppressed: its
-count and every rate computed from it are blanked and ``suppressed`` is set. A single
-suppressed cell could be recovered by subtracting the others from a total published
-elsewhere (for instance the site's number of participants), so within each site a
-second cell — the smallest one left — is suppressed too whenever only one was
-(secondary, or complementary, suppression).
+An aggregate package carries, in ``agg_measures``, each catalogue sum
+(:mod:`implementere_kit.measures.catalogue`) of the site for the whole period and per year,
+computed by the same SQL that computes the site's own measures
+(:mod:`implementere_kit.measures.engine`). The network adds these sums to those it takes from
+pseudonymised packages, so a site's network value equals its own value exactly, and no
+cohort is dropped: a site is one cell per period, not one per month.
+
+Disclosure control (threshold k, default 5), applied to the sums before they leave:
+
+1. *Fewer than k people.* Where a measure's population (participants, respondents, staff)
+   is 1 … k−1, every sum of that measure is suppressed (reason ``below_k``).
+2. *Small event counts.* Where a sensitive count — drop-outs, or those who did not
+   complete — is 1 … k−1, the numerator is suppressed (``small_count``); the denominator
+   stays, since the count cannot be solved from it alone.
+3. *Breakdowns that would give a hidden cell away.* Years add up to the whole period, so
+   a year can be subtracted from the total. The years of a sum are published only when
+   every year and the total are; otherwise all its years are withheld (``breakdown``) and
+   the total alone is published (when it is safe).
+
+A suppressed sum has no value and ``suppressed`` true; the network shows the measure as
+suppressed with the reason as a footnote, never as a smaller n.
 
 References
 ----------
 Hundepool A et al. (2012). *Statistical Disclosure Control*. Wiley, ch. 5 (tabular data:
-threshold rule and secondary suppression).
+threshold rule, secondary suppression, linked tables).
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-__all__ = ["suppress_small_cells", "aggregate_tables"]
+__all__ = ["suppress_small_cells", "suppress_sums", "aggregate_tables", "REASONS"]
+
+#: Why a published sum is empty: fewer than k people, a small sensitive count, or a
+#: breakdown withheld because it would reveal a suppressed cell.
+REASONS = ("below_k", "small_count", "breakdown")
 
 
 def suppress_small_cells(df: pd.DataFrame, count: str, k: int = 5, *, within=("site",),
                          values=()) -> pd.DataFrame:
     """Blank cells with ``1 ≤ count < k`` and, where only one cell of a ``within`` group
-    was blanked, the smallest other cell as well.
+    was blanked, the smallest other cell as well (for tables other than the sums).
 
     Examples
     --------
@@ -37,12 +57,10 @@ def suppress_small_cells(df: pd.DataFrame, count: str, k: int = 5, *, within=("s
     """
     out = df.copy().reset_index(drop=True)
     n = out[count].astype("float64")
-    primary = (n >= 1) & (n < k)
-    sup = primary.copy()
+    sup = (n >= 1) & (n < k)
     if within:
         key = out[list(within)].astype("string").agg("|".join, axis=1)
-        n_sup = sup.groupby(key).transform("sum")
-        lone = (n_sup == 1)
+        lone = sup.groupby(key).transform("sum") == 1
         # the smallest non-suppressed, non-zero cell in each group with a lone suppression
         cand = n[lone & ~sup & (n > 0)]
         if len(cand):
@@ -55,92 +73,88 @@ def suppress_small_cells(df: pd.DataFrame, count: str, k: int = 5, *, within=("s
     return out
 
 
-def _month(s: pd.Series) -> pd.Series:
-    return pd.to_datetime(s).dt.strftime("%Y-%m")
+def _small(x: float, k: int) -> bool:
+    return bool(not np.isnan(x) and 1 <= x < k)
 
 
-def aggregate_tables(project, tables: dict[str, pd.DataFrame], k: int = 5) -> dict[str, pd.DataFrame]:
-    """The tables of an aggregate package for one project (no row describes one person)."""
-    from ..measures.fidelity import adherence, attendance_summary
+def suppress_sums(sums: pd.DataFrame, k: int = 5) -> pd.DataFrame:
+    """Apply the three rules of the module docstring to a long table of sums.
 
-    site = project.site
-    intervention = project.intervention
+    Parameters
+    ----------
+    sums : DataFrame
+        :func:`implementere_kit.measures.engine.sums` output (``site``, ``level``,
+        ``period``, ``sum``, ``value``, …).
+    k : int
+        The threshold.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"site": "903", "intervention": "keep", "level": "all",
+    ...                   "period": "all", "sum": ["n_enrolled", "n_dropped_out"],
+    ...                   "value": [20.0, 3.0], "suppressed": False, "reason": None})
+    >>> suppress_sums(s)[["sum", "value", "reason"]].values.tolist()
+    [['n_enrolled', 20.0, <NA>], ['n_dropped_out', nan, 'small_count']]
+    """
+    from ..measures.catalogue import measures
+
+    out = sums.reset_index(drop=True).copy()
+    reason = pd.Series(out["reason"].astype("object").where(out["reason"].notna(), None),
+                       index=out.index)
+    cell = ["site", "level", "period"]
+    for _, g in out.groupby(cell, dropna=False, sort=False):
+        at = dict(zip(g["sum"], g.index, strict=True))
+        val = dict(zip(g["sum"], g["value"].astype("float64"), strict=True))
+        for m in measures().values():
+            present = [s for s in m.sums if s in at]
+            if not present:
+                continue
+            if m.population and _small(val.get(m.population, np.nan), k):
+                for s in present:
+                    reason[at[s]] = reason[at[s]] or "below_k"
+                continue
+            num, den = val.get(m.numerator, np.nan), val.get(m.denominator, np.nan)
+            counts = {"numerator": num, "complement": den - num}
+            if m.numerator in at and any(_small(counts[c], k) for c in m.sensitive):
+                reason[at[m.numerator]] = reason[at[m.numerator]] or "small_count"
+    # a breakdown is published whole or not at all: a hidden year, or a hidden total,
+    # withholds every year of that sum
+    hidden = reason.notna()
+    key = out["site"].astype(str) + "\x1f" + out["sum"].astype(str)
+    withhold = (out["level"] != "all") & key.isin(set(key[hidden]))
+    reason[withhold & ~hidden] = "breakdown"
+    out["suppressed"] = reason.notna().to_numpy()
+    out["reason"] = pd.array(reason.to_numpy(), dtype="string")
+    out.loc[out["suppressed"], "value"] = np.nan
+    return out
+
+
+def aggregate_tables(project, tables: dict[str, pd.DataFrame], k: int = 5,
+                     as_of=None) -> dict[str, pd.DataFrame]:
+    """The tables of an aggregate package for one project (no row describes one person).
+
+    ``agg_measures`` holds the sums of every network measure for the whole period and per
+    year as of ``as_of`` (default today), suppressed as the module docstring says; the SIC
+    dates, the eligible counts and the plan (without notes) go as they are.
+    """
+    from ..measures.catalogue import Rules, measures
+    from ..measures.engine import as_of_date, from_tables, sums
+
     out: dict[str, pd.DataFrame] = {}
     for name, drop in (("sic_events", []), ("eligible", []), ("activities", ["notes"]),
                        ("checklist_answers", ["answer", "answered_by"])):
         if name in tables:
             out[name] = tables[name].drop(columns=[c for c in drop if c in tables[name]])
-    parts, att = tables.get("participants"), tables.get("attendance")
-    if parts is not None and att is not None and intervention.dosage is not None:
-        summ = attendance_summary(att, intervention.dosage, participants=parts)
-        summ = summ.merge(parts[["participant_id", "enrolled"]], on="participant_id", how="left")
-        summ["month"] = _month(summ["enrolled"])
-        # Cohorts by enrolment month, not by group: a KEEP group has at most six families,
-        # so nearly every group cell would fall under k and be suppressed.
-        g = summ.groupby(["site", "month"], dropna=False)
-        agg = g.agg(n_participants=("participant_id", "size"),
-                    n_graduated=("graduated", "sum"),
-                    n_dropped_out=("dropped_out", "sum"),
-                    mean_attendance_rate=("attendance_rate", "mean")).reset_index()
-        for c in ("n_graduated", "n_dropped_out"):
-            agg[c] = agg[c].astype("Int64")
-        agg = suppress_small_cells(agg, "n_participants", k, values=["mean_attendance_rate"])
-        agg.loc[agg["suppressed"], ["n_graduated", "n_dropped_out"]] = pd.NA
-        out["agg_participants"] = agg
-    sessions = tables.get("sessions")
-    if sessions is not None and len(sessions):
-        g = sessions.groupby(["site", "group_id"])
-        agg = g.agg(n_sessions=("session_no", "nunique"),
-                    mean_duration_min=("duration_min", "mean"),
-                    first_date=("date", "min"), last_date=("date", "max")).reset_index()
-        agg["planned_sessions"] = intervention.dosage.sessions if intervention.dosage else pd.NA
-        agg["planned_minutes"] = (intervention.dosage.session_minutes
-                                  if intervention.dosage else pd.NA)
-        agg["month"] = _month(agg.pop("first_date"))
-        agg = agg.drop(columns="last_date")
-        out["agg_sessions"] = agg
-    checks = tables.get("fidelity_checks")
-    if checks is not None and len(checks):
-        adh = adherence(checks, threshold=intervention.fidelity_threshold,
-                        by=("site", "month", "component"), intervention=intervention)
-        keep = [c for c in ("site", "month", "component", "kind", "n_checks", "n_items",
-                            "adherence", "meets_threshold") if c in adh.columns]
-        out["agg_adherence"] = adh[keep]
-    surveys = tables.get("survey_responses")
-    if surveys is not None and len(surveys):
-        out["agg_surveys"] = _survey_aggregate(surveys, k)
-    ratings = tables.get("competence_ratings")
-    if ratings is not None and len(ratings):
-        g = ratings.groupby(["site", "dimension"])
-        agg = g.agg(n_practitioners=("practitioner_id", "nunique"),
-                    n_ratings=("score", "size"), mean_score=("score", "mean")).reset_index()
-        out["agg_competence"] = suppress_small_cells(agg, "n_practitioners", k,
-                                                     values=["mean_score"])
-    staff = tables.get("staff")
-    if staff is not None and len(staff):
-        out["agg_staff"] = pd.DataFrame({
-            "site": [site], "n_trained": [int(staff["trained"].notna().sum())],
-            "n_delivering": [int(staff["first_delivery"].notna().sum())],
-            "n_certified": [int(staff["certified"].notna().sum())]})
+    when = as_of_date(as_of)
+    fams = sorted({m.family for m in measures().values() if m.network})
+    with from_tables(tables, Rules.of(project.intervention), site=project.site) as src:
+        s = sums(src, as_of=when, families_=fams, levels=("all", "year"))
+    s = s[s["site"] == str(project.site)]
+    if len(s):
+        agg = suppress_sums(s, k)
+        agg["as_of"] = pd.Timestamp(when.date())
+        # "sum_id", not "sum": a heading people type in spreadsheets ("Sum") is no column
+        out["agg_measures"] = agg.rename(columns={"sum": "sum_id"})[
+            ["site", "level", "period", "sum_id", "value", "suppressed", "reason", "as_of"]
+        ].reset_index(drop=True)
     return out
-
-
-def _survey_aggregate(surveys: pd.DataFrame, k: int) -> pd.DataFrame:
-    from ..measures.instruments import load_instrument, responses_from_long, score_instrument
-
-    rows = []
-    for name in sorted(surveys["instrument"].unique()):
-        inst = load_instrument(name)
-        scores = score_instrument(responses_from_long(surveys, inst), inst)
-        for scale in inst.scales:
-            g = scores.groupby(["site", "wave"])[scale]
-            part = g.agg(n_respondents="count", mean="mean", sd="std").reset_index()
-            part.insert(1, "instrument", name)
-            part.insert(3, "scale", scale)
-            rows.append(part)
-    agg = pd.concat(rows, ignore_index=True)
-    agg["wave"] = agg["wave"].astype("Int64")
-    return suppress_small_cells(agg, "n_respondents", k, within=("site", "instrument", "scale"),
-                                values=["mean", "sd"])
-
-

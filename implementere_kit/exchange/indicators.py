@@ -1,13 +1,22 @@
-"""Network indicators and benchmarks, computed by SQL inside DuckDB.
+"""Network indicators and benchmarks: the catalogue's measures across a network store.
 
-Indicators come from pseudonymised packages (row level) and aggregate packages alike:
-each source is reduced to the same sums (people, graduates, drop-outs, items delivered)
-before the two are added, so a network can mix both kinds of package.
+Indicators are the measures of :mod:`implementere_kit.measures.catalogue`, computed by the
+same SQL as a project's own (:mod:`implementere_kit.measures.engine`): from pseudonymised
+packages' rows and from the sums aggregate packages publish, so a network can mix both and
+a site's value is the same either way. With ``k`` given, every site's sums pass the same
+disclosure control as an aggregate package's (:func:`.aggregate.suppress_sums`) first.
 
-Benchmarks compare each site with the network: the median and quartiles of the sites'
-values, and for proportions the funnel-plot control limits around the network value,
-``p0 ± z·sqrt(p0(1 − p0)/n)`` with z = 1.96 (95 %) and 3.09 (99.8 %), so a small site is
-not flagged for the noise its size brings (Spiegelhalter 2005).
+Benchmarks compare sites *of the same intervention* only: KEEP and FFT never share a mean or
+a funnel plot. Per intervention, the comparison set is every site except those with 1 … k−1
+participants (left out of every figure, and counted in ``n_sites_excluded``). A network
+figure is withheld when fewer than three sites have data, when fewer than k people stand
+behind it, or when any site of the set has the measure suppressed — a pool that left that
+site out could be subtracted from one that did not. Network values pool the sums
+(Σ numerator ÷ Σ denominator), never average site values, except where the catalogue says
+``pool: mean`` (SIC stage and durations). For shares, funnel-plot control limits around
+the network value, ``p0 ± z·sqrt(p0(1 − p0)/n)`` with z = 1.96 (95 %) and 3.09 (99.8 %) at
+each site's denominator, keep a small site from being flagged for the noise its size
+brings (Spiegelhalter 2005).
 
 References
 ----------
@@ -23,183 +32,170 @@ import pandas as pd
 # The limits are the measures' one implementation, shared with the p-charts.
 from ..measures.control import Z95, Z998, funnel_limits
 
-__all__ = ["site_indicators", "benchmark", "PROPORTIONS", "funnel_limits"]
+__all__ = ["site_indicators", "benchmark", "funnel_limits", "comparison_sets", "sort_rows",
+           "site_key", "GROUPS", "Z95", "Z998", "MIN_SITES"]
 
-#: Indicators that are proportions of people or items: funnel limits apply.
-PROPORTIONS = ("graduation", "dropout", "adherence", "reach")
-
-
-def _has(con, table: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
-                            [table]).fetchone()[0])
-
-
-def _month(col: str, by_month: bool) -> str:
-    return f"strftime({col}, '%Y-%m')" if by_month else "NULL::VARCHAR"
+#: Fewest sites with data behind a network figure.
+MIN_SITES = 3
+#: Groups of indicators (for callers that want some only) → catalogue families.
+GROUPS = {"participation": ("participants",), "delivery": ("groups", "sessions"),
+          "adherence": ("adherence",), "reach": ("reach",), "sic": ("sic",),
+          "surveys": ("surveys",), "staff": ("staff", "delivery")}
+_COLS = ["site", "intervention", "period", "indicator", "n", "numerator", "denominator",
+         "value", "suppressed", "reason"]
 
 
-def participant_sql(con, by_month: bool) -> list[str]:
-    """SELECTs giving site, month, n, n_grad, n_drop, sum_rate (one per source)."""
-    parts = []
-    if _has(con, "participants"):
-        att = ""
-        if _has(con, "attendance"):
-            att = """
-            LEFT JOIN (
-                -- distinct sessions as the bits of a mask: cheaper than count(DISTINCT)
-                SELECT a._package, a.participant_id,
-                       bit_count(bit_or((1::UBIGINT << (a.session_no - 1)::UBIGINT)) FILTER (
-                           WHERE a.attended AND a.session_no BETWEEN 1 AND 64
-                             AND (NOT coalesce(a.makeup, false)
-                                  OR coalesce(pr.dosage_makeups_count, true)))) AS n_att
-                FROM attendance a JOIN provenance pr ON pr.package_id = a._package
-                GROUP BY ALL
-            ) s ON s._package = pa._package AND s.participant_id = pa.participant_id"""
-        n_att = "coalesce(s.n_att, 0)" if att else "0"
-        parts.append(f"""
-            SELECT pa.site, {_month('pa.enrolled', by_month)} AS month,
-                   count(*) AS n,
-                   count(*) FILTER (WHERE {n_att} >= ceil(pr.dosage_sessions
-                                         * pr.dosage_min_attendance - 1e-9)) AS n_grad,
-                   count(*) FILTER (WHERE pa.end_reason = 'dropped_out') AS n_drop,
-                   sum(least({n_att} / pr.dosage_sessions, 1.0)) AS sum_rate
-            FROM participants pa JOIN provenance pr ON pr.package_id = pa._package {att}
-            WHERE pr.dosage_sessions IS NOT NULL
-            GROUP BY ALL""")
-    if _has(con, "agg_participants"):
-        month = "month" if by_month else "NULL::VARCHAR"
-        parts.append(f"""
-            SELECT site, {month} AS month, sum(n_participants) AS n, sum(n_graduated) AS n_grad,
-                   sum(n_dropped_out) AS n_drop,
-                   sum(mean_attendance_rate * n_participants) AS sum_rate
-            FROM agg_participants WHERE NOT suppressed GROUP BY ALL""")
-    return parts
+def site_indicators(con, by_month: bool = False, groups=tuple(GROUPS), *, as_of=None,
+                    level: str | None = None, k: int | None = None) -> pd.DataFrame:
+    """Every network measure per site (and year or month) as a long table.
 
+    Parameters
+    ----------
+    con : DuckDB connection
+        A network store's (:attr:`NetworkStore.con`).
+    by_month : bool
+        Per month of enrolment, session or check (rows of pseudonymised packages only:
+        aggregate packages publish the whole period and years). Same as ``level="month"``.
+    groups : sequence of str
+        Keys of :data:`GROUPS` (default all).
+    as_of : date, optional
+        Rows dated after it are left out (default today).
+    level : {"all", "year", "month"}, optional
+    k : int, optional
+        Apply the aggregate packages' disclosure control to every site first.
 
-GROUPS = ("participation", "adherence", "reach", "sic", "surveys")
-
-
-def site_indicators(con, by_month: bool = False, groups=GROUPS) -> pd.DataFrame:
-    """Key indicators per site (and month) as a long table.
-
-    Columns ``site``, ``month`` (``None`` when ``by_month`` is false), ``indicator``,
-    ``n`` (people, items or respondents behind the value), ``numerator`` (for proportions)
-    and ``value``. Indicators: ``attendance`` (mean attendance rate), ``graduation``,
-    ``dropout``, ``adherence``, ``reach`` (site level), ``sic_stage``, ``pre_duration_days``
-    and ``impl_duration_days`` (site level), and the mean ``aim``, ``iam`` and ``fim``.
+    Returns
+    -------
+    DataFrame
+        ``site``, ``intervention``, ``period`` (``all``, ``YYYY`` or ``YYYY-MM``),
+        ``indicator`` (a catalogue measure id), ``n``, ``numerator``, ``denominator``,
+        ``value``, ``suppressed`` and ``reason``; sorted by intervention, site (as a
+        number, leading zeros kept), period and catalogue order.
     """
-    selects = []
-    parts = participant_sql(con, by_month)
-    if parts and "participation" in groups:
-        union = " UNION ALL ".join(parts)
-        selects.append(f"""
-            WITH p AS (SELECT site, month, sum(n) n, sum(n_grad) g, sum(n_drop) d,
-                              sum(sum_rate) r FROM ({union}) GROUP BY ALL)
-            SELECT site, month, 'attendance' AS indicator, n, NULL::DOUBLE AS numerator,
-                   r / n AS value FROM p
-            UNION ALL SELECT site, month, 'graduation', n, g, g / n FROM p
-            UNION ALL SELECT site, month, 'dropout', n, d, d / n FROM p""")
-    adh = []
-    if _has(con, "fidelity_checks"):
-        adh.append(f"""
-            SELECT site, {_month('date', by_month)} AS month,
-                   count(*) FILTER (WHERE delivered <> 'na') AS n,
-                   sum(CASE delivered WHEN 'yes' THEN 1.0 WHEN 'partly' THEN 0.5 ELSE 0 END)
-                       AS num
-            FROM fidelity_checks GROUP BY ALL""")
-    if _has(con, "agg_adherence"):
-        month = "month" if by_month else "NULL::VARCHAR"
-        adh.append(f"""SELECT site, {month} AS month, sum(n_items) AS n,
-                       sum(adherence * n_items) AS num FROM agg_adherence GROUP BY ALL""")
-    if adh and "adherence" in groups:
-        selects.append(f"""
-            SELECT site, month, 'adherence', sum(n), sum(num), sum(num) / sum(n)
-            FROM ({' UNION ALL '.join(adh)}) GROUP BY ALL""")
-    if not by_month and parts and _has(con, "eligible") and "reach" in groups:
-        union = " UNION ALL ".join(participant_sql(con, False))
-        selects.append(f"""
-            SELECT e.site, NULL, 'reach', e.n_eligible, p.n, p.n / e.n_eligible
-            FROM (SELECT site, sum(n_eligible) n_eligible FROM eligible GROUP BY site) e
-            JOIN (SELECT site, sum(n) n FROM ({union}) GROUP BY site) p USING (site)
-            WHERE e.n_eligible > 0""")
-    if not by_month and _has(con, "sic_events") and "sic" in groups:
-        selects.append("""
-            WITH s AS (SELECT site, stage, date,
-                              CASE WHEN stage <= 3 THEN 'pre' WHEN stage <= 7 THEN 'impl'
-                                   ELSE 'sustain' END AS phase FROM sic_events)
-            SELECT site, NULL, 'sic_stage', count(*), NULL,
-                   coalesce(max(stage) FILTER (WHERE date IS NOT NULL), 0) FROM s GROUP BY site
-            UNION ALL
-            SELECT site, NULL, phase || '_duration_days', count(date), NULL,
-                   date_diff('day', min(date), max(date))
-            FROM s WHERE phase IN ('pre', 'impl') GROUP BY site, phase""")
-    surveys = []
-    if _has(con, "survey_responses"):
-        surveys.append(f"""
-            SELECT site, month, instrument, count(*) AS n, sum(score) AS total FROM (
-                SELECT site, {_month('min(date)', by_month)} AS month, instrument,
-                       respondent_id, wave, avg(value) AS score
-                FROM survey_responses WHERE instrument IN ('aim', 'iam', 'fim')
-                GROUP BY site, instrument, respondent_id, wave) GROUP BY ALL""")
-    if _has(con, "agg_surveys") and not by_month:
-        surveys.append("""
-            SELECT site, NULL AS month, instrument, sum(n_respondents) AS n,
-                   sum(mean * n_respondents) AS total
-            FROM agg_surveys WHERE NOT suppressed AND instrument IN ('aim', 'iam', 'fim')
-            GROUP BY ALL""")
-    if surveys and "surveys" in groups:
-        selects.append(f"""
-            SELECT site, month, instrument, sum(n), NULL, sum(total) / sum(n)
-            FROM ({' UNION ALL '.join(surveys)}) GROUP BY ALL""")
-    cols = ["site", "month", "indicator", "n", "numerator", "value"]
-    if not selects:
-        return pd.DataFrame(columns=cols)
-    sql = " UNION ALL ".join(f"({s})" for s in selects)
-    out = con.execute(f"SELECT * FROM ({sql}) ORDER BY 1, 2 NULLS FIRST, 3").df()
-    out.columns = cols
-    out["n"] = out["n"].astype("Int64")
+    from ..measures.catalogue import measures
+    from ..measures.engine import from_store, measures_from_sums, sums
+    from .aggregate import suppress_sums
+
+    level = level or ("month" if by_month else "all")
+    fams = sorted({f for g in groups for f in GROUPS[g]})
+    ids = [i for i, m in measures().items() if m.network and m.family in fams]
+    src = from_store(con, fams)
+    s = sums(src, as_of=as_of, families_=fams, levels=(level,))
+    if k is not None and len(s):
+        s = suppress_sums(s, k)
+    out = measures_from_sums(s, ids)
+    if out.empty:
+        return pd.DataFrame(columns=_COLS)
+    out = out.rename(columns={"measure": "indicator"})[_COLS]
+    return sort_rows(out).reset_index(drop=True)
+
+
+def sort_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows by intervention, site code as a number (``0301`` before ``330``), period and
+    the catalogue's order of measures."""
+    from ..measures.catalogue import measure_ids
+
+    order = {m: i for i, m in enumerate(measure_ids())}
+    key = pd.DataFrame({"i": df["intervention"].astype(str), "s": site_key(df["site"]),
+                        "c": df["site"].astype(str), "p": df["period"].astype(str),
+                        "m": df["indicator"].map(order)})
+    return df.loc[key.sort_values(["i", "s", "c", "p", "m"], kind="stable").index]
+
+
+def site_key(codes: pd.Series) -> pd.Series:
+    """Municipality codes as numbers for sorting (leading zeros kept in the codes)."""
+    return pd.to_numeric(codes.astype(str).str.strip(), errors="coerce").fillna(np.inf)
+
+
+def comparison_sets(ind: pd.DataFrame, k: int = 5) -> pd.DataFrame:
+    """Which sites each intervention's comparison holds: ``site``, ``intervention``,
+    ``included`` (false for a site with 1 … k−1 participants, which no figure may show)."""
+    whole = ind[ind["period"].astype(str) == "all"] if "period" in ind else ind
+    sites = whole[["site", "intervention"]].drop_duplicates()
+    small = whole[(whole["indicator"] == "participants")
+                  & (whole["n"].astype("float64").between(1, k - 1)
+                     | (whole["suppressed"].astype(bool) & (whole["reason"] == "below_k")))]
+    excluded = set(zip(small["site"], small["intervention"], strict=True))
+    return sites.assign(included=[(s, i) not in excluded for s, i in
+                                  zip(sites["site"], sites["intervention"], strict=True)])
+
+
+def _flags(value, lo95, hi95, lo998, hi998) -> np.ndarray:
+    return np.select([value > hi998, value < lo998, value > hi95, value < lo95],
+                     ["above998", "below998", "above95", "below95"], default="within")
+
+
+def network_figures(rows: pd.DataFrame, k: int) -> dict:
+    """The network's figures for one measure over one comparison set (coordinator view).
+
+    ``rows`` are the included sites' rows of one intervention, period and indicator.
+    """
+    from ..measures.catalogue import measure
+
+    m = measure(rows["indicator"].iloc[0])
+    hidden = rows["suppressed"].astype(bool)
+    data = rows[~hidden & rows["value"].notna()]
+    den = data["denominator"].astype("float64")
+    out = {"n_sites": len(data), "network_value": np.nan, "network_median": np.nan,
+           "network_q1": np.nan, "network_q3": np.nan, "network_suppressed": False,
+           "network_reason": None}
+    people = data["n"].astype("float64").sum() if m.population else np.inf
+    why = ("site_suppressed" if hidden.any() else "too_few_sites" if len(data) < MIN_SITES
+           else "below_k" if people < k else None)
+    if why or m.pool == "none":
+        out.update(network_suppressed=why is not None, network_reason=why)
+        return out
+    v = data["value"].astype("float64")
+    out.update(network_median=v.median(), network_q1=v.quantile(0.25),
+               network_q3=v.quantile(0.75),
+               network_value=(data["numerator"].astype("float64").sum() / den.sum()
+                              if m.pool == "ratio" else v.mean()))
     return out
 
 
 def benchmark(ind: pd.DataFrame, k: int = 5) -> pd.DataFrame:
-    """Add network median, quartiles, value and funnel limits to a site indicator table.
+    """Add the network's figures to a site indicator table, per intervention.
 
-    Network figures are left out (NaN) where fewer than three sites or fewer than ``k``
-    people stand behind them, so no single site's figure can be read off the network's.
+    Per intervention, period and indicator: ``n_sites`` and ``n_sites_excluded``,
+    ``network_value``, ``network_median``, ``network_q1``, ``network_q3``; for shares the
+    funnel limits at each site's denominator (``lower95`` … ``upper998``) and its
+    ``flag``; ``network_suppressed`` and ``network_reason`` (``too_few_sites``,
+    ``below_k`` or ``site_suppressed``) where the figures are withheld. This is the
+    coordinator's view; :func:`.outputs.share_back` decides what each site may see.
     """
+    from ..measures.catalogue import measure
+
+    net = ["n_sites", "n_sites_excluded", "network_value", "network_median", "network_q1",
+           "network_q3", "lower95", "upper95", "lower998", "upper998", "flag",
+           "network_suppressed", "network_reason"]
     if ind.empty:
-        return ind.assign(network_median=np.nan, network_q1=np.nan, network_q3=np.nan,
-                          network_value=np.nan, lower95=np.nan, upper95=np.nan,
-                          lower998=np.nan, upper998=np.nan, flag=None, suppressed=False)
-    df = ind.copy()
-    key = ["indicator", df["month"].fillna("")]
-    g = df.groupby(key, sort=False)
-    df["network_median"] = g["value"].transform("median")
-    df["network_q1"] = g["value"].transform(lambda s: s.quantile(0.25))
-    df["network_q3"] = g["value"].transform(lambda s: s.quantile(0.75))
-    n_f = df["n"].astype("float64")
-    num = df["numerator"].astype("float64")
-    tot_n = n_f.groupby([df["indicator"], df["month"].fillna("")]).transform("sum")
-    tot_num = num.groupby([df["indicator"], df["month"].fillna("")]).transform("sum")
-    weighted = (df["value"] * n_f).groupby([df["indicator"], df["month"].fillna("")]).transform("sum")
-    is_prop = df["indicator"].isin(PROPORTIONS)
-    df["network_value"] = np.where(is_prop, tot_num / tot_n, weighted / tot_n)
-    p0 = df["network_value"].to_numpy(dtype="float64")
-    lo95, hi95 = funnel_limits(p0, n_f, Z95)
-    lo998, hi998 = funnel_limits(p0, n_f, Z998)
-    for name, arr in (("lower95", lo95), ("upper95", hi95), ("lower998", lo998),
-                      ("upper998", hi998)):
-        df[name] = np.where(is_prop, arr, np.nan)
-    v = df["value"]
-    flag = np.select([v > df["upper998"], v < df["lower998"], v > df["upper95"],
-                      v < df["lower95"]], ["above998", "below998", "above95", "below95"],
-                     default="within")
-    df["flag"] = np.where(is_prop & v.notna(), flag, None)
-    n_sites = g["site"].transform("nunique")
-    hide = (n_sites < 3) | (tot_n < k)
-    net = ["network_median", "network_q1", "network_q3", "network_value", "lower95", "upper95",
-           "lower998", "upper998"]
-    df.loc[hide, net] = np.nan
-    df.loc[hide, "flag"] = None
-    df["suppressed"] = hide.to_numpy()
-    return df.drop(columns="numerator")
+        return ind.assign(**{c: pd.Series(dtype="object") for c in net})
+    df = ind.copy().reset_index(drop=True)
+    sets = comparison_sets(df, k)
+    df = df.merge(sets, on=["site", "intervention"], how="left")
+    df["included"] = df["included"].fillna(True).astype(bool)
+    for c in net:
+        df[c] = np.nan if c not in ("flag", "network_reason", "network_suppressed") else None
+    for _, g in df.groupby(["intervention", "period", "indicator"], sort=False, dropna=False):
+        figs = network_figures(g[g["included"]], k)
+        figs["n_sites_excluded"] = int((~g["included"]).sum())
+        for c, v in figs.items():
+            df.loc[g.index, c] = v
+        m = measure(g["indicator"].iloc[0])
+        p0 = figs["network_value"]
+        if m.is_share and m.pool == "ratio" and not np.isnan(p0):
+            n = g["denominator"].astype("float64").to_numpy()
+            lo95, hi95 = funnel_limits(p0, n, Z95)
+            lo998, hi998 = funnel_limits(p0, n, Z998)
+            v = g["value"].astype("float64").to_numpy()
+            df.loc[g.index, ["lower95", "upper95", "lower998", "upper998"]] = \
+                np.column_stack([lo95, hi95, lo998, hi998])
+            df.loc[g.index, "flag"] = np.where(np.isnan(v), None,
+                                               _flags(v, lo95, hi95, lo998, hi998))
+        out = g.index[~g["included"]]  # a site no figure may show gets no limits either
+        df.loc[out, ["lower95", "upper95", "lower998", "upper998"]] = np.nan
+        df.loc[out, "flag"] = None
+    df["network_suppressed"] = df["network_suppressed"].fillna(False).astype(bool)
+    for c in ("n_sites", "n_sites_excluded"):
+        df[c] = pd.array(df[c].astype("float64"), dtype="Int64")
+    return df.drop(columns="included")

@@ -365,23 +365,24 @@ class NetworkStore:
         return export_partitioned(self, out_dir, tables)
 
     # -- indicators ------------------------------------------------------------------
-    def indicators(self, by_month: bool = False, groups=None) -> pd.DataFrame:
+    def indicators(self, by_month: bool = False, groups=None, **kw) -> pd.DataFrame:
         """Key indicators per site (and month); see :func:`.indicators.site_indicators`."""
         from .indicators import GROUPS, site_indicators
 
-        return site_indicators(self.con, by_month=by_month, groups=groups or GROUPS)
+        return site_indicators(self.con, by_month=by_month, groups=groups or GROUPS, **kw)
 
-    def benchmarks(self, by_month: bool = False, k: int = 5) -> pd.DataFrame:
-        """Indicators with the network's median, quartiles and funnel-plot limits."""
+    def benchmarks(self, by_month: bool = False, k: int = 5, **kw) -> pd.DataFrame:
+        """Indicators with the network's figures per intervention; see
+        :func:`.indicators.benchmark` (``as_of=`` passes on)."""
         from .indicators import benchmark
 
-        return benchmark(self.indicators(by_month=by_month), k=k)
+        return benchmark(self.indicators(by_month=by_month, k=k, **kw), k=k)
 
-    def share_back(self, out_dir, *, k: int = 5, fmt: str = "parquet") -> list[Path]:
+    def share_back(self, out_dir, *, k: int = 5, fmt: str = "parquet", **kw) -> list[Path]:
         """One share-back package per site; see :func:`.outputs.share_back`."""
         from .outputs import share_back
 
-        return share_back(self, out_dir, k=k, fmt=fmt)
+        return share_back(self, out_dir, k=k, fmt=fmt, **kw)
 
 
 def results_frame(results: list[MergeResult]) -> pd.DataFrame:

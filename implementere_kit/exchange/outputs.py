@@ -1,48 +1,143 @@
 """What a network store gives back: share-back packages and a partitioned copy.
 
-Both read the store through SQL in DuckDB. A share-back package holds one site's own
-indicators beside the network's aggregated, suppressed figures (see
-:func:`.indicators.benchmark`) — never another site's rows. The partitioned copy is the
-layout for a network larger than one machine (``docs/scaling.md``).
+A share-back package holds one site's own measures for the whole period beside the
+network's figures for sites of the same intervention, and only figures from which no other
+site's value or count can be solved, by a site that knows its own:
+
+- Every site's sums first pass the aggregate packages' disclosure control
+  (:func:`.aggregate.suppress_sums`), whatever level its package had.
+- Sites with 1 … k−1 participants are left out of every figure (``n_sites_excluded``
+  says how many), and a figure is withheld when any other site of the comparison has the
+  measure suppressed: two pools over different sites would give the difference away.
+- The pooled value reveals the other sites' combined sums to a site that knows its own;
+  so it is shown only when at least two other sites have data, at least k people stand
+  behind the others' part, and no sensitive count of theirs (drop-outs, non-completers)
+  is 1 … k−1.
+- Medians and quartiles are never shared back: with few sites they are single sites'
+  values, or interpolations between two, solvable with one's own value (three sites:
+  Q1, median and Q3 give every value). The coordinator's network report keeps them.
+- One period only, the whole one: months and years beside the total could be subtracted.
+
+The partitioned copy is the layout for a network larger than one machine
+(``docs/scaling.md``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-__all__ = ["share_back", "export_partitioned"]
+__all__ = ["share_back", "share_back_rows", "export_partitioned"]
 
 #: The date that places a row of each table in a year partition (attendance: the period).
 _YEAR_OF = {"attendance": None, "participants": "enrolled", "sessions": "date",
             "fidelity_checks": "date", "sic_events": "date"}
 
 
-def share_back(store, out_dir, *, k: int = 5, fmt: str = "parquet") -> list[Path]:
+def share_back_rows(ind: pd.DataFrame, site: str, k: int = 5) -> pd.DataFrame:
+    """The ``benchmarks`` rows a site may receive (see the module docstring).
+
+    ``ind`` is :func:`.indicators.site_indicators` with ``k`` (every site suppressed alike),
+    whole period.
+    """
+    from ..measures.catalogue import measure
+    from .indicators import Z95, Z998, _flags, comparison_sets, funnel_limits, network_figures
+
+    mine = ind[ind["site"].astype(str) == str(site)]
+    if mine.empty:
+        return mine.assign(n_sites=pd.Series(dtype="Int64"))
+    sets = comparison_sets(ind, k)
+    rows = []
+    for _, r in mine.iterrows():
+        m = measure(r["indicator"])
+        same = ind[(ind["intervention"] == r["intervention"])
+                   & (ind["indicator"] == r["indicator"])]
+        inc = sets[(sets["intervention"] == r["intervention"]) & sets["included"]]["site"]
+        g = same[same["site"].isin(set(inc))]
+        excluded = int(same["site"].nunique() - g["site"].nunique())
+        figs = network_figures(g, k) if len(g) else {"network_reason": "too_few_sites",
+                                                     "n_sites": 0, "network_value": np.nan}
+        why = figs.get("network_reason")
+        has_data = ((g["denominator"].astype("float64").fillna(0) > 0) if m.kind == "ratio"
+                    else g["value"].notna())
+        others = g[(g["site"].astype(str) != str(site)) & ~g["suppressed"].astype(bool)
+                   & has_data]
+        if why is None and m.pool != "none":
+            num = others["numerator"].astype("float64").sum()
+            den = others["denominator"].astype("float64").sum()
+            counts = {"numerator": num, "complement": den - num}
+            if len(others) < 2:
+                why = "too_few_sites"
+            elif m.population and others["n"].astype("float64").sum() < k:
+                why = "below_k"
+            elif any(1 <= counts[c] < k for c in m.sensitive):
+                why = "small_count"
+        row = {**r.to_dict(), "n_sites": figs.get("n_sites", 0), "n_sites_excluded": excluded,
+               "network_value": np.nan, "network_median": np.nan, "network_q1": np.nan,
+               "network_q3": np.nan, "lower95": np.nan, "upper95": np.nan,
+               "lower998": np.nan, "upper998": np.nan, "flag": None,
+               "network_suppressed": why is not None, "network_reason": why}
+        if why is None and m.pool != "none":
+            p0 = float(figs["network_value"])
+            row["network_value"] = p0
+            n = float(r["denominator"]) if pd.notna(r["denominator"]) else np.nan
+            if m.is_share and m.pool == "ratio" and not np.isnan(n):
+                (lo95,), (hi95,) = (np.atleast_1d(a) for a in funnel_limits(p0, [n], Z95))
+                (lo998,), (hi998,) = (np.atleast_1d(a) for a in funnel_limits(p0, [n], Z998))
+                row.update(lower95=lo95, upper95=hi95, lower998=lo998, upper998=hi998)
+                if pd.notna(r["value"]):
+                    row["flag"] = str(_flags(np.array([r["value"]]), lo95, hi95, lo998,
+                                             hi998)[0])
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    for c in ("n", "n_sites", "n_sites_excluded"):
+        out[c] = pd.array(out[c].astype("float64"), dtype="Int64")
+    return out
+
+
+def share_back(store, out_dir, *, k: int = 5, fmt: str = "parquet", as_of=None) -> list[Path]:
     """Write one share-back package per site: its own figures beside the network's.
 
-    Returns the paths written, ``share-back-<site>.zip`` each.
+    Returns the paths written, ``share-back-<site>.zip`` each, in site order.
     """
+    from ..measures.engine import as_of_date
+    from .indicators import site_indicators, site_key
     from .package import write_package
 
+    when = as_of_date(as_of)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    bench = pd.concat([store.benchmarks(by_month=False, k=k),
-                       store.benchmarks(by_month=True, k=k)], ignore_index=True)
+    ind = site_indicators(store.con, as_of=when, k=k)
     prov = store.provenance().drop_duplicates("site").set_index("site")
-    n_sites = int(store.con.execute("SELECT count(DISTINCT site) FROM provenance").fetchone()[0])
+    n_sites = len(prov)
     written = []
-    for site, rows in bench.groupby("site", sort=True):
-        info = prov.loc[site] if site in prov.index else None
-        meta = {"site": site, "site_name": None if info is None else info["site_name"],
-                "country": None if info is None else info["country"],
-                "intervention": "network" if info is None else info["intervention"],
-                "period": None, "level": "aggregate", "k": k, "share_back": True,
-                "n_sites": n_sites}
+    sites = sorted(prov.index.astype(str), key=lambda s: (site_key(pd.Series([s]))[0], s))
+    for site in sites:
+        rows = share_back_rows(ind, site, k)
+        if rows.empty:
+            continue
+        info = prov.loc[site]
+        rows = rows.assign(site_name=info["site_name"], as_of=when.normalize())
+        cols = ["site", "site_name", "intervention", "period", "indicator", "n", "numerator",
+                "denominator", "value", "suppressed", "reason", "n_sites", "n_sites_excluded",
+                "network_value", "network_median", "network_q1", "network_q3", "lower95",
+                "upper95", "lower998", "upper998", "flag", "network_suppressed",
+                "network_reason", "as_of"]
+        meta = {"site": site, "site_name": info["site_name"], "country": info["country"],
+                "intervention": info["intervention"], "period": None, "level": "aggregate",
+                "k": k, "share_back": True, "n_sites": n_sites,
+                "as_of": when.date().isoformat()}
         path = out_dir / f"share-back-{site}.zip"
-        written.append(write_package({"benchmarks": rows.reset_index(drop=True)}, path, meta,
-                                     fmt=fmt))
+        table = rows[cols].reset_index(drop=True)
+        # text columns stay text in Parquet even when every value is empty
+        for c in ("site", "site_name", "intervention", "period", "indicator", "reason", "flag",
+                  "network_reason"):
+            table[c] = table[c].astype("string")
+        for c in ("suppressed", "network_suppressed"):
+            table[c] = table[c].astype("boolean")
+        written.append(write_package({"benchmarks": table}, path, meta, fmt=fmt))
     return written
 
 

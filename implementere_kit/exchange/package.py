@@ -200,7 +200,7 @@ def write_package(tables: dict[str, pd.DataFrame], out, meta: dict, *, fmt: str 
 
 
 def export_package(project, out, *, level: str = "aggregate", fmt: str = "parquet",
-                   k: int = 5) -> Path:
+                   k: int = 5, as_of=None) -> Path:
     """Export a project as a shareable package.
 
     Parameters
@@ -212,6 +212,8 @@ def export_package(project, out, *, level: str = "aggregate", fmt: str = "parque
     fmt : {"parquet", "csv"}
     k : int
         Smallest group size shown in an aggregate package.
+    as_of : date, optional
+        The day an aggregate package's measures describe (default today).
 
     Raises
     ------
@@ -232,7 +234,7 @@ def export_package(project, out, *, level: str = "aggregate", fmt: str = "parque
     else:
         from .aggregate import aggregate_tables
 
-        tables = aggregate_tables(project, tables, k=k)
+        tables = aggregate_tables(project, tables, k=k, as_of=as_of)
     meta = {"site": project.site, "site_name": project.site_name, "country": project.country,
             "intervention": project.intervention.id, "period": project.period, "level": level,
             "k": k if level == "aggregate" else None,

@@ -32,7 +32,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..errors import Problem, ValidationError, safe_value
-from ..measures._sources import collect
+from ..measures._site_data import collect
 
 __all__ = ["barrier_summary", "what_helped", "recommendations", "advice_for", "BY"]
 

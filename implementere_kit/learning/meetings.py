@@ -93,7 +93,7 @@ class MeetingLog:
 
 
 def _site_list(source):
-    from ..measures._sources import site_data
+    from ..measures._site_data import site_data
 
     return site_data(source, ["sic_events", "activities", "participants", "barriers",
                               "adaptations"])
@@ -201,7 +201,7 @@ def meeting_pack(source, *, meetings=None, intervention: str | None = None, as_o
         ``themes`` (:func:`discussion_themes`) and ``previous_actions`` (the last
         meeting's agreed actions and follow-up date).
     """
-    from ..measures._sources import _is_store
+    from ..measures._site_data import _is_store
 
     check_lang(lang)
     sites = _site_list(source)

@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..errors import Problem, ValidationError, safe_value
 from ..plans.intervention import Intervention
-from ._fidelity_input import _check_by, _is_number, _month, _rows, _table, _units
+from ._fidelity_input import _check_by, _is_number, _rows, _table, _units
 
 __all__ = ["adherence", "competence_summary"]
 
@@ -76,9 +76,6 @@ def adherence(checks: pd.DataFrame, threshold: float = 0.8,
     if problems:
         raise ValidationError(problems)
     chk = _table(checks, "fidelity_checks")
-    chk["month"] = _month(chk["date"])
-    chk["score"] = chk["delivered"].map({"yes": 1.0, "partly": float(partly), "no": 0.0}).astype("float64")
-    chk["is_na"] = chk["delivered"] == "na"
     kinds = {c.id: c.kind for c in intervention.components} if intervention else {}
     if intervention is not None:
         unknown = ~chk["component"].isin(list(kinds)).to_numpy(dtype=bool)
@@ -87,11 +84,30 @@ def adherence(checks: pd.DataFrame, threshold: float = 0.8,
               "one of " + ", ".join(kinds), chk["component"])
         if problems:
             raise ValidationError(problems)
-        chk["core_score"] = chk["score"].where(chk["component"].map(kinds) == "core")
-    chk, keys = _units(chk, by)
-    g = chk.groupby(keys, dropna=False)
-    out = pd.DataFrame({"adherence": g["score"].mean(), "n_items": g["score"].count(),
-                        "n_na": g["is_na"].sum(), "n_checks": g["check_id"].nunique()})
+    # the catalogue's measures adherence, adherence_core and checklists, per unit
+    from .catalogue import Rules
+    from .engine import combine, from_tables, measures_from_sums, sums
+
+    rules = Rules(intervention.id if intervention else "",
+                  core_components=tuple(k for k, v in kinds.items() if v == "core"),
+                  components=tuple(kinds))
+    level = "month" if "month" in by else "all"
+    eng_by = [b for b in by if b not in ("month", "site")]
+    with from_tables({"fidelity_checks": chk}, rules) as src:
+        s = sums(src, families_=["adherence"], levels=(level,), by=eng_by,
+                 params={"partly_credit": float(partly)}, as_of=chk["date"].max())
+    keys = [*(["site"] if "site" in by else []), "intervention", "level", "period", *eng_by]
+    if "site" not in by:
+        s = combine(s.assign(site=""), ["site", *keys[1:]])
+    m = measures_from_sums(s, ["adherence", "adherence_core", "checklists"])
+    idx = [k for k in ("site", "period", *eng_by) if k in m]
+    wide = m.pivot_table(index=idx, columns="measure", values=["value", "denominator"],
+                         aggfunc="first", dropna=False)
+    na = s[s["sum"] == "n_items_na"].set_index(idx)["value"]
+    out = pd.DataFrame({"adherence": wide[("value", "adherence")],
+                        "n_items": wide[("denominator", "adherence")].fillna(0).astype("int64"),
+                        "n_na": na.reindex(wide.index).fillna(0).astype("int64"),
+                        "n_checks": wide[("value", "checklists")].fillna(0).astype("int64")})
     out["meets_threshold"] = pd.array(out["adherence"] >= threshold, dtype="boolean")
     out.loc[out["adherence"].isna(), "meets_threshold"] = pd.NA
     extra = []
@@ -99,8 +115,11 @@ def adherence(checks: pd.DataFrame, threshold: float = 0.8,
         kind = out.index.get_level_values("component").map(kinds)
         out["kind"], out["core"], extra = kind, kind == "core", ["kind", "core"]
     elif intervention is not None:
-        out["core_adherence"], extra = g["core_score"].mean(), ["core_adherence"]
-    out = out.reset_index()
+        out["core_adherence"] = wide[("value", "adherence_core")]
+        extra = ["core_adherence"]
+    out = out.reset_index().rename(columns={"period": "month"})
+    if not by:
+        out = out.drop(columns=[c for c in ("site", "month") if c in out])
     return out[[*by, "adherence", "n_items", "n_na", "n_checks", "meets_threshold", *extra]]
 
 

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import Problem, ValidationError, safe_value
-from ._sources import SiteData, site_data
+from ._site_data import SiteData, site_data
 from .adherence_competence import adherence
 from .fidelity import attendance_summary
 

@@ -12,10 +12,11 @@ For KEEP as tried in Denmark that is 16 weekly sessions of 1½ hours, up to six 
 families per group and two group leaders; a family graduates at ≥ 80 % attendance with
 make-up sessions counting (13 of 16).
 
-Per participant, DuckDB folds the sessions attended into a bitmask (``bit_or`` of
-``1 << session_no``) in one hash aggregation and counts its bits: distinct sessions
-without the sort or hash set that ``count(DISTINCT ...)`` needs, and never a Python loop
-over rows. Ten million attendance rows take a few seconds.
+Per participant, DuckDB folds the sessions attended into 64-bit masks (``bit_or`` of
+``1 << (session_no % 64)`` per word ``session_no // 64``) and counts their bits: distinct
+sessions without the sort or hash set that ``count(DISTINCT ...)`` needs, with no cap on
+session numbers. The SQL is the catalogue's (:mod:`implementere_kit.measures.engine`), the
+same for a project, a package and the network.
 
 References
 ----------
@@ -35,6 +36,7 @@ https://vidensportal.dk/temaer/plejefamilier/indsatser/keep-2013-keeping-foster-
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -46,51 +48,46 @@ from ._fidelity_input import (
     _check_by,
     _check_rule,
     _checked_frame,
-    _collect,
     _month,
     _participants,
     _rows,
     _session_numbers,
     _table,
-    _units,
 )
 from .adherence_competence import adherence, competence_summary
+from .catalogue import parameters
 
 __all__ = ["attendance_summary", "dosage_summary", "adherence", "competence_summary", "reach",
            "dropout_by_session", "DURATION_TOLERANCE"]
 
-#: A session "keeps time" when its length is within this share of the planned minutes.
-DURATION_TOLERANCE = 0.15
-_NOT_DROPOUT = ("graduated", "completed")
+#: A session "keeps time" when its length is within this share of the planned minutes (the
+#: catalogue's ``duration_tolerance``).
+DURATION_TOLERANCE = parameters()["duration_tolerance"]
 
 
 # -- attendance and dose -----------------------------------------------------------------
-def _bits(cond: str, word: int, words: int) -> str:
-    """SQL counting the distinct sessions (bits) of one 64-bit word where ``cond`` holds."""
-    span = f" AND s >= {64 * word} AND s < {64 * word + 64}" if words > 1 else ""
-    return (f"bit_count(coalesce(bit_or(CASE WHEN {cond}{span} THEN 1::UBIGINT << "
-            f"(s - {64 * word})::UBIGINT END), 0::UBIGINT))::INTEGER")
+def _completion_of(rule: DosageRule, completion: str | None) -> str:
+    """The completion rule for a bare dosage rule (an intervention's data may say
+    otherwise: :func:`~implementere_kit.measures.catalogue.completion_rule`)."""
+    from .catalogue import COMPLETION_RULES, completion_rule
 
-
-def _count_sessions(key, sess, attended, makeup, makeups_count: bool, width: int, order: bool):
-    """Per key: sessions counted, sessions made up, highest session attended (DuckDB)."""
-    import duckdb
-
-    words = -(-width // 64)  # more than 63 sessions need more than one 64-bit mask
-    counted = "a" if makeups_count else "a AND NOT m"
-    sql = (f"SELECT k, {' + '.join(_bits(counted, w, words) for w in range(words))} AS n, "
-           f"{' + '.join(_bits('a AND m', w, words) for w in range(words))} AS mk, "
-           "coalesce(max(CASE WHEN a THEN s END), 0) AS last FROM t GROUP BY k"
-           + (" ORDER BY k" if order else ""))
-    t = pd.DataFrame({"k": key, "s": sess, "a": attended, "m": makeup}, copy=False)
-    with duckdb.connect() as con:
-        con.register("t", t)
-        return con.sql(sql).df()
+    if completion is None:
+        return completion_rule(SimpleNamespace(id="dosage", dosage=rule))
+    if completion not in COMPLETION_RULES:
+        raise ValidationError([Problem("unknown completion rule", column="completion",
+                                       expected=" or ".join(COMPLETION_RULES),
+                                       found=str(completion)[:40])])
+    return completion
 
 
 def attendance_summary(attendance: pd.DataFrame, rule: DosageRule,
-                       participants: pd.DataFrame | None = None) -> pd.DataFrame:
+                       participants: pd.DataFrame | None = None, *,
+                       completion: str | None = None) -> pd.DataFrame:
     """Sessions attended, graduation and drop-out per participant.
+
+    Computed by the catalogue's one definition (the ``u_attendance`` and
+    ``u_participants`` views of :mod:`implementere_kit.measures.engine`), so these rows add
+    up to the measures ``completion``, ``dropout`` and ``dose`` everywhere.
 
     Parameters
     ----------
@@ -101,23 +98,25 @@ def attendance_summary(attendance: pd.DataFrame, rule: DosageRule,
         Planned sessions, minimum attendance and whether make-ups count.
     participants : DataFrame, optional
         Table ``participants``. When given, every participant gets a row (0 sessions if
-        they have no attendance rows) and site, group and drop-out columns are added.
+        they have no attendance rows) and site, group, completion and drop-out columns are
+        added.
+    completion : {"attendance", "recorded"}, optional
+        How a participant completes (default: what ``rule`` says, else attendance; pass
+        :func:`~implementere_kit.measures.catalogue.completion_rule` of the intervention).
 
     Returns
     -------
     DataFrame
         One row per participant, sorted by id: ``participant_id``, ``n_attended`` (distinct
-        sessions attended; make-ups only if ``rule.makeups_count``), ``n_makeup`` (distinct
-        sessions made up), ``attendance_rate`` (n_attended ÷ rule.sessions, at most 1),
-        ``graduated`` (n_attended ≥ rule.sessions_to_graduate; where the practitioner
-        decides completion — ``rule.completion == "practitioner"``, FFT and PMTO — an
-        end_reason of graduated or completed, unknown without ``participants``) and
-        ``last_session``
-        (highest session attended, regular or make-up: how far the family got; 0 if
-        none). With ``participants`` also ``site``, ``group_id``, ``end_reason``,
-        ``dropped_out`` (end_reason ``dropped_out``, or ended for another reason than
-        graduated/completed without reaching graduation) and ``dropout_session`` (the
-        last session attended by a drop-out).
+        sessions attended; make-ups only if ``rule.makeups_count``; no cap on session
+        numbers), ``n_makeup`` (distinct sessions made up), ``attendance_rate``
+        (n_attended ÷ rule.sessions, at most 1), ``graduated`` (n_attended ≥
+        rule.sessions_to_graduate: the attendance criterion) and ``last_session`` (highest
+        session attended, regular or make-up; 0 if none). With ``participants`` also
+        ``site``, ``group_id``, ``end_reason``, ``dropped_out`` (ended before the end of the
+        course without completing, whatever reason was recorded: the catalogue's
+        drop-out), ``dropout_session`` (the last session attended by a drop-out),
+        ``ended`` and ``completed`` (by the completion rule).
 
     Raises
     ------
@@ -138,7 +137,27 @@ def attendance_summary(attendance: pd.DataFrame, rule: DosageRule,
       participant_id  n_attended  n_makeup  attendance_rate  graduated
     0             f1          13         1           0.8125       True
     """
+    from .catalogue import Rules
+    from .engine import from_tables, prepare
+
     _check_rule(rule)
+    how = _completion_of(rule, completion)
+    pid, tables, parts = _attendance_input(attendance, rule, participants)
+    rules = Rules("", sessions=rule.sessions, to_graduate=rule.sessions_to_graduate,
+                  makeups_count=rule.makeups_count, completion=how)
+    with from_tables(tables, rules) as src:
+        prepare(src, None, families_=["participants"], detail=True)
+        cols = "participant_id, n_counted, n_makeup, last_session"
+        if parts is None:
+            agg = src.con.execute(f"SELECT {cols} FROM u_attendance").df()
+        else:
+            agg = src.con.execute(f"SELECT {cols}, is_ended, completed, dropped_out "
+                                  "FROM u_participants").df()
+    return _summary(agg, pid, parts, rule)
+
+
+def _attendance_input(attendance, rule: DosageRule, participants, *, need_enrolled=False):
+    """The attendance (and participants) checked, every problem at once, as engine tables."""
     max_no = max(rule.sessions, rule.max_sessions or 0)
     att, problems = _checked_frame(attendance, "attendance",
                                    ["participant_id", "session_no", "attended"])
@@ -156,161 +175,60 @@ def attendance_summary(attendance: pd.DataFrame, rule: DosageRule,
     parts = None
     if participants is not None:
         try:
-            parts = _participants(participants)
+            parts = _participants(participants, need_enrolled=need_enrolled)
         except ValidationError as exc:  # report the attendance problems too
             problems += exc.problems
     if problems:
         raise ValidationError(problems)
-    # DuckDB groups integer codes far faster than categorical labels.
-    cat = isinstance(pid.dtype, pd.CategoricalDtype)
-    agg = _count_sessions(pid.cat.codes.to_numpy() if cat else pid, sess, attended, makeup,
-                          rule.makeups_count, max_no + 1, order=parts is None and not cat)
-    found = pid.cat.categories.take(agg["k"].to_numpy()) if cat else pd.Index(agg["k"])
-    if parts is None:
-        ids, pos = found, np.arange(len(found))
-    else:
-        ids = parts["participant_id"].array
-        pos = pd.Index(ids).get_indexer(found)
-        if (pos < 0).any():
-            _rows(problems, pid.isin(found[pos < 0]).to_numpy(dtype=bool), "attendance",
-                  "participant_id", "participant not in the participants table",
-                  "an id of participants", pid)
+    if parts is not None:
+        unknown = ~pid.isin(parts["participant_id"]).to_numpy(dtype=bool)
+        if unknown.any():
+            _rows(problems, unknown, "attendance", "participant_id",
+                  "participant not in the participants table", "an id of participants", pid)
             raise ValidationError(problems)
-    n_attended, n_makeup, last = (np.zeros(len(ids), dtype=np.int64) for _ in range(3))
-    n_attended[pos], n_makeup[pos], last[pos] = agg["n"], agg["mk"], agg["last"]
-    if rule.sessions_to_graduate is not None:
-        graduated = n_attended >= rule.sessions_to_graduate
-    elif parts is None:  # the practitioner decides, and nothing says what they decided
-        graduated = pd.array([pd.NA] * len(ids), dtype="boolean")
-    else:  # the practitioner decides: completed is what they recorded
-        graduated = parts["end_reason"].isin(_NOT_DROPOUT).fillna(False).to_numpy(dtype=bool)
-    out = pd.DataFrame({"participant_id": ids, "n_attended": n_attended, "n_makeup": n_makeup,
-                        "attendance_rate": np.minimum(n_attended / rule.sessions, 1.0),
-                        "graduated": graduated, "last_session": last})
+    ids = pid.astype("string") if isinstance(pid.dtype, pd.CategoricalDtype) else pid
+    tables = {"attendance": pd.DataFrame({"participant_id": ids, "session_no": sess,
+                                          "attended": attended, "makeup": makeup})}
+    if parts is not None:
+        tables["participants"] = parts
+    return pid, tables, parts
+
+
+def _summary(agg: pd.DataFrame, pid: pd.Series, parts, rule: DosageRule) -> pd.DataFrame:
+    agg = agg.sort_values("participant_id", kind="stable").reset_index(drop=True)
+    n = agg["n_counted"].to_numpy(dtype=np.int64)
+    out = pd.DataFrame({"participant_id": agg["participant_id"].astype(object)
+                        if parts is None else agg["participant_id"],
+                        "n_attended": n, "n_makeup": agg["n_makeup"].to_numpy(dtype=np.int64),
+                        "attendance_rate": np.minimum(n / rule.sessions, 1.0),
+                        "graduated": _graduated(n, agg, parts, rule),
+                        "last_session": agg["last_session"].to_numpy(dtype=np.int64)})
     if parts is None:
-        return out if not cat else out.sort_values("participant_id").reset_index(drop=True)
-    out.insert(1, "site", parts["site"].array)
-    out.insert(2, "group_id", parts["group_id"].array)
-    reason = parts["end_reason"]
-    ended = (parts["ended"].notna() | reason.notna()).to_numpy()
-    other = ~reason.isin(_NOT_DROPOUT).fillna(False).to_numpy(dtype=bool)
-    dropped = (reason == "dropped_out").fillna(False).to_numpy(dtype=bool) \
-        | (ended & other & ~out["graduated"].to_numpy())
-    out["end_reason"] = reason.array
+        if isinstance(pid.dtype, pd.CategoricalDtype):
+            out["participant_id"] = pd.Categorical(out["participant_id"],
+                                                   categories=pid.cat.categories)
+        return out
+    info = parts.set_index("participant_id").reindex(out["participant_id"])
+    out.insert(1, "site", info["site"].array)
+    out.insert(2, "group_id", info["group_id"].array)
+    dropped = agg["dropped_out"].to_numpy(dtype=bool)
+    out["end_reason"] = info["end_reason"].array
     out["dropped_out"] = dropped
-    out["dropout_session"] = pd.array(np.where(dropped, last, 0), dtype="Int64")
+    out["dropout_session"] = pd.array(np.where(dropped, out["last_session"], 0), dtype="Int64")
     out.loc[~dropped, "dropout_session"] = pd.NA
-    return out.sort_values("participant_id", kind="stable").reset_index(drop=True)
+    out["ended"] = agg["is_ended"].to_numpy(dtype=bool)
+    out["completed"] = agg["completed"].to_numpy(dtype=bool)
+    return out
 
 
-def dosage_summary(attendance: pd.DataFrame, rule: DosageRule, sessions: pd.DataFrame,
-                   participants: pd.DataFrame,
-                   by: Sequence[str] = ("site", "group_id")) -> pd.DataFrame:
-    """Dose delivered per group, site or month, against the dosage rule.
-
-    Parameters
-    ----------
-    attendance : DataFrame
-        Table ``attendance``.
-    rule : DosageRule
-        The planned dose; second, as in :func:`attendance_summary`.
-    sessions, participants : DataFrame
-        Tables ``sessions`` (``leaders`` is a ';'-separated list of practitioner ids) and
-        ``participants``.
-    by : sequence of str
-        Any of ``site``, ``group_id``, ``month``; ``()`` gives one overall row. For
-        participant measures ``month`` is the month of enrolment (a family belongs to the
-        cohort it joined); for session measures it is the month the session was held, so
-        a course running over several months shows up in each of them.
-
-    Returns
-    -------
-    DataFrame
-        One row per unit: ``n_participants``, ``n_groups``, ``group_size`` (the largest
-        group in the unit, counting all its participants), ``max_group_size`` (planned)
-        and ``over_max_group_size``; ``mean_dosage`` (mean attendance rate),
-        ``share_graduated``, ``share_dropped_out``; ``sessions_held``,
-        ``sessions_planned`` (rule.sessions × groups; missing when grouped by month) and
-        ``share_sessions_held``; ``mean_duration``, ``planned_duration`` and
-        ``share_duration_ok`` (share of sessions with a known length within ±15 % of
-        planned); ``mean_leaders`` (distinct leaders per session), ``planned_leaders``
-        and ``share_leaders_ok`` (sessions with at least the planned leaders).
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from implementere_kit.plans.intervention import DosageRule
-    >>> rule = DosageRule(sessions=2, min_attendance=0.5, session_minutes=90,
-    ...                   max_group_size=1, leaders_per_group=2)
-    >>> parts = pd.DataFrame({"participant_id": ["a", "b"], "site": "101",
-    ...                       "group_id": "g1", "enrolled": "2024-01-08"})
-    >>> ses = pd.DataFrame({"site": "101", "group_id": "g1", "session_no": [1, 2],
-    ...                     "date": ["2024-01-08", "2024-01-15"], "duration_min": [90, 60],
-    ...                     "leaders": ["s1;s2", "s1"]})
-    >>> att = pd.DataFrame({"participant_id": ["a", "a", "b"], "session_no": [1, 2, 1],
-    ...                     "attended": True})
-    >>> d = dosage_summary(att, rule, ses, parts)
-    >>> d[["group_id", "n_participants", "over_max_group_size", "mean_dosage",
-    ...    "share_duration_ok"]]
-      group_id  n_participants  over_max_group_size  mean_dosage  share_duration_ok
-    0       g1               2                 True         0.75                0.5
-    """
-    _check_rule(rule)
-    by = _check_by(by, ("site", "group_id", "month"), "dosage")
-    p, ses, parts = _collect(lambda: attendance_summary(attendance, rule, participants),
-                             lambda: _table(sessions, "sessions"),
-                             lambda: _participants(participants, need_enrolled="month" in by))
-    if "month" in by:
-        p = p.merge(parts[["participant_id", "enrolled"]], on="participant_id", how="left")
-        p["month"] = _month(p["enrolled"])
-    p["group_size"] = p.groupby(["site", "group_id"])["participant_id"].transform("size")
-    ses["month"] = _month(ses["date"])
-    tokens = ses["leaders"].str.split(";").explode().str.strip()
-    tokens = tokens[tokens.notna() & (tokens != "")]
-    n_leaders = tokens.groupby(level=0).nunique().reindex(ses.index, fill_value=0)
-    ses["n_leaders"] = n_leaders.where(ses["leaders"].notna()).astype("float64")
-    ses["leaders_ok"] = _flag(ses["n_leaders"], rule.leaders_per_group,
-                              lambda n, plan: n >= plan)
-    ses["duration_ok"] = _flag(ses["duration_min"], rule.session_minutes,
-                               lambda d, plan: (d - plan).abs() <= DURATION_TOLERANCE * plan)
-    p, keys = _units(p, by)
-    ses, _ = _units(ses, by)
-    gp, gs = p.groupby(keys, dropna=False), ses.groupby(keys, dropna=False)
-    cols = sorted({*keys, "site", "group_id"})
-    groups = pd.concat([p[cols], ses[cols]]).drop_duplicates()
-    out = pd.concat({
-        "n_participants": gp.size(), "n_groups": groups.groupby(keys, dropna=False)["group_id"]
-        .nunique(), "group_size": gp["group_size"].max(),
-        "mean_dosage": gp["attendance_rate"].mean(), "share_graduated": gp["graduated"].mean(),
-        "share_dropped_out": gp["dropped_out"].mean(), "sessions_held": gs.size(),
-        "mean_duration": gs["duration_min"].mean(), "share_duration_ok": gs["duration_ok"].mean(),
-        "mean_leaders": gs["n_leaders"].mean(), "share_leaders_ok": gs["leaders_ok"].mean(),
-    }, axis=1).reset_index()
-    for c in ("n_participants", "sessions_held", "n_groups"):
-        out[c] = out[c].fillna(0).astype("int64")
-    for col, plan in (("max_group_size", rule.max_group_size),
-                      ("planned_duration", rule.session_minutes),
-                      ("planned_leaders", rule.leaders_per_group)):
-        out[col] = pd.array([plan] * len(out), dtype="Int64")
-    out["over_max_group_size"] = pd.array(out["group_size"] > (rule.max_group_size or np.inf),
-                                          dtype="boolean")
-    unknown = out["group_size"].isna() | (rule.max_group_size is None)
-    out.loc[unknown, "over_max_group_size"] = pd.NA
-    out["sessions_planned"] = (np.nan if "month" in by
-                               else (out["n_groups"] * rule.sessions).astype("float64"))
-    out["share_sessions_held"] = out["sessions_held"] / out["sessions_planned"].replace(0, np.nan)
-    return out[[*by, "n_participants", "n_groups", "group_size", "max_group_size",
-                "over_max_group_size", "mean_dosage", "share_graduated", "share_dropped_out",
-                "sessions_held", "sessions_planned", "share_sessions_held", "mean_duration",
-                "planned_duration", "share_duration_ok", "mean_leaders", "planned_leaders",
-                "share_leaders_ok"]]
-
-
-def _flag(value: pd.Series, plan, test) -> pd.Series:
-    """1.0 / 0.0 per session, NaN where the value or the plan is unknown (means skip it)."""
-    if plan is None:
-        return pd.Series(np.nan, index=value.index)
-    return test(value, plan).astype("float64").where(value.notna())
+def _graduated(n: np.ndarray, agg: pd.DataFrame, parts, rule: DosageRule):
+    """The attendance criterion; where the practitioner decides completion (FFT, PMTO: no
+    attendance share) what was recorded, unknown without ``participants``."""
+    if rule.sessions_to_graduate is not None:
+        return n >= rule.sessions_to_graduate
+    if parts is None:
+        return pd.array([pd.NA] * len(n), dtype="boolean")
+    return agg["completed"].to_numpy(dtype=bool)
 
 
 # -- coverage: reach and drop-out ------------------------------------------------------------
@@ -426,3 +344,6 @@ def dropout_by_session(attendance_summary_df: pd.DataFrame) -> pd.DataFrame:
                             "share_of_participants": n / len(df),
                             "cumulative_share": n.cumsum() / len(df)})
     return out.reset_index()
+
+
+from ._dosage import dosage_summary  # noqa: E402 - it builds on attendance_summary above

@@ -1,6 +1,10 @@
 """Implementation outcomes (Proctor et al. 2011) and their RE-AIM arrangement.
 
-:func:`implementation_outcomes` turns one project's tables into one tidy row per outcome:
+:func:`implementation_outcomes` turns one project's tables into one tidy row per outcome.
+Each outcome is a measure of the catalogue (:mod:`implementere_kit.measures.catalogue`,
+:data:`CATALOGUE_ID` gives which), computed by its one implementation
+(:mod:`implementere_kit.measures.engine`); its definition, target and target source are
+the catalogue's:
 
 ==================== ===================================================== ==================
 outcome              value                                                 meets
@@ -12,7 +16,7 @@ adoption             staff who delivered at least once ÷ staff trained     —
 fidelity_adherence   checklist credit (yes 1, partly ½) ÷ items scored     ≥ fidelity_threshold
 fidelity_dosage      sessions attended ÷ sessions planned (ended families) ≥ min_attendance
 penetration          staff delivering in the last 6 months ÷ trained       —
-reach                participants enrolled ÷ eligible population           —
+reach                participants ÷ eligible, periods the project enrolled —
 sustainability       site delivering ``sustain_months`` after it began     —
 sustainability_staff same, share of staff who began that long ago          —
 ==================== ===================================================== ==================
@@ -56,7 +60,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from functools import lru_cache, partial
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -65,51 +69,49 @@ from .._data import load_yaml, package_file
 from ..errors import Problem, ValidationError
 from ..plans.intervention import Intervention
 from ..store.tables import row_problems
-from ._fidelity_input import _collect
 from ._outcomes_data import (
     _SURVEYS,
+    _TABLES,
     PENETRATION_MONTHS,
     SURVEY_TARGET,
-    _adherence,
     _check_args,
-    _dosage,
     _inputs,
     _nodata,
-    _reach,
     _row,
     _share,
-    _staff,
-    _surveys,
+    _validated,
 )
 
 __all__ = ["implementation_outcomes", "network_outcomes", "reaim_summary", "OUTCOMES",
-           "SURVEY_TARGET", "PENETRATION_MONTHS"]
+           "SURVEY_TARGET", "PENETRATION_MONTHS", "CATALOGUE_ID"]
 
 OUTCOMES = ("acceptability", "appropriateness", "feasibility", "adoption", "fidelity_adherence",
             "fidelity_dosage", "penetration", "reach", "sustainability", "sustainability_staff")
+#: The catalogue measure behind each outcome.
+CATALOGUE_ID = {"acceptability": "acceptability", "appropriateness": "appropriateness",
+                "feasibility": "feasibility", "adoption": "adoption",
+                "fidelity_adherence": "adherence", "fidelity_dosage": "dose",
+                "penetration": "penetration", "reach": "reach",
+                "sustainability": "sustainability",
+                "sustainability_staff": "sustainability_staff"}
 _COLUMNS = ["site", "outcome", "value", "n", "numerator", "denominator", "target", "meets",
             "source", "definition"]
-_DEFINITIONS = {
-    **{o: f"mean {i.upper()} score (1–5) of respondents at the latest wave; meets at ≥ 4 "
-          "(toolkit convention)" for o, i in _SURVEYS.items()},
-    "adoption": "staff who delivered at least once ÷ staff trained",
-    "penetration": f"staff who delivered in the last {PENETRATION_MONTHS} months ÷ staff trained",
-    "fidelity_adherence": "checklist credit (yes 1, partly 0.5, no 0) ÷ items scored (n/a "
-                          "left out); meets at the intervention's fidelity threshold",
-    "fidelity_dosage": "sessions attended ÷ sessions planned, over participants who have "
-                       "ended; meets at the dosage rule's minimum attendance",
-    "reach": "participants enrolled ÷ eligible population, summed over the eligible periods",
-    "sustainability": "1 if delivery began at least {k} months before as_of and a session "
-                      "was held in the last {k} months, else 0",
-    "sustainability_staff": "staff who began delivering at least {k} months before as_of and "
-                            "delivered in the last {k} months ÷ staff who began that long ago",
-}
+
+
+def _definition(outcome: str, months: int) -> str:
+    from .catalogue import measure
+
+    m = measure(CATALOGUE_ID[outcome])
+    text = m.definition("en")
+    if "sustain_months" in m.parameters and months != 6:
+        text = text.replace("six months", f"{months} months")
+    return text
 
 
 def _outcome_frame(rows: list[dict], site: str, months: int) -> pd.DataFrame:
     df = pd.DataFrame(rows).set_index("outcome").reindex(list(OUTCOMES)).reset_index()
     df.insert(0, "site", pd.array([site] * len(df), dtype="string"))
-    df["definition"] = df["outcome"].map(_DEFINITIONS).str.replace("{k}", str(months))
+    df["definition"] = [_definition(o, months) for o in df["outcome"]]
     return _finish(df)
 
 
@@ -181,13 +183,39 @@ def implementation_outcomes(project_or_tables, *, as_of=None, sustain_months: in
     penetration     0.333        1.0          3.0
     sustainability  1.000        1.0          1.0
     >>> out.set_index("outcome").loc["reach", "source"]
-    'no data: eligible table empty'
+    'no data: participants, eligible empty'
     """
+    from .catalogue import Rules, measure
+    from .engine import compute, from_tables
+
     when, months = _check_args(as_of, sustain_months)
     tables, iv, code = _inputs(project_or_tables, intervention, site)
-    steps = (_surveys, _staff, _adherence, _dosage, _reach)
-    rows = _collect(*[partial(step, tables, when, months, iv) for step in steps])
-    return _outcome_frame(sum(rows, []), code, months)
+    typed = dict(zip(_TABLES, _validated(tables, *_TABLES), strict=True))
+    if typed["survey_responses"] is not None:  # answers checked item by item, rows as given
+        from ._fidelity_input import _collect
+        from .instruments import responses_from_long
+
+        _collect(*[lambda i=i: responses_from_long(typed["survey_responses"], i)
+                   for i in _SURVEYS.values()])
+    with from_tables({k: v for k, v in typed.items() if v is not None}, Rules.of(iv),
+                     site=code) as src:
+        found = compute(src, as_of=when, ids=[CATALOGUE_ID[o] for o in OUTCOMES],
+                        params={"sustain_months": months}, complete=True)
+    found = found[found["site"].isna() | (found["site"] == code)].set_index("measure")
+    rows = []
+    for outcome in OUTCOMES:
+        m = measure(CATALOGUE_ID[outcome])
+        r = found.loc[m.id] if m.id in found.index else None
+        if m.missing(iv) or r is None or pd.isna(r["value"]):
+            why = m.missing(iv) or (r["reason"] if r is not None and isinstance(r["reason"], str)
+                                    else f"no data: {', '.join(m.tables)} empty")
+            rows.append({**_nodata(outcome, why.removeprefix("no data: ")),
+                         "target": m.target(iv) or np.nan})
+            continue
+        rows.append(_row(outcome, r["value"], 0 if pd.isna(r["n"]) else r["n"],
+                         r["numerator"], r["denominator"], m.target(iv) or np.nan,
+                         ", ".join(m.tables)))
+    return _outcome_frame(rows, code, months)
 
 
 def network_outcomes(projects: Sequence, **kw) -> pd.DataFrame:

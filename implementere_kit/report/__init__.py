@@ -166,7 +166,7 @@ def build_report(project_path, out, *, period: str | None = None, lang: str | No
     >>> out = build_report(demo_project_folder(), tmp.name + "/havnstrup.xlsx", fmt="xlsx",
     ...                    period="2024", lang="en")
     >>> openpyxl.load_workbook(out, read_only=True).sheetnames[:4]
-    ['Summary', 'Progress by phase', 'Overdue', 'SIC']
+    ['Summary', 'Measures', 'Progress by phase', 'Overdue']
     >>> tmp.cleanup()
     """
     _check_format(fmt)
@@ -198,15 +198,18 @@ def _write(ev: Evaluation, out, fmt: str, share_back) -> Path:
     return atomic_write_bytes(out, _run_notebook("evaluator", params, title).encode("utf-8"))
 
 
-def build_network_report(store_path, out, *, lang: str = "nb", fmt: str = "html") -> Path:
-    """Write the network report of a network store (DuckDB file) as HTML or Excel."""
+def build_network_report(store_path, out, *, lang: str = "nb", fmt: str = "html",
+                         as_of=None) -> Path:
+    """Write the network report of a network store (DuckDB file) as HTML or Excel, as of
+    ``as_of`` (default today; the same day in both)."""
     _check_format(fmt)
-    report = network_evaluation(store_path, lang=lang)
+    report = network_evaluation(store_path, lang=lang, as_of=as_of)
     if fmt == "xlsx":
         return write_xlsx(report.export_tables(), out, lang=lang)
     from ..i18n import t
 
-    params = {"store_path": str(Path(store_path).resolve()), "lang": lang}
+    params = {"store_path": str(Path(store_path).resolve()), "lang": lang,
+              "as_of": report.as_of.date().isoformat()}
     html = _run_notebook("network", params, t("network_title", lang))
     return atomic_write_bytes(out, html.encode("utf-8"))
 

@@ -16,10 +16,6 @@ from ..i18n import t
 
 __all__ = ["advice"]
 
-#: Network indicators where a high value is the worry; for the others a low value is.
-_HIGH_IS_BAD = ("dropout",)
-_SHARES = ("adherence", "dropout", "graduation", "reach", "attendance")
-
 
 def _pct(x) -> str:
     return "–" if x is None or pd.isna(x) else f"{100 * float(x):.0f} %"
@@ -43,7 +39,7 @@ def _core_adherence(ev) -> list[str]:
 
 
 def _network(ev) -> list[str]:
-    from ..charts import indicator_label
+    from ..measures.catalogue import format_value, measure
 
     if ev.comparison is None or "flag" not in ev.comparison:
         return []
@@ -51,13 +47,13 @@ def _network(ev) -> list[str]:
     for r in ev.comparison.itertuples(index=False):
         flag = r.flag if isinstance(r.flag, str) else ""
         high, low = flag.startswith("above"), flag.startswith("below")
-        bad = (high if r.indicator in _HIGH_IS_BAD else low)
+        m = measure(r.indicator)  # which way is better comes from the catalogue
+        bad = high if m.direction == "lower" else low if m.direction == "higher" else False
         if not bad:
             continue
-        fmt = _pct if r.indicator in _SHARES else _num
         out.append(t("next_network_high" if high else "next_network_low", ev.lang,
-                     indicator=indicator_label(r.indicator, ev.lang), value=fmt(r.value),
-                     network=fmt(r.network_value)))
+                     indicator=m.label(ev.lang), value=format_value(r.value, m.unit),
+                     network=format_value(r.network_value, m.unit)))
     return out
 
 
@@ -82,15 +78,15 @@ def _reliability(ev) -> list[str]:
 
 def _dosage(ev) -> list[str]:
     rule, out = ev.intervention.dosage, []
-    if ev.attendance is None or rule is None:
+    if rule is None:
         return out
-    if rule.max_group_size:
-        sizes = ev.attendance.groupby("group_id").size()
-        n_over = int((sizes > rule.max_group_size).sum())
-        if n_over:
-            out.append(t("next_group_size", ev.lang, n=n_over, max=rule.max_group_size))
-    if ev.dosage is not None and rule.leaders_per_group:
-        ok = ev.dosage["share_leaders_ok"].iloc[0]
+    m = ev.measures.set_index("measure")
+    if rule.max_group_size and "groups_over_size" in m.index:
+        n_over = m.loc["groups_over_size", "numerator"]
+        if pd.notna(n_over) and n_over > 0:
+            out.append(t("next_group_size", ev.lang, n=int(n_over), max=rule.max_group_size))
+    if rule.leaders_per_group and "sessions_staffed" in m.index:
+        ok = m.loc["sessions_staffed", "value"]
         if pd.notna(ok) and ok < 1:
             out.append(t("next_leaders", ev.lang, share=_pct(1 - ok),
                          planned=rule.leaders_per_group))
@@ -107,16 +103,15 @@ def _adaptations(ev) -> list[str]:
 
 
 def _outcomes(ev) -> list[str]:
-    o = ev.outcomes
-    # Adherence is judged per core component above; the outcome would repeat it.
-    low = o[o["meets"].eq(False).fillna(False).astype(bool)
-            & (o["outcome"] != "fidelity_adherence")]
-    out = []
-    for r in low.itertuples(index=False):
-        fmt = _num if r.outcome in ("acceptability", "appropriateness", "feasibility") else _pct
-        out.append(t("next_outcome_low", ev.lang, outcome=t(f"outcome_{r.outcome}", ev.lang),
-                     value=fmt(r.value), target=fmt(r.target)))
-    return out
+    from ..measures.catalogue import format_value
+
+    m = ev.measures
+    # Adherence is judged per core component above; the measures would repeat it.
+    low = m[m["meets"].eq(False).fillna(False).astype(bool)
+            & ~m["measure"].isin(["adherence", "adherence_core"])]
+    return [t("next_outcome_low", ev.lang, outcome=r.label,
+              value=format_value(r.value, r.unit), target=format_value(r.target, r.unit))
+            for r in low.itertuples(index=False)]
 
 
 def advice(ev) -> list[str]:

@@ -8,6 +8,7 @@ import re
 import pandas as pd
 
 from ..errors import Problem, ValidationError, safe_value
+from ..store.tables import parse_dates
 
 __all__ = ["parse_period", "cut_tables", "has_data", "read_share_back"]
 
@@ -74,13 +75,13 @@ def cut_tables(tables: dict[str, pd.DataFrame], start, end) -> dict[str, pd.Data
     for name, col in DATED.items():
         df = tables[name]
         if len(df):
-            d = pd.to_datetime(df[col])
+            d = parse_dates(df[col])
             undated_ok = d.isna() & (name == "survey_responses")  # a survey date is optional
             out[name] = df[undated_ok | d.between(start, end)]
     parts = tables["participants"]
     if len(parts):
-        ended = pd.to_datetime(parts["ended"])
-        keep = (pd.to_datetime(parts["enrolled"]) <= end) & (ended.isna() | (ended >= start))
+        ended = parse_dates(parts["ended"])
+        keep = (parse_dates(parts["enrolled"]) <= end) & (ended.isna() | (ended >= start))
         out["participants"] = parts[keep]
         att = tables["attendance"]
         out["attendance"] = att[att["participant_id"].isin(parts.loc[keep, "participant_id"])]
@@ -98,10 +99,10 @@ def has_data(project, tables, start, end) -> bool:
         return True
     acts = project.plan.activities
     for col in ("completed", "due"):
-        if pd.to_datetime(acts[col]).between(start, end).any():
+        if parse_dates(acts[col]).between(start, end).any():
             return True
     events = project.sic_events()
-    return bool(len(events) and pd.to_datetime(events["date"]).between(start, end).any())
+    return bool(len(events) and parse_dates(events["date"]).between(start, end).any())
 
 
 def read_share_back(source, site: str) -> pd.DataFrame:

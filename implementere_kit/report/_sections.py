@@ -26,8 +26,6 @@ class MarkdownText(str):
         return str(self)
 
 
-_PROPORTIONS = ("adherence", "dropout", "graduation", "reach")
-
 
 def heading(key: str, lang: str, level: int = 2, **fmt) -> MarkdownText:
     return MarkdownText(f"{'#' * level} {t(key, lang, **fmt)}")
@@ -70,15 +68,31 @@ def styled(df: pd.DataFrame, lang: str, percent: Sequence[str] = (), decimals: i
 
 
 def indicator_values(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-    """Network figures as text: shares as percentages, means and days as numbers."""
-    from ..exchange.indicators import PROPORTIONS
+    """Network figures as text, each in its measure's unit (shares as percentages)."""
+    from ..measures.catalogue import format_value, measure
 
     out = df.copy()
-    share = out["indicator"].isin([*PROPORTIONS, "attendance"]).to_numpy()
+    units = [measure(i).unit for i in out["indicator"]]
     for c in columns:
-        out[c] = [("–" if pd.isna(v) else f"{100 * v:.0f} %" if p else f"{v:.2f}")
-                  for v, p in zip(out[c], share, strict=True)]
+        out[c] = [format_value(v, u) for v, u in zip(out[c], units, strict=True)]
     return out
+
+
+def measure_table(ev: Evaluation, section: str):
+    """The report's measures of one section, each once: name, value in its unit, n, target
+    and whether it is met, and a note where a value is missing."""
+    from ..measures.catalogue import format_value
+
+    m = ev.measures[ev.measures["section"] == section]
+    if m.empty:
+        return None
+    show = pd.DataFrame({
+        "measure": m["label"].to_numpy(),
+        "value": [format_value(v, u) for v, u in zip(m["value"], m["unit"], strict=True)],
+        "n": m["n"].to_numpy(),
+        "target": [format_value(v, u) for v, u in zip(m["target"], m["unit"], strict=True)],
+        "meets": m["meets"].to_numpy(), "note": m["note"].to_numpy()})
+    return styled(show, ev.lang)
 
 
 def _title(ev: Evaluation) -> list:
@@ -97,6 +111,7 @@ def _status(ev: Evaluation) -> list:
 
     L = ev.lang
     items = [heading("report_section_status", L), styled(ev.summary, L),
+             measure_table(ev, "status"),
              figure(lambda ax: charts.phase_progress_chart(ev.phase_progress, ax=ax, lang=L),
                     (7, 3.8))]
     n = len(ev.project.plan.activities)
@@ -107,20 +122,16 @@ def _status(ev: Evaluation) -> list:
         items.append(figure(lambda ax: charts.sic_chart(ev.sic_scores, ax=ax, lang=L), (9, 3)))
     items.append(styled(ev.overdue, L) if len(ev.overdue)
                  else MarkdownText(t("report_no_overdue", L)))
-    return items
+    return [i for i in items if i is not None]
 
 
 def _fidelity(ev: Evaluation) -> list:
     from .. import charts
 
     L = ev.lang
-    items: list = [heading("report_section_fidelity", L)]
-    if ev.dosage is not None:
-        cols = ["n_participants", "n_groups", "mean_dosage", "share_graduated",
-                "share_dropped_out", "sessions_held", "share_duration_ok", "share_leaders_ok"]
-        items.append(styled(ev.dosage[cols], L, percent=[c for c in cols if "share" in c
-                                                         or c == "mean_dosage"]))
+    items: list = [heading("report_section_fidelity", L), measure_table(ev, "fidelity")]
     if ev.adherence is not None:
+        # adherence broken down by component (the measure itself is in the table above)
         a = ev.adherence[["name", "kind", "adherence", "n_items", "n_checks",
                           "meets_threshold"]].rename(columns={"name": "component"})
         items.append(styled(a, L, percent=["adherence"]))
@@ -132,6 +143,7 @@ def _fidelity(ev: Evaluation) -> list:
         items.append(figure(lambda ax: charts.attendance_histogram(ev.attendance, rule, ax=ax,
                                                                    lang=L), (8, 3.5)))
         items.append(figure(lambda ax: charts.dropout_chart(ev.dropout, ax=ax, lang=L), (8, 3.5)))
+    items = [i for i in items if i is not None]
     if len(items) == 1:
         items.append(MarkdownText(t("report_none", L)))
     return items
@@ -141,17 +153,8 @@ def _outcomes(ev: Evaluation) -> list:
     from .. import charts
 
     L = ev.lang
-    o = ev.outcomes
-    means = o["outcome"].isin(["acceptability", "appropriateness", "feasibility"])
-    show = pd.DataFrame({
-        "outcome": [t(f"outcome_{k}", L) for k in o["outcome"]],
-        "value": [("–" if pd.isna(v) else f"{v:.2f}" if m else f"{100 * v:.0f} %")
-                  for v, m in zip(o["value"], means, strict=True)],
-        "n": o["n"],
-        "target": [("–" if pd.isna(v) else f"{v:.2f}" if m else f"{100 * v:.0f} %")
-                   for v, m in zip(o["target"], means, strict=True)],
-        "meets": o["meets"]})
-    items = [heading("report_section_outcomes", L), styled(show, L)]
+    items = [heading("report_section_outcomes", L), measure_table(ev, "outcomes"),
+             MarkdownText(t("report_measures_note", L))]
     panels = [(name, scale) for name, sc in ev.scores.items()
               for scale in sc.columns if scale not in ("respondent_id", "site", "wave",
                                                        "n_answered")][:6]
@@ -164,7 +167,7 @@ def _outcomes(ev: Evaluation) -> list:
             charts.score_distribution(ev.scores[name], scale, by=("wave",), ax=ax, lang=L,
                                       instrument=name)
         items.append(fig)
-    return items
+    return [i for i in items if i is not None]
 
 
 def _reliability(ev: Evaluation) -> list:
@@ -212,21 +215,30 @@ def _adaptations(ev: Evaluation) -> list:
 
 def _network(ev: Evaluation) -> list:
     from .. import charts
+    from ..measures.summary import note_text
 
     L = ev.lang
     items: list = [heading("report_section_network", L)]
     c = ev.comparison
     if c is None:
         return [*items, MarkdownText(t("report_no_share_back", L))]
-    show = indicator_values(c, [k for k in ("value", "network_value", "network_median",
-                                            "lower95", "upper95") if k in c])
-    show["indicator"] = [charts.indicator_label(i, L) for i in c["indicator"]]
-    items.append(styled(show, L))
-    for ind in _PROPORTIONS:
-        rows = c[c["indicator"] == ind]
-        if len(rows) and rows["network_value"].notna().any():
-            items.append(figure(lambda ax, ind=ind: charts.funnel_plot(
-                ev.share_back, ind, highlight=str(ev.project.site), ax=ax, lang=L), (6.5, 4)))
+    items.append(MarkdownText(t("report_network_as_of", L,
+                                date=ev.network_as_of or ev.as_of.date().isoformat(),
+                                intervention=ev.intervention.label(L))))
+    show = indicator_values(c, ["network_value", "lower95", "upper95"])
+    show = show.assign(indicator=c["label"],
+                       note=[note_text(r, L, network=True) for r in c["network_reason"]])
+    items.append(styled(show[["indicator", "network_value", "lower95", "upper95", "flag",
+                              "n_sites", "note"]], L))
+    for _, r in c[(c["unit"] == "share") & c["network_value"].notna()
+                  & c["value"].notna()].iterrows():
+        own = pd.DataFrame({"site": [str(ev.project.site)],
+                            "site_name": [ev.project.site_name], "indicator": [r["indicator"]],
+                            "n": [r["denominator"]], "denominator": [r["denominator"]],
+                            "value": [r["value"]], "network_value": [r["network_value"]],
+                            "intervention": [ev.intervention.id]})
+        items.append(figure(lambda ax, own=own, ind=r["indicator"]: charts.funnel_plot(
+            own, ind, highlight=str(ev.project.site), ax=ax, lang=L), (6.5, 4)))
     return items
 
 

@@ -30,15 +30,6 @@ from ._inputs import cut_tables, has_data, parse_period, read_share_back
 __all__ = ["Evaluation", "evaluate", "parse_period", "project_summary", "what_to_look_at_next"]
 
 
-
-def _pct(x) -> str:
-    return "–" if x is None or pd.isna(x) else f"{100 * float(x):.0f} %"
-
-
-def _num(x) -> str:
-    return "–" if x is None or pd.isna(x) else f"{float(x):.2f}".rstrip("0").rstrip(".")
-
-
 @dataclass
 class Evaluation:
     """One project's evaluation for a period. Build it with :func:`evaluate`.
@@ -77,32 +68,40 @@ class Evaluation:
     @cached_property
     def sic_scores(self) -> pd.DataFrame | None:
         from ..plans.progress import sic_scores
+        from ..store.tables import parse_dates
 
         ev = self.project.sic_events().copy()
         if ev.empty:
             return None
-        ev["date"] = pd.to_datetime(ev["date"]).where(lambda d: d <= self.as_of)
+        ev["date"] = parse_dates(ev["date"]).where(lambda d: d <= self.as_of)
         return sic_scores(ev)
 
     # -- fidelity ------------------------------------------------------------------------
     @cached_property
+    def measures(self) -> pd.DataFrame:
+        """Every catalogue measure the report shows, once, as of :attr:`as_of`
+        (:func:`~implementere_kit.measures.summary.site_measures` on the period's tables)."""
+        from ..measures.catalogue import measure_ids
+        from ..measures.summary import site_measures
+
+        return site_measures(self.project, self.as_of, lang=self.lang, tables=self.tables,
+                             ids=measure_ids(report_only=True))
+
+    def measure_value(self, measure_id: str):
+        """The report's value of one measure (NaN when it has none)."""
+        m = self.measures.set_index("measure")
+        return m.loc[measure_id, "value"] if measure_id in m.index else float("nan")
+
+    @cached_property
     def attendance(self) -> pd.DataFrame | None:
+        from ..measures.catalogue import completion_rule
         from ..measures.fidelity import attendance_summary
 
         parts, att = self.tables["participants"], self.tables["attendance"]
         if parts.empty or att.empty or self.intervention.dosage is None:
             return None
-        return attendance_summary(att, self.intervention.dosage, parts)
-
-    @cached_property
-    def dosage(self) -> pd.DataFrame | None:
-        from ..measures.fidelity import dosage_summary
-
-        if self.attendance is None or self.tables["sessions"].empty:
-            return None
-        return dosage_summary(self.tables["attendance"], self.intervention.dosage,
-                              self.tables["sessions"], self.tables["participants"],
-                              by=("site",))
+        return attendance_summary(att, self.intervention.dosage, parts,
+                                  completion=completion_rule(self.intervention))
 
     @cached_property
     def dropout(self) -> pd.DataFrame | None:
@@ -133,16 +132,7 @@ class Evaluation:
             return None
         return adherence(checks, self.intervention.fidelity_threshold, by=("site", "month"))
 
-    # -- outcomes and instruments -------------------------------------------------------
-    @cached_property
-    def outcomes(self) -> pd.DataFrame:
-        from ..measures.outcomes import implementation_outcomes
-
-        used = ("staff", "sessions", "participants", "attendance", "fidelity_checks",
-                "survey_responses", "eligible")
-        return implementation_outcomes({k: self.tables[k] for k in used}, as_of=self.as_of,
-                                       intervention=self.intervention, site=self.project.site)
-
+    # -- instruments ---------------------------------------------------------------------
     @cached_property
     def scores(self) -> dict[str, pd.DataFrame]:
         """Scale scores of each AIM/IAM/FIM-style survey answered in the period."""
@@ -208,52 +198,68 @@ class Evaluation:
 
     @cached_property
     def comparison(self) -> pd.DataFrame | None:
-        """The site's rows of the share-back package, whole period only."""
+        """The network's figures for this site's measures (whole period), from the
+        share-back package: the network value, the 95 % limits at this report's own
+        denominator and where this report's value lies; the site's own values are the
+        report's (:attr:`measures`), never a second copy."""
         if self.share_back is None:
             return None
+        from ..exchange.indicators import Z95, Z998, _flags, funnel_limits
+
         b = self.share_back
-        mine = b[(b["site"].astype(str) == str(self.project.site))]
+        mine = b[b["site"].astype(str) == str(self.project.site)]
+        if "period" in mine:
+            mine = mine[mine["period"].isna() | (mine["period"].astype(str) == "all")]
         if "month" in mine:
             mine = mine[mine["month"].isna()]
-        cols = [c for c in ("indicator", "n", "value", "network_value", "network_median",
-                            "lower95", "upper95", "flag") if c in mine]
-        return mine[cols].reset_index(drop=True)
+        own = self.measures.set_index("measure")
+        rows = []
+        for _, r in mine.iterrows():
+            m = r["indicator"]
+            if m not in own.index:
+                continue
+            o = own.loc[m]
+            p0 = r.get("network_value", float("nan"))
+            lo = hi = lo998 = hi998 = float("nan")
+            flag = None
+            den = o["denominator"]
+            if o["unit"] == "share" and pd.notna(p0) and pd.notna(den) and den > 0:
+                (lo,), (hi,) = funnel_limits(p0, [den], Z95)
+                (lo998,), (hi998,) = funnel_limits(p0, [den], Z998)
+                if pd.notna(o["value"]):
+                    flag = str(_flags(pd.Series([o["value"]]).to_numpy(), lo, hi, lo998,
+                                      hi998)[0])
+            rows.append({"indicator": m, "label": o["label"], "unit": o["unit"],
+                         "value": o["value"], "denominator": den, "network_value": p0,
+                         "lower95": lo, "upper95": hi, "flag": flag,
+                         "n_sites": r.get("n_sites"),
+                         "network_reason": r.get("network_reason")})
+        return pd.DataFrame(rows, columns=["indicator", "label", "unit", "value", "denominator",
+                                           "network_value", "lower95", "upper95", "flag",
+                                           "n_sites", "network_reason"])
+
+    @property
+    def network_as_of(self) -> str | None:
+        """The day the share-back package's network figures describe."""
+        b = self.share_back
+        if b is None or "as_of" not in b or b["as_of"].isna().all():
+            return None
+        return pd.Timestamp(b["as_of"].dropna().iloc[0]).date().isoformat()
 
     # -- summary and advice -------------------------------------------------------------
     @cached_property
     def summary(self) -> pd.DataFrame:
-        """Key facts as (measure, value) rows, labelled in the report's language."""
+        """Facts about the report (site, intervention, period, as-of date, phase), labelled
+        in the report's language; the measures are in :attr:`measures`, each once."""
         L = self.lang
-        plan = self.project.plan
-        acts = plan.activities
-        n_open = int((acts["status"] != "skipped").sum())
         rows = [("report_field_data", t("report_synthetic_short", L))] if self.project.meta.get(
             "synthetic") else []
         rows += [("report_field_site", f"{self.project.site} {self.project.site_name}".strip()),
                 ("report_field_intervention", self.intervention.label(L)),
                 ("report_field_period", self.period_text),
                 ("report_field_as_of", self.as_of.date().isoformat()),
-                ("report_field_phase", t(plan.current_phase(), L)),
-                ("report_field_activities_done",
-                 f"{int((acts['status'] == 'done').sum())}/{n_open}"),
-                ("report_field_overdue", str(len(self.overdue)))]
-        if self.sic_scores is not None:
-            done = self.sic_scores[self.sic_scores["n_completed"] > 0]
-            rows.append(("report_field_sic_stage", str(int(done["stage"].max()))
-                         if len(done) else "0"))
-        if self.dosage is not None:
-            d = self.dosage.iloc[0]
-            rows += [("report_field_participants", str(int(d["n_participants"]))),
-                     ("report_field_groups", str(int(d["n_groups"]))),
-                     ("report_field_sessions", str(int(d["sessions_held"]))),
-                     ("report_field_dropped_out", _pct(d["share_dropped_out"]))]
-            ended = self.attendance[self.attendance["end_reason"].notna()]
-            if len(ended):
-                rows.append(("report_field_graduated", _pct(ended["graduated"].mean())))
-        if self.adherence is not None:
-            credit = (self.adherence["adherence"] * self.adherence["n_items"]).sum()
-            rows.append(("report_field_adherence", _pct(credit / self.adherence["n_items"].sum())))
-        return pd.DataFrame([(t(k, L), v) for k, v in rows], columns=["measure", "value"])
+                ("report_field_phase", t(self.project.plan.current_phase(), L))]
+        return pd.DataFrame([(t(k, L), v) for k, v in rows], columns=["item", "value"])
 
     @property
     def period_text(self) -> str:
@@ -264,16 +270,35 @@ class Evaluation:
         return what_to_look_at_next(self)
 
     def export_tables(self) -> dict[str, pd.DataFrame]:
-        """Every table of the report, keyed by a sheet name (for Excel)."""
-        tables = {"summary": self.summary, "phase_progress": self.phase_progress,
-                  "overdue": self.overdue, "sic": self.sic_scores, "dosage": self.dosage,
-                  "dropout": self.dropout, "adherence": self.adherence,
-                  "adherence_by_month": self.adherence_by_month, "outcomes": self.outcomes,
+        """Every table of the report, keyed by a sheet name (for Excel).
+
+        Each table carries ``attrs["as_of"]`` (the report's as-of date, ISO) and
+        ``attrs["title"]``, for a writer to state on every sheet; the ``measures`` sheet
+        holds each measure once, with the value the HTML report shows.
+        """
+        cols = ["measure", "label", "value", "unit", "n", "numerator", "denominator",
+                "target", "meets", "note", "definition", "source"]
+        net = None
+        if self.comparison is not None:
+            net = self.comparison.drop(columns=["value", "denominator"])
+        tables = {"summary": self.summary, "measures": self.measures[cols],
+                  "phase_progress": self.phase_progress, "overdue": self.overdue,
+                  "sic": self.sic_scores, "adherence": self.adherence,
+                  "adherence_by_month": self.adherence_by_month, "dropout": self.dropout,
                   "reliability": (None if self.reliability is None
                                   else self.reliability.reset_index()),
-                  "adaptations": self.adaptations, "network": self.comparison,
+                  "adaptations": self.adaptations, "network": net,
                   "next_steps": pd.DataFrame({"what_to_look_at_next": self.next_steps})}
-        return {k: v for k, v in tables.items() if v is not None}
+        out = {}
+        for k, v in tables.items():
+            if v is None:
+                continue
+            v = v.copy()
+            v.attrs.update(as_of=self.as_of.date().isoformat(), title=t(
+                "report_title", self.lang, intervention=self.intervention.label(self.lang),
+                site=f"{self.project.site} {self.project.site_name}".strip()))
+            out[k] = v
+        return out
 
     def section(self, name: str) -> list:
         """What the report shows under one heading: Markdown, tables and figures."""
@@ -311,9 +336,11 @@ def evaluate(project, *, period: str | None = None, lang: str | None = None,
     --------
     >>> from implementere_kit.report import demo_project_folder
     >>> ev = evaluate(demo_project_folder(), period="2024", lang="en")
-    >>> ev.summary.set_index("measure").loc[["Municipality/organisation", "Period",
-    ...                                      "Figures as of"], "value"].tolist()
+    >>> ev.summary.set_index("item").loc[["Municipality/organisation", "Period",
+    ...                                   "Figures as of"], "value"].tolist()
     ['903 Havnstrup', '2024', '2024-12-31']
+    >>> ev.measures.set_index("measure").loc["completion", "label"]
+    'Completion (of those who ended)'
     >>> ev.section("fidelity")[0]
     '## Fidelity and dosage'
     """

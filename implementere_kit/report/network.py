@@ -1,5 +1,10 @@
-"""The content of the network report: who is in the store, their key indicators, funnel
-plots against the network, and the sites outside the limits.
+"""The content of the network report: who is in the store, each intervention's measures
+per site, funnel plots against the network of that intervention, and the sites outside the
+limits.
+
+Sites are compared only with sites running the same intervention (KEEP and FFT never share
+a network value or a funnel plot), listed by municipality code as a number with their
+names, and every figure is the catalogue's measure as of one stated day.
 
 References
 ----------
@@ -20,8 +25,6 @@ from ._sections import MarkdownText
 
 __all__ = ["NetworkReport", "network_evaluation"]
 
-_PROPORTIONS = ("adherence", "dropout", "graduation", "reach")
-
 
 @dataclass
 class NetworkReport:
@@ -30,32 +33,65 @@ class NetworkReport:
     lang: str
     provenance: pd.DataFrame
     benchmarks: pd.DataFrame
+    as_of: pd.Timestamp | None = None
 
     @property
     def whole_period(self) -> pd.DataFrame:
         b = self.benchmarks
-        return b[b["month"].isna()] if "month" in b else b
+        if "period" in b:
+            return b[b["period"].isna() | (b["period"].astype(str) == "all")]
+        return b
+
+    @property
+    def interventions(self) -> list[str]:
+        b = self.whole_period
+        return sorted(b["intervention"].dropna().astype(str).unique()) if len(b) else []
+
+    def _names(self) -> dict[str, str]:
+        prov = self.provenance
+        if prov.empty or "site_name" not in prov:
+            return {}
+        return {str(s): str(n) for s, n in zip(prov["site"], prov["site_name"].fillna(""),
+                                                strict=True)}
+
+    def indicators_of(self, intervention: str) -> pd.DataFrame:
+        """Sites × measures of one intervention (whole period), sites in code order;
+        a suppressed value is missing here and explained in :attr:`footnotes`."""
+        from ..exchange.indicators import site_key
+        from ..measures.catalogue import measure_ids
+
+        b = self.whole_period
+        b = b[b["intervention"].astype(str) == intervention]
+        if b.empty:
+            return pd.DataFrame()
+        wide = b.pivot_table(index="site", columns="indicator", values="value",
+                             aggfunc="first", dropna=False)
+        wide = wide[[m for m in measure_ids() if m in wide.columns]]
+        wide.columns.name = None
+        wide = wide.loc[site_key(pd.Series(wide.index)).sort_values(kind="stable").index
+                        .map(lambda i: wide.index[i])]
+        out = wide.reset_index()
+        out.insert(1, "site_name", out["site"].astype(str).map(self._names()))
+        return out
 
     @property
     def indicators(self) -> pd.DataFrame:
-        """Sites × indicators: each site's value for the whole period."""
-        b = self.whole_period
-        if b.empty:
-            return pd.DataFrame()
-        wide = b.pivot_table(index="site", columns="indicator", values="value", aggfunc="first")
-        wide.columns.name = None
-        return wide.reset_index()
+        """Every intervention's sites × measures, one block per intervention."""
+        parts = [self.indicators_of(iv).assign(intervention=iv) for iv in self.interventions]
+        parts = [p for p in parts if len(p)]
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
     @property
     def flags(self) -> pd.DataFrame:
         """Rows whose value lies outside the 95 % (or 99.8 %) funnel limits."""
+        cols = ["intervention", "site", "site_name", "indicator", "n", "value",
+                "network_value", "flag"]
         b = self.whole_period
         if b.empty or "flag" not in b:
-            return pd.DataFrame(columns=["site", "indicator", "n", "value", "network_value",
-                                         "flag"])
-        out = b[b["flag"].notna() & (b["flag"] != "within")]
-        return out[["site", "indicator", "n", "value", "network_value", "flag"]].reset_index(
-            drop=True)
+            return pd.DataFrame(columns=cols)
+        out = b[b["flag"].notna() & (b["flag"] != "within")].copy()
+        out["site_name"] = out["site"].astype(str).map(self._names())
+        return out[cols].reset_index(drop=True)
 
     @property
     def synthetic(self) -> bool:
@@ -66,60 +102,97 @@ class NetworkReport:
             if "site" in self.provenance else False
 
     def export_tables(self) -> dict[str, pd.DataFrame]:
-        note = ({"note": pd.DataFrame({"note": [t("report_synthetic", self.lang)]})}
-                if self.synthetic else {})
-        return {**note, "sites": self.provenance, "indicators": self.indicators,
-                "flags": self.flags, "benchmarks": self.benchmarks}
+        """The report's tables for Excel; each carries ``attrs["as_of"]``."""
+        tables = {"sites": self.provenance, "indicators": self.indicators, "flags": self.flags,
+                  "benchmarks": self.benchmarks}
+        if self.synthetic:
+            tables = {"note": pd.DataFrame({"note": [t("report_synthetic", self.lang)]}),
+                      **tables}
+        when = None if self.as_of is None else self.as_of.date().isoformat()
+        out = {}
+        for k, v in tables.items():
+            v = v.copy()
+            v.attrs.update(as_of=when, title=t("network_title", self.lang))
+            out[k] = v
+        return out
 
     def section(self, name: str) -> list:
         """Headings, tables and figures under one heading of the network report."""
         from .. import charts
-        from ._sections import figure, heading, styled
+        from ..measures.catalogue import measure
+        from ._sections import figure, heading, indicator_values, styled
 
         L = self.lang
         prov = self.provenance
         if name == "title":
             banner = ([MarkdownText(f"> **{t('report_synthetic', L)}**")] if self.synthetic
                       else [])
-            return [heading("network_title", L, level=1), *banner,
-                    MarkdownText(t("network_summary", L, n_sites=prov["site"].nunique(),
-                                   n_packages=len(prov)))]
+            items = [heading("network_title", L, level=1), *banner,
+                     MarkdownText(t("network_summary", L, n_sites=prov["site"].nunique(),
+                                    n_packages=len(prov)))]
+            if self.as_of is not None:
+                items.append(MarkdownText(t("network_as_of", L,
+                                            date=self.as_of.date().isoformat())))
+            return items
         if prov.empty:
             return [MarkdownText(t("network_empty", L))] if name == "sites" else []
         if name == "sites":
             cols = [c for c in ("site", "site_name", "country", "intervention", "level",
                                 "period_start", "period_end") if c in prov]
-            return [heading("network_section_sites", L), styled(prov[cols], L)]
+            view = prov[cols].assign(intervention=[charts.intervention_label(i, L)
+                                                   for i in prov["intervention"]])
+            from ..exchange.indicators import site_key
+
+            view = view.loc[site_key(view["site"]).sort_values(kind="stable").index]
+            return [heading("network_section_sites", L), styled(view, L)]
         if name == "indicators":
-            wide = self.indicators
-            shares = [c for c in wide.columns if c in (*_PROPORTIONS, "attendance")]
-            wide = wide.rename(columns={c: charts.indicator_label(c, L) for c in wide.columns
-                                        if c != "site"})
-            return [heading("network_section_indicators", L),
-                    styled(wide, L, percent=[charts.indicator_label(c, L) for c in shares])]
+            items: list = [heading("network_section_indicators", L)]
+            for iv in self.interventions:
+                wide = self.indicators_of(iv)
+                ids = [c for c in wide.columns if c not in ("site", "site_name")]
+                shares = [measure(c).label(L) for c in ids if measure(c).is_share]
+                wide = wide.rename(columns={c: measure(c).label(L) for c in ids})
+                items += [heading("network_section_intervention", L, level=3,
+                                  intervention=charts.intervention_label(iv, L)),
+                          styled(wide, L, percent=shares)]
+                excluded = self._excluded(iv)
+                if excluded:
+                    items.append(MarkdownText(t("network_sites_excluded", L, n=excluded)))
+            return items
         if name == "funnels":
-            items: list = [heading("network_section_funnels", L)]
+            items = [heading("network_section_funnels", L)]
             b = self.whole_period
-            for ind in _PROPORTIONS:
-                rows = b[b["indicator"] == ind]
-                if len(rows) and rows["network_value"].notna().any():
-                    items.append(figure(lambda ax, ind=ind: charts.funnel_plot(
-                        self.benchmarks, ind, ax=ax, lang=L), (6.5, 4)))
+            for iv in self.interventions:
+                rows = b[b["intervention"].astype(str) == iv]
+                for ind in dict.fromkeys(rows["indicator"]):
+                    m = measure(ind)
+                    r = rows[rows["indicator"] == ind]
+                    if m.is_share and r["lower95"].notna().any():
+                        named = r.assign(site_name=r["site"].astype(str).map(self._names()))
+                        items.append(figure(lambda ax, d=named, i=ind, v=iv: charts.funnel_plot(
+                            d, i, ax=ax, lang=L, intervention=v), (6.5, 4)))
             return items
         if name == "flags":
             f = self.flags
             if f.empty:
                 return [heading("network_section_flags", L), MarkdownText(t("network_no_flags", L))]
-            from ._sections import indicator_values
-
             f = indicator_values(f, ["value", "network_value"]).assign(
-                indicator=[charts.indicator_label(i, L) for i in f["indicator"]])
+                indicator=[charts.indicator_label(i, L) for i in f["indicator"]],
+                intervention=[charts.intervention_label(i, L) for i in f["intervention"]])
             return [heading("network_section_flags", L), styled(f, L)]
         raise KeyError(name)
 
+    def _excluded(self, intervention: str) -> int:
+        b = self.whole_period
+        b = b[b["intervention"].astype(str) == intervention]
+        if "n_sites_excluded" not in b or b.empty:
+            return 0
+        return int(pd.to_numeric(b["n_sites_excluded"], errors="coerce").max() or 0)
 
-def network_evaluation(store_path, lang: str = "nb", k: int = 5) -> NetworkReport:
-    """Read a network store's provenance and benchmarks (the store is closed afterwards).
+
+def network_evaluation(store_path, lang: str = "nb", k: int = 5, as_of=None) -> NetworkReport:
+    """Read a network store's provenance and benchmarks as of ``as_of`` (default today;
+    the store is closed afterwards).
 
     Raises
     ------
@@ -128,8 +201,10 @@ def network_evaluation(store_path, lang: str = "nb", k: int = 5) -> NetworkRepor
         unknown language.
     """
     from ..exchange.network import NetworkStore
+    from ..measures.engine import as_of_date
 
     check_lang(lang)
+    when = as_of_date(as_of)
     path = Path(store_path)
     if not path.is_file():
         raise ValidationError([Problem("no network store here", file=str(path),
@@ -137,5 +212,5 @@ def network_evaluation(store_path, lang: str = "nb", k: int = 5) -> NetworkRepor
                                        found="nothing" if not path.exists() else "a folder")])
     with NetworkStore(path) as store:
         prov = store.provenance()
-        bench = store.benchmarks(k=k) if len(prov) else pd.DataFrame()
-    return NetworkReport(lang, prov, bench)
+        bench = store.benchmarks(k=k, as_of=when) if len(prov) else pd.DataFrame()
+    return NetworkReport(lang, prov, bench, when)

@@ -80,10 +80,11 @@ def run_demo(out, *, seed: int | None = None, reports: bool = True,
     for folder in folders:
         # Danish sites share aggregates, Norwegian ones pseudonymised rows
         level = "aggregate" if folder.name.startswith("dk-") else "pseudonymised"
-        packages.append(export_package(folder, pkg_dir / f"{folder.name}.zip", level=level))
+        packages.append(export_package(folder, pkg_dir / f"{folder.name}.zip", level=level,
+                                       as_of=AS_OF))
     with NetworkStore(store) as st:
         st.merge(packages, progress=progress)
-        st.share_back(share_dir)
+        st.share_back(share_dir, as_of=AS_OF)  # one as-of date for every figure
     result.written += [("packages", pkg_dir), ("store", store), ("share_back", share_dir)]
     if reports:
         from . import build_network_report, build_reports
@@ -92,5 +93,6 @@ def run_demo(out, *, seed: int | None = None, reports: bool = True,
                                      as_of=AS_OF.date(), progress=progress)
         result.written += [("site_report", p) for p in site_reports]
         result.written.append(("network_report",
-                               build_network_report(store, out / "network.html", lang="en")))
+                               build_network_report(store, out / "network.html", lang="en",
+                                                    as_of=AS_OF.date())))
     return result
