@@ -9,8 +9,14 @@ import numpy as np
 import pandas as pd
 
 from ..plans.intervention import DosageRule
-from ._fidelity_input import _check_by, _check_rule, _collect, _table
-from .fidelity import _attendance_input, _completion_of
+from ._fidelity_input import (
+    _attendance_input,
+    _check_by,
+    _check_rule,
+    _collect,
+    _completion_of,
+    _table,
+)
 
 __all__ = ["dosage_summary"]
 

@@ -21,12 +21,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from numbers import Real
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from ..errors import Problem, ValidationError
 from ..store.tables import row_problems, validate_table
+
+if TYPE_CHECKING:
+    from ..plans.intervention import DosageRule
 
 
 def _rows(problems, mask, resource, column, message, expected, values) -> None:
@@ -138,3 +143,56 @@ def _is_number(v) -> bool:
 def _units(df: pd.DataFrame, by: list[str]) -> tuple[pd.DataFrame, list[str]]:
     """Grouping keys for ``by``; ``by=()`` becomes one constant key (one overall row)."""
     return (df, by) if by else (df.assign(_all=0), ["_all"])
+
+
+# -- attendance input shared by the attendance and dose measures ------------------------------
+def _completion_of(rule: DosageRule, completion: str | None) -> str:
+    """The completion rule for a bare dosage rule (an intervention's data may say
+    otherwise: :func:`~implementere_kit.measures.catalogue.completion_rule`)."""
+    from .catalogue import COMPLETION_RULES, completion_rule
+
+    if completion is None:
+        return completion_rule(SimpleNamespace(id="dosage", dosage=rule))
+    if completion not in COMPLETION_RULES:
+        raise ValidationError([Problem("unknown completion rule", column="completion",
+                                       expected=" or ".join(COMPLETION_RULES),
+                                       found=str(completion)[:40])])
+    return completion
+
+
+def _attendance_input(attendance, rule: DosageRule, participants, *, need_enrolled=False):
+    """The attendance (and participants) checked, every problem at once, as engine tables."""
+    max_no = max(rule.sessions, rule.max_sessions or 0)
+    att, problems = _checked_frame(attendance, "attendance",
+                                   ["participant_id", "session_no", "attended"])
+    if problems:
+        raise ValidationError(problems)
+    pid = att["participant_id"]
+    blank = pid.isna().to_numpy()
+    if pd.api.types.is_string_dtype(pid.dtype):
+        blank = blank | (pid == "").fillna(False).to_numpy(dtype=bool)
+    _rows(problems, blank, "attendance", "participant_id", "required value missing", "an id", pid)
+    sess = _session_numbers(att["session_no"], max_no, problems)
+    attended = _bool(att["attended"], "attendance", "attended", problems, missing_ok=False)
+    makeup = (_bool(att["makeup"], "attendance", "makeup", problems, missing_ok=True)
+              if "makeup" in att.columns else np.zeros(len(att), dtype=bool))
+    parts = None
+    if participants is not None:
+        try:
+            parts = _participants(participants, need_enrolled=need_enrolled)
+        except ValidationError as exc:  # report the attendance problems too
+            problems += exc.problems
+    if problems:
+        raise ValidationError(problems)
+    if parts is not None:
+        unknown = ~pid.isin(parts["participant_id"]).to_numpy(dtype=bool)
+        if unknown.any():
+            _rows(problems, unknown, "attendance", "participant_id",
+                  "participant not in the participants table", "an id of participants", pid)
+            raise ValidationError(problems)
+    ids = pid.astype("string") if isinstance(pid.dtype, pd.CategoricalDtype) else pid
+    tables = {"attendance": pd.DataFrame({"participant_id": ids, "session_no": sess,
+                                          "attended": attended, "makeup": makeup})}
+    if parts is not None:
+        tables["participants"] = parts
+    return pid, tables, parts

@@ -36,22 +36,22 @@ https://vidensportal.dk/temaer/plejefamilier/indsatser/keep-2013-keeping-foster-
 from __future__ import annotations
 
 from collections.abc import Sequence
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 
 from ..errors import Problem, ValidationError
 from ..plans.intervention import DosageRule
+from ._dosage import dosage_summary
 from ._fidelity_input import (
-    _bool,
+    _attendance_input,
     _check_by,
     _check_rule,
     _checked_frame,
+    _completion_of,
     _month,
     _participants,
     _rows,
-    _session_numbers,
     _table,
 )
 from .adherence_competence import adherence, competence_summary
@@ -66,20 +66,6 @@ DURATION_TOLERANCE = parameters()["duration_tolerance"]
 
 
 # -- attendance and dose -----------------------------------------------------------------
-def _completion_of(rule: DosageRule, completion: str | None) -> str:
-    """The completion rule for a bare dosage rule (an intervention's data may say
-    otherwise: :func:`~implementere_kit.measures.catalogue.completion_rule`)."""
-    from .catalogue import COMPLETION_RULES, completion_rule
-
-    if completion is None:
-        return completion_rule(SimpleNamespace(id="dosage", dosage=rule))
-    if completion not in COMPLETION_RULES:
-        raise ValidationError([Problem("unknown completion rule", column="completion",
-                                       expected=" or ".join(COMPLETION_RULES),
-                                       found=str(completion)[:40])])
-    return completion
-
-
 def attendance_summary(attendance: pd.DataFrame, rule: DosageRule,
                        participants: pd.DataFrame | None = None, *,
                        completion: str | None = None) -> pd.DataFrame:
@@ -154,44 +140,6 @@ def attendance_summary(attendance: pd.DataFrame, rule: DosageRule,
             agg = src.con.execute(f"SELECT {cols}, is_ended, completed, dropped_out "
                                   "FROM u_participants").df()
     return _summary(agg, pid, parts, rule)
-
-
-def _attendance_input(attendance, rule: DosageRule, participants, *, need_enrolled=False):
-    """The attendance (and participants) checked, every problem at once, as engine tables."""
-    max_no = max(rule.sessions, rule.max_sessions or 0)
-    att, problems = _checked_frame(attendance, "attendance",
-                                   ["participant_id", "session_no", "attended"])
-    if problems:
-        raise ValidationError(problems)
-    pid = att["participant_id"]
-    blank = pid.isna().to_numpy()
-    if pd.api.types.is_string_dtype(pid.dtype):
-        blank = blank | (pid == "").fillna(False).to_numpy(dtype=bool)
-    _rows(problems, blank, "attendance", "participant_id", "required value missing", "an id", pid)
-    sess = _session_numbers(att["session_no"], max_no, problems)
-    attended = _bool(att["attended"], "attendance", "attended", problems, missing_ok=False)
-    makeup = (_bool(att["makeup"], "attendance", "makeup", problems, missing_ok=True)
-              if "makeup" in att.columns else np.zeros(len(att), dtype=bool))
-    parts = None
-    if participants is not None:
-        try:
-            parts = _participants(participants, need_enrolled=need_enrolled)
-        except ValidationError as exc:  # report the attendance problems too
-            problems += exc.problems
-    if problems:
-        raise ValidationError(problems)
-    if parts is not None:
-        unknown = ~pid.isin(parts["participant_id"]).to_numpy(dtype=bool)
-        if unknown.any():
-            _rows(problems, unknown, "attendance", "participant_id",
-                  "participant not in the participants table", "an id of participants", pid)
-            raise ValidationError(problems)
-    ids = pid.astype("string") if isinstance(pid.dtype, pd.CategoricalDtype) else pid
-    tables = {"attendance": pd.DataFrame({"participant_id": ids, "session_no": sess,
-                                          "attended": attended, "makeup": makeup})}
-    if parts is not None:
-        tables["participants"] = parts
-    return pid, tables, parts
 
 
 def _summary(agg: pd.DataFrame, pid: pd.Series, parts, rule: DosageRule) -> pd.DataFrame:
@@ -345,5 +293,3 @@ def dropout_by_session(attendance_summary_df: pd.DataFrame) -> pd.DataFrame:
                             "cumulative_share": n.cumsum() / len(df)})
     return out.reset_index()
 
-
-from ._dosage import dosage_summary  # noqa: E402 - it builds on attendance_summary above

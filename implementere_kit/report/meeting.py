@@ -163,7 +163,8 @@ def build_meeting_pack(store_path, out, *, lang: str = "nb", intervention: str |
                        fmt: str = "html", as_of=None) -> Path:
     """Write the meeting pack of a network store as HTML (notebook) or Excel."""
     from .._io import atomic_write_bytes
-    from . import _check_format, _run_notebook, write_xlsx
+    from ._render import _check_format, _run_notebook
+    from ._xlsx import write_xlsx
 
     _check_format(fmt)
     report = meeting_report(store_path, lang, intervention=intervention, as_of=as_of)

@@ -36,8 +36,7 @@ import pandas as pd
 
 __all__ = ["SITES", "EXAMPLE_SITES", "make_network", "make_site_tables", "AS_OF"]
 
-#: The day the example data is "as of": nothing in it happens later.
-AS_OF = pd.Timestamp("2026-06-30")
+from ._dates import AS_OF
 
 
 @dataclass(frozen=True)
@@ -83,7 +82,7 @@ EXAMPLE_SITES = frozenset(p.site for p in SITES)
 
 def _sic_events(p: SiteProfile, rng: np.random.Generator) -> pd.DataFrame:
     """SIC dates: stages up to the one reached are done in order, the next partly."""
-    from .plans.frameworks import load_framework
+    from ..plans.frameworks import load_framework
 
     rows, t = [], pd.Timestamp(p.start)
     for stage in load_framework("sic").stages:
@@ -100,7 +99,7 @@ def _sic_events(p: SiteProfile, rng: np.random.Generator) -> pd.DataFrame:
 
 def _plan(p: SiteProfile, intervention, rng: np.random.Generator):
     """A plan from the template, done up to the site's stage, a few items late."""
-    from .plans.plan import Plan
+    from ..plans.plan import Plan
 
     plan = Plan.from_template(intervention, start=p.start, lang="da" if p.country == "DK" else "nb")
     a = plan.activities.copy()
@@ -255,7 +254,7 @@ def _competence(p, staff, rng) -> pd.DataFrame:
 
 def _surveys(p, staff, rng) -> pd.DataFrame:
     """AIM, IAM and FIM from staff at two waves (a year apart), with a few items skipped."""
-    from .measures.instruments import load_instrument
+    from ..measures.instruments import load_instrument
 
     rows = []
     base = 3.4 + (p.adherence - 0.8) * 3
@@ -295,10 +294,10 @@ def make_network(path, seed: int = 2024, scale: float = 1.0, sites=None) -> pd.D
     DataFrame
         One row per site: ``site``, ``name``, ``country``, ``intervention``, ``path``.
     """
-    from ._example_tile import tile_tables
-    from .learning.adaptations import migrate_adaptation_log
-    from .plans.intervention import load_intervention
-    from .store.project import Project
+    from ..learning.adaptations import migrate_adaptation_log
+    from ..plans.intervention import load_intervention
+    from ..store.project import Project
+    from ._tile import tile_tables
 
     root = Path(path)
     out = []
@@ -343,10 +342,10 @@ def make_network(path, seed: int = 2024, scale: float = 1.0, sites=None) -> pd.D
 def _write_meetings(root: Path, profiles) -> None:
     """The network's meeting record, kept where a store of this network would be made
     (``root/network.duckdb`` → ``root/network.meetings.parquet``)."""
-    from ._example_tile import example_meetings
-    from ._io import atomic_write_parquet
-    from .learning.meetings import MeetingLog
-    from .store.tables import validate_table
+    from .._io import atomic_write_parquet
+    from ..learning.meetings import MeetingLog
+    from ..store.tables import validate_table
+    from ._tile import example_meetings
 
     if profiles:
         log = MeetingLog(root / "network.duckdb")

@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ._dates import AS_OF
+
 __all__ = ["tile_tables", "example_meetings"]
 
 #: component -> weight in the true improvement (flexible components weigh nothing)
@@ -46,7 +48,7 @@ def _dose_and_delivery(tables, intervention, site_adherence):
 
 
 def _outcomes(p, intervention, tables, rng) -> pd.DataFrame:
-    from .examples import AS_OF
+
 
     parts = tables["participants"]
     if parts.empty:
@@ -183,7 +185,7 @@ _TEXT = {  # topic -> (barrier, solution) in Danish, then Norwegian
 
 
 def _barriers(p, rng) -> pd.DataFrame:
-    from .examples import AS_OF
+
 
     start = pd.Timestamp(p.start)
     reached = ["forberede", "planlegge"] + (["implementere"] if p.stage >= 4 else []) \
@@ -283,7 +285,7 @@ _ADAPT_COLS = ["component", "description", "what", "nature", "context_change", "
 
 
 def _adaptations(p, intervention, rng) -> pd.DataFrame:
-    from .examples import AS_OF
+
 
     bank = pd.DataFrame(_ADAPT[p.intervention], columns=_ADAPT_COLS)
     n = min(len(bank), 1 + p.stage // 2 + (1 if p.site == "902" else 0))
@@ -303,7 +305,7 @@ def _adaptations(p, intervention, rng) -> pd.DataFrame:
 
 # -- costs ------------------------------------------------------------------------------------
 def _costs(p, intervention, tables, rng) -> pd.DataFrame:
-    from .examples import AS_OF
+
 
     keep = p.intervention == "keep"
     cur, rate = ("DKK", 480.0) if p.country == "DK" else ("NOK", 720.0)
@@ -366,7 +368,7 @@ _ACTIONS = {"keep": "Hver kommune deler sin henvisningsfolder; næste møde føl
 
 def example_meetings(profiles) -> pd.DataFrame:
     """Network meetings every four months per intervention, with the sites started by then."""
-    from .examples import AS_OF
+
 
     rows = []
     for iv in sorted({p.intervention for p in profiles}):
