@@ -30,7 +30,7 @@ from .._data import LANGS, load_yaml, package_file
 from ..errors import Problem, UnknownNameError, ValidationError
 
 __all__ = ["Measure", "Sum", "Rules", "measure", "measures", "measure_ids", "sums", "families",
-           "parameters", "completion_rule", "COMPLETION_RULES", "KINDS", "UNITS", "LEVELS"]
+           "parameters", "share_ids", "completion_rule", "COMPLETION_RULES", "KINDS", "UNITS", "LEVELS"]
 
 KINDS = ("ratio", "count", "max", "span")
 UNITS = ("share", "count", "score", "days", "stage")
@@ -341,6 +341,17 @@ def measure_ids(*, section: str | None = None, report_only: bool = False,
     return [k for k, m in _load()[0].items()
             if (section is None or m.section == section) and (m.report or not report_only)
             and (m.network or not network_only)]
+
+
+def share_ids() -> frozenset[str]:
+    """Ids of the measures that are proportions (shown as percentages, funnel limits apply).
+
+    Examples
+    --------
+    >>> "completion" in share_ids(), "participants" in share_ids()
+    (True, False)
+    """
+    return frozenset(k for k, m in _load()[0].items() if m.is_share)
 
 
 def measure(measure_id: str) -> Measure:

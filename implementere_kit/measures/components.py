@@ -122,8 +122,8 @@ def participant_exposure(source, *, received: str = "attended") -> pd.DataFrame:
 
     Examples
     --------
-    >>> from implementere_kit.report import demo_project
-    >>> e = participant_exposure(demo_project())
+    >>> from implementere_kit.report import demo_project_folder
+    >>> e = participant_exposure(demo_project_folder())
     >>> {"dose", "core_adherence", "adherence_role_play"} <= set(e.columns)
     True
     """
@@ -271,8 +271,8 @@ def component_analysis(source, instrument: str | None = None, scale: str | None 
 
     Examples
     --------
-    >>> from implementere_kit.report import demo_project
-    >>> ca = component_analysis(demo_project())
+    >>> from implementere_kit.report import demo_project_folder
+    >>> ca = component_analysis(demo_project_folder())
     >>> ca.attrs["design"].split(":")[0], ca["design"].unique().tolist()
     ('observational', ['observational'])
     >>> ca.loc[ca["model"] == "dose", "term"].tolist()

@@ -119,8 +119,8 @@ def implementation_cost(project) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from implementere_kit.report import demo_project
-    >>> c = implementation_cost(demo_project())
+    >>> from implementere_kit.report import demo_project_folder
+    >>> c = implementation_cost(demo_project_folder())
     >>> c.iloc[-1][["period", "currency"]].tolist()
     ['all', 'DKK']
     >>> bool(c.iloc[-1]["cost"] == c.iloc[:-1]["cost"].sum())

@@ -6,8 +6,8 @@ unit, target and whether it is met, and a note (in that language) where there is
 
 Examples
 --------
->>> from implementere_kit.report import demo_project
->>> m = site_measures(demo_project(), as_of="2026-06-30", lang="en").set_index("measure")
+>>> from implementere_kit.report import demo_project_folder
+>>> m = site_measures(demo_project_folder(), as_of="2026-06-30", lang="en").set_index("measure")
 >>> m.loc["completion", "label"], m.loc["completion", "unit"]
 ('Completion (of those who ended)', 'share')
 """

@@ -10,7 +10,7 @@ are those of ``ik.outcome_change``, ``ik.component_analysis`` and ``ik.implement
 Examples
 --------
 >>> from implementere_kit import report
->>> ev = report.evaluate(report.demo_project(), lang="en")
+>>> ev = report.evaluate(report.demo_project_folder(), lang="en")
 >>> str(tile_section(ev, "barriers")[0])
 '## What got in the way and what helped'
 """

@@ -57,10 +57,10 @@ def percent_columns(df: pd.DataFrame) -> list[str]:
 
 def _row_shares(df: pd.DataFrame) -> np.ndarray:
     """Rows whose value columns are shares: proportion indicators and counted outcomes."""
-    from ..exchange.indicators import PROPORTIONS
+    from ..measures.catalogue import share_ids
 
     if "indicator" in df:
-        return df["indicator"].isin([*PROPORTIONS, "attendance"]).to_numpy()
+        return df["indicator"].isin(share_ids()).to_numpy()
     if "outcome" in df and "denominator" in df:
         return df["denominator"].notna().to_numpy()
     return np.zeros(len(df), dtype=bool)
@@ -126,10 +126,9 @@ def _sheet(ws, name: str, df: pd.DataFrame, lang: str) -> None:
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
-    from ..exchange.indicators import PROPORTIONS
+    from ..measures.catalogue import share_ids
 
-    shares = set(percent_columns(df)) | {c for c in df.columns
-                                         if c in (*PROPORTIONS, "attendance")}
+    shares = set(percent_columns(df)) | {c for c in df.columns if c in share_ids()}
     row_share = _row_shares(df)
     headers = [_heading(str(c), lang) for c in df.columns]
     widths = [len(h) for h in headers]

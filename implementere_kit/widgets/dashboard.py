@@ -20,7 +20,7 @@ import ipywidgets as W
 import pandas as pd
 
 from ..errors import ImplementereError, UnknownNameError
-from ..i18n import fmt_percent, value_label
+from ..i18n import value_label
 from ..store.overview import phase_label
 from ._base import FigureView, Screen, chart_function, error_html, esc, frame_html, style_widget
 
@@ -148,24 +148,34 @@ class Dashboard(Screen):
         if len(att) and iv.dosage is not None:
             summary = attendance_summary(att, iv.dosage, p.table("participants") if len(
                 p.table("participants")) else None)
-            share = float(summary["graduated"].mean()) if len(summary) else float("nan")
-            parts.insert(0, f"<p>{esc(self._t('ui_graduated_share', share=fmt_percent(share, self.lang)))}</p>")
+            # the catalogue's completion, as every report shows it: one number, one definition
+            m = self._measures().set_index("measure").loc["completion"]
+            parts.insert(0, f"<p>{esc(m['label'])}: <b>{esc(self._value(m))}</b></p>")
             self._figure("attendance", "fidelity", "attendance_histogram", summary, iv.dosage)
         self.sections["fidelity"].value = (self._head("ui_dash_fidelity")
                                            + ("".join(parts) or self._nodata()))
 
-    def _outcomes(self) -> None:
-        from ..measures.outcomes import implementation_outcomes
+    def _measures(self) -> pd.DataFrame:
+        """The catalogue's measures of this project as of the dashboard's date."""
+        from ..measures.summary import site_measures
 
-        out = implementation_outcomes(self.project, as_of=self.as_of)
-        cols = [c for c in ("outcome", "value", "n", "target", "meets") if c in out.columns]
-        # A share (a counted outcome) is shown as a percentage, a mean score as a number.
-        share = out["denominator"].notna() if "denominator" in out else out["value"].isna()
-        view = out[cols].astype(object)
-        for c in ("value", "target"):
-            if c in view:
-                view[c] = [fmt_percent(v, self.lang) if s and v == v else v
-                           for v, s in zip(out[c], share, strict=True)]
+        return site_measures(self.project, as_of=self.as_of, lang=self.lang)
+
+    def _value(self, row) -> str:
+        from ..measures.catalogue import format_value
+
+        if bool(row["suppressed"]) or pd.isna(row["value"]):
+            return row["note"] or "–"
+        return format_value(row["value"], row["unit"], self.lang)
+
+    def _outcomes(self) -> None:
+        out = self._measures()
+        out = out[out["section"] == "outcomes"]
+        view = pd.DataFrame({
+            self._t("col_measure"): out["label"],
+            self._t("col_value"): [self._value(r) for _, r in out.iterrows()],
+            self._t("col_n"): out["n"],
+            self._t("col_note"): out["note"]})
         self.sections["outcomes"].value = (self._head("ui_dash_outcomes")
                                            + frame_html(view, self.lang))
 
@@ -175,23 +185,31 @@ class Dashboard(Screen):
             self.sections["network"].value = (self._head("ui_dash_network")
                                               + f"<p><i>{esc(self._t('ui_no_share_back'))}</i></p>")
             return
-        whole = bench[bench["month"].isna()] if "month" in bench else bench
-        cols = [c for c in ("indicator", "n", "value", "network_median", "flag")
-                if c in whole.columns]
-        from ..exchange.indicators import PROPORTIONS
+        from ..measures.catalogue import format_value, measure
+        from ..measures.summary import note_text
 
-        share = whole["indicator"].isin([*PROPORTIONS, "attendance"])
-        view = whole[cols].astype(object)
-        for c in ("value", "network_median"):
-            if c in view:
-                view[c] = [fmt_percent(v, self.lang) if s and v == v else v
-                           for v, s in zip(whole[c], share, strict=True)]
+        whole = bench[bench["period"].astype(str) == "all"] if "period" in bench else bench
+        ms = [measure(i) for i in whole["indicator"]]
+
+        def shown(v, m):
+            return "–" if pd.isna(v) else format_value(v, m.unit, self.lang)
+
+        view = pd.DataFrame({
+            self._t("col_measure"): [m.label(self.lang) for m in ms],
+            self._t("col_value"): [shown(v, m) for v, m in zip(whole["value"], ms, strict=True)],
+            self._t("col_n"): whole["n"].to_numpy(),
+            self._t("col_network_value"): [shown(v, m) for v, m in
+                                           zip(whole["network_value"], ms, strict=True)],
+            self._t("col_flag"): [value_label("flag", f, self.lang) if isinstance(f, str) else "–"
+                                  for f in whole["flag"]],
+            self._t("col_note"): [note_text(r, self.lang, network=True)
+                                  for r in whole["network_reason"]]})
         self.sections["network"].value = self._head("ui_dash_network") + frame_html(
             view, self.lang)
-        codes = sorted(whole["indicator"].dropna().unique())
+        # funnel plots are for shares
+        codes = [c for c in dict.fromkeys(whole["indicator"].dropna()) if measure(c).is_share]
         with self._quiet():
-            self._set_options(self.indicator, [(value_label("indicator", c, self.lang), c)
-                                               for c in codes])
+            self._set_options(self.indicator, [(measure(c).label(self.lang), c) for c in codes])
             if self.indicator.value is None and codes:
                 self.indicator.value = codes[0]
         box = self._boxes["network"]
