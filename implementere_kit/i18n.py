@@ -185,7 +185,7 @@ def value_label(column: str, value: object, lang: str) -> object:
 
 #: Columns whose values are codes with labels ``<column>_<code>`` in the locales.
 CODED_COLUMNS = ("status", "end_reason", "kind", "flag", "delivered", "outcome", "indicator",
-                 "level")
+                 "level", "unit")
 
 
 def display_frame(df, lang: str = "nb", *, percent=(), labels=None, headings: bool = True):

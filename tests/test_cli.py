@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from implementere_kit import Project, __version__
 from implementere_kit.app import free_port
 from implementere_kit.cli import main
+from implementere_kit.i18n import t
 
 REPO = Path(__file__).resolve().parents[1]
 EXE = Path(sys.executable).with_name("implementere-kit")
@@ -95,13 +96,15 @@ def test_status_speaks_the_projects_language(keep):
     code, out, _ = run(["status", keep, "--as-of", "2025-06-01"])
     assert code == 0
     assert "Andel færdig" in out and "Forberede" in out and "Forsinkede aktiviteter" in out
-    assert "Metodeejer" in out and "03.02.2025" in out
-    for raw in ("intervention_owner", "forberede", "NaN", "True", "share_done"):
+    # owners are the municipality's roles (sources, issue 13): the leader owns the first step
+    assert "Leder" in out and "Implementeringsteam" in out and "03.02.2025" in out
+    assert t("sic_basis_plan", "da") in out  # SIC stages taken from the plan say so
+    for raw in ("intervention_owner", "forberede", "NaN", "True", "share_done", "basis"):
         assert raw not in out, raw
     assert not re.search(r"\d\.\d", re.sub(r"\d\d\.\d\d\.\d{4}", "", out))  # 0,83 not 0.83
     assert re.search(r"\d+ %", out)
     code, out, _ = run(["status", keep, "--as-of", "2025-06-01", "--lang", "en"])
-    assert "Share done" in out and "Intervention owner" in out and "2025-02-03" in out
+    assert "Share done" in out and "Service leader" in out and "2025-02-03" in out
 
 
 def test_plan_list_done_add(keep):

@@ -136,7 +136,8 @@ def test_frame_profile_includes_zero_counts_and_not_coded():
 
 def test_adaptation_summary_and_core_and_uncoded():
     keep = ik.load_intervention("keep")
-    s = adaptation_summary(_adaptations(), keep).set_index("measure")["value"]
+    # `item` as in the report's summary: `measure` is a catalogue id (measures, issue 12)
+    s = adaptation_summary(_adaptations(), keep).set_index("item")["value"]
     assert s["n_adaptations"] == 3 and s["n_core"] == 2 and s["n_uncoded"] == 1
     assert s["share_fidelity_inconsistent"] == 0.5
     assert s["share_national_transfer"] == 0.5

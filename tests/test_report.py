@@ -102,7 +102,7 @@ def test_build_html_report(havnstrup, store, tmp_path):
     assert ev.next_steps and all(step in text for step in ev.next_steps)
     # one report, one number per measure: each measure sits in one row of one measures
     # table, with the value the spreadsheet of the same report holds
-    from implementere_kit.measures.catalogue import format_value, measure_ids
+    from implementere_kit.measures.catalogue import format_value, measure, measure_ids
 
     shown = {}
     for table in _tables(html):
@@ -114,23 +114,26 @@ def test_build_html_report(havnstrup, store, tmp_path):
             shown[row[0]] = row[1]
     xlsx = report.build_report(havnstrup, tmp_path / "havnstrup.xlsx", fmt="xlsx", lang="en",
                                as_of=AS_OF, share_back=store / "share-back" / "share-back-903.zip")
-    sheet = pd.read_excel(xlsx, sheet_name="measures")
-    assert sheet["measure"].tolist() == measure_ids(report_only=True)
-    assert sheet["measure"].is_unique
+    # the workbook speaks the report's language (sheet names and headings from the locales)
+    sheet = pd.read_excel(xlsx, sheet_name=t("sheet_measures", "en"))
+    ids, label, value = (t(f"col_{c}", "en") for c in ("measure_id", "label", "value"))
+    assert sheet[ids].tolist() == measure_ids(report_only=True)
+    assert sheet[ids].is_unique
     for _, r in sheet.iterrows():
-        assert shown[r["label"]] == format_value(r["value"], r["unit"]), r["measure"]
+        assert shown[r[label]] == format_value(r[value], measure(r[ids]).unit), r[ids]
     assert len(shown) == len(sheet)
     # the variant the report shows is named as such; the other one is not shown
     assert "Completion (of those who ended)" in shown and "Completion (of all enrolled)" \
         not in text
     # one as-of date, the same in the HTML and on the sheet
-    facts = pd.read_excel(xlsx, sheet_name="summary").set_index("item")["value"]
-    assert facts[t("report_field_as_of", "en")] == AS_OF
+    facts = pd.read_excel(xlsx, sheet_name=t("sheet_summary", "en")).set_index(
+        t("col_item", "en"))[value]
+    assert facts[t("report_field_as_of", "en")] == pd.Timestamp(AS_OF)  # a date cell
     assert f"Figures as of {AS_OF}" in text
     assert set(re.findall(r"as of (\d{4}-\d{2}-\d{2})", text)) == {AS_OF}  # network too
     assert {v.attrs["as_of"] for v in ev.export_tables().values()} == {AS_OF}
-    overdue = pd.read_excel(xlsx, sheet_name="overdue")
-    assert overdue["days_overdue"].tolist() == ev.overdue["days_overdue"].tolist()
+    overdue = pd.read_excel(xlsx, sheet_name=t("sheet_overdue", "en"))
+    assert overdue[t("col_days_overdue", "en")].tolist() == ev.overdue["days_overdue"].tolist()
 
 
 def test_build_network_report(store, tmp_path):

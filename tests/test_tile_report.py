@@ -91,6 +91,11 @@ def test_meeting_pack_workbook(tmp_path):
     site = t("col_site", "en")  # headings are in the pack's language
     sites = pd.read_excel(out, sheet_name="Sites", dtype={site: str})
     assert sites[site].tolist() == ["901", "902", "903", "904"]
+    da = report.build_meeting_pack(store, tmp_path / "pakke.xlsx", fmt="xlsx", lang="da",
+                                   as_of="2026-06-30")
+    book = openpyxl.load_workbook(da)
+    assert book.sheetnames[:2] == [t("sheet_sites", "da"), t("sheet_barriers", "da")]
+    assert t("col_site", "da") in [c.value for c in book.worksheets[0][1]]
 
 
 def test_meeting_pack_html(tmp_path):

@@ -244,8 +244,12 @@ def test_plan_editor_status_change_saves_and_redraws(fresh):
 
 def test_plan_editor_shows_roles_and_keeps_titles_in_the_project_language(fresh):
     ed = PlanEditor(fresh, lang="en", as_of="2023-06-01")
-    assert "intervention_owner" not in ed.table.value and "Intervention owner" in ed.table.value
-    assert "Intervention owner" in ed.owner.options
+    # the plan's activities belong to the municipality's roles (sources, issue 13), by name
+    assert "intervention_owner" not in ed.table.value
+    assert "<td>practitioners</td>" not in ed.table.value and "<td>leader</td>" not in ed.table.value
+    assert "<td>Service leader</td>" in ed.table.value
+    assert "<td>Practitioners</td>" in ed.table.value
+    assert "Intervention owner" in ed.owner.options  # every role of the framework may own one
     aid = ed.activity.value
     stored = fresh.plan.activity(aid)["title"]
     assert ed.title.value != stored  # shown in English …

@@ -108,7 +108,8 @@ def test_plan_view_and_status_view_speak_the_readers_language(tmp_path):
     view = plan_view(p, "nb", as_of="2025-06-01")
     first = view.iloc[0]
     assert (first["phase"], first["status"]) == ("Forberede", "Ikke startet")
-    assert "intervention_owner" not in set(view["owner"]) and "Tiltakseier" in set(view["owner"])
+    # owners are the municipality's roles (sources, issue 13), named in nb
+    assert set(view["owner"]) == {"Tjenesteleder", "Implementeringsteam", "Koordinator", "Utøvere"}
     assert view["overdue"].sum() == len(p.plan.overdue(as_of="2025-06-01"))
     p.plan.update(p.plan.activities["activity_id"].iloc[0], title="Vores egen titel")
     assert plan_view(p, "en")["title"].iloc[0] == "Vores egen titel"  # typed: shown as typed

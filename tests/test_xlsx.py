@@ -11,6 +11,7 @@ import pytest
 from implementere_kit import report
 from implementere_kit.examples import AS_OF
 from implementere_kit.i18n import t
+from implementere_kit.plans.frameworks import load_framework
 from implementere_kit.report._xlsx import percent_columns, write_xlsx
 
 
@@ -27,6 +28,13 @@ def _column(ws, heading: str) -> list:
     return [ws.cell(row=i, column=j) for i in range(2, ws.max_row + 1)]
 
 
+def _measure_cells(book, heading: str) -> dict:
+    """The measures sheet's cells under ``heading`` by measure id."""
+    ws = book[t("sheet_measures", "da")]
+    ids = [c.value for c in _column(ws, t("col_measure_id", "da"))]
+    return dict(zip(ids, _column(ws, t(heading, "da")), strict=True))
+
+
 def test_numbers_are_numbers_with_formats(book):
     ws = book[t("sheet_phase_progress", "da")]
     shares = _column(ws, t("share_done", "da"))
@@ -34,9 +42,16 @@ def test_numbers_are_numbers_with_formats(book):
     assert {c.number_format for c in shares} == {"0%"}
     counts = _column(ws, t("n_activities", "da"))
     assert all(isinstance(c.value, int) for c in counts) and counts[0].number_format == "#,##0"
-    dosage = book[t("sheet_dosage", "da")]
-    mean = _column(dosage, t("col_mean_duration", "da"))[0]
-    assert isinstance(mean.value, float) and mean.number_format == "#,##0.00"
+    # dosage and outcome figures are rows of the measures sheet (measures, issue 12): each
+    # value as its unit says — shares as percentages, scores with two decimals, counts whole
+    value, unit = _measure_cells(book, "col_value"), _measure_cells(book, "col_unit")
+    unit = {k: c.value for k, c in unit.items()}
+    assert 0 <= value["dose"].value <= 1 and value["dose"].number_format == "0%"
+    assert unit["dose"] == t("unit_share", "da")
+    score = value["acceptability"]
+    assert isinstance(score.value, float) and score.number_format == "#,##0.00"
+    assert value["sessions"].value == int(value["sessions"].value)
+    assert value["sessions"].number_format == "#,##0"
 
 
 def test_headings_and_values_in_the_report_language(book):
@@ -45,13 +60,22 @@ def test_headings_and_values_in_the_report_language(book):
     assert heads == [t("col_title", "da"), t("phase", "da"), t("core_element", "da"),
                      t("col_owner", "da"), t("col_due", "da"), t("col_days_overdue", "da")]
     owners = {c.value for c in _column(ws, t("col_owner", "da"))}
-    assert "intervention_owner" not in owners and "Indsatsejer" in owners
+    # the plan's owners are the municipality's roles (sources, issue 13), named in Danish
+    roles = {r.id: r.label("da") for r in load_framework("implementere").roles}
+    assert owners and owners <= {roles[r] for r in ("leader", "practitioners", "coordinator",
+                                                    "implementation_team")}
     phases = {c.value for c in _column(ws, t("phase", "da"))}
     assert phases <= {"Forberede", "Planlægge", "Implementere", "Videreføre"}
+    sic = book[t("sheet_sic", "da")]  # where the SIC stages come from, said in Danish
+    assert {c.value for c in _column(sic, t("col_basis", "da"))} <= {
+        t("sic_basis_plan", "da"), t("sic_basis_sic", "da")}
     due = _column(ws, t("col_due", "da"))[0]
     assert isinstance(due.value, dt.datetime) and due.number_format == "dd.mm.yyyy"
     every = [c.value for s in book.worksheets for row in s.iter_rows() for c in row]
     assert not [v for v in every if isinstance(v, bool) or v in ("True", "False", "NaN", "nan")]
+    for sheet in book.worksheets:  # a heading names one column
+        heads = [c.value for c in sheet[1]]
+        assert len(heads) == len(set(heads)), (sheet.title, heads)
 
 
 def test_summary_values_are_typed_and_the_as_of_date_is_the_htmls(book, network_dir):
@@ -61,8 +85,13 @@ def test_summary_values_are_typed_and_the_as_of_date_is_the_htmls(book, network_
     assert as_of.value == dt.datetime(2026, 6, 30)
     ev = report.evaluate(network_dir / "dk-903-keep", as_of=AS_OF, lang="da")
     assert ev.as_of.date() == as_of.value.date()  # the date the HTML report prints
-    assert isinstance(rows[t("report_field_overdue", "da")].value, int)
-    dropped = rows[t("report_field_dropped_out", "da")]
+    # the summary holds the report's facts; overdue activities and drop-out are measures,
+    # shown once: on the measures sheet (measures, issue 12)
+    facts = ("data", "site", "intervention", "period", "as_of", "phase")
+    assert list(rows) == [t(f"report_field_{f}", "da") for f in facts]
+    value = _measure_cells(book, "col_value")
+    assert isinstance(value["activities_overdue"].value, int)
+    dropped = value["dropout"]
     assert isinstance(dropped.value, float) and dropped.number_format == "0%"
 
 

@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..errors import Problem, ValidationError, safe_value
 from ..measures._fidelity_input import _check_rule
+from ..measures.catalogue import measure
 from ..measures.control import p_chart
 from ..plans.intervention import DosageRule
 from ..store.tables import row_problems
@@ -113,7 +114,7 @@ def fidelity_run_chart(adherence_by_month: pd.DataFrame, ax=None, threshold: flo
     groups = list(data.groupby("series", sort=True))
     for i, (name, g) in enumerate(groups):
         ax.plot(g["x"], g["p"], **{"marker": "o", "color": PALETTE[i % len(PALETTE)],
-                                   "label": name or label("indicator_adherence", lang),
+                                   "label": name or measure("adherence").label(lang),
                                    **kwargs})
     ax.axhline(threshold, color="black", linestyle="--", linewidth=1.2,
                label=f"{label('chart_threshold', lang)} ({threshold:.0%})")

@@ -38,13 +38,11 @@ __all__ = ["funnel_plot", "score_distribution", "reliability_chart", "indicator_
 
 
 def indicator_label(indicator: str, lang: str) -> str:
-    """A measure's name for people: the catalogue's label (``indicator_<name>`` in the
-    locales for anything else)."""
+    """A measure's name for people: the catalogue's label (the id of anything else)."""
     from ..measures.catalogue import measures
 
     m = measures().get(indicator)
-    return m.label(lang) if m is not None else label(f"indicator_{indicator}", lang,
-                                                     fallback=indicator)
+    return m.label(lang) if m is not None else str(indicator)
 
 
 def intervention_label(intervention: str, lang: str) -> str:
@@ -102,7 +100,7 @@ def funnel_plot(benchmarks: pd.DataFrame, indicator: str, highlight: str | None 
     ...                   "network_value": 0.15, "intervention": "keep"})
     >>> ax = funnel_plot(b, "dropout", highlight="101", lang="en")
     >>> len(ax.lines), ax.get_title()
-    (5, 'Funnel plot: Drop-out (KEEP – Keeping Foster and Kin Parents Supported and Trained)')
+    (5, 'Funnel plot: Drop-out (KEEP – support and training for foster and kinship carers)')
     >>> plt.close(ax.figure)
     """
     from ..exchange.indicators import site_key

@@ -78,8 +78,12 @@ def cmd_status(args) -> int:
         summary = sic_summary(events)
         print()
         print(t("ui_dash_sic", lang))
+        table = summary.drop(columns="basis")
         print(table_text(display_frame(
-            summary, lang, percent=[c for c in summary if c.endswith("_proportion")])))
+            table, lang, percent=[c for c in table if c.endswith("_proportion")])))
+        # stages from the SIC list, or derived from the plan: then not comparable with norms
+        for basis in dict.fromkeys(summary["basis"]):
+            print(t(f"sic_basis_{basis}", lang))
     return 0
 
 

@@ -70,15 +70,17 @@ def migrate_adaptation_log(project, *, save: bool = False) -> pd.DataFrame:
     Examples
     --------
     >>> import tempfile, implementere_kit as ik
+    >>> tmp = tempfile.TemporaryDirectory()
     >>> keep = ik.load_intervention("keep").with_adaptation(
     ...     "2024-02-01", "refreshments", "Coffee and fruit, no dinner", "budget")
-    >>> p = ik.Project.create(tempfile.mkdtemp() + "/p", site="902", country="DK",
+    >>> p = ik.Project.create(tmp.name + "/p", site="902", country="DK",
     ...                       intervention=keep, start="2023-06-01")
     >>> rows = migrate_adaptation_log(p, save=True)
     >>> rows[["adaptation_id", "component", "fidelity"]].values.tolist()
     [['log-001', 'refreshments', 'unknown']]
     >>> len(migrate_adaptation_log(p, save=True)), len(p.table("adaptations"))
     (1, 1)
+    >>> tmp.cleanup()
     """
     from ..store.project import Project
 
@@ -154,7 +156,8 @@ def frame_profile(adaptations, dimensions=FRAME_DIMENSIONS, by=()) -> pd.DataFra
 
 
 def adaptation_summary(adaptations, intervention=None) -> pd.DataFrame:
-    """Key figures of an adaptations log, one row per figure (``measure``, ``value``).
+    """Key figures of an adaptations log, one row per figure (``item``, ``value``, as in a
+    report's summary; ``measure`` names the catalogue's measures only).
 
     ``n_adaptations``, ``n_sites``, ``share_planned`` (proactive or reactive but planned),
     ``share_fidelity_consistent`` and ``share_fidelity_inconsistent`` (of those judged),
@@ -177,7 +180,7 @@ def adaptation_summary(adaptations, intervention=None) -> pd.DataFrame:
             ("n_uncoded", len(uncoded(df)))]
     if intervention is not None:
         rows.append(("n_core", len(core_adaptations(df, intervention))))
-    return pd.DataFrame(rows, columns=["measure", "value"])
+    return pd.DataFrame(rows, columns=["item", "value"])
 
 
 def uncoded(adaptations) -> pd.DataFrame:

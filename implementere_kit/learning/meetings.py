@@ -16,11 +16,13 @@ updated, and never travels in a share-back package unless someone puts it there.
 Examples
 --------
 >>> import tempfile
->>> log = MeetingLog(tempfile.mkdtemp() + "/network.duckdb")
+>>> tmp = tempfile.TemporaryDirectory()
+>>> log = MeetingLog(tmp.name + "/network.duckdb")
 >>> log.add("m1", "2024-05-02", intervention="keep", sites=["901", "903"],
 ...         themes="recruitment", agreed_actions="share referral leaflet")
 >>> log.table()[["meeting_id", "sites"]].values.tolist()
 [['m1', '901;903']]
+>>> tmp.cleanup()
 """
 
 from __future__ import annotations
@@ -258,7 +260,7 @@ def meeting_pack(source, *, meetings=None, intervention: str | None = None, as_o
         if as_of is not None:
             log = log[pd.to_datetime(log["date"]) <= pd.Timestamp(as_of)]
         previous = log.tail(1)[cols].reset_index(drop=True)
-    names = {c.id: c.name for s in sites if s.intervention is not None
+    names = {c.id: c.label(lang) for s in sites if s.intervention is not None
              for c in s.intervention.components}
     themes = discussion_themes(positions, barriers, core, lang=lang, names=names)
     return {"sites": positions, "barriers": counts, "solutions": solutions,

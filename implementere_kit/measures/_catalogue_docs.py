@@ -35,6 +35,12 @@ m = measure("completion")
 print(m.label("nb"), "=", m.numerator, "÷", m.denominator)
 ```
 
+prints
+
+```text
+{example}
+```
+
 """
 
 
@@ -55,7 +61,11 @@ def catalogue_markdown() -> str:
     from .catalogue import families, measures, parameters, sums
 
     ms, ss, fams = measures(), sums(), families()
-    out = [_HEAD, "## Overview\n",
+    # what the page's example prints (tests/test_docs.py runs it and compares)
+    example = ms["completion"]
+    head = _HEAD.replace("{example}", f"{example.label('nb')} = {example.numerator} ÷ "
+                                      f"{example.denominator}")
+    out = [head, "## Overview\n",
            "| id | measure | unit | better | numerator ÷ denominator | reports |",
            "|---|---|---|---|---|---|"]
     for m in ms.values():

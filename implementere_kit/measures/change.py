@@ -175,7 +175,7 @@ def paired_change(pre, post, level: float = 0.95) -> ChangeResult:
     se = d.std(ddof=1) / math.sqrt(n)
     q = stats.t.ppf(1 - (1 - level) / 2, n - 1)
     m = float(d.mean())
-    return ChangeResult("mean_change", m, m - q * se, m + q * se, n, level)
+    return ChangeResult("mean_change", m, float(m - q * se), float(m + q * se), n, level)
 
 
 def paired_effect_size(pre, post, kind: str = "g_av", level: float = 0.95) -> ChangeResult:

@@ -96,7 +96,7 @@ def _dosage(ev) -> list[str]:
 def _adaptations(ev) -> list[str]:
     a = ev.adaptations
     core = a[a["kind"] == "core"]
-    names = {c.id: c.name for c in ev.intervention.components}
+    names = {c.id: c.label(ev.lang) for c in ev.intervention.components}
     return [t("next_core_adaptation", ev.lang, component=names.get(r.component, r.component),
               date=pd.Timestamp(r.date).date().isoformat())
             for r in core.itertuples(index=False)]

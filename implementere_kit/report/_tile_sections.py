@@ -124,7 +124,7 @@ def _components(ev, network=None) -> list:
     items.append(MarkdownText(t("report_design_observational", L, method=t(
         f"method_{method.iloc[0]}", L) if len(method) else "–")))
     items.append(figure(lambda ax: charts.dose_response_chart(data, ax=ax, lang=L), (7, 4.2)))
-    names = {c.id: c.name for c in ev.intervention.components}
+    names = {c.id: c.label(L) for c in ev.intervention.components}
     shown = ca[ca["term"] != "pre_score"]
     items.append(figure(lambda ax: charts.component_chart(shown, ax=ax, lang=L, names=names),
                         (8, 1.6 + 0.42 * max(len(shown), 2))))
@@ -187,15 +187,15 @@ def _frame_adaptations(ev, network=None) -> list:
     if a.empty:
         return [*items, MarkdownText(t("report_no_frame", L))]
     s = adaptation_summary(a, ev.intervention)
-    share = s["measure"].str.startswith("share")
+    share = s["item"].str.startswith("share")
     s["value"] = [("–" if pd.isna(v) else f"{100 * v:.0f} %") if sh else f"{int(v)}"
                   for v, sh in zip(s["value"], share, strict=True)]
-    s["measure"] = [t(f"frame_summary_{m}", L) for m in s["measure"]]
+    s["item"] = [t(f"frame_summary_{m}", L) for m in s["item"]]
     items.append(styled(s, L))
     items.append(figure(lambda ax: charts.frame_chart(a, ax=ax, lang=L), (8, 3.5)))
     cols = ["date", "component", "description", "what", "nature", "context_change",
             "planning", "decided_by", "fidelity", "goal", "national_transfer"]
-    names = {c.id: c.name for c in ev.intervention.components}
+    names = {c.id: c.label(L) for c in ev.intervention.components}
     shown = a.sort_values("date", kind="stable")[cols].assign(
         component=lambda d: d["component"].map(lambda c: names.get(c, c)))
     items.append(styled(label_values(shown, "adaptations", L), L))

@@ -35,9 +35,13 @@ from ..i18n import (
 __all__ = ["write_xlsx", "percent_columns"]
 
 _SHARE_NAMES = {"adherence", "proportion", "mean_dosage", "cumulative_share", "ci_level"}
-# Columns of an indicator table that hold the indicator's value (or its limits).
+# Columns of a table with one measure per row that hold the measure's value (or its limits,
+# or the network's figures: the coordinator's benchmarks keep medians and quartiles).
 _VALUE_COLUMNS = ("value", "target", "network_value", "network_median", "network_q1",
                   "network_q3", "lower95", "upper95", "lower998", "upper998")
+# A measure's unit (measures.yaml) → how its values are shown: scores with two decimals.
+_UNIT_KIND = {"share": "percent", "count": "whole", "days": "whole", "stage": "whole",
+              "score": None}
 _DATE_FORMAT = {"nb": "dd.mm.yyyy", "da": "dd.mm.yyyy", "en": "yyyy-mm-dd"}
 _PCT_TEXT = re.compile(r"^(-?\d+(?:[.,]\d+)?)\s?%$")
 _MIN_WIDTH, _MAX_WIDTH = 8, 60
@@ -55,32 +59,39 @@ def percent_columns(df: pd.DataFrame) -> list[str]:
             or str(c).endswith("_proportion")]
 
 
-def _row_shares(df: pd.DataFrame) -> np.ndarray:
-    """Rows whose value columns are shares: proportion indicators and counted outcomes."""
-    from ..measures.catalogue import share_ids
+def _row_kinds(df: pd.DataFrame) -> list[str | None] | None:
+    """How the value columns of each row are shown, when every row is one measure of the
+    catalogue (``measure_id`` or ``indicator``): by the measure's unit; else None."""
+    from ..measures.catalogue import measures
 
-    if "indicator" in df:
-        return df["indicator"].isin(share_ids()).to_numpy()
-    if "outcome" in df and "denominator" in df:
-        return df["denominator"].notna().to_numpy()
-    return np.zeros(len(df), dtype=bool)
+    ms = measures()
+    for col in ("measure_id", "indicator"):
+        if col in df:
+            return [_UNIT_KIND[ms[m].unit] if m in ms else None for m in df[col]]
+    return None
 
 
 def _heading(col: str, lang: str) -> str:
-    """A column's label; an indicator's name for the columns of a wide indicator table."""
+    """A column's label; a measure's name for the columns of a wide table of measures."""
+    from ..measures.catalogue import measures
+
     text = column_label(col, lang)
-    if text == col and t(f"indicator_{col}", lang) != f"indicator_{col}":
-        return t(f"indicator_{col}", lang)
-    return text
+    found = measures().get(col)
+    return found.label(lang) if text == col and found is not None else text
 
 
 def _label(col: str, value, lang: str):
     """A coded cell as its label; numbers and free text unchanged."""
+    from ..measures.catalogue import measures
     from ..store.overview import phase_label, role_label
 
-    if col == "phase":
-        text = t(f"sic_phase_{value}", lang)
-        return phase_label(value, lang) if text == f"sic_phase_{value}" else text
+    if col == "indicator" and value in measures():
+        return measures()[value].label(lang)
+    if col in ("phase", "basis"):  # SIC phases and where the stages come from
+        text = t(f"sic_{col}_{value}", lang)
+        if text != f"sic_{col}_{value}":
+            return text
+        return phase_label(value, lang) if col == "phase" else value
     if col == "owner":
         return role_label(value, lang)
     if col in CODED_COLUMNS:
@@ -129,7 +140,7 @@ def _sheet(ws, name: str, df: pd.DataFrame, lang: str) -> None:
     from ..measures.catalogue import share_ids
 
     shares = set(percent_columns(df)) | {c for c in df.columns if c in share_ids()}
-    row_share = _row_shares(df)
+    row_kinds = _row_kinds(df)
     headers = [_heading(str(c), lang) for c in df.columns]
     widths = [len(h) for h in headers]
     for j, h in enumerate(headers, start=1):
@@ -141,8 +152,9 @@ def _sheet(ws, name: str, df: pd.DataFrame, lang: str) -> None:
     for j, col in enumerate(df.columns, start=1):
         s = df[col]
         whole = pd.api.types.is_float_dtype(s) and whole_numbers(s)
+        by_row = row_kinds is not None and col in _VALUE_COLUMNS
         for i, v in enumerate(s.tolist()):
-            kind = ("percent" if col in shares or (col in _VALUE_COLUMNS and row_share[i])
+            kind = (row_kinds[i] if by_row else "percent" if col in shares
                     else "whole" if whole else None)
             if name == "summary" and col == "value":
                 v, kind = _summary_value(v)

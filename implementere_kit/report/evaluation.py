@@ -118,7 +118,7 @@ class Evaluation:
             return None
         iv = self.intervention
         out = adherence(checks, iv.fidelity_threshold, by=("component",), intervention=iv)
-        names = {c.id: c.name for c in iv.components}
+        names = {c.id: c.label(self.lang) for c in iv.components}
         out.insert(1, "name", out["component"].map(names))
         return out.sort_values(["core", "adherence"], ascending=[False, True],
                                kind="stable").reset_index(drop=True)
@@ -210,8 +210,6 @@ class Evaluation:
         mine = b[b["site"].astype(str) == str(self.project.site)]
         if "period" in mine:
             mine = mine[mine["period"].isna() | (mine["period"].astype(str) == "all")]
-        if "month" in mine:
-            mine = mine[mine["month"].isna()]
         own = self.measures.set_index("measure")
         rows = []
         for _, r in mine.iterrows():
@@ -276,12 +274,19 @@ class Evaluation:
         ``attrs["title"]``, for a writer to state on every sheet; the ``measures`` sheet
         holds each measure once, with the value the HTML report shows.
         """
+        from ..measures.summary import note_text
+
         cols = ["measure", "label", "value", "unit", "n", "numerator", "denominator",
                 "target", "meets", "note", "definition", "source"]
+        # the catalogue id beside the measure's name, under a heading of its own
+        measures = self.measures[cols].rename(columns={"measure": "measure_id"})
         net = None
-        if self.comparison is not None:
-            net = self.comparison.drop(columns=["value", "denominator"])
-        tables = {"summary": self.summary, "measures": self.measures[cols],
+        if self.comparison is not None:  # own values and denominators are on `measures`
+            c = self.comparison
+            net = c.drop(columns=["value", "denominator", "network_reason"]).rename(
+                columns={"indicator": "measure_id"}).assign(
+                note=[note_text(r, self.lang, network=True) for r in c["network_reason"]])
+        tables = {"summary": self.summary, "measures": measures,
                   "phase_progress": self.phase_progress, "overdue": self.overdue,
                   "sic": self.sic_scores, "adherence": self.adherence,
                   "adherence_by_month": self.adherence_by_month, "dropout": self.dropout,

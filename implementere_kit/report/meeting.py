@@ -32,80 +32,108 @@ class MeetingReport:
     as_of: pd.Timestamp
 
     def export_tables(self) -> dict[str, pd.DataFrame]:
-        out = dict(self.tables)
-        out["solutions"] = out["solutions"].assign(
-            cases=[" | ".join(c) for c in out["solutions"]["cases"]])
-        return out
+        """The pack's tables for Excel: what the HTML shows, in the pack's language."""
+        from ..learning.meetings import PACK_TABLES
+
+        return {name: self.view(name) for name in PACK_TABLES}
+
+    def view(self, name: str) -> pd.DataFrame:
+        """One table of the pack as people read it: coded values, phases, interventions and
+        components by their names in :attr:`lang` (the HTML and the workbook show this)."""
+        from ..learning.vocabulary import label_values
+
+        L, tab = self.lang, self.tables
+        intervention_labels = _intervention_labels(tab["sites"]["intervention"], L)
+        if name == "sites":
+            pos = tab["sites"]
+            return pos.assign(current_phase=[t(p, L) if isinstance(p, str) else "–"
+                                             for p in pos["current_phase"]],
+                              intervention=pos["intervention"].map(intervention_labels))
+        if name == "barriers":
+            b = tab["barriers"]
+            b = label_values(b, "barriers", L).assign(phase=[t(p, L) for p in b["phase"]])
+            return b[["phase", "domain", "topic", "n", "n_sites", "n_open", "n_resolved",
+                      "n_helped"]]
+        if name == "solutions":
+            s = tab["solutions"]
+            s = label_values(s, "barriers", L).assign(cases=[" · ".join(c) for c in s["cases"]])
+            return s[["topic", "strategy", "n_sites", "sites_helped", "share_helped",
+                      "recommended", "cases"]]
+        if name == "adaptations":  # FRAME answers (rows) by site (columns)
+            prof = tab["adaptations"]
+            prof = prof[prof["value"] != "not_coded"]
+            if prof.empty:
+                return pd.DataFrame(columns=["dimension", "value"])
+            wide = prof.pivot_table(index=["dimension", "value"], columns="site", values="n",
+                                    aggfunc="sum", fill_value=0).reset_index()
+            wide = wide[wide.drop(columns=["dimension", "value"]).sum(axis=1) > 0]
+            wide["value"] = [t(f"{_prefix(d)}_{v}", L) for d, v in zip(wide["dimension"],
+                                                                       wide["value"], strict=True)]
+            wide["dimension"] = [t(f"frame_{d}", L) for d in wide["dimension"]]
+            wide.columns = [str(c) for c in wide.columns]
+            return wide.reset_index(drop=True)
+        if name == "core_adaptations":
+            core = tab["core_adaptations"]
+            names = _component_names(tab["sites"]["intervention"], L)
+            shown = core[["site", "date", "component", "what", "fidelity"]].assign(
+                component=core["component"].map(lambda c: names.get(c, c)))
+            return label_values(shown, "adaptations", L)
+        if name == "themes":
+            return tab["themes"][["sites", "theme"]]
+        if name == "previous_actions":
+            prev = tab["previous_actions"]
+            if "intervention" in prev:
+                prev = prev.assign(intervention=[
+                    _intervention_labels([i], L)[str(i)] if isinstance(i, str) else "–"
+                    for i in prev["intervention"]])
+            return prev
+        raise KeyError(name)
 
     def section(self, name: str) -> list:
-        from ..learning.vocabulary import label_values
         from ._sections import heading, styled
 
         L, tab = self.lang, self.tables
         pos = tab["sites"]
-        labels = _intervention_labels(pos["intervention"], L)
         if name == "title":
+            labels = _intervention_labels(pos["intervention"], L)
             return [heading("meeting_title", L, level=1),
                     MarkdownText(t("meeting_summary", L, n_sites=len(pos),
                                    interventions=", ".join(sorted(set(labels.values()))),
                                    date=self.as_of.date().isoformat()))]
         if name == "sites":
-            show = pos.assign(current_phase=[t(p, L) if isinstance(p, str) else "–"
-                                             for p in pos["current_phase"]],
-                              intervention=pos["intervention"].map(labels))
             return [heading("meeting_section_sites", L),
-                    styled(show, L, percent=["share_plan_done"])]
+                    styled(self.view("sites"), L, percent=["share_plan_done"])]
         if name == "themes":
             th = tab["themes"]
             body = (MarkdownText("\n".join(f"- {x}" for x in th["theme"])) if len(th)
                     else MarkdownText(t("meeting_no_themes", L)))
             return [heading("meeting_section_themes", L), body]
         if name == "barriers":
-            b = tab["barriers"]
-            if b.empty:
+            if tab["barriers"].empty:
                 return [heading("meeting_section_barriers", L),
                         MarkdownText(t("report_no_barriers", L))]
-            b = label_values(b, "barriers", L).assign(phase=[t(p, L) for p in b["phase"]])
-            return [heading("meeting_section_barriers", L),
-                    styled(b[["phase", "domain", "topic", "n", "n_sites", "n_open",
-                              "n_resolved", "n_helped"]], L)]
+            return [heading("meeting_section_barriers", L), styled(self.view("barriers"), L)]
         if name == "solutions":
-            s = tab["solutions"]
-            if s.empty:
+            if tab["solutions"].empty:
                 return [heading("meeting_section_solutions", L),
                         MarkdownText(t("report_no_network_advice", L))]
-            s = label_values(s, "barriers", L).assign(cases=[" · ".join(c) for c in s["cases"]])
             return [heading("meeting_section_solutions", L),
-                    styled(s[["topic", "strategy", "n_sites", "sites_helped", "share_helped",
-                              "recommended", "cases"]], L, percent=["share_helped"])]
+                    styled(self.view("solutions"), L, percent=["share_helped"])]
         if name == "adaptations":
-            prof, core = tab["adaptations"], tab["core_adaptations"]
             items: list = [heading("meeting_section_adaptations", L)]
-            if prof.empty:
+            if tab["adaptations"].empty:
                 return [*items, MarkdownText(t("report_no_frame", L))]
-            wide = prof[prof["value"] != "not_coded"].pivot_table(
-                index=["dimension", "value"], columns="site", values="n", aggfunc="sum",
-                fill_value=0).reset_index()
-            wide = wide[wide.drop(columns=["dimension", "value"]).sum(axis=1) > 0]
-            wide["value"] = [t(f"{_prefix(d)}_{v}", L) for d, v in zip(wide["dimension"],
-                                                                       wide["value"], strict=True)]
-            wide["dimension"] = [t(f"frame_{d}", L) for d in wide["dimension"]]
-            wide.columns = [str(c) for c in wide.columns]
-            items.append(styled(wide, L))
-            if len(core):
-                cols = ["site", "date", "component", "what", "fidelity"]
-                names = _component_names(pos["intervention"])
-                shown = core[cols].assign(component=core["component"].map(
-                    lambda c: names.get(c, c)))
+            items.append(styled(self.view("adaptations"), L))
+            if len(tab["core_adaptations"]):
                 items.append(heading("report_core_adaptations_title", L, level=3))
-                items.append(styled(label_values(shown, "adaptations", L), L))
+                items.append(styled(self.view("core_adaptations"), L))
             return items
         if name == "previous":
-            prev = tab["previous_actions"]
-            if prev.empty:
+            if tab["previous_actions"].empty:
                 return [heading("meeting_section_previous", L),
                         MarkdownText(t("meeting_no_previous", L))]
-            return [heading("meeting_section_previous", L), styled(prev, L)]
+            return [heading("meeting_section_previous", L),
+                    styled(self.view("previous_actions"), L)]
         raise KeyError(name)
 
 
@@ -126,8 +154,8 @@ def _intervention_labels(ids, lang: str) -> dict[str, str]:
     return {i: iv.label(lang) if iv is not None else i for i, iv in _interventions(ids).items()}
 
 
-def _component_names(ids) -> dict[str, str]:
-    return {c.id: c.name for iv in _interventions(ids).values() if iv is not None
+def _component_names(ids, lang: str) -> dict[str, str]:
+    return {c.id: c.label(lang) for iv in _interventions(ids).values() if iv is not None
             for c in iv.components}
 
 
@@ -169,7 +197,7 @@ def build_meeting_pack(store_path, out, *, lang: str = "nb", intervention: str |
     _check_format(fmt)
     report = meeting_report(store_path, lang, intervention=intervention, as_of=as_of)
     if fmt == "xlsx":
-        return write_xlsx(report.export_tables(), out)
+        return write_xlsx(report.export_tables(), out, lang=lang)
     params = {"store_path": str(Path(store_path).resolve()), "lang": lang,
               "intervention": intervention, "as_of": report.as_of.date().isoformat()}
     html = _run_notebook("meeting", params, t("meeting_title", lang))

@@ -22,7 +22,8 @@ Keys
 Examples
 --------
 >>> import tempfile, pandas as pd, implementere_kit as ik
->>> p = ik.Project.create(tempfile.mkdtemp() + "/p", site="903", country="DK",
+>>> tmp = tempfile.TemporaryDirectory()
+>>> p = ik.Project.create(tmp.name + "/p", site="903", country="DK",
 ...                       intervention="keep", start="2025-01-06")
 >>> parts = pd.DataFrame({"participant_id": ["F1", "F2"], "site": "903",
 ...                       "group_id": "G1", "enrolled": "2025-02-03"})
@@ -35,6 +36,7 @@ Examples
 >>> att = pd.DataFrame({"participant_id": ["F1", "F9"], "session_no": 1, "attended": True})
 >>> plan_import(p, "attendance", att).refused[["row", "reason"]].values.tolist()
 [[1, 'unknown_session'], [2, 'unknown_participant']]
+>>> tmp.cleanup()
 """
 
 from __future__ import annotations

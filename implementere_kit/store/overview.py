@@ -12,12 +12,18 @@ are roles of the framework (``intervention_owner``) are shown by the role's name
 Examples
 --------
 >>> import tempfile, implementere_kit as ik
->>> p = ik.Project.create(tempfile.mkdtemp() + "/p", site="903", country="DK",
+>>> tmp = tempfile.TemporaryDirectory()
+>>> p = ik.Project.create(tmp.name + "/p", site="903", country="DK",
 ...                       intervention="keep", start="2025-01-06", language="da")
 >>> plan_view(p, "en", as_of="2025-03-01")[["phase", "owner", "status"]].iloc[0].tolist()
 ['Prepare', 'Service leader', 'Not started']
->>> phase_overview(p, as_of="2025-03-01")[["phase", "checklist_done"]].iloc[0].tolist()
-['forberede', 0]
+>>> phase_overview(p, as_of="2025-03-01")[["phase", "n_overdue", "checklist_total"]]
+          phase  n_overdue  checklist_total
+0     forberede          5               13
+1     planlegge          0               19
+2  implementere          0               10
+3    viderefore          0               12
+>>> tmp.cleanup()
 """
 
 from __future__ import annotations

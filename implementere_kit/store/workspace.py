@@ -18,7 +18,8 @@ site, made once inside the workspace and marked as a demo, then kept like any pr
 Examples
 --------
 >>> import tempfile
->>> ws = Workspace(tempfile.mkdtemp())
+>>> tmp = tempfile.TemporaryDirectory()
+>>> ws = Workspace(tmp.name)
 >>> p = ws.create("havnstrup-keep", site="903", country="DK", intervention="keep",
 ...               site_name="Havnstrup", start="2025-01-06", language="da")
 >>> ws.projects()[["name", "site", "site_name", "demo"]].values.tolist()
@@ -27,6 +28,7 @@ Examples
 Traceback (most recent call last):
 ...
 implementere_kit.store.workspace.ProjectExistsError: a project named 'havnstrup-keep' exists already in the workspace
+>>> tmp.cleanup()
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from ..errors import ImplementereError, PrivacyError, ValidationError
 from ..i18n import check_lang, column_label, display_frame, t
 
 __all__ = ["Screen", "FigureView", "chart_function", "frame_html", "error_html", "error_text",
-           "download_html", "phrase", "LANGUAGES"]
+           "download_html", "phrase", "share_back_view", "LANGUAGES"]
 
 #: Language names are written in their own language, so anyone can find theirs.
 LANGUAGES = (("Norsk bokmål", "nb"), ("Dansk", "da"), ("English", "en"))
@@ -69,6 +69,31 @@ def frame_html(df: pd.DataFrame, lang: str = "en", *, labels: dict[str, str] | N
     extra = len(df) - len(shown)
     tail = f"<p>{esc(more.format(n=extra))}</p>" if extra > 0 else ""
     return f'<table class="ik-table"><tr>{head}</tr>{"".join(body)}</table>{tail}'
+
+
+def share_back_view(bench: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """A share-back package's whole-period rows as people read them: each measure's name,
+    the site's value and the network's (as the measure's unit says), the funnel flag and
+    why a network figure is withheld — headings in ``lang``."""
+    from ..i18n import value_label
+    from ..measures.catalogue import format_value, measure
+    from ..measures.summary import note_text
+
+    whole = bench[bench["period"].astype(str) == "all"] if "period" in bench else bench
+    ms = [measure(i) for i in whole["indicator"]]
+
+    def shown(values) -> list[str]:
+        return ["–" if pd.isna(v) else format_value(v, m.unit, lang)
+                for v, m in zip(values, ms, strict=True)]
+
+    return pd.DataFrame({
+        t("col_measure", lang): [m.label(lang) for m in ms],
+        t("col_value", lang): shown(whole["value"]),
+        t("col_n", lang): whole["n"].to_numpy(),
+        t("col_network_value", lang): shown(whole["network_value"]),
+        t("col_flag", lang): [value_label("flag", f, lang) if isinstance(f, str) else "–"
+                              for f in whole["flag"]],
+        t("col_note", lang): [note_text(r, lang, network=True) for r in whole["network_reason"]]})
 
 
 def phrase(text: object, prefix: str, lang: str) -> str:

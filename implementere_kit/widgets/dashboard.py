@@ -20,9 +20,17 @@ import ipywidgets as W
 import pandas as pd
 
 from ..errors import ImplementereError, UnknownNameError
-from ..i18n import value_label
 from ..store.overview import phase_label
-from ._base import FigureView, Screen, chart_function, error_html, esc, frame_html, style_widget
+from ._base import (
+    FigureView,
+    Screen,
+    chart_function,
+    error_html,
+    esc,
+    frame_html,
+    share_back_view,
+    style_widget,
+)
 
 __all__ = ["Dashboard", "SECTIONS"]
 
@@ -137,7 +145,7 @@ class Dashboard(Screen):
             by_comp = adherence(checks, threshold=iv.fidelity_threshold, by=("component",))
             cols = [c for c in ("component", "kind", "n_checks", "adherence", "meets_threshold")
                     if c in by_comp.columns]
-            names = {c.id: c.name for c in iv.components}
+            names = {c.id: c.label(self.lang) for c in iv.components}
             parts.append(f"<b>{esc(self._t('ui_adherence_by_component'))}</b>" + frame_html(
                 by_comp[cols], self.lang, percent=["adherence"],
                 values={"component": lambda c: names.get(c, c),
@@ -185,25 +193,10 @@ class Dashboard(Screen):
             self.sections["network"].value = (self._head("ui_dash_network")
                                               + f"<p><i>{esc(self._t('ui_no_share_back'))}</i></p>")
             return
-        from ..measures.catalogue import format_value, measure
-        from ..measures.summary import note_text
+        from ..measures.catalogue import measure
 
         whole = bench[bench["period"].astype(str) == "all"] if "period" in bench else bench
-        ms = [measure(i) for i in whole["indicator"]]
-
-        def shown(v, m):
-            return "–" if pd.isna(v) else format_value(v, m.unit, self.lang)
-
-        view = pd.DataFrame({
-            self._t("col_measure"): [m.label(self.lang) for m in ms],
-            self._t("col_value"): [shown(v, m) for v, m in zip(whole["value"], ms, strict=True)],
-            self._t("col_n"): whole["n"].to_numpy(),
-            self._t("col_network_value"): [shown(v, m) for v, m in
-                                           zip(whole["network_value"], ms, strict=True)],
-            self._t("col_flag"): [value_label("flag", f, self.lang) if isinstance(f, str) else "–"
-                                  for f in whole["flag"]],
-            self._t("col_note"): [note_text(r, self.lang, network=True)
-                                  for r in whole["network_reason"]]})
+        view = share_back_view(bench, self.lang)
         self.sections["network"].value = self._head("ui_dash_network") + frame_html(
             view, self.lang)
         # funnel plots are for shares

@@ -26,6 +26,7 @@ from ._base import (
     frame_html,
     heading,
     set_heading,
+    share_back_view,
     style_widget,
 )
 
@@ -236,10 +237,9 @@ class ExchangeScreen(Screen):
             return None
         if not self._save():
             return None
-        cols = [c for c in ("month", "indicator", "n", "value", "network_median", "flag")
-                if c in own.columns]
+        # the whole period beside the network, as the dashboard shows it (a share-back
+        # package holds no medians or quartiles: they would give other sites away)
         self.share_back_result.value = (
             f'<div class="ik-box ik-ok">{esc(self._t("ui_share_back_loaded", n=len(own)))}</div>'
-            + frame_html(own[own["month"].isna()][cols] if "month" in own else own[cols],
-                         self.lang))
+            + frame_html(share_back_view(own, self.lang), self.lang))
         return own

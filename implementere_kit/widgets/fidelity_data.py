@@ -136,7 +136,7 @@ class FidelityData(Screen):
         iv = self.project.intervention
         for cid, w in self.delivered.items():
             c = iv.component(cid)
-            w.description = f"{c.name} ({t(f'ui_kind_{c.kind}')})"
+            w.description = f"{c.label(self.lang)} ({t(f'ui_kind_{c.kind}')})"
             w.description_allow_html = False
             # A blank first choice: an item nobody scored must not pass as "yes".
             self._set_options(w, [("–", ""), *((value_label("delivered", d, self.lang), d)

@@ -169,17 +169,20 @@ class InterventionEditor(Screen):
 
     def _show(self) -> None:
         iv, t = self.project.intervention, self._t
-        comps = iv.components_frame()
+        comps = iv.components_frame(self.lang)
         comps["kind"] = comps["kind"].map(lambda k: t(f"ui_kind_{k}"))
         self.components_table.value = frame_html(
             comps[["id", "name", "kind", "rationale"]], self.lang,
             labels={"id": "id", "name": t("ui_component_name"), "kind": t("ui_kind"),
                     "rationale": t("ui_rationale")})
-        options = [(f"{c.name} ({t(f'ui_kind_{c.kind}')})", c.id) for c in iv.components]
+        options = [(f"{c.label(self.lang)} ({t(f'ui_kind_{c.kind}')})", c.id)
+                   for c in iv.components]
         self._set_options(self.remove_component, options)
         self._set_options(self.adapt_component, options)
         log = iv.adaptations_frame()
         log["kind"] = log["kind"].map(lambda k: t(f"ui_kind_{k}"))
+        names = {c.id: c.label(self.lang) for c in iv.components}
+        log["component"] = log["component"].map(lambda c: names.get(c, c))
         self.adaptations_table.value = frame_html(log, self.lang, labels={
             c: t(f"ui_{c}") for c in ("date", "component", "change", "reason", "kind",
                                       "decided_by")}) if len(log) else ""
