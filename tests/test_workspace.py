@@ -114,7 +114,7 @@ def test_plan_view_and_status_view_speak_the_readers_language(tmp_path):
     p.plan.update(p.plan.activities["activity_id"].iloc[0], title="Vores egen titel")
     assert plan_view(p, "en")["title"].iloc[0] == "Vores egen titel"  # typed: shown as typed
     st = status_view(p, "da", as_of="2025-06-01")
-    assert list(st.columns[:2]) == ["Fase", "Kerneelement"] and st.iloc[0, 0] == "Forberede"
+    assert list(st.columns[:2]) == ["Fase", "Kerneopgave"] and st.iloc[0, 0] == "Forberede"
     assert st["Andel færdig"].str.endswith(" %").all()
 
 
