@@ -68,8 +68,8 @@ from .checks_strategies import (
     check_exercise_8_4,
     check_exercise_8_5,
     check_exercise_9_1,
-    check_exercise_9_2,
     check_exercise_9_3,
+    check_exercise_9_4,
     unresolved_barriers,
 )
 from .data import example_site, example_sites, example_table
@@ -112,5 +112,5 @@ __all__ = [
     "check_exercise_5_3", "check_exercise_6_1", "check_exercise_6_2", "check_exercise_6_3",
     "check_exercise_7_1", "check_exercise_7_2", "check_exercise_7_3", "check_exercise_8_1",
     "check_exercise_8_2", "check_exercise_8_3", "check_exercise_8_4", "check_exercise_8_5",
-    "check_exercise_9_1", "check_exercise_9_2", "check_exercise_9_3",
+    "check_exercise_9_1", "check_exercise_9_3", "check_exercise_9_4",
 ]

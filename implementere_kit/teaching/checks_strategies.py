@@ -21,7 +21,7 @@ from .feedback import Feedback, close, feedback, fnum, fpct, is_unanswered
 
 __all__ = ["check_exercise_8_1", "check_exercise_8_2", "check_exercise_8_3",
            "check_exercise_8_4", "check_exercise_8_5", "check_exercise_9_1",
-           "check_exercise_9_2", "check_exercise_9_3", "unresolved_barriers"]
+           "check_exercise_9_3", "check_exercise_9_4", "unresolved_barriers"]
 
 _SITE = "904"  # Mosebjerg: the site whose plan lesson 8 writes
 
@@ -190,15 +190,15 @@ def component_intervals() -> pd.DataFrame:
     return a[a["term"] == "adherence"].reset_index(drop=True)
 
 
-def check_exercise_9_2(above_zero, *, lang: str | None = None) -> Feedback:
+def check_exercise_9_3(above_zero, *, lang: str | None = None) -> Feedback:
     """The components whose 95 % interval lies wholly above zero."""
-    ex = "9.2"
+    ex = "9.3"
     if is_unanswered(above_zero):
         return unanswered(ex, lang)
     if hasattr(above_zero, "tolist"):
         above_zero = above_zero.tolist()
     if not isinstance(above_zero, list | tuple | set):
-        return feedback(ex, "wrong", [("ex9_2_want_list", {"found": type(above_zero).__name__})],
+        return feedback(ex, "wrong", [("ex9_3_want_list", {"found": type(above_zero).__name__})],
                         lang)
     got = sorted(map(str, above_zero))
     a = component_intervals()
@@ -206,16 +206,16 @@ def check_exercise_9_2(above_zero, *, lang: str | None = None) -> Feedback:
     point = sorted(a.loc[a["estimate"] > 0, "component"])
     fmt = {"expected": ", ".join(want), "found": ", ".join(got) or "–"}
     if got == want:
-        return feedback(ex, "correct", [("ex9_2_correct", fmt)], lang)
+        return feedback(ex, "correct", [("ex9_3_correct", fmt)], lang)
     if got == point:
-        return feedback(ex, "wrong", [("ex9_2_estimate", fmt)], lang)
-    return feedback(ex, "wrong", [("ex9_2_wrong", fmt)], lang)
+        return feedback(ex, "wrong", [("ex9_3_estimate", fmt)], lang)
+    return feedback(ex, "wrong", [("ex9_3_wrong", fmt)], lang)
 
 
-def check_exercise_9_3(expected_by_chance, *, lang: str | None = None) -> Feedback:
+def check_exercise_9_4(expected_by_chance, *, lang: str | None = None) -> Feedback:
     """Intervals expected to miss zero by chance alone when no component matters:
     components × 0.05."""
-    ex = "9.3"
+    ex = "9.4"
     x, early = number_answer(ex, expected_by_chance, lang)
     if early:
         return early
@@ -223,9 +223,9 @@ def check_exercise_9_3(expected_by_chance, *, lang: str | None = None) -> Feedba
     want = k * 0.05
     fmt = {"k": k, "value": fnum(want, lang, 2)}
     if close(x, want, 0.005):
-        return feedback(ex, "correct", [("ex9_3_correct", fmt)], lang)
+        return feedback(ex, "correct", [("ex9_4_correct", fmt)], lang)
     if close(x, 0.05, 1e-6) or close(x, 5, 1e-6):
-        return feedback(ex, "wrong", [("ex9_3_one", fmt)], lang)
+        return feedback(ex, "wrong", [("ex9_4_one", fmt)], lang)
     if close(x, 1 - 0.95 ** k, 0.005):
-        return feedback(ex, "wrong", [("ex9_3_at_least_one", fmt)], lang)
-    return feedback(ex, "wrong", [("ex9_3_wrong", fmt)], lang)
+        return feedback(ex, "wrong", [("ex9_4_at_least_one", fmt)], lang)
+    return feedback(ex, "wrong", [("ex9_4_wrong", fmt)], lang)
