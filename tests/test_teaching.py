@@ -54,11 +54,12 @@ def test_committed_notebooks_are_what_the_sources_make():
     assert not stale, f"differ from their sources (run `make teaching`): {stale}"
 
 
-def test_eight_lessons_in_each_language_each_with_a_solution():
+def test_ten_lessons_in_each_language_each_with_a_solution():
     for lang in LANGS:
         lessons, solutions = _lessons(lang), _solutions(lang)
-        assert [p.name[:3] for p in lessons] == [f"0{i}_" for i in range(8)]
-        assert [p.name[:3] for p in solutions] == [f"0{i}_" for i in range(8)]
+        assert [p.name[:3] for p in lessons] == [f"0{i}_" for i in range(10)]
+        assert [p.name[:3] for p in solutions] == [f"0{i}_" for i in range(10)]
+    assert not (ROOT / "drafts").exists()  # every lesson is made from a source
 
 
 def test_languages_share_the_code_of_every_exercise():
@@ -68,7 +69,7 @@ def test_languages_share_the_code_of_every_exercise():
         # strings and comments carry translated text; the code around them must be equal
         return [re.sub(r'"[^"\n]*"|#.*', "", c) for c in cells]
 
-    for i in range(8):
+    for i in range(10):
         per_lang = [code(_lessons(lang)[i]) for lang in LANGS]
         assert per_lang[0] == per_lang[1] == per_lang[2]
 
@@ -223,7 +224,7 @@ def test_messages_used_by_the_checks_exist():
 
     code = "\n".join(Path(m.__file__).read_text(encoding="utf-8") for m in (
         teaching.checks_intro, teaching.checks_delivery, teaching.checks_ratings,
-        teaching.memo))
+        teaching.checks_strategies, teaching.memo))
     used = set(re.findall(r'"((?:ex\d_\d|memo|want|not|verdict)_[a-z0-9_]+)"', code))
     known = set(_messages())
     assert used and used <= known, sorted(used - known)

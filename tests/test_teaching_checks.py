@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 import implementere_kit as ik
 from implementere_kit import teaching as T
 from implementere_kit.examples import AS_OF
-from implementere_kit.teaching import checks_delivery, checks_ratings
+from implementere_kit.teaching import checks_delivery, checks_ratings, checks_strategies
 from implementere_kit.teaching.data import content
 
 LANGS = ("nb", "da", "en")
@@ -370,3 +370,119 @@ def test_checks_read_their_own_copy_of_the_data():
 
 def test_ratings_for_checks_cover_every_site():
     assert sorted(checks_ratings.all_ratings()["site"].unique()) == ["901", "902", "903", "904"]
+
+
+# -- lesson 8: barriers -> strategies -> plan ---------------------------------------------------
+def test_lesson_8_epis_domains():
+    right = {"a": "outer_context", "b": "inner_context", "c": "bridging_factors",
+             "d": "innovation"}
+    assert T.check_exercise_8_1(right).ok
+    # referrals sit between two units: a bridging factor, not the service's inner context
+    wrong(T.check_exercise_8_1({**right, "c": "inner_context"}), "bridging factors")
+    wrong(T.check_exercise_8_1({**right, "a": "inner_context"}), "outer context")
+    wrong(T.check_exercise_8_1({**right, "d": "innovations"}), "not an EPIS domain")
+
+
+def test_lesson_8_unresolved_means_open_or_being_worked_on():
+    status = T.example_site("904").table("barriers")["status"].tolist()
+    # counted by hand from the status column
+    want = sum(s in ("open", "working_on_it") for s in status)
+    assert 0 < status.count("open") < want < len(status)
+    assert T.check_exercise_8_2(want).ok
+    wrong(T.check_exercise_8_2(status.count("open")), "working_on_it")
+    wrong(T.check_exercise_8_2(len(status)), "resolved")
+    wrong(T.check_exercise_8_2(status.count("resolved")), "!=")
+    wrong(T.check_exercise_8_2(str(want)), "one number")
+
+
+def _open_barriers() -> dict[str, str]:
+    b = T.example_site("904").table("barriers")
+    b = b[b["status"] != "resolved"]
+    return dict(zip(b["barrier_id"], b["topic"], strict=True))
+
+
+def test_lesson_8_a_strategy_must_reach_the_cause():
+    topics = _open_barriers()
+    assert sorted(topics.values()) == ["funding", "leadership", "referral"]
+    by_topic = {"referral": "educational_meetings", "funding": "access_funding",
+                "leadership": "formal_commitments"}
+    right = {b: by_topic[t] for b, t in topics.items()}
+    assert T.check_exercise_8_3(right).ok
+    lead = next(b for b, t in topics.items() if t == "leadership")
+    # training the group leaders does not give them time: the barrier is management's
+    wrong(T.check_exercise_8_3({**right, lead: "ongoing_training"}), "management")
+    fund = next(b for b, t in topics.items() if t == "funding")
+    wrong(T.check_exercise_8_3({**right, fund: "educational_meetings"}), "money")
+    wrong(T.check_exercise_8_3({**right, fund: "train_educate"}), "not in the table")
+    fb = T.check_exercise_8_3({**right, lead: ...})
+    assert fb.status == "unanswered" and lead in str(fb)
+
+
+def test_lesson_8_instruments_for_leadership_readiness_and_fit():
+    right = {"a": "ils", "b": "oric", "c": "iam"}
+    assert T.check_exercise_8_4(right).ok
+    wrong(T.check_exercise_8_4({**right, "a": "oric"}), "ILS")
+    wrong(T.check_exercise_8_4({**right, "b": "ils"}), "ORIC")
+    wrong(T.check_exercise_8_4({**right, "c": "aim"}), "appropriateness")
+    wrong(T.check_exercise_8_4({**right, "c": "SDQ"}), "not one of the toolkit's")
+
+
+def _rows():
+    strategy = {"referral": ("educational_meetings", "implementation_team", "iam"),
+                "funding": ("formal_commitments", "leader", "oric"),
+                "leadership": ("revise_roles", "leader", "ils")}
+    return [{"barrier": b, "strategy": strategy[t][0], "role": strategy[t][1],
+             "measure": strategy[t][2], "due": "2025-09-01"} for b, t in _open_barriers().items()]
+
+
+def test_lesson_8_strategy_rows_become_core_element_3_activities():
+    rows = _rows()
+    assert T.check_exercise_8_5(rows).ok
+    wrong(T.check_exercise_8_5(rows[:2]), "no strategy yet", rows[2]["barrier"])
+    wrong(T.check_exercise_8_5([{**rows[0], "role": "intervention_owner"}, *rows[1:]]),
+          "intervention owner")
+    wrong(T.check_exercise_8_5([{**rows[0], "due": "soon"}, *rows[1:]]), "1.due")
+    wrong(T.check_exercise_8_5([{**rows[0], "measure": "pss"}, *rows[1:]]), "1.measure")
+    wrong(T.check_exercise_8_5(rows[0]), "list")
+    assert T.check_exercise_8_5([{k: ... for k in rows[0]}]).status == "unanswered"
+    plan = T.strategy_plan(rows, T.example_site("904"), lang="nb")
+    added = plan[plan["activity_id"].str.startswith("u")]
+    assert len(added) == len(rows)
+    assert added["owner"].tolist() == [r["role"] for r in rows]
+    assert added["notes"].str.contains("ERIC: ").all()
+    # unanswered rows are left out, so the lesson still shows the template's activities
+    bare = T.strategy_plan([{k: ... for k in rows[0]}], T.example_site("904"), lang="nb")
+    assert len(bare) == len(plan) - len(rows)
+
+
+# -- lesson 9: components and outcomes ---------------------------------------------------------
+def test_lesson_9_share_with_full_dose():
+    exposure = ik.participant_exposure([T.example_site(s).path for s in ("901", "902", "903",
+                                                                          "904")])
+    share = (exposure["dose"] >= 0.8).mean()
+    assert T.check_exercise_9_1(share).ok
+    wrong(T.check_exercise_9_1(int((exposure["dose"] >= 0.8).sum())), ".mean()")
+    if (exposure["dose"] == 0.8).any() or (exposure["dose"] > 0.8).mean() != share:
+        wrong(T.check_exercise_9_1((exposure["dose"] > 0.8).mean()), ">=")
+    wrong(T.check_exercise_9_1(share * 100), "percentage")
+
+
+def test_lesson_9_an_estimate_above_zero_is_not_an_interval_above_zero():
+    a = checks_strategies.component_intervals()
+    want = a.loc[a["ci_low"] > 0, "component"].tolist()
+    point = a.loc[a["estimate"] > 0, "component"].tolist()
+    assert want and set(want) < set(point)
+    assert T.check_exercise_9_3(want).ok
+    assert T.check_exercise_9_3(pd.Series(list(reversed(want)))).ok
+    wrong(T.check_exercise_9_3(point), "ci_low")
+    wrong(T.check_exercise_9_3(want[:1]), "ci_low")
+    wrong(T.check_exercise_9_3("positive_reinforcement"), "list")
+
+
+def test_lesson_9_findings_expected_by_chance():
+    k = len(checks_strategies.component_intervals())
+    assert k == len(ik.load_intervention("keep").components)
+    assert T.check_exercise_9_4(k * 0.05).ok
+    wrong(T.check_exercise_9_4(0.05), "one interval")
+    wrong(T.check_exercise_9_4(1 - 0.95 ** k), "at least one")
+    wrong(T.check_exercise_9_4(k), "multiply")

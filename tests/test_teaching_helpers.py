@@ -358,3 +358,49 @@ def test_binder_configuration_installs_the_toolkit_from_pyproject():
     text = post.read_text(encoding="utf-8")
     assert text.startswith("#!/bin/bash") and "pip install --no-cache-dir ." in text
     subprocess.run(["bash", "-n", str(post)], check=True)
+
+
+def test_eric_strategies_are_a_subset_in_the_barrier_tables_clusters():
+    from implementere_kit.learning.strategies import eric_strategies
+    from implementere_kit.learning.vocabulary import values
+
+    for lang in ("nb", "da", "en"):
+        s = eric_strategies(lang)
+        assert s["strategy"].is_unique and s["label"].str.len().gt(0).all()
+        assert set(s["cluster"]) == set(values("barriers", "strategy"))  # all nine clusters
+    en = eric_strategies("en").set_index("strategy")
+    # names as Powell et al. (2015) publish them; clusters as Waltz et al. (2015)
+    assert en.loc["clinical_supervision", ["name", "cluster"]].tolist() == [
+        "Provide clinical supervision", "interactive_assistance"]
+    assert en.loc["revise_roles", "cluster"] == "support_clinicians"
+    assert en.loc["access_funding", "cluster"] == "financial_strategies"
+
+
+def test_add_strategies_checks_every_row_before_changing_the_plan():
+    from implementere_kit.learning.strategies import add_strategies
+
+    plan = ik.Plan.from_template("evidence-based", start="2025-01-06", lang="en")
+    before = plan.activities.copy()
+    barriers = pd.DataFrame({"barrier_id": ["B1", "B2"], "description": ["No time", None]})
+    good = {"barrier": "B1", "strategy": "formal_commitments", "role": "leader",
+            "measure": "ils", "due": "2025-06-01"}
+    bad = [good, {**good, "barrier": "B9", "strategy": "nope", "role": "boss",
+                  "measure": "pss", "colour": "red"}]
+    with pytest.raises(ValidationError) as exc:
+        add_strategies(plan, bad, barriers, lang="en")
+    assert {(p.row, p.column) for p in exc.value.problems} == {(2, "colour")}
+    with pytest.raises(ValidationError) as exc:
+        add_strategies(plan, [good, {k: v for k, v in bad[1].items() if k != "colour"}],
+                       barriers, lang="en")
+    assert {(p.row, p.column) for p in exc.value.problems} == {
+        (2, "barrier"), (2, "strategy"), (2, "role"), (2, "measure")}
+    with pytest.raises(ValidationError) as exc:  # a bad date in the second row
+        add_strategies(plan, [good, {**good, "due": "31.02.2025"}], barriers, lang="en")
+    assert exc.value.problems[0].row == 2
+    pd.testing.assert_frame_equal(plan.activities, before)  # nothing added
+    ids = add_strategies(plan, [good, {**good, "barrier": "B2"}], barriers, lang="da")
+    added = plan.activities.set_index("activity_id").loc[ids]
+    assert added["core_element"].tolist() == [3, 3]
+    assert added["title"].tolist() == ["Få skriftlige forpligtelser – No time",
+                                       "Få skriftlige forpligtelser – B2"]
+    assert added["notes"].str.contains("Obtain formal commitments").all()

@@ -95,7 +95,7 @@ def content(name: str) -> dict:
 
     Examples
     --------
-    >>> sorted(content("exercises"))[:2]
-    ['drivers', 'proposals']
+    >>> content("exercises")["types"]["b"]
+    'evidence-based'
     """
     return load_yaml(package_file("teaching", f"content/{name}.yaml"))

@@ -17,13 +17,14 @@ long-term effects, with a critical assumption on each arrow.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 
 import pandas as pd
 
 from .data import content
 
-__all__ = ["intervention_overview", "measure_catalogue", "toc_table"]
+__all__ = ["intervention_overview", "measure_catalogue", "toc_table", "strategy_plan"]
 
 
 def intervention_overview(*, lang: str = "en") -> pd.DataFrame:
@@ -115,3 +116,25 @@ def toc_table(boxes: Mapping, assumptions: Mapping, measures: Mapping | None = N
         rows.append((arrow, text(boxes.get(src)), text(boxes.get(dst)),
                      text(assumptions.get(arrow)), label))
     return pd.DataFrame(rows, columns=["arrow", "from", "to", "assumption", "measure"])
+
+
+def strategy_plan(rows, project, *, lang: str = "en", start="2025-01-06") -> pd.DataFrame:
+    """The core-element-3 activities of a KEEP plan for ``project``, with the learner's
+    strategy rows added (:func:`~implementere_kit.learning.strategies.add_strategies`).
+
+    Rows still holding ``...``, or rows the toolkit refuses, are left out — the exercise's
+    check says what is wrong with them — so the lesson always shows a plan.
+    """
+    from ..errors import ValidationError
+    from ..learning.strategies import CORE_ELEMENT, add_strategies
+    from ..plans.plan import Plan
+    from .feedback import is_unanswered
+
+    plan = Plan.from_template(project.intervention, start=start, lang=lang)
+    rows = [r for r in rows if isinstance(r, Mapping) and not any(
+        is_unanswered(v) for v in r.values())] if isinstance(rows, list) else []
+    with contextlib.suppress(ValidationError):
+        add_strategies(plan, rows, project.table("barriers"), lang=lang)
+    acts = plan.activities
+    return acts[acts["core_element"] == CORE_ELEMENT][
+        ["activity_id", "title", "owner", "start", "due", "notes"]].reset_index(drop=True)
