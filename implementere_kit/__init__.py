@@ -40,7 +40,6 @@ _EXPORTS: dict[str, str] = {
     "Component": "plans.intervention",
     "DosageRule": "plans.intervention",
     "TheoryOfChange": "plans.intervention",
-    "Adaptation": "plans.intervention",
     "load_intervention": "plans.intervention",
     "list_interventions": "plans.intervention",
     # plan and progress
@@ -163,7 +162,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     )
     from .plans.frameworks import Framework, crosswalk, list_frameworks, load_framework  # noqa: F401
     from .plans.intervention import (  # noqa: F401
-        Adaptation,
         Component,
         DosageRule,
         Intervention,

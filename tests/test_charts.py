@@ -314,12 +314,11 @@ def test_theory_of_change_chart_skips_arrows_to_empty_levels():
 
 
 def test_adaptations_chart_core_and_flexible():
-    keep = (load_intervention("keep")
-            .with_adaptation("2024-03-01", "refreshments", "no dinner", "budget")
-            .with_adaptation("2024-05-01", "role_play", "shorter", "time")
-            .with_adaptation("2024-06-01", "childcare", "none", "budget"))
-    ax = charts.adaptations_chart(keep.adaptations_frame(), components=keep.components,
-                                  lang="en")
+    keep = load_intervention("keep")
+    log = pd.DataFrame({"date": ["2024-03-01", "2024-05-01", "2024-06-01"],
+                        "component": ["refreshments", "role_play", "childcare"]})
+    log["kind"] = [keep.component(c).kind for c in log["component"]]
+    ax = charts.adaptations_chart(log, components=keep.components, lang="en")
     core, flexible = ax.collections
     assert core.get_offsets().shape[0] == 1 and flexible.get_offsets().shape[0] == 2
     assert _rgba(core.get_facecolor()[0]) == _rgba(HIGHLIGHT)
@@ -331,7 +330,8 @@ def test_adaptations_chart_core_and_flexible():
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_adaptations_chart_empty_log(lang):
-    ax = charts.adaptations_chart(load_intervention("keep").adaptations_frame(), lang=lang)
+    empty = pd.DataFrame({"date": [], "component": [], "kind": []})
+    ax = charts.adaptations_chart(empty, lang=lang)
     assert len(ax.collections) == 0
     assert [x.get_text() for x in ax.texts] == [t("chart_no_adaptations", lang)]
     assert ax.get_title() == t("chart_adaptations_title", lang)

@@ -153,6 +153,66 @@ def test_missing_stores_and_folders_are_errors_not_created(keep, tmp_path):
     _one_line_error(*run(["export", keep, "-o", tmp_path / "p.csv"])[::2])
 
 
+def test_the_meeting_pack_from_the_demo_store(tmp_path):
+    from implementere_kit import report
+
+    store = report.demo_network_store()
+    code, out, err = run(["report", "--network", store, "--meeting", "-o",
+                          tmp_path / "pack.html", "--lang", "en"])
+    assert code == 0, err
+    assert out.strip() == t("cli_meeting_written", "en", path=tmp_path / "pack.html")
+    html = (tmp_path / "pack.html").read_text(encoding="utf-8")
+    for key in ("meeting_section_sites", "meeting_section_barriers",
+                "meeting_section_solutions", "meeting_section_adaptations"):
+        assert t(key, "en") in html, key
+    # each site's position, as the library computes it for the same day
+    sites = report.meeting_report(store, "en").view("sites")
+    assert len(sites) == 4
+    for r in sites.itertuples(index=False):
+        assert f">{r.site}<" in html and r.site_name in html and r.current_phase in html
+    assert "Traceback" not in html and "nan" not in re.sub(r"<(style|script).*?</\1>", "",
+                                                          html, flags=re.S).split()
+    # one intervention's sites, as a workbook: the suffix decides the format
+    code, out, err = run(["report", "--network", store, "--meeting", "--intervention", "keep",
+                          "-o", tmp_path / "pakke.xlsx", "--lang", "da"])
+    assert code == 0, err
+    assert out.strip() == t("cli_meeting_written", "da", path=tmp_path / "pakke.xlsx")
+    assert openpyxl.load_workbook(tmp_path / "pakke.xlsx").sheetnames[0] == t("sheet_sites", "da")
+
+
+def test_bad_meeting_pack_arguments_are_one_line(keep, tmp_path):
+    from implementere_kit import report
+
+    store = report.demo_network_store()
+    missing = tmp_path / "missing.duckdb"
+    for argv, says in (
+            (["report", "--network", missing, "--meeting", "-o", tmp_path / "p.html"],
+             "no network store"),
+            (["report", "--meeting", "-o", tmp_path / "p.html"], "--network"),
+            (["report", keep, "--meeting", "-o", tmp_path / "p.html"], "--network"),
+            (["report", keep, "--network", store, "--meeting", "-o", tmp_path / "p.html"],
+             "--network"),
+            (["report", "--network", store, "--meeting", "-o", tmp_path / "p.pdf"],
+             "must end in .html or .xlsx"),
+            (["report", "--network", store, "--meeting", "-o", tmp_path / "p.html",
+              "--format", "xlsx"], "make them agree"),
+            (["report", "--network", store, "--meeting", "-o", tmp_path / "p.html",
+              "--period", "2025"], "--period"),
+            (["report", "--network", store, "-o", tmp_path / "p.html", "--intervention",
+              "keep"], "--meeting"),
+            (["report", "--network", store, "--meeting", "-o", tmp_path / "p.xlsx",
+              "--intervention", "fft"], "no site in the network implements")):
+        code, _, err = run(argv)
+        _one_line_error(code, err)
+        assert says in err, (argv, err)
+    # nothing written, and the missing store was not created
+    assert not missing.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("p.")]
+    # the message is in the language asked for
+    code, _, err = run(["report", "--meeting", "-o", tmp_path / "p.html", "--lang", "da"])
+    assert t("cli_meeting_needs_network", "da") in err
+
+
 def test_files_get_the_users_normal_permissions(keep, tmp_path):
     old = os.umask(0o022)
     try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import textwrap
 
@@ -13,7 +12,6 @@ from implementere_kit.plans.intervention import (
     DEVELOP_CHECKLIST_KEYS,
     INTERVENTION_TYPES,
     SUPPORT_KINDS,
-    Adaptation,
     Component,
     DosageRule,
     Intervention,
@@ -131,38 +129,17 @@ def test_label_checks_language_and_falls_back_to_name():
     assert bare.label("en") == "Lokalt tiltak"
 
 
-# -- adaptations ---------------------------------------------------------------------------
-def test_with_adaptation_records_the_component_kind():
+# -- adaptations are the project's, not the intervention's ------------------------------------
+def test_an_intervention_holds_no_adaptation_log():
     keep = load_intervention("keep")
-    k2 = keep.with_adaptation("2024-03-01", "refreshments", "no dinner", "budget")
-    k3 = k2.with_adaptation(dt.date(2024, 2, 1), "role_play", "fewer role plays", "time",
-                            decided_by="team")
-    assert keep.adaptations == ()  # interventions are values
-    assert [a.kind for a in k3.adaptations] == ["flexible", "core"]
-    assert k3.adaptations[0].date == dt.date(2024, 3, 1)
-    log = k3.adaptations_frame()
-    assert list(log["component"]) == ["role_play", "refreshments"]  # oldest first
-
-
-def test_with_adaptation_rejects_unknown_component():
-    keep = load_intervention("keep")
-    with pytest.raises(UnknownNameError) as info:
-        keep.with_adaptation("2024-03-01", "snacks", "x", "y")
-    assert "refreshments" in info.value.known
-
-
-def test_adaptation_keeps_days_only():
-    import pandas as pd
-
-    a = Adaptation(date=pd.Timestamp("2024-03-01 14:30"), component="x", change="c",
-                   reason="r", kind="core")
-    assert a.date == dt.date(2024, 3, 1) and type(a.date) is dt.date
-
-
-def test_adaptation_lists_every_problem():
+    assert not hasattr(keep, "adaptations") and not hasattr(keep, "with_adaptation")
+    assert "adaptations" not in keep.to_dict()
+    # a definition that still carries a log is refused, naming the field
+    old = {**keep.to_dict(), "adaptations": [{"date": "2024-03-01", "component": "x",
+                                              "change": "c", "reason": "r", "kind": "core"}]}
     with pytest.raises(ValidationError) as info:
-        Adaptation(date="01.03.2024", component="x", change="c", reason="r", kind="core-ish")
-    assert _columns(info.value) == {"adaptations.date", "adaptations.kind"}
+        Intervention.from_dict(old, file="own.yaml")
+    assert "adaptations" in str(info.value)
 
 
 # -- checklist -----------------------------------------------------------------------------
@@ -194,11 +171,8 @@ def test_from_checklist_lists_every_missing_answer():
 @pytest.mark.parametrize("name", SHIPPED)
 def test_to_dict_from_dict_round_trip_through_json(name):
     iv = load_intervention(name)
-    if iv.components:
-        iv = iv.with_adaptation("2024-05-02", iv.components[-1].id, "changed", "local need")
     back = Intervention.from_dict(json.loads(json.dumps(iv.to_dict())))
     assert back == iv
-    assert back.adaptations == iv.adaptations
 
 
 def test_from_dict_rejects_a_non_mapping():

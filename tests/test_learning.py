@@ -147,19 +147,28 @@ def test_adaptation_summary_and_core_and_uncoded():
 
 
 def test_the_old_log_moves_in_without_guessing(network_dir, tmp_path):
+    import json
+
     folder = tmp_path / "902"
     shutil.copytree(network_dir / "dk-902-keep", folder)
-    p = ik.Project.open(folder)
-    migrated = p.table("adaptations")
-    row = migrated[migrated["adaptation_id"] == "log-001"].iloc[0]
-    old = p.intervention.adaptations[0]
+    have = ik.Project.open(folder).table("adaptations")
+    kept = have[have["adaptation_id"] == "log-001"].iloc[0]  # already in the table
+    meta = json.loads((folder / "project.json").read_text(encoding="utf-8"))
+    meta["intervention"]["adaptations"] = [  # as an old project held its log
+        {"date": "2024-02-01", "component": kept["component"], "change": kept["description"],
+         "reason": kept["reason"], "kind": "flexible", "decided_by": kept["decided_by_note"]},
+        {"date": "2024-09-02", "component": "role_play", "change": "Kortere rollespil",
+         "reason": "Tid", "kind": "core", "decided_by": ""}]
+    (folder / "project.json").write_text(json.dumps(meta), encoding="utf-8")
+    migrated = ik.Project.open(folder).table("adaptations")
+    assert len(migrated) == len(have) + 1  # the entry already there is not added twice
+    row = migrated[migrated["adaptation_id"] == "log-002"].iloc[0]
     assert (row["component"], row["description"], row["reason"]) == (
-        old.component, old.change, old.reason)
-    assert row["decided_by_note"] == old.decided_by and pd.isna(row["decided_by"])
-    assert row["fidelity"] == "unknown" and pd.isna(row["what"])
-    before = len(migrated)
-    ik.migrate_adaptation_log(p, save=True)  # idempotent
-    assert len(ik.Project.open(folder).table("adaptations")) == before
+        "role_play", "Kortere rollespil", "Tid")
+    assert pd.isna(row["decided_by_note"]) and pd.isna(row["decided_by"])
+    assert row["fidelity"] == "unknown" and pd.isna(row["what"])  # nothing guessed
+    assert len(uncoded(migrated)) >= 2
+    assert len(ik.Project.open(folder).table("adaptations")) == len(migrated)  # once
 
 
 def test_meeting_log(tmp_path):

@@ -43,13 +43,83 @@ def test_create_open_roundtrip(tmp_path):
     assert names == sorted(e["file"] for e in meta["tables"].values())
 
 
-def test_adaptations_and_intervention_saved(tmp_path):
-    p = Project.create(tmp_path / "p", site="903", country="DK", intervention="keep")
-    p.set_intervention(p.intervention.with_adaptation("2024-03-01", "refreshments", "kaffe",
-                                                      "budget"))
-    p.save()
-    q = Project.open(tmp_path / "p")
-    assert q.intervention.adaptations[-1].change == "kaffe"
+_OLD_LOG = [  # the adaptation log as projects kept it inside their intervention
+    {"date": "2024-05-01", "component": "role_play", "change": "Kortere rollespil",
+     "reason": "Tid", "kind": "core", "decided_by": ""},
+    {"date": "2024-03-01", "component": "refreshments", "change": "Kaffe og frugt",
+     "reason": "Budget", "kind": "flexible", "decided_by": "Familieafdelingen"}]
+
+
+def _old_project(folder, log=_OLD_LOG):
+    """A project folder in the format before the adaptations table: the log inside the
+    intervention in project.json, no adaptations table."""
+    Project.create(folder, site="902", country="DK", intervention="keep", start="2024-01-08")
+    meta = json.loads((folder / "project.json").read_text(encoding="utf-8"))
+    meta["intervention"]["adaptations"] = log
+    (folder / "project.json").write_text(json.dumps(meta), encoding="utf-8")
+    return meta
+
+
+def test_an_old_projects_adaptation_log_moves_into_the_table_once(tmp_path):
+    folder = tmp_path / "p"
+    old = _old_project(folder)
+    p = Project.open(folder)
+    a = p.table("adaptations")
+    assert a[["adaptation_id", "site", "component", "description", "reason"]].values.tolist() == [
+        ["log-001", "902", "refreshments", "Kaffe og frugt", "Budget"],
+        ["log-002", "902", "role_play", "Kortere rollespil", "Tid"]]  # in date order
+    assert a["decided_by_note"].tolist()[0] == "Familieafdelingen"
+    assert pd.isna(a["decided_by_note"].iloc[1]) and a["decided_by"].isna().all()
+    assert (a["fidelity"] == "unknown").all() and a["what"].isna().all()  # nothing guessed
+    # saved at once, in one save: the table is listed and the log is gone from project.json
+    meta = json.loads((folder / "project.json").read_text(encoding="utf-8"))
+    assert "adaptations" not in meta["intervention"]
+    assert meta["tables"]["adaptations"]["rows"] == 2
+    assert meta["generation"] == old["generation"] + 1
+    # once: opening again changes nothing
+    again = Project.open(folder)
+    assert len(again.table("adaptations")) == 2
+    assert json.loads((folder / "project.json").read_text(encoding="utf-8")) == meta
+
+
+def test_a_failed_move_leaves_the_old_project_and_is_done_once_later(tmp_path, monkeypatch):
+    import implementere_kit.store.project as store
+
+    folder = tmp_path / "p"
+    _old_project(folder)
+    before = (folder / "project.json").read_bytes()
+
+    def no_room(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store, "atomic_write_json", no_room)
+    p = Project.open(folder)  # opens, with the rows in memory
+    assert len(p.table("adaptations")) == 2
+    assert (folder / "project.json").read_bytes() == before  # the old project, whole
+    monkeypatch.undo()
+    assert len(Project.open(folder).table("adaptations")) == 2
+    assert len(Project.open(folder).table("adaptations")) == 2  # not twice
+
+
+@pytest.mark.parametrize("log,column", [
+    ([{"date": "2024-02-30", "component": "x", "change": "c", "reason": "r",
+       "kind": "core"}], "date"),
+    ([{"date": "2024-05-01", "component": "x", "change": 5, "reason": "r",
+       "kind": "core"}], "adaptations.change"),
+    ([{"date": "2024-05-01", "component": "x", "cpr": "x", "change": "c", "reason": "r",
+       "kind": "core"}], "adaptations.'cpr'"),
+    (["2024-05-01"], "adaptations"),
+    ({"date": "2024-05-01"}, "adaptations")])
+def test_a_damaged_old_log_is_our_error_and_changes_nothing(tmp_path, log, column):
+    folder = tmp_path / "p"
+    _old_project(folder, log)
+    before = sorted((f.name, f.read_bytes()) for f in folder.iterdir() if f.is_file())
+    with pytest.raises(ProjectError) as info:
+        Project.open(folder)
+    assert "intervention.adaptations" in str(info.value)
+    assert column in {p.column for p in info.value.problems}
+    assert all(p.file == str(folder / "project.json") for p in info.value.problems)
+    assert sorted((f.name, f.read_bytes()) for f in folder.iterdir() if f.is_file()) == before
 
 
 def test_create_rejects_bad_fields(tmp_path):

@@ -268,7 +268,15 @@ def test_what_to_look_at_next_follows_the_numbers(havnstrup):
     for name in low["name"]:
         assert any(f"'{name}'" in step for step in ev.next_steps)
     ok = ev.adherence[ev.adherence["meets_threshold"].astype(bool)]
-    assert not any(f"'{name}'" in step for name in ok["name"] for step in ev.next_steps)
+    on_adherence = [s for s in ev.next_steps if s.startswith("Adherence")]
+    assert not any(f"'{name}'" in step for name in ok["name"] for step in on_adherence)
+    # adaptations of core components: those not judged fidelity-consistent (FRAME)
+    a = ev.adaptations
+    core = a[a["kind"] == "core"]
+    assert set(core["fidelity"]) >= {"consistent", "inconsistent"}
+    worth = core[core["fidelity"] != "consistent"]
+    on_core = [s for s in ev.next_steps if "was adapted" in s]
+    assert len(on_core) == len(worth)
     assert report.what_to_look_at_next(havnstrup, lang="en", as_of=AS_OF) == ev.next_steps
     # a network comparison: high drop-out is a worry, high completion is not; the site's
     # values are the report's own, judged against the network's limits at its own n

@@ -322,9 +322,17 @@ def test_intervention_editor_saves_fields_components_adaptations(fresh):
     ed.adapt_component.value = "tolk"
     ed.adapt_change.value, ed.adapt_reason.value = "Skjermtolk", "Ingen tolk lokalt"
     ed.adapt_button.click()
-    log = _reopen(fresh).intervention.adaptations
-    assert (log[-1].component, log[-1].kind, log[-1].change) == ("tolk", "flexible", "Skjermtolk")
+    # the adaptation is a row of the project's adaptations table, to be coded after FRAME
+    log = _reopen(fresh).table("adaptations")
+    assert log[["component", "description", "reason", "fidelity"]].values.tolist() == [
+        ["tolk", "Skjermtolk", "Ingen tolk lokalt", "unknown"]]
+    assert log["site"].tolist() == ["9901"] and log["what"].isna().all()
     assert "Skjermtolk" in ed.adaptations_table.value
+    assert "Fleksibel" in ed.adaptations_table.value  # the component's kind, in Norwegian
+    ed.adapt_component.value = "tolk"
+    ed.adapt_change.value = "Tolk på telefon"
+    ed.adapt_button.click()  # a second one gets an id of its own
+    assert _reopen(fresh).table("adaptations")["adaptation_id"].nunique() == 2
 
 
 def test_intervention_editor_shows_problems_and_keeps_disk(fresh):

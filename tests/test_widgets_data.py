@@ -132,6 +132,50 @@ def test_grid_edits_adds_and_refuses_removing_what_is_used(empty):
     assert "F1" in parts.index and parts["referral_source"].isna().all()
 
 
+def test_barriers_adaptations_and_costs_are_kept_in_the_grid(empty):
+    from implementere_kit.learning.vocabulary import label_key
+
+    fd = FidelityData(empty, lang="da")
+    labels = dict(fd.table.options)
+    for table in ("barriers", "adaptations", "costs"):
+        assert labels[t(f"ui_table_{table}", "da")] == table
+    fd.table.value = "barriers"
+    grid = fd.grid
+    grid.add_row()
+    row = grid.cells[-1]
+    # choices are shown in the user's language and stored as codes
+    assert t(label_key("barriers", "domain", "inner_context"), "da") in \
+        row["domain"]._options_labels
+    assert t(label_key("barriers", "strategy", "train_educate"), "da") in \
+        row["strategy"]._options_labels
+    row["barrier_id"].value, row["date"].value = "B1", dt.date(2025, 3, 3)
+    row["phase"].value, row["domain"].value = "implementere", "inner_context"
+    row["topic"].value, row["description"].value = "staffing", "To gruppeledere sagde op"
+    row["strategy"].value, row["result"].value = "train_educate", "helped"
+    grid.save_button.click()  # status is required: refused, nothing stored
+    assert Project.open(empty.path).table("barriers").empty
+    assert grid.cells[-1]["barrier_id"].value == "B1"  # what was typed is kept
+    grid.cells[-1]["status"].value = "resolved"
+    grid.save_button.click()
+    b = Project.open(empty.path).table("barriers")
+    assert b[["barrier_id", "site", "domain", "strategy", "status"]].values.tolist() == [
+        ["B1", "903", "inner_context", "train_educate", "resolved"]]
+    assert b["description"].iloc[0] == "To gruppeledere sagde op"
+    # an adaptation, coded after FRAME in the same grid
+    fd.table.value = "adaptations"
+    grid.add_row()
+    row = grid.cells[-1]
+    assert t(label_key("adaptations", "what", "content"), "da") in row["what"]._options_labels
+    row["adaptation_id"].value, row["date"].value = "A1", dt.date(2025, 4, 1)
+    row["component"].value, row["what"].value = "refreshments", "context"
+    row["fidelity"].value, row["national_transfer"].value = "consistent", True
+    grid.save_button.click()
+    a = Project.open(empty.path).table("adaptations")
+    assert a[["adaptation_id", "what", "fidelity"]].values.tolist() == [
+        ["A1", "context", "consistent"]]
+    assert bool(a["national_transfer"].iloc[0]) is True
+
+
 def test_register_saves_only_for_a_session_that_exists_and_never_doubles(empty):
     fd = FidelityData(empty, lang="da")
     for table, data in (("participants", PARTS), ("sessions", SESSIONS)):

@@ -128,7 +128,9 @@ def adaptations_chart(adaptations: pd.DataFrame, ax=None, lang: str = "nb",
     Parameters
     ----------
     adaptations : DataFrame
-        :meth:`Intervention.adaptations_frame` (``date``, ``component``, ``kind``).
+        ``date``, ``component`` and ``kind`` (``core`` or ``flexible``), e.g. the
+        adaptations of a report (:attr:`Evaluation.adaptations
+        <implementere_kit.report.Evaluation.adaptations>`).
     components : sequence, optional
         Component ids (or :class:`~implementere_kit.plans.intervention.Component` objects, whose
         names become the labels) to show as rows, in order; default those adapted.
@@ -146,10 +148,9 @@ def adaptations_chart(adaptations: pd.DataFrame, ax=None, lang: str = "nb",
     Examples
     --------
     >>> import matplotlib.pyplot as plt
-    >>> from implementere_kit import load_intervention
-    >>> keep = load_intervention("keep").with_adaptation("2024-03-01", "refreshments",
-    ...                                                  "no dinner", "budget")
-    >>> ax = adaptations_chart(keep.adaptations_frame(), lang="en")
+    >>> a = pd.DataFrame({"date": ["2024-03-01"], "component": ["refreshments"],
+    ...                   "kind": ["flexible"]})
+    >>> ax = adaptations_chart(a, lang="en")
     >>> len(ax.collections), ax.collections[0].get_offsets().shape[0]
     (1, 1)
     >>> plt.close(ax.figure)

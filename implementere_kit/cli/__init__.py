@@ -112,9 +112,16 @@ def build_parser() -> Parser:
                                    "notebook on a network store) and write a self-contained "
                                    "HTML report without code, or the report's tables as an "
                                    "Excel workbook. The file name's ending (.html or .xlsx) "
-                                   "decides the format.")
+                                   "decides the format. With --meeting, write the pack a "
+                                   "network meeting is run from: each site's position, "
+                                   "barriers and solutions shared across sites, adaptations "
+                                   "across sites and themes for discussion.")
     p.add_argument("project", nargs="?", help="project folder")
     p.add_argument("--network", help="network store (DuckDB file) instead of a project")
+    p.add_argument("--meeting", action="store_true",
+                   help="the network meeting pack of --network STORE")
+    p.add_argument("--intervention",
+                   help="meeting pack: only the sites implementing this intervention")
     p.add_argument("-o", "--output", required=True, help="report.html or report.xlsx")
     p.add_argument("--period", help="2025, 2025-03 or 2025-01:2025-06 (default all)")
     p.add_argument("--lang", choices=LANGS, help="language (default the project's)")

@@ -154,12 +154,34 @@ def cmd_benchmark(args) -> int:
 
 
 # -- reports and the app ------------------------------------------------------------------
-def cmd_report(args) -> int:
-    from ..report import build_network_report, build_report
+def _meeting_args(args) -> None:
+    """Refuse ``--meeting`` and ``--intervention`` where they do not belong (one line)."""
+    lang = args.lang or "nb"  # the language of network output (see build_network_report)
+    if args.meeting:
+        if args.network is None or args.project is not None:
+            raise UsageError(t("cli_meeting_needs_network", lang))
+        for flag, value in (("--period", args.period), ("--share-back", args.share_back)):
+            if value is not None:
+                raise UsageError(t("cli_meeting_not_with", lang, flag=flag))
+    elif args.intervention is not None:
+        raise UsageError(t("cli_intervention_needs_meeting", lang))
 
+
+def cmd_report(args) -> int:
+    from ..report import build_meeting_pack, build_network_report, build_report
+
+    _meeting_args(args)
     if (args.project is None) == (args.network is None):
         raise UsageError("give either a PROJECT folder or --network STORE")
     fmt = output_format(args.output, _REPORT_FORMATS, args.format)
+    if args.meeting:
+        store = _existing_file(args.network, "network store",
+                               "make one with: implementere-kit merge PACKAGES --into STORE")
+        lang = args.lang or "nb"
+        out = build_meeting_pack(store, args.output, lang=lang, fmt=fmt,
+                                 intervention=args.intervention)
+        print(t("cli_meeting_written", lang, path=out))
+        return 0
     if args.network:
         store = _existing_file(args.network, "network store",
                                "make one with: implementere-kit merge PACKAGES --into STORE")

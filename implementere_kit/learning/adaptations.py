@@ -12,8 +12,8 @@ conditions — what the TILE evaluations were to collect for KEEP and FFT. The c
 the ``enum`` of table ``adaptations`` in ``schemas/tables.yaml``; their labels are in the
 locales (:mod:`.vocabulary`).
 
-The intervention's older log (:class:`~implementere_kit.plans.intervention.Adaptation`:
-date, component, change, reason, kind, decided_by) moves into the table with
+The intervention's older log (a list in ``project.json``: date, component, change, reason,
+kind, decided_by) moves into the table once, when the project is opened, through
 :func:`migrate_adaptation_log`; nothing is guessed: the FRAME codes it did not record stay
 empty (``fidelity`` ``unknown``) and :func:`uncoded` lists the rows that still need coding.
 
@@ -35,7 +35,7 @@ from ..errors import Problem, ValidationError, safe_value
 from ..store.tables import validate_table
 from .vocabulary import values
 
-__all__ = ["migrate_adaptation_log", "adaptation_summary", "frame_profile", "uncoded",
+__all__ = ["migrate_adaptation_log", "OLD_LOG_FIELDS", "adaptation_summary", "frame_profile", "uncoded",
            "core_adaptations", "FRAME_DIMENSIONS"]
 
 #: The FRAME columns of table ``adaptations``, in the order FRAME asks them.
@@ -47,63 +47,100 @@ def _table(adaptations) -> pd.DataFrame:
     return validate_table(adaptations, "adaptations")
 
 
-def migrate_adaptation_log(project, *, save: bool = False) -> pd.DataFrame:
-    """The intervention's old adaptations log as rows of table ``adaptations``.
+#: The fields of an entry of the intervention's old adaptation log (project.json).
+OLD_LOG_FIELDS = ("date", "component", "change", "reason", "kind", "decided_by")
 
-    Each entry becomes one row: ``date``, ``component``, ``description`` (the change),
-    ``reason``, ``decided_by_note`` (who decided, as typed) and ``fidelity`` ``unknown``;
-    ``adaptation_id`` is ``log-001``, ``log-002``, … in date order. FRAME codes the old log
-    did not hold are left empty rather than guessed.
+
+def migrate_adaptation_log(log, site: str, *, existing=None, file: str | None = None
+                           ) -> pd.DataFrame:
+    """Rows of table ``adaptations`` from an intervention's old adaptation log.
+
+    Projects made before the ``adaptations`` table kept their adaptations as a list in
+    their copy of the intervention (``project.json``: ``intervention.adaptations``, entries
+    with ``date``, ``component``, ``change``, ``reason``, ``kind`` and ``decided_by``).
+    :meth:`~implementere_kit.store.project.Project.open` moves such a list into the table
+    once, through this function. Each entry becomes one row: ``date``, ``component``,
+    ``description`` (the change), ``reason``, ``decided_by_note`` (who decided, as typed)
+    and ``fidelity`` ``unknown``; ``adaptation_id`` is ``log-001``, ``log-002``, … in date
+    order. The FRAME codes the old log did not hold are left empty rather than guessed
+    (``kind`` follows from the component, so it is not kept).
 
     Parameters
     ----------
-    project : Project or folder
-    save : bool
-        Append the rows not yet in the project's table (same date, component and
-        description) and save the project. The old log itself is left as it is.
+    log : list of mappings
+        The old log as ``project.json`` held it.
+    site : str
+        The project's municipality code.
+    existing : DataFrame, optional
+        The project's ``adaptations`` table: entries already in it (same date, component
+        and description) are left out, and new ids avoid the ids it uses.
+    file : str, optional
+        The file the log came from, named in problems.
 
     Returns
     -------
     DataFrame
-        The migrated rows (all of them, whether or not they were new).
+        The rows to add (valid rows of table ``adaptations``).
+
+    Raises
+    ------
+    ValidationError
+        When the log is not a list of entries, an entry has a field the old log did not
+        have or a value that is not text, or a value does not fit the table (a bad date);
+        every problem names the file, the entry (``row``) and the field.
 
     Examples
     --------
-    >>> import tempfile, implementere_kit as ik
-    >>> tmp = tempfile.TemporaryDirectory()
-    >>> keep = ik.load_intervention("keep").with_adaptation(
-    ...     "2024-02-01", "refreshments", "Coffee and fruit, no dinner", "budget")
-    >>> p = ik.Project.create(tmp.name + "/p", site="902", country="DK",
-    ...                       intervention=keep, start="2023-06-01")
-    >>> rows = migrate_adaptation_log(p, save=True)
-    >>> rows[["adaptation_id", "component", "fidelity"]].values.tolist()
-    [['log-001', 'refreshments', 'unknown']]
-    >>> len(migrate_adaptation_log(p, save=True)), len(p.table("adaptations"))
-    (1, 1)
-    >>> tmp.cleanup()
+    >>> log = [{"date": "2024-02-01", "component": "refreshments",
+    ...         "change": "Coffee and fruit, no dinner", "reason": "budget",
+    ...         "kind": "flexible", "decided_by": "Family department"}]
+    >>> rows = migrate_adaptation_log(log, "902")
+    >>> rows[["adaptation_id", "component", "description", "fidelity"]].values.tolist()
+    [['log-001', 'refreshments', 'Coffee and fruit, no dinner', 'unknown']]
+    >>> len(migrate_adaptation_log(log, "902", existing=rows))  # moved once
+    0
     """
-    from ..store.project import Project
-
-    if not isinstance(project, Project):
-        project = Project.open(project)
-    log = project.intervention.adaptations_frame()
+    where = {"file": file, "resource": "intervention"}
+    if not isinstance(log, list):
+        raise ValidationError([Problem("the adaptation log is not a list", **where,
+                                       column="adaptations", expected="a list of entries",
+                                       found=type(log).__name__)])
+    problems, entries = [], []
+    for i, entry in enumerate(log):
+        if not isinstance(entry, dict):
+            problems.append(Problem("not an entry", **where, row=i, column="adaptations",
+                                    expected="a mapping", found=type(entry).__name__))
+            continue
+        for k, v in entry.items():
+            if k not in OLD_LOG_FIELDS:
+                problems.append(Problem("unknown field", **where, row=i,
+                                        column=f"adaptations.{safe_value(k)}",
+                                        expected=", ".join(OLD_LOG_FIELDS)))
+            elif v is not None and not isinstance(v, str):
+                problems.append(Problem("not a text", **where, row=i,
+                                        column=f"adaptations.{k}", expected="a text",
+                                        found=type(v).__name__))
+        entries.append({k: entry.get(k) for k in OLD_LOG_FIELDS})
+    if problems:
+        raise ValidationError(problems)
+    old = pd.DataFrame(entries, columns=list(OLD_LOG_FIELDS), dtype=object)
     rows = pd.DataFrame({
-        "adaptation_id": [f"log-{i + 1:03d}" for i in range(len(log))],
-        "site": project.site, "date": log["date"], "component": log["component"],
-        "description": log["change"], "reason": log["reason"],
-        "decided_by_note": log["decided_by"].replace("", pd.NA), "fidelity": "unknown"})
-    rows = validate_table(rows, "adaptations")
-    if save and len(rows):
-        have = project.table("adaptations")
-        key = ["date", "component", "description"]
-        seen = set(map(tuple, have[key].astype(str).values.tolist())) if len(have) else set()
-        new = rows[[tuple(r) not in seen for r in rows[key].astype(str).values.tolist()]]
-        if len(new):
-            taken = set(have["adaptation_id"]) if len(have) else set()
-            new = new.assign(adaptation_id=[_free_id(i, taken) for i in new["adaptation_id"]])
-            project.append("adaptations", new)
-            project.save()
-    return rows
+        "adaptation_id": [f"log-{i + 1:03d}" for i in range(len(old))],
+        "site": site, "date": old["date"], "component": old["component"],
+        "description": old["change"], "reason": old["reason"],
+        "decided_by_note": old["decided_by"].replace("", None), "fidelity": "unknown"})
+    rows = validate_table(rows, "adaptations", file=file)
+    rows = rows.sort_values("date", kind="stable").reset_index(drop=True)
+    rows["adaptation_id"] = [f"log-{i + 1:03d}" for i in range(len(rows))]
+    have = existing if existing is not None and len(existing) else None
+    if have is None:
+        return rows
+    key = ["date", "component", "description"]
+    seen = set(map(tuple, have[key].astype(str).values.tolist()))
+    new = rows[[tuple(r) not in seen for r in rows[key].astype(str).values.tolist()]]
+    taken = set(have["adaptation_id"])
+    return new.assign(adaptation_id=[_free_id(i, taken) for i in new["adaptation_id"]]
+                      ).reset_index(drop=True)
 
 
 def _free_id(wanted: str, taken: set) -> str:

@@ -208,7 +208,13 @@ def meeting_pack(source, *, meetings=None, intervention: str | None = None, as_o
     check_lang(lang)
     sites = _site_list(source)
     if intervention is not None:
+        present = sorted({s.intervention_id for s in sites})
         sites = [s for s in sites if s.intervention_id == intervention]
+        if not sites:  # a typo would otherwise give an empty pack that looks like news
+            raise ValidationError([Problem("no site in the network implements this "
+                                           "intervention", column="intervention",
+                                           expected=" or ".join(present) or "a site",
+                                           found=safe_value(intervention))])
     positions = site_positions(sites, as_of=as_of)
 
     def stack(name):

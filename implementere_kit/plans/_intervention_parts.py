@@ -1,10 +1,9 @@
 """The parts of an intervention (private; import them from :mod:`implementere_kit.plans.intervention`).
 
-Components, the dosage rule, the theory of change, the adaptations log and the owner's
-requirements. Each checks itself when made — against its part of
-``definition_schemas/intervention.yaml``, through the one definition checker, plus the rules
-across fields a schema cannot say — and lists every problem in one
-:class:`~implementere_kit.errors.ValidationError`, each naming its key
+Components, the dosage rule, the theory of change and the owner's requirements. Each checks
+itself when made — against its part of ``definition_schemas/intervention.yaml``, through the
+one definition checker, plus the rules across fields a schema cannot say — and lists every
+problem in one :class:`~implementere_kit.errors.ValidationError`, each naming its key
 (``dosage.sessions``, ``components.c.kind``).
 
 Texts people read (a component's name, rationale and description) may come in nb, da and en:
@@ -14,7 +13,6 @@ still translate the field (a name edited in one language simply shows as written
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -23,7 +21,7 @@ from .._definitions import problems, unique_ids, unknown_refs
 from ..errors import Problem, ValidationError, safe_value
 
 __all__ = ["COMPONENT_KINDS", "TOC_LEVELS", "TOC_LINKS", "COMPLETION_RULES", "Component",
-           "DosageRule", "TheoryOfChange", "Adaptation", "Requirement", "translated"]
+           "DosageRule", "TheoryOfChange", "Requirement", "translated"]
 
 COMPONENT_KINDS = ("core", "flexible")
 TOC_LEVELS = ("resources", "activities", "deliverables", "results", "long_term_effects")
@@ -240,43 +238,6 @@ class TheoryOfChange:
         return [link for link in TOC_LINKS
                 if all(getattr(self, lvl) for lvl in link.split("->"))
                 and not str(self.assumptions.get(link) or "").strip()]
-
-
-@dataclass(frozen=True)
-class Adaptation:
-    """One entry of the adaptations log: what was changed in a component, why, and by whom."""
-
-    date: dt.date
-    component: str
-    change: str
-    reason: str
-    kind: str  # core or flexible: the kind of the component that was adapted
-    decided_by: str = ""
-
-    def __post_init__(self) -> None:
-        found = []
-        if isinstance(self.date, dt.datetime):  # also pandas Timestamps: the log keeps days
-            object.__setattr__(self, "date", self.date.date())
-        if isinstance(self.date, str):
-            try:
-                object.__setattr__(self, "date", dt.date.fromisoformat(self.date))
-            except ValueError:
-                found.append(Problem("bad date", resource="intervention",
-                                     column="adaptations.date", expected="YYYY-MM-DD",
-                                     found=safe_value(self.date)))
-        elif not isinstance(self.date, dt.date):
-            found.append(Problem("bad date", resource="intervention", column="adaptations.date",
-                                 expected="YYYY-MM-DD", found=safe_value(self.date)))
-        data = {k: getattr(self, k) for k in ("component", "change", "reason", "kind",
-                                              "decided_by")}
-        data["date"] = "" if found else self.date.isoformat()
-        _raise(found + problems(data, "intervention#adaptation", resource="intervention",
-                                prefix="adaptations"))
-
-    def to_dict(self) -> dict:
-        return {"date": self.date.isoformat(), "component": self.component,
-                "change": self.change, "reason": self.reason, "kind": self.kind,
-                "decided_by": self.decided_by}
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,9 @@
 """Interventions (tiltak / indsatser): type, owner and support, components, dosage,
-theory of change, the owner's requirements and the log of adaptations.
+theory of change and the owner's requirements.
+
+What a municipality changes in the intervention is not part of the intervention: it is
+kept in the project's ``adaptations`` table, coded after FRAME
+(:mod:`implementere_kit.learning.adaptations`).
 
 The three intervention types and the kinds of owner support are data
 (:mod:`implementere_kit.plans.intervention_types`, from implementere.no). An owner's
@@ -48,7 +52,6 @@ from ._intervention_parts import (
     COMPONENT_KINDS,
     TOC_LEVELS,
     TOC_LINKS,
-    Adaptation,
     Component,
     DosageRule,
     Requirement,
@@ -63,7 +66,7 @@ from .intervention_types import INTERVENTION_TYPES, SUPPORT_KINDS
 __all__ = [
     "INTERVENTION_TYPES", "SUPPORT_KINDS", "DEVELOP_CHECKLIST_KEYS", "COMPONENT_KINDS",
     "TOC_LEVELS", "COMPLETION_RULES", "Component", "DosageRule", "TheoryOfChange",
-    "Adaptation", "Requirement", "Intervention", "load_intervention", "list_interventions",
+    "Requirement", "Intervention", "load_intervention", "list_interventions",
 ]
 
 _TOC_LINKS = TOC_LINKS  # the name widgets used before the parts moved
@@ -104,7 +107,6 @@ class Intervention:
     dosage: DosageRule | None = None
     theory_of_change: TheoryOfChange = field(default_factory=TheoryOfChange)
     requirements: tuple[Requirement, ...] = ()
-    adaptations: tuple[Adaptation, ...] = ()
     fidelity_threshold: float = 0.8
     fidelity_threshold_basis: str = "local"
     fidelity_threshold_note: str = ""
@@ -117,17 +119,16 @@ class Intervention:
         d = {f.name: getattr(self, f.name) for f in fields(self)}
         scalars = {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items()
                    if k not in ("components", "dosage", "theory_of_change", "requirements",
-                                "adaptations", "texts")}
+                                "texts")}
         if not scalars["labels"]:
             del scalars["labels"]
         found = problems(scalars, "intervention")
-        for k, cls in (("components", Component), ("requirements", Requirement),
-                       ("adaptations", Adaptation)):
+        for k, cls in (("components", Component), ("requirements", Requirement)):
             if not isinstance(d[k], tuple | list) or not all(isinstance(x, cls) for x in d[k]):
                 found.append(_p(f"expected {cls.__name__} objects", k, f"{cls.__name__}(...)"))
         _raise(found + _cross_problems({**d, "components": list(d["components"])
                                         if isinstance(d["components"], tuple | list) else ()}))
-        for k in ("support", "components", "requirements", "adaptations"):
+        for k in ("support", "components", "requirements"):
             object.__setattr__(self, k, tuple(getattr(self, k)))
         object.__setattr__(self, "labels", dict(self.labels))
         object.__setattr__(self, "texts", {k: dict(v) for k, v in self.texts.items()})
@@ -191,35 +192,6 @@ class Intervention:
                          self.dosage.min_attendance_basis, self.dosage.min_attendance_note))
         return pd.DataFrame(rows, columns=["threshold", "value", "basis", "note"])
 
-    def adaptations_frame(self):
-        """The adaptations log as a DataFrame, oldest first."""
-        import pandas as pd
-
-        cols = ["date", "component", "change", "reason", "kind", "decided_by"]
-        df = pd.DataFrame([asdict(a) for a in self.adaptations], columns=cols)
-        df["date"] = pd.to_datetime(df["date"])
-        return df.sort_values("date", kind="stable").reset_index(drop=True)
-
-    # -- changes (return new objects: interventions are values) -----------------------
-    def with_adaptation(self, date, component: str, change: str, reason: str,
-                        decided_by: str = "") -> Intervention:
-        """Return a copy with one more entry in the adaptations log.
-
-        The entry's kind is taken from the component, so adapting a core component is
-        recorded as such (a fidelity risk to discuss with the owner).
-
-        Examples
-        --------
-        >>> keep = load_intervention("keep")
-        >>> k2 = keep.with_adaptation("2024-03-01", "refreshments", "no dinner", "budget")
-        >>> k2.adaptations[-1].kind
-        'flexible'
-        """
-        kind = self.component(component).kind
-        entry = Adaptation(date=date, component=component, change=change, reason=reason,
-                           kind=kind, decided_by=decided_by)
-        return replace(self, adaptations=(*self.adaptations, entry))
-
     # -- (de)serialisation ---------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict that :meth:`from_dict` reads back (the definition file's form)."""
@@ -236,7 +208,6 @@ class Intervention:
                  theory_of_change={**{lvl: list(getattr(toc, lvl)) for lvl in TOC_LEVELS},
                                    "assumptions": dict(toc.assumptions)},
                  requirements=[r.to_dict() for r in self.requirements],
-                 adaptations=[a.to_dict() for a in self.adaptations],
                  fidelity_threshold=self.fidelity_threshold,
                  fidelity_threshold_basis=self.fidelity_threshold_basis,
                  fidelity_threshold_note=self.fidelity_threshold_note,
@@ -314,7 +285,7 @@ def _raise(found: list[Problem]) -> None:
 def _objects(d: dict) -> dict:
     """Constructor arguments from a checked definition."""
     out = {k: v for k, v in d.items() if k not in ("components", "dosage", "theory_of_change",
-                                                    "requirements", "adaptations")}
+                                                    "requirements")}
     trs = {}
     for k in ("target_group", "description"):
         if k in d:
@@ -344,7 +315,6 @@ def _objects(d: dict) -> dict:
             reqs.append(Requirement(**{**{k: v for k, v in r.items() if k != "label"},
                                        "labels": _labels(r["label"])}))
     out["requirements"] = tuple(reqs)
-    out["adaptations"] = tuple(Adaptation(**a) for a in d.get("adaptations") or ())
     return out
 
 

@@ -4,8 +4,8 @@ Each rule looks at one measure and speaks only when the numbers give it a reason
 component delivered below the fidelity threshold, a network figure outside the 95 %
 funnel limit in the unfavourable direction, overdue plan activities, an instrument below
 its reliability criterion, groups over the planned size or sessions short of leaders, an
-adapted core component, an implementation outcome below its target. Messages name
-components, activities and indicators, never people.
+adapted core component not judged fidelity-consistent, an implementation outcome below its
+target. Messages name components, activities and indicators, never people.
 """
 
 from __future__ import annotations
@@ -95,7 +95,9 @@ def _dosage(ev) -> list[str]:
 
 def _adaptations(ev) -> list[str]:
     a = ev.adaptations
-    core = a[a["kind"] == "core"]
+    # A change judged fidelity-consistent (FRAME) kept the core; the others are worth a word
+    # with the owner: those that changed it and those nobody has judged yet.
+    core = a[(a["kind"] == "core") & (a["fidelity"] != "consistent")]
     names = {c.id: c.label(ev.lang) for c in ev.intervention.components}
     return [t("next_core_adaptation", ev.lang, component=names.get(r.component, r.component),
               date=pd.Timestamp(r.date).date().isoformat())

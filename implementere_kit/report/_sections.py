@@ -202,11 +202,11 @@ def _adaptations(ev: Evaluation) -> list:
     from .. import charts
 
     L = ev.lang
+    # Adaptations of the intervention's components over time; the FRAME section
+    # (_tile_sections) lists every adaptation with its codes.
     a = ev.adaptations
+    a = a[a["kind"].notna()]
     items: list = [heading("report_section_adaptations", L)]
-    if len(a):
-        items.append(styled(a[["date", "component", "kind", "change", "reason", "decided_by"]],
-                            L))
     comps = ev.intervention.components
     items.append(figure(lambda ax: charts.adaptations_chart(a, ax=ax, lang=L, components=comps),
                         (10, 1.5 + 0.3 * max(len(comps), 2))))

@@ -190,11 +190,27 @@ class Evaluation:
 
     @cached_property
     def adaptations(self) -> pd.DataFrame:
-        a = self.intervention.adaptations_frame()
-        keep = a["date"] <= self.as_of
-        if self.start is not None:
-            keep &= a["date"] >= self.start
-        return a[keep].reset_index(drop=True)
+        """The project's adaptations (table ``adaptations``) made in the period, with
+        ``kind``: ``core`` or ``flexible`` for a component of the intervention, empty for
+        adaptations of anything else."""
+        from ._tile_sections import _cut
+
+        a = _cut(self, "adaptations").sort_values("date", kind="stable")
+        kinds = {c.id: c.kind for c in self.intervention.components}
+        return a.assign(kind=a["component"].map(kinds).astype("string")).reset_index(
+            drop=True)
+
+    def _adaptations_shown(self) -> pd.DataFrame:
+        """The adaptations as the workbook shows them: components by name, FRAME codes
+        and kinds as labels in the report's language."""
+        from ..learning.vocabulary import label_values
+
+        names = {c.id: c.label(self.lang) for c in self.intervention.components}
+        a = self.adaptations.drop(columns="site")
+        a = a.assign(component=a["component"].map(lambda c: names.get(c, c)),
+                     kind=[t(f"kind_{k}", self.lang) if isinstance(k, str) else pd.NA
+                           for k in a["kind"]])
+        return label_values(a, "adaptations", self.lang)
 
     @cached_property
     def comparison(self) -> pd.DataFrame | None:
@@ -292,7 +308,7 @@ class Evaluation:
                   "adherence_by_month": self.adherence_by_month, "dropout": self.dropout,
                   "reliability": (None if self.reliability is None
                                   else self.reliability.reset_index()),
-                  "adaptations": self.adaptations, "network": net,
+                  "adaptations": self._adaptations_shown(), "network": net,
                   "next_steps": pd.DataFrame({"what_to_look_at_next": self.next_steps})}
         out = {}
         for k, v in tables.items():

@@ -187,11 +187,16 @@ class Project:
 
         Every problem of every table file is reported, not the first: the
         :class:`ProjectError` lists them (``.problems``: file, table, row, column, expected,
-        found). Nothing in the folder is changed.
+        found). Nothing in the folder is changed, except that a project made before the
+        ``adaptations`` table gets its adaptation log moved into the table (once; see
+        :func:`~implementere_kit.learning.adaptations.migrate_adaptation_log`).
         """
         path = Path(path)
         meta_file = path / "project.json"
         meta = _read_meta(meta_file)
+        # Projects made before the adaptations table kept a log inside the intervention.
+        old_log = (meta["intervention"].pop("adaptations", None)
+                   if isinstance(meta["intervention"], dict) else None)
         try:
             intervention = Intervention.from_dict(meta["intervention"], file=str(meta_file))
         except ValidationError as exc:
@@ -225,7 +230,33 @@ class Project:
             problems += [replace(p, file=file) for p in exc.problems]
         if problems:
             raise ProjectError(f"{path}: the project cannot be opened", problems)
-        return cls(path, meta, intervention, plan, tables)
+        project = cls(path, meta, intervention, plan, tables)
+        if old_log:
+            project._move_adaptation_log(old_log, meta_file)
+        return project
+
+    def _move_adaptation_log(self, log, meta_file: Path) -> None:
+        """Move an old project's adaptation log into table ``adaptations``, once.
+
+        The rows and ``project.json`` without the log are written by one save, so the move
+        is atomic: a crash leaves the old project, which moves its log the next time it is
+        opened. A folder that cannot be written to opens all the same, with the rows in
+        memory, and the move is completed by the next save.
+        """
+        from ..learning.adaptations import migrate_adaptation_log
+
+        try:
+            rows = migrate_adaptation_log(log, self.site, file=str(meta_file),
+                                          existing=self._tables.get("adaptations"))
+        except ValidationError as exc:
+            raise ProjectError(f"{meta_file}: field 'intervention.adaptations' is invalid",
+                               exc.problems) from None
+        if len(rows):
+            self.append("adaptations", rows, file=str(meta_file))
+        try:
+            self.save()
+        except OSError:  # read-only folder or file system, full disk: nothing was replaced
+            self._dirty.add("adaptations")
 
     # -- tables ----------------------------------------------------------------------
     def table(self, name: str) -> pd.DataFrame:

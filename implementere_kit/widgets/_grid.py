@@ -1,4 +1,5 @@
-"""An editable grid for the tables staff keep by hand (participants, sessions, staff …).
+"""An editable grid for the tables staff keep by hand (participants, sessions, staff,
+barriers, adaptations, costs …).
 
 One page of rows at a time, one input per cell chosen by the column's type in
 ``schemas/tables.yaml`` (text, date picker, a yes/no or fixed-choice list in the screen's
@@ -99,8 +100,7 @@ class TableGrid(Screen):
             return w
         blank = value is None or (not isinstance(value, str) and pd.isna(value))
         if field.get("enum"):
-            options = [("–", None), *((str(value_label(name, v, self.lang)), v)
-                                      for v in field["enum"])]
+            options = [("–", None), *((self._choice(name, v), v) for v in field["enum"])]
             return W.Dropdown(options=options, value=None if blank else value, layout=_CELL)
         if kind == "boolean":
             options = [("–", None), (self._t("value_yes"), True), (self._t("value_no"), False)]
@@ -118,6 +118,16 @@ class TableGrid(Screen):
         else:
             text = str(value)
         return W.Text(value=text, layout=_CELL)
+
+    def _choice(self, column: str, value) -> str:
+        """A fixed-choice value as the screen's language names it (the barrier, FRAME and
+        cost codes have their labels in :mod:`~implementere_kit.learning.vocabulary`)."""
+        from ..learning.vocabulary import PREFIX
+        from ..learning.vocabulary import value_label as coded_label
+
+        if (self.table, column) in PREFIX:
+            return coded_label(self.table, column, value, self.lang)
+        return str(value_label(column, value, self.lang))
 
     def _row_widgets(self, values: dict, stored: int | None) -> W.HBox:
         key = set(import_key(self.table))

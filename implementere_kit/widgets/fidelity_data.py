@@ -36,7 +36,8 @@ __all__ = ["FidelityData", "DATA_TABLES"]
 
 #: Tables a municipality enters or uploads here.
 DATA_TABLES = ("participants", "sessions", "attendance", "fidelity_checks", "staff",
-               "competence_ratings", "eligible", "survey_responses")
+               "competence_ratings", "eligible", "survey_responses", "barriers",
+               "adaptations", "costs")
 _DELIVERED = ("yes", "partly", "no", "na")
 _STYLE = {"description_width": "10em"}
 

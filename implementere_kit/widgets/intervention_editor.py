@@ -1,10 +1,12 @@
 """Intervention editor: type, owner and support, components, dosage, theory of change and
-the adaptations log.
+the adaptations made to its components.
 
 Every change builds a new :class:`~implementere_kit.plans.intervention.Intervention` (which checks
-itself) and stores it with :meth:`Project.set_intervention` and :meth:`Project.save`;
-adaptations go through :meth:`Intervention.with_adaptation`, which records whether a core
-or a flexible component was adapted.
+itself) and stores it with :meth:`Project.set_intervention` and :meth:`Project.save`. An
+adaptation is not part of the intervention: it is a row of the project's ``adaptations``
+table, stored through the same checks as an import (:mod:`~implementere_kit.store.imports`)
+and coded after FRAME in the table's grid on the data screen; the list here shows whether a
+core or a flexible component was adapted.
 
 References
 ----------
@@ -19,8 +21,9 @@ import datetime as dt
 from dataclasses import replace
 
 import ipywidgets as W
+import pandas as pd
 
-from ..errors import ImplementereError
+from ..errors import ImplementereError, Problem, ValidationError
 from ..plans.intervention import (
     COMPONENT_KINDS,
     INTERVENTION_TYPES,
@@ -179,13 +182,19 @@ class InterventionEditor(Screen):
                    for c in iv.components]
         self._set_options(self.remove_component, options)
         self._set_options(self.adapt_component, options)
-        log = iv.adaptations_frame()
-        log["kind"] = log["kind"].map(lambda k: t(f"ui_kind_{k}"))
+        a = self.project.table("adaptations")
+        kinds = {c.id: c.kind for c in iv.components}
+        a = a[a["component"].isin(list(kinds))].sort_values("date", kind="stable")
         names = {c.id: c.label(self.lang) for c in iv.components}
-        log["component"] = log["component"].map(lambda c: names.get(c, c))
-        self.adaptations_table.value = frame_html(log, self.lang, labels={
+        log = pd.DataFrame({
+            "date": a["date"], "component": a["component"].map(names),
+            "kind": a["component"].map(lambda c: t(f"ui_kind_{kinds[c]}")),
+            "change": a["description"], "reason": a["reason"],
+            "decided_by": a["decided_by_note"]})
+        self.adaptations_table.value = (frame_html(log, self.lang, labels={
             c: t(f"ui_{c}") for c in ("date", "component", "change", "reason", "kind",
-                                      "decided_by")}) if len(log) else ""
+                                      "decided_by")}) + f"<small>{esc(t('ui_adaptation_code_hint'))}"
+            "</small>") if len(log) else ""
 
     # -- actions --------------------------------------------------------------------
     def _store(self, intervention, done_key: str = "ui_saved") -> bool:
@@ -247,24 +256,43 @@ class InterventionEditor(Screen):
         return self._store(new, "ui_removed")
 
     def log_adaptation(self) -> bool:
-        """Add an entry to the adaptations log (kind taken from the component)."""
-        iv = self.project.intervention
+        """Add an adaptation of the chosen component to table ``adaptations`` (not yet coded
+        after FRAME: ``fidelity`` unknown until someone judges it)."""
+        from ..store.imports import apply_import, plan_import
+
         if self.adapt_component.value is None:
             return False
         if not self.adapt_change.value.strip():
             self.message.value = f'<div class="ik-box ik-fail">{esc(self._t("ui_need_change"))}</div>'
             return False
+        have = self.project.table("adaptations")
+        taken, n = set(have["adaptation_id"]), len(have) + 1
+        while f"A{n:03d}" in taken:
+            n += 1
+        row = pd.DataFrame([{
+            "adaptation_id": f"A{n:03d}", "site": self.project.site,
+            "date": (self.adapt_date.value or dt.date.today()).isoformat(),
+            "component": self.adapt_component.value,
+            "description": self.adapt_change.value.strip(),
+            "reason": self.adapt_reason.value.strip() or None,
+            "decided_by_note": self.adapt_by.value.strip() or None, "fidelity": "unknown"}])
         try:
-            new = iv.with_adaptation(self.adapt_date.value or dt.date.today(),
-                                     self.adapt_component.value, self.adapt_change.value.strip(),
-                                     self.adapt_reason.value.strip(),
-                                     decided_by=self.adapt_by.value.strip())
+            preview = plan_import(self.project, "adaptations", row)
+            if len(preview.refused):
+                r = preview.refused_view(self.lang).iloc[0]
+                raise ValidationError([Problem(r["reason"], column=r["column"],
+                                               found=r["found"])])
+            apply_import(self.project, preview)
         except ImplementereError as exc:
             self._fail(exc)
             return False
+        if not self._save():
+            return False
         for w in (self.adapt_change, self.adapt_reason, self.adapt_by):
             w.value = ""
-        return self._store(new, "ui_logged")
+        self._show()
+        self._ok(self._t("ui_logged"))
+        return True
 
 
 def _next(level: str) -> str | None:

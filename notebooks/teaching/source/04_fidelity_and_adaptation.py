@@ -187,9 +187,20 @@ teaching.frame_log(planned, consistent, lang=lang)
 # {{log_it}}
 
 # %%
-logged = keep.with_adaptation("2024-02-01", "refreshments", "{{e1_change}}", "{{e1_reason}}",
-                              decided_by="{{e1_who}}")
-logged.adaptations_frame()
+import pandas as pd
+
+from implementere_kit.learning.vocabulary import label_values
+from implementere_kit.store.tables import validate_table
+
+logged = validate_table(pd.DataFrame([{
+    "adaptation_id": "A1", "site": "902", "date": "2024-02-01", "component": "refreshments",
+    "description": "{{e1_change}}", "reason": "{{e1_reason}}", "decided_by_note": "{{e1_who}}",
+    "what": "content", "nature": "substituting", "planning": "planned_proactive",
+    "fidelity": "consistent", "goal": "reduce_cost", "reason_level": "organisation"}]),
+    "adaptations")
+logged["kind"] = [keep.component(c).kind for c in logged["component"]]
+label_values(logged[["date", "component", "kind", "description", "what", "planning",
+                     "fidelity"]], "adaptations", lang)
 
 # %% [markdown]
 # {{ex4_5}}
