@@ -10,6 +10,7 @@ import re
 import stat
 import subprocess
 import sys
+from html import unescape
 from pathlib import Path
 
 import openpyxl
@@ -362,3 +363,31 @@ def test_every_readme_command_runs(tmp_path, monkeypatch):
     reports = tmp_path / "reports"
     assert len(list((reports / "sites").glob("*.html"))) == 9
     assert (reports / "network.html").is_file() and (reports / "sic_summary.csv").is_file()
+
+
+def test_a_site_report_with_advice_from_the_network(tmp_path):
+    from implementere_kit import report
+    from implementere_kit.learning.barriers import advice_for
+    from implementere_kit.learning.vocabulary import label_values
+
+    store, site = report.demo_network_store(), report.demo_project_folder()
+    code, out, err = run(["report", site, "--network", store, "-o", tmp_path / "site.html",
+                          "--lang", "en"])
+    assert code == 0, err
+    html = unescape((tmp_path / "site.html").read_text(encoding="utf-8"))
+    assert t("report_network_advice", "en") in html
+    # the advice is what the library finds for this site's open barriers among the others'
+    project = Project.open(site)
+    advice = advice_for(project.table("barriers").assign(site=project.site), store,
+                        site=project.site)
+    assert len(advice), "the demo network should have advice for Havnstrup's open barriers"
+    shown = label_values(advice, "barriers", "en")  # strategies named, not their ids
+    assert all(s in html for s in shown["strategy"]) and all(c in html for c in shown["cases"].sum())
+    # without the network the section is not there; a missing store is one line, not created
+    code, _, err = run(["report", site, "-o", tmp_path / "own.html", "--lang", "en"])
+    assert code == 0, err
+    assert t("report_network_advice", "en") not in (tmp_path / "own.html").read_text("utf-8")
+    missing = tmp_path / "missing.duckdb"
+    _one_line_error(*run(["report", site, "--network", missing, "-o",
+                          tmp_path / "x.html"])[::2])
+    assert not missing.exists() and not (tmp_path / "x.html").exists()

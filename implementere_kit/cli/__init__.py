@@ -117,7 +117,8 @@ def build_parser() -> Parser:
                                    "barriers and solutions shared across sites, adaptations "
                                    "across sites and themes for discussion.")
     p.add_argument("project", nargs="?", help="project folder")
-    p.add_argument("--network", help="network store (DuckDB file) instead of a project")
+    p.add_argument("--network", help="network store (DuckDB file): its network report, or with "
+                                    "PROJECT the site's report with advice from the network")
     p.add_argument("--meeting", action="store_true",
                    help="the network meeting pack of --network STORE")
     p.add_argument("--intervention",

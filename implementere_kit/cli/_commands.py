@@ -171,8 +171,9 @@ def cmd_report(args) -> int:
     from ..report import build_meeting_pack, build_network_report, build_report
 
     _meeting_args(args)
-    if (args.project is None) == (args.network is None):
-        raise UsageError("give either a PROJECT folder or --network STORE")
+    if args.project is None and args.network is None:
+        raise UsageError("give a PROJECT folder, --network STORE, or both (the site's report "
+                         "with advice from the network)")
     fmt = output_format(args.output, _REPORT_FORMATS, args.format)
     if args.meeting:
         store = _existing_file(args.network, "network store",
@@ -182,13 +183,13 @@ def cmd_report(args) -> int:
                                  intervention=args.intervention)
         print(t("cli_meeting_written", lang, path=out))
         return 0
-    if args.network:
-        store = _existing_file(args.network, "network store",
-                               "make one with: implementere-kit merge PACKAGES --into STORE")
+    store = None if args.network is None else _existing_file(
+        args.network, "network store", "make one with: implementere-kit merge PACKAGES --into STORE")
+    if args.project is None:
         out = build_network_report(store, args.output, lang=args.lang or "nb", fmt=fmt)
     else:
         out = build_report(args.project, args.output, period=args.period, lang=args.lang,
-                           share_back=args.share_back, fmt=fmt)
+                           share_back=args.share_back, fmt=fmt, network=store)
     print(f"wrote {out}")
     return 0
 

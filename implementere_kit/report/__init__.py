@@ -45,7 +45,7 @@ __all__ = ["build_report", "build_network_report", "build_reports", "write_xlsx"
            "MarkdownText", "FORMATS", "demo_project_folder", "demo_network_store"]
 
 def build_report(project_path, out, *, period: str | None = None, lang: str | None = None,
-                 share_back=None, fmt: str = "html", as_of=None) -> Path:
+                 share_back=None, fmt: str = "html", as_of=None, network=None) -> Path:
     """Write the evaluation report of one project.
 
     Parameters
@@ -64,6 +64,10 @@ def build_report(project_path, out, *, period: str | None = None, lang: str | No
         ``html`` runs the evaluator notebook; ``xlsx`` writes the report's tables only.
     as_of : date, optional
         The day the report describes (default the period's end or today).
+    network : path, optional
+        The network store (``*.duckdb``): the barriers section then adds what helped other
+        sites against the same kinds of barrier, with their cases (HTML only; the
+        workbook holds the site's own tables).
 
     Returns
     -------
@@ -95,27 +99,45 @@ def build_report(project_path, out, *, period: str | None = None, lang: str | No
         raise ValidationError([Problem("share_back must be a path to a package",
                                        column="share_back", expected="a path",
                                        found=type(share_back).__name__)])
+    network = _network_store(network)
     ev = evaluate(project_path, period=period, lang=lang, share_back=share_back, as_of=as_of)
-    return _write(ev, out, fmt, share_back)
+    return _write(ev, out, fmt, share_back, network)
 
 
-def _notebook_job(ev: Evaluation, share_back) -> tuple[dict, str]:
+def _network_store(network) -> Path | None:
+    """The network store a site report takes its advice from, checked before anything runs."""
+    if network is None:
+        return None
+    if not isinstance(network, str | Path):
+        raise ValidationError([Problem("network must be a path to a network store",
+                                       column="network", expected="a path to a *.duckdb file",
+                                       found=type(network).__name__)])
+    path = Path(network)
+    if not path.is_file():
+        raise ValidationError([Problem("no network store there", file=str(path),
+                                       column="network", expected="a *.duckdb file",
+                                       found="nothing" if not path.exists() else "a folder")])
+    return path.resolve()
+
+
+def _notebook_job(ev: Evaluation, share_back, network=None) -> tuple[dict, str]:
     """Parameters and title of the evaluator notebook for a checked evaluation."""
     from ..i18n import t
 
     params = {"project_path": str(Path(ev.project.path).resolve()), "period": ev.period,
               "lang": ev.lang, "as_of": ev.as_of.date().isoformat(),
-              "share_back": None if share_back is None else str(Path(share_back).resolve())}
+              "share_back": None if share_back is None else str(Path(share_back).resolve()),
+              "network": None if network is None else str(network)}
     title = t("report_title", ev.lang, intervention=ev.intervention.label(ev.lang),
               site=f"{ev.project.site} {ev.project.site_name}".strip())
     return params, title
 
 
-def _write(ev: Evaluation, out, fmt: str, share_back) -> Path:
+def _write(ev: Evaluation, out, fmt: str, share_back, network=None) -> Path:
     """Write a checked evaluation: its tables (xlsx) or the notebook run on it (html)."""
     if fmt == "xlsx":
         return write_xlsx(ev.export_tables(), out, lang=ev.lang)
-    params, title = _notebook_job(ev, share_back)
+    params, title = _notebook_job(ev, share_back, network)
     return atomic_write_bytes(out, _run_notebook("evaluator", params, title).encode("utf-8"))
 
 
@@ -144,19 +166,22 @@ def _share_back_for(project, share_back, share_back_dir):
 
 def build_reports(projects: Iterable, out_dir, *, period: str | None = None,
                   lang: str | None = None, share_back=None, share_back_dir=None,
-                  fmt: str = "html", as_of=None, progress: bool = True) -> list[Path]:
+                  fmt: str = "html", as_of=None, progress: bool = True,
+                  network=None) -> list[Path]:
     """Reports of several projects into ``out_dir`` (``<folder name>.<fmt>`` each).
 
     Every project is checked before the first report is built, and the problems of all
     of them are raised together. ``share_back_dir`` is a folder of share-back packages
     named ``share-back-<site>.zip`` (as :meth:`NetworkStore.share_back` writes them); a
-    site without one gets no comparison section.
+    site without one gets no comparison section. ``network`` is as in
+    :func:`build_report`.
     """
     from tqdm.auto import tqdm
 
     from ..store.project import Project
 
     _check_format(fmt)
+    network = _network_store(network)
     folders = [Path(p.path if isinstance(p, Project) else p) for p in projects]
     problems, jobs = [], []
     for folder in folders:
@@ -184,7 +209,7 @@ def build_reports(projects: Iterable, out_dir, *, period: str | None = None,
     if fmt == "xlsx" or len(jobs) < 2:
         for (_, sb, ev), target in tqdm(list(zip(jobs, targets, strict=True)), desc="reports",
                                         unit="report", disable=not progress):
-            _write(ev, target, fmt, sb)
+            _write(ev, target, fmt, sb, network)
         return targets
     # Reports run side by side in worker processes (papermill changes the working folder
     # of its process, so threads would trip over each other); most of a report's time is a
@@ -196,7 +221,7 @@ def build_reports(projects: Iterable, out_dir, *, period: str | None = None,
     with ProcessPoolExecutor(max_workers=workers,
                              mp_context=multiprocessing.get_context("spawn")) as pool, \
             tqdm(total=len(jobs), desc="reports", unit="report", disable=not progress) as bar:
-        futures = [pool.submit(_run_notebook, "evaluator", *_notebook_job(ev, sb))
+        futures = [pool.submit(_run_notebook, "evaluator", *_notebook_job(ev, sb, network))
                    for _, sb, ev in jobs]
         for future, target in zip(futures, targets, strict=True):
             atomic_write_bytes(target, future.result().encode("utf-8"))

@@ -90,7 +90,7 @@ def run_demo(out, *, seed: int | None = None, reports: bool = True,
         from . import build_network_report, build_reports
 
         site_reports = build_reports(folders, out / "sites", share_back_dir=share_dir,
-                                     as_of=AS_OF.date(), progress=progress)
+                                     as_of=AS_OF.date(), progress=progress, network=store)
         result.written += [("site_report", p) for p in site_reports]
         result.written.append(("network_report",
                                build_network_report(store, out / "network.html", lang="en",
