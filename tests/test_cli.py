@@ -166,6 +166,11 @@ def test_new_never_echoes_a_person_number_given_as_site(tmp_path):
         _one_line_error(code, err)
         assert cpr[:6] not in out + err and "site" in err
     assert not (tmp_path / "p").exists()
+    assert run(["new", tmp_path / "p", "--site", "903", "--country", "DK",
+                "--intervention", "keep"])[0] == 0
+    code, out, err = run(["plan", "done", tmp_path / "p", cpr])  # an id typed in the wrong place
+    _one_line_error(code, err)
+    assert cpr[:6] not in out + err and "no activity" in err
 
 
 # -- formats, stores and permissions ---------------------------------------------------------
