@@ -4,6 +4,7 @@ output's suffix decides its format, nothing created by mistake, and every README
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import io
 import os
 import re
@@ -126,6 +127,51 @@ def test_plan_list_done_add(keep):
                         "--core-element", "1"])  # element 1 belongs to another phase
     _one_line_error(code, err)
     assert "core element belongs to another phase" in err
+
+
+def test_dates_a_plan_cannot_span_are_one_line(keep, tmp_path):
+    # real dates, but outside the years pandas counts in (1677–2262) or near their edge:
+    # they used to fail deep in the plan's tables with OutOfBoundsDatetime
+    for date in ("9999-12-31", "1677-01-01", "2262-04-12", "31.12.1899", "01.01.2200"):
+        for argv in (["new", tmp_path / "n", "--site", "903", "--country", "DK",
+                      "--intervention", "keep", "--start", date],
+                     ["status", keep, "--as-of", date],
+                     ["plan", "list", keep, "--as-of", date],
+                     ["plan", "done", keep, "ke1_needs", "--date", date],
+                     ["plan", "add", keep, "--title", "t", "--phase", "planlegge",
+                      "--core-element", "4", "--due", date]):
+            code, _, err = run(argv)
+            _one_line_error(code, err)
+            assert "date out of range" in err
+    assert not (tmp_path / "n").exists()
+    assert run(["status", keep, "--as-of", "01.01.1900"])[0] == 0
+
+
+def test_an_activity_added_without_an_owner_keeps_status_working(keep):
+    # the README's own `plan add` gives no --owner; status and plan list must still run
+    assert run(["plan", "add", keep, "--title", "Møde med skolerne", "--phase", "planlegge",
+                "--core-element", "4", "--due", "2025-05-01"])[0] == 0
+    code, out, err = run(["status", keep, "--as-of", "2025-06-01"])
+    assert code == 0 and "Møde med skolerne" in out, err
+    code, out, err = run(["plan", "list", keep, "--phase", "planlegge"])
+    assert code == 0 and "Møde med skolerne" in out, err
+
+
+def test_new_never_echoes_a_person_number_given_as_site(tmp_path):
+    from tests.idgen import make_cpr
+
+    cpr = make_cpr(dt.date(1987, 5, 14), 2, 345)
+    for site in (cpr, f"{cpr[:6]}-{cpr[6:]}"):
+        code, out, err = run(["new", tmp_path / "p", "--site", site, "--country", "DK",
+                              "--intervention", "keep"])
+        _one_line_error(code, err)
+        assert cpr[:6] not in out + err and "site" in err
+    assert not (tmp_path / "p").exists()
+    assert run(["new", tmp_path / "p", "--site", "903", "--country", "DK",
+                "--intervention", "keep"])[0] == 0
+    code, out, err = run(["plan", "done", tmp_path / "p", cpr])  # an id typed in the wrong place
+    _one_line_error(code, err)
+    assert cpr[:6] not in out + err and "no activity" in err
 
 
 # -- formats, stores and permissions ---------------------------------------------------------

@@ -146,3 +146,27 @@ def test_importing_any_file_twice_changes_nothing_the_second_time(project, rows)
     for pid, no in zip(after["participant_id"], after["session_no"], strict=True):
         assert (parts[pid], no) in held
     project.set_table("attendance", before)  # hypothesis reuses the fixture
+
+
+@pytest.mark.parametrize("number", ["1e308", "inf", "-inf", "1e19", "NaN"])
+def test_a_count_no_integer_holds_is_a_problem_not_a_crash(project, number):
+    att = pd.DataFrame({"participant_id": ["F1", "F2"], "session_no": ["1", number],
+                        "attended": ["ja", "ja"]})
+    with pytest.raises(ValidationError) as err:
+        plan_import(project, "attendance", att, file="fremmøde.csv")
+    (problem,) = err.value.problems
+    assert (problem.row, problem.column, problem.file) == (2, "session_no", "fremmøde.csv")
+    assert project.table("attendance").empty
+
+
+def test_a_stored_table_holding_a_key_twice_is_named_not_a_crash(project):
+    # attendance has no key in the schema, so older saves may hold a row twice
+    project.set_table("attendance", pd.DataFrame({
+        "participant_id": ["F1", "F2", "F1"], "session_no": [1, 1, 1], "attended": True}))
+    before = project.table("attendance").copy()
+    att = pd.DataFrame({"participant_id": ["F1"], "session_no": [1], "attended": ["nej"]})
+    with pytest.raises(ValidationError) as err:
+        plan_import(project, "attendance", att)
+    (problem,) = err.value.problems
+    assert problem.message == "duplicate primary key" and problem.row == 3
+    pd.testing.assert_frame_equal(project.table("attendance"), before)

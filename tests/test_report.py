@@ -334,3 +334,14 @@ def test_reports_from_example_data_say_synthetic_on_the_first_page(havnstrup, st
     own = report.evaluate(havnstrup, lang="en", as_of=AS_OF)
     assert not any("ynthetic" in str(x) for x in own.section("title"))
     assert own.summary.iloc[0, 0] == t("report_field_site", "en")
+
+
+def test_tables_show_markup_typed_into_a_title_as_text():
+    import pandas as pd
+
+    from implementere_kit.report._sections import styled
+
+    df = pd.DataFrame({"title": ["<img src=x onerror=alert(1)>", "A & B"], "share_done": [0.5, 1]})
+    html = styled(df, "da", percent=["share_done"]).to_html()
+    assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "A &amp; B" in html and "50%" in html

@@ -116,6 +116,16 @@ def test_text_that_looks_like_a_formula_stays_text(tmp_path):
     assert all(c.quotePrefix for c in cells[:3]) and not cells[3].quotePrefix
 
 
+def test_control_characters_in_text_still_give_a_workbook(tmp_path):
+    # a title typed with a control character (openpyxl refuses those) and a heading with one
+    df = pd.DataFrame({"title": ["a\x01b", "tab\tok", "=HYPERLINK(\"http://x\")"],
+                       "x\x1bname": [1, 2, 3]})
+    out = write_xlsx({"overdue": df}, tmp_path / "c.xlsx", lang="da")
+    ws = openpyxl.load_workbook(out).active
+    assert [c.value for c in ws["A"]][1:] == ["a\ufffdb", "tab\tok", "=HYPERLINK(\"http://x\")"]
+    assert ws["A4"].data_type == "s" and ws["B1"].value == "x\ufffdname"
+
+
 def test_percent_columns_by_name():
     cols = ["share_done", "adherence", "n", "pre_proportion", "mean_duration", "value"]
     assert percent_columns(pd.DataFrame(columns=cols)) == ["share_done", "adherence",

@@ -14,11 +14,14 @@ from pathlib import Path
 from ..errors import ImplementereError, safe_value
 
 __all__ = ["Parser", "UsageError", "date_arg", "whole_number", "LANGS", "LANG_OF_COUNTRY",
-           "output_format", "printable"]
+           "output_format", "printable", "DATE_YEARS"]
 
 LANGS = ("nb", "da", "en")
 #: The language a new project gets when ``--lang`` is not given.
 LANG_OF_COUNTRY = {"DK": "da", "NO": "nb", "SE": "en"}
+#: Years a date argument may fall in: a plan spans years from its start, and pandas counts
+#: time in nanoseconds only from 1677 to 2262, so 9999-12-31 would fail deep in a table.
+DATE_YEARS = (1900, 2199)
 
 
 class UsageError(ImplementereError):
@@ -59,6 +62,10 @@ def date_arg(text: str):
     Traceback (most recent call last):
     ...
     argparse.ArgumentTypeError: not a date: expected YYYY-MM-DD or dd.mm.yyyy, found '2025-02-30'
+    >>> date_arg("9999-12-31")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: date out of range: expected a date from 1900 to 2199, found '9999-12-31'
     """
     import pandas as pd
 
@@ -68,6 +75,10 @@ def date_arg(text: str):
     if pd.isna(value):
         raise argparse.ArgumentTypeError(
             f"not a date: expected YYYY-MM-DD or dd.mm.yyyy, found {safe_value(text)}")
+    low, high = DATE_YEARS
+    if not low <= value.year <= high:
+        raise argparse.ArgumentTypeError(
+            f"date out of range: expected a date from {low} to {high}, found {safe_value(text)}")
     return value.date()
 
 

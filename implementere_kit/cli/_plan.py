@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..errors import safe_value
 from ..i18n import display_frame, t
 from ._args import UsageError, date_arg, whole_number
 from ._commands import table_text
@@ -43,7 +44,7 @@ def cmd_plan_done(args) -> int:
     lang = project.language
     plan = project.plan
     if args.activity not in set(plan.activities["activity_id"]):
-        raise UsageError(f"no activity {args.activity!r} "
+        raise UsageError(f"no activity {safe_value(args.activity)} "
                          f"in {args.project}; list them with: implementere-kit plan list "
                          f"{args.project}")
     plan.complete(args.activity, date=args.date)

@@ -63,7 +63,8 @@ def styled(df: pd.DataFrame, lang: str, percent: Sequence[str] = (), decimals: i
             out[c] = [t(f"{c}_{v}", lang) if isinstance(v, str) else v for v in s]
     labels = {c: column_label(str(c), lang) for c in out.columns}
     out = out.rename(columns=labels)
-    return (out.style.format({labels[c]: f for c, f in fmt.items()}, na_rep="–")
+    # escape: titles, names and notes are typed by people; markup in them stays text
+    return (out.style.format({labels[c]: f for c, f in fmt.items()}, na_rep="–", escape="html")
             .hide(axis="index"))
 
 

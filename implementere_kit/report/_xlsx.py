@@ -114,6 +114,14 @@ def _summary_value(text):
     return text, None
 
 
+def _text(value: str) -> str:
+    """Text as a cell may hold it: control characters (which openpyxl refuses, and which
+    Excel cannot store) shown as U+FFFD, so a title typed with one still gets a workbook."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+
+
 def _cell(value, kind: str | None, lang: str):
     """A value and its number format for one cell."""
     if is_missing(value):
@@ -130,7 +138,7 @@ def _cell(value, kind: str | None, lang: str):
         if kind == "percent":
             return float(value), "0%"
         return float(value), "#,##0" if kind == "whole" else "#,##0.00"
-    return value, None
+    return (_text(value) if isinstance(value, str) else value), None
 
 
 def _sheet(ws, name: str, df: pd.DataFrame, lang: str) -> None:
@@ -141,7 +149,7 @@ def _sheet(ws, name: str, df: pd.DataFrame, lang: str) -> None:
 
     shares = set(percent_columns(df)) | {c for c in df.columns if c in share_ids()}
     row_kinds = _row_kinds(df)
-    headers = [_heading(str(c), lang) for c in df.columns]
+    headers = [_text(_heading(str(c), lang)) for c in df.columns]
     widths = [len(h) for h in headers]
     for j, h in enumerate(headers, start=1):
         cell = ws.cell(row=1, column=j, value=h)

@@ -218,7 +218,8 @@ def plan_import(project, table: str, df: pd.DataFrame, *, file: str | None = Non
     ------
     ValidationError
         The rows break the table's schema (wrong type, missing value, value not allowed…):
-        every problem is listed and nothing can be imported from them.
+        every problem is listed and nothing can be imported from them. Or the table
+        stored holds a key twice (rows of it named), so no row can be matched to one.
     """
     key = import_key(table)
     typed = _keyed(validate_table(df, table, file=file), table)
@@ -234,6 +235,12 @@ def plan_import(project, table: str, df: pd.DataFrame, *, file: str | None = Non
     rows = typed[keep]
     current = _keyed(project.table(table), table)
     index = pd.MultiIndex.from_frame(current[list(key)].astype("string"))
+    twice = np.flatnonzero(index.duplicated())
+    if len(twice):  # a table kept without a key (attendance) may hold one twice already
+        raise ValidationError([Problem("duplicate primary key", resource=table, row=int(i) + 1,
+                                       column=key[0], expected="unique",
+                                       found=safe_value(current[key[0]].iloc[i]))
+                               for i in twice])
     at = index.get_indexer(pd.MultiIndex.from_frame(rows[list(key)].astype("string"))) \
         if len(rows) else np.array([], dtype=int)
     new = rows[at < 0].reset_index(drop=True)
@@ -251,7 +258,7 @@ def plan_import(project, table: str, df: pd.DataFrame, *, file: str | None = Non
 
 
 def apply_import(project, preview: ImportPreview) -> None:
-    """Store the new and changed rows of ``preview`` in the project (then save it).
+    """Store the new and changed rows of ``preview`` in the project (the caller saves it).
 
     Raises
     ------

@@ -60,6 +60,8 @@ def phase_label(phase: str, lang: str) -> str:
 
 def role_label(owner: object, lang: str) -> object:
     """A role id of the framework (``intervention_owner``) as its name; other text as is."""
+    if not isinstance(owner, str):  # no owner (an activity added without one) stays blank
+        return owner
     for role in _framework().roles:
         if role.id == owner:
             return role.label(check_lang(lang))

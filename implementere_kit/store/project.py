@@ -42,7 +42,7 @@ import pandas as pd
 
 from .. import __version__
 from .._io import atomic_write_bytes, atomic_write_json, atomic_write_parquet
-from ..errors import Problem, ProjectError, SchemaVersionError, ValidationError
+from ..errors import Problem, ProjectError, SchemaVersionError, ValidationError, safe_value
 from ..i18n import check_lang
 from ..plans.intervention import Intervention, load_intervention
 from ..plans.plan import Plan
@@ -153,7 +153,7 @@ class Project:
             problems.append(("country", " or ".join(COUNTRIES), country))
         if problems:
             raise ValidationError([Problem("bad project field", file=str(path / "project.json"),
-                                           column=c, expected=e, found=repr(f))
+                                           column=c, expected=e, found=safe_value(f))
                                    for c, e, f in problems])
         check_lang(language)
         if (path / "project.json").exists() and not overwrite:
@@ -173,8 +173,9 @@ class Project:
             "generation": 0,
             "tables": {},
         }
-        path.mkdir(parents=True, exist_ok=True)
+        # the plan first: a start it cannot schedule from leaves no empty folder behind
         plan = plan if plan is not None else Plan.from_template(intervention, start=start, lang=language)
+        path.mkdir(parents=True, exist_ok=True)
         project = cls(path, meta, intervention, plan, {})
         project.ensure_key()
         project.save()

@@ -90,6 +90,12 @@ def _parse(raw: pd.Series, typ: str):
         num = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
         num = num.astype("float64")
         bad = num.isna() & ~blank
+    # "inf", "1e999" or a count beyond int64 is no value a table holds: reported, not cast
+    limit = 2.0 ** 63 if typ == "integer" else np.inf
+    over = num.notna() & ~(num.abs() < limit)
+    if over.any():
+        bad = over if bad is None else bad | over
+        num = num.where(~over)
     if typ == "integer":
         frac = num.notna() & (num != num.round())
         bad = frac if bad is None else bad | frac
