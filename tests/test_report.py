@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from implementere_kit import NetworkStore, report
+from implementere_kit import NetworkStore, Project, report
 from implementere_kit.errors import ProjectError, UnknownNameError, ValidationError
 from implementere_kit.exchange.package import export_package
 from implementere_kit.i18n import t
@@ -345,3 +345,20 @@ def test_tables_show_markup_typed_into_a_title_as_text():
     html = styled(df, "da", percent=["share_done"]).to_html()
     assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "A &amp; B" in html and "50%" in html
+
+
+def test_text_typed_by_staff_is_shown_not_run_in_the_html_report(tmp_path):
+    """A title or theme typed as markup reaches the report as text: in tables (styled), in
+    the "what to look at next" points and in the meeting pack's themes."""
+    import shutil
+
+    folder = shutil.copytree(report.demo_project_folder(), tmp_path / "p")
+    p = Project.open(folder)
+    attack = "<img src=x onerror=alert(1)> **loud**"
+    for activity_id in p.plan.overdue(as_of="2026-06-30")["activity_id"]:
+        p.plan.update(activity_id, title=attack)
+    p.save()
+    out = report.build_report(folder, tmp_path / "r.html", lang="en", as_of="2026-06-30")
+    html = out.read_text(encoding="utf-8")
+    assert "<img src=x" not in html and "onerror=alert(1)&gt;" in html
+    assert "<strong>loud</strong>" not in html

@@ -6,6 +6,8 @@ twice in a notebook and nothing is left open in a long-running process.
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -16,7 +18,7 @@ from ..i18n import t
 if TYPE_CHECKING:  # the evaluation calls the sections; they only read it
     from .evaluation import Evaluation
 
-__all__ = ["SECTIONS", "MarkdownText", "heading", "figure", "styled"]
+__all__ = ["SECTIONS", "MarkdownText", "heading", "figure", "styled", "md_escape", "md_text"]
 
 
 class MarkdownText(str):
@@ -27,8 +29,28 @@ class MarkdownText(str):
 
 
 
+# Markdown's active characters; HTML's are escaped by html.escape first.
+_MD_ACTIVE = re.compile(r"([\\`*_\[\]{}#|~])")
+
+
+def md_escape(value) -> str:
+    r"""Text a person typed, made inert in Markdown: a title ``<script>…`` or ``**x**`` is
+    shown as typed, never run or formatted.
+
+    >>> md_escape("<b>Møde</b> *nu*")
+    '&lt;b&gt;Møde&lt;/b&gt; \\*nu\\*'
+    """
+    return _MD_ACTIVE.sub(r"\\\1", html.escape(str(value), quote=False))
+
+
+def md_text(key: str, lang: str, **fmt) -> MarkdownText:
+    """A locale text as Markdown, with every text filled into it escaped (:func:`md_escape`)."""
+    return MarkdownText(t(key, lang, **{k: md_escape(v) if isinstance(v, str) else v
+                                        for k, v in fmt.items()}))
+
+
 def heading(key: str, lang: str, level: int = 2, **fmt) -> MarkdownText:
-    return MarkdownText(f"{'#' * level} {t(key, lang, **fmt)}")
+    return MarkdownText(f"{'#' * level} {md_text(key, lang, **fmt)}")
 
 
 def figure(draw: Callable, size: tuple[float, float]):
@@ -100,8 +122,8 @@ def _title(ev: Evaluation) -> list:
     p = ev.project
     items = [heading("report_title", ev.lang, level=1, intervention=ev.intervention.label(ev.lang),
                      site=f"{p.site} {p.site_name}".strip()),
-             MarkdownText(t("report_period", ev.lang, period=ev.period_text,
-                            date=ev.as_of.date().isoformat()))]
+             md_text("report_period", ev.lang, period=ev.period_text,
+                            date=ev.as_of.date().isoformat())]
     if p.meta.get("synthetic"):  # set by examples.make_network
         items.insert(1, MarkdownText(f"> **{t('report_synthetic', ev.lang)}**"))
     return items
@@ -122,7 +144,7 @@ def _status(ev: Evaluation) -> list:
     if ev.sic_scores is not None:
         items.append(figure(lambda ax: charts.sic_chart(ev.sic_scores, ax=ax, lang=L), (9, 3)))
     items.append(styled(ev.overdue, L) if len(ev.overdue)
-                 else MarkdownText(t("report_no_overdue", L)))
+                 else md_text("report_no_overdue", L))
     return [i for i in items if i is not None]
 
 
@@ -146,7 +168,7 @@ def _fidelity(ev: Evaluation) -> list:
         items.append(figure(lambda ax: charts.dropout_chart(ev.dropout, ax=ax, lang=L), (8, 3.5)))
     items = [i for i in items if i is not None]
     if len(items) == 1:
-        items.append(MarkdownText(t("report_none", L)))
+        items.append(md_text("report_none", L))
     return items
 
 
@@ -155,7 +177,7 @@ def _outcomes(ev: Evaluation) -> list:
 
     L = ev.lang
     items = [heading("report_section_outcomes", L), measure_table(ev, "outcomes"),
-             MarkdownText(t("report_measures_note", L))]
+             md_text("report_measures_note", L)]
     panels = [(name, scale) for name, sc in ev.scores.items()
               for scale in sc.columns if scale not in ("respondent_id", "site", "wave",
                                                        "n_answered")][:6]
@@ -178,7 +200,7 @@ def _reliability(ev: Evaluation) -> list:
     items: list = [heading("report_section_reliability", L)]
     rel = ev.reliability
     if rel is None:
-        return [*items, MarkdownText(t("report_no_reliability", L))]
+        return [*items, md_text("report_no_reliability", L)]
     show = rel.reset_index()[["measure", "statistic", "value", "ci_low", "ci_high", "n",
                               "criterion", "meets_criterion"]]
     items.append(styled(show, L))
@@ -222,10 +244,10 @@ def _network(ev: Evaluation) -> list:
     items: list = [heading("report_section_network", L)]
     c = ev.comparison
     if c is None:
-        return [*items, MarkdownText(t("report_no_share_back", L))]
-    items.append(MarkdownText(t("report_network_as_of", L,
+        return [*items, md_text("report_no_share_back", L)]
+    items.append(md_text("report_network_as_of", L,
                                 date=ev.network_as_of or ev.as_of.date().isoformat(),
-                                intervention=ev.intervention.label(L))))
+                                intervention=ev.intervention.label(L)))
     show = indicator_values(c, ["network_value", "lower95", "upper95"])
     show = show.assign(indicator=c["label"],
                        note=[note_text(r, L, network=True) for r in c["network_reason"]])
@@ -245,7 +267,7 @@ def _network(ev: Evaluation) -> list:
 
 def _next(ev: Evaluation) -> list:
     return [heading("report_section_next", ev.lang),
-            MarkdownText("\n".join(f"- {p}" for p in ev.next_steps))]
+            MarkdownText("\n".join(f"- {md_escape(p)}" for p in ev.next_steps))]
 
 
 SECTIONS: dict[str, Callable[[Evaluation], list]] = {

@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..errors import UnknownNameError
 from ..i18n import t
-from ._sections import MarkdownText
+from ._sections import md_text
 
 __all__ = ["tile_section", "TILE_SECTIONS"]
 
@@ -79,9 +79,9 @@ def _family_outcomes(ev, network=None) -> list:
     scores = _cut(ev, "outcome_scores")
     if scores.empty:
         return [*items, styled(links.rename(columns={"result": "toc_result"}), L),
-                MarkdownText(t("report_no_family_outcomes", L))]
+                md_text("report_no_family_outcomes", L)]
     oc = outcome_change(scores)
-    items.append(MarkdownText(t("report_design_prepost", L)))
+    items.append(md_text("report_design_prepost", L))
     rows = []
     for (inst_id, informant, scale, wave_to), part in oc.groupby(
             ["instrument", "informant", "scale", "wave_to"], sort=False, dropna=False):
@@ -103,7 +103,7 @@ def _family_outcomes(ev, network=None) -> list:
                      "n_unchanged": int(first["n_unchanged"]),
                      "n_deteriorated": int(first["n_deteriorated"])})
     items.append(styled(pd.DataFrame(rows), L))
-    items.append(MarkdownText(t("report_rci_note", L)))
+    items.append(md_text("report_rci_note", L))
     items.append(heading("report_toc_links", L, level=3))
     items.append(styled(links.rename(columns={"result": "toc_result"}), L))
     return items
@@ -118,11 +118,11 @@ def _components(ev, network=None) -> list:
     items: list = [heading("report_section_components", L)]
     data = component_data(ev.project)
     if data.empty:
-        return [*items, MarkdownText(t("report_no_components", L))]
+        return [*items, md_text("report_no_components", L)]
     ca = component_analysis(ev.project)
     method = ca["method_id"].dropna()
-    items.append(MarkdownText(t("report_design_observational", L, method=t(
-        f"method_{method.iloc[0]}", L) if len(method) else "–")))
+    items.append(md_text("report_design_observational", L, method=t(
+        f"method_{method.iloc[0]}", L) if len(method) else "–"))
     items.append(figure(lambda ax: charts.dose_response_chart(data, ax=ax, lang=L), (7, 4.2)))
     names = {c.id: c.label(L) for c in ev.intervention.components}
     shown = ca[ca["term"] != "pre_score"]
@@ -151,7 +151,7 @@ def _barriers(ev, network=None) -> list:
     items: list = [heading("report_section_barriers", L)]
     b = _cut(ev, "barriers")
     if b.empty:
-        return [*items, MarkdownText(t("report_no_barriers", L))]
+        return [*items, md_text("report_no_barriers", L)]
     items.append(figure(lambda ax: charts.barriers_chart(b, ax=ax, lang=L), (8, 3.6)))
     summary = label_values(barrier_summary(b, by=("phase", "domain")), "barriers", L)
     summary["phase"] = [t(p, L) if p in ("forberede", "planlegge", "implementere",
@@ -166,7 +166,7 @@ def _barriers(ev, network=None) -> list:
         advice = advice_for(b, network, site=ev.project.site)
         items.append(heading("report_network_advice", L, level=3))
         if advice.empty:
-            items.append(MarkdownText(t("report_no_network_advice", L)))
+            items.append(md_text("report_no_network_advice", L))
         else:
             advice = label_values(advice, "barriers", L).assign(
                 cases=[" · ".join(c) for c in advice["cases"]])
@@ -185,7 +185,7 @@ def _frame_adaptations(ev, network=None) -> list:
     items: list = [heading("report_section_frame", L)]
     a = _cut(ev, "adaptations")
     if a.empty:
-        return [*items, MarkdownText(t("report_no_frame", L))]
+        return [*items, md_text("report_no_frame", L)]
     s = adaptation_summary(a, ev.intervention)
     share = s["item"].str.startswith("share")
     s["value"] = [("–" if pd.isna(v) else f"{100 * v:.0f} %") if sh else f"{int(v)}"
@@ -201,11 +201,11 @@ def _frame_adaptations(ev, network=None) -> list:
     items.append(styled(label_values(shown, "adaptations", L), L))
     core = core_adaptations(a, ev.intervention)
     if len(core):
-        items.append(MarkdownText(t("report_core_adaptations", L, n=len(core), components=", ".join(
-            sorted({names.get(c, c) for c in core["component"]})))))
+        items.append(md_text("report_core_adaptations", L, n=len(core), components=", ".join(
+            sorted({names.get(c, c) for c in core["component"]}))))
     n_uncoded = len(uncoded(a))
     if n_uncoded:
-        items.append(MarkdownText(t("report_uncoded_adaptations", L, n=n_uncoded)))
+        items.append(md_text("report_uncoded_adaptations", L, n=n_uncoded))
     return items
 
 
@@ -218,14 +218,14 @@ def _cost(ev, network=None) -> list:
     items: list = [heading("report_section_cost", L)]
     cost = implementation_cost(ev.project)
     if cost.empty:
-        return [*items, MarkdownText(t("report_no_costs", L))]
+        return [*items, md_text("report_no_costs", L)]
     if ev.start is not None:  # periods overlapping the report's; cumulative figures from start
         keep = [p == "all" or (period_bounds(p)[1] >= ev.start and period_bounds(p)[0] <= ev.end)
                 for p in cost["period"]]
         cost = cost[keep].reset_index(drop=True)
     breakdown = cost_breakdown(ev.project)
     breakdown = breakdown[breakdown["period"].isin(cost["period"])]
-    items.append(MarkdownText(t("report_cost_note", L, currency=cost["currency"].iloc[0])))
+    items.append(md_text("report_cost_note", L, currency=cost["currency"].iloc[0]))
     items.append(figure(lambda ax: charts.cost_chart(breakdown, cost, ax=ax, lang=L), (10, 4)))
     show = cost[["period", "cost", "n_reached", "n_completed", "cost_per_reached",
                  "cost_per_completed", "cum_cost_per_reached", "cum_cost_per_completed"]].copy()

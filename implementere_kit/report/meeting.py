@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..errors import Problem, ValidationError
 from ..i18n import check_lang, t
-from ._sections import MarkdownText
+from ._sections import MarkdownText, md_escape, md_text
 
 __all__ = ["MeetingReport", "meeting_report", "build_meeting_pack"]
 
@@ -97,32 +97,32 @@ class MeetingReport:
         if name == "title":
             labels = _intervention_labels(pos["intervention"], L)
             return [heading("meeting_title", L, level=1),
-                    MarkdownText(t("meeting_summary", L, n_sites=len(pos),
+                    md_text("meeting_summary", L, n_sites=len(pos),
                                    interventions=", ".join(sorted(set(labels.values()))),
-                                   date=self.as_of.date().isoformat()))]
+                                   date=self.as_of.date().isoformat())]
         if name == "sites":
             return [heading("meeting_section_sites", L),
                     styled(self.view("sites"), L, percent=["share_plan_done"])]
         if name == "themes":
             th = tab["themes"]
-            body = (MarkdownText("\n".join(f"- {x}" for x in th["theme"])) if len(th)
-                    else MarkdownText(t("meeting_no_themes", L)))
+            body = (MarkdownText("\n".join(f"- {md_escape(x)}" for x in th["theme"])) if len(th)
+                    else md_text("meeting_no_themes", L))
             return [heading("meeting_section_themes", L), body]
         if name == "barriers":
             if tab["barriers"].empty:
                 return [heading("meeting_section_barriers", L),
-                        MarkdownText(t("report_no_barriers", L))]
+                        md_text("report_no_barriers", L)]
             return [heading("meeting_section_barriers", L), styled(self.view("barriers"), L)]
         if name == "solutions":
             if tab["solutions"].empty:
                 return [heading("meeting_section_solutions", L),
-                        MarkdownText(t("report_no_network_advice", L))]
+                        md_text("report_no_network_advice", L)]
             return [heading("meeting_section_solutions", L),
                     styled(self.view("solutions"), L, percent=["share_helped"])]
         if name == "adaptations":
             items: list = [heading("meeting_section_adaptations", L)]
             if tab["adaptations"].empty:
-                return [*items, MarkdownText(t("report_no_frame", L))]
+                return [*items, md_text("report_no_frame", L)]
             items.append(styled(self.view("adaptations"), L))
             if len(tab["core_adaptations"]):
                 items.append(heading("report_core_adaptations_title", L, level=3))
@@ -131,7 +131,7 @@ class MeetingReport:
         if name == "previous":
             if tab["previous_actions"].empty:
                 return [heading("meeting_section_previous", L),
-                        MarkdownText(t("meeting_no_previous", L))]
+                        md_text("meeting_no_previous", L)]
             return [heading("meeting_section_previous", L),
                     styled(self.view("previous_actions"), L)]
         raise KeyError(name)

@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..errors import Problem, ValidationError
 from ..i18n import check_lang, t
-from ._sections import MarkdownText
+from ._sections import MarkdownText, md_text
 
 __all__ = ["NetworkReport", "network_evaluation"]
 
@@ -128,14 +128,14 @@ class NetworkReport:
             banner = ([MarkdownText(f"> **{t('report_synthetic', L)}**")] if self.synthetic
                       else [])
             items = [heading("network_title", L, level=1), *banner,
-                     MarkdownText(t("network_summary", L, n_sites=prov["site"].nunique(),
-                                    n_packages=len(prov)))]
+                     md_text("network_summary", L, n_sites=prov["site"].nunique(),
+                                    n_packages=len(prov))]
             if self.as_of is not None:
-                items.append(MarkdownText(t("network_as_of", L,
-                                            date=self.as_of.date().isoformat())))
+                items.append(md_text("network_as_of", L,
+                                            date=self.as_of.date().isoformat()))
             return items
         if prov.empty:
-            return [MarkdownText(t("network_empty", L))] if name == "sites" else []
+            return [md_text("network_empty", L)] if name == "sites" else []
         if name == "sites":
             cols = [c for c in ("site", "site_name", "country", "intervention", "level",
                                 "period_start", "period_end") if c in prov]
@@ -157,7 +157,7 @@ class NetworkReport:
                           styled(wide, L, percent=shares)]
                 excluded = self._excluded(iv)
                 if excluded:
-                    items.append(MarkdownText(t("network_sites_excluded", L, n=excluded)))
+                    items.append(md_text("network_sites_excluded", L, n=excluded))
             return items
         if name == "funnels":
             items = [heading("network_section_funnels", L)]
@@ -175,7 +175,7 @@ class NetworkReport:
         if name == "flags":
             f = self.flags
             if f.empty:
-                return [heading("network_section_flags", L), MarkdownText(t("network_no_flags", L))]
+                return [heading("network_section_flags", L), md_text("network_no_flags", L)]
             f = indicator_values(f, ["value", "network_value"]).assign(
                 indicator=[charts.indicator_label(i, L) for i in f["indicator"]],
                 intervention=[charts.intervention_label(i, L) for i in f["intervention"]])
