@@ -227,3 +227,26 @@ def test_meeting_pack_as_it_stood(network_dir):
     still_open = (early["status"] != "resolved") | (pd.to_datetime(early["resolved"])
                                                    > "2023-06-30")
     assert (then["barriers"]["n"] - then["barriers"]["n_resolved"]).sum() == still_open.sum()
+
+
+def test_site_positions_stand_on_the_pack_date(network_dir):
+    # the sites table of a pack "as it stood" must not see later SIC events, enrolments,
+    # barriers or adaptations: its open barriers agree with the pack's barrier table
+    folders = sorted(p.parent for p in network_dir.glob("dk-*/project.json"))
+    when = pd.Timestamp("2023-06-30")
+    then = meeting_pack(folders, as_of=when)
+    sites = then["sites"].set_index("site")
+    open_then = then["barriers"]["n"].sum() - then["barriers"]["n_resolved"].sum()
+    assert sites["n_open_barriers"].sum() == open_then
+    for f in folders:
+        p = ik.Project.open(f)
+        ev = p.table("sic_events")
+        done = ev[ev["date"].notna() & (ev["date"] <= when)]
+        want = int(done["stage"].max()) if len(done) else 0
+        assert sites.loc[p.site, "stage_reached"] == want, p.site
+        parts = p.table("participants")
+        n = int((parts["enrolled"] <= when).sum())
+        got = sites.loc[p.site, "n_participants"]
+        assert (pd.isna(got) and not len(parts)) or got == n, p.site
+        a = p.table("adaptations")
+        assert sites.loc[p.site, "n_adaptations"] == int((a["date"] <= when).sum())

@@ -201,3 +201,31 @@ def test_every_site_and_measure_agree_from_project_and_both_packages(network_dir
                 assert ag.loc[i, "value"] == pytest.approx(mine, abs=1e-12), (p.site, i)
                 checked += 1
     assert checked > 100 and suppressed > 0
+
+
+def test_engine_parses_text_tables_or_names_the_bad_cell():
+    # tables handed to the engine (site_measures(tables=...)) as a spreadsheet gives them:
+    # "ja" is attended, "x" in a session column is a row problem, not a crash nor a NaN
+    from implementere_kit.errors import ValidationError
+    from implementere_kit.measures.catalogue import Rules
+    from implementere_kit.measures.engine import compute, from_tables
+
+    rules = Rules("keep", sessions=16, to_graduate=13, completion="attendance")
+    parts = pd.DataFrame({"participant_id": ["a", "b"], "site": "101", "group_id": "g",
+                          "enrolled": ["03.02.2024", "2024-03-01"], "ended": None,
+                          "end_reason": None})
+    att = pd.DataFrame({"participant_id": ["a", "a"], "session_no": ["1", "2"],
+                        "attended": ["ja", "nej"]})
+    with from_tables({"participants": parts, "attendance": att}, rules) as src:
+        m = compute(src, as_of="2024-12-31", ids=["participants"]).set_index("measure")
+    assert m.loc["participants", "value"] == 2
+    bad = att.assign(session_no=["1", "x"])
+    with pytest.raises(ValidationError) as err:
+        from_tables({"participants": parts, "attendance": bad}, rules)
+    (p,) = err.value.problems
+    assert (p.resource, p.row, p.column, p.found) == ("attendance", 2, "session_no", "'x'")
+    with pytest.raises(ValidationError, match="must be a DataFrame"):
+        from_tables({"participants": [1, 2]}, rules)
+    with pytest.raises(ValidationError) as err:
+        from_tables({"participants": parts.assign(enrolled=["31.02.2024", None])}, rules)
+    assert [(p.row, p.column) for p in err.value.problems] == [(1, "enrolled")]

@@ -89,9 +89,12 @@ def test_progress_and_overdue():
     plan = Plan.from_template("ready-made", start="2024-01-01")
     first = plan.activities.iloc[0]
     plan.complete(first["activity_id"], date="2024-01-15")
-    p = plan.progress(as_of="2024-01-02", by=("phase",)).set_index("phase")
+    p = plan.progress(as_of="2024-01-15", by=("phase",)).set_index("phase")
     n_forb = (plan.activities["phase"] == "forberede").sum()
     assert p.loc["forberede", "n_done"] == 1
+    # as of the day before it was completed, it was not done yet
+    before = plan.progress(as_of="2024-01-14", by=("phase",)).set_index("phase")
+    assert before.loc["forberede", "n_done"] == 0
     assert p.loc["forberede", "share_done"] == pytest.approx(1 / n_forb)
     far = plan.overdue(as_of="2030-01-01")
     assert len(far) == len(plan) - 1

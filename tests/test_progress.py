@@ -98,3 +98,22 @@ def test_sic_bad_rows_are_capped_per_column():
     assert (probs[-1].row, probs[-1].column) == (n + 1, "date")
     assert len(probs) == MAX_ROWS_LISTED + 2
 
+
+
+def test_an_activity_completed_after_the_as_of_date_was_not_done_then():
+    # a report as of 2024-06-30 must not count what was completed in 2025 as done; it was
+    # open and overdue on that day (measures.yaml: activities_done, activities_overdue)
+    from implementere_kit.plans.progress import phase_progress
+
+    acts = pd.DataFrame({"activity_id": ["a", "b", "c"], "phase": "forberede",
+                         "core_element": 1, "status": ["done", "done", "done"],
+                         "due": pd.to_datetime(["2024-03-01", "2024-03-01", "2024-03-01"]),
+                         "completed": pd.to_datetime(["2024-02-01", "2025-01-10", None])})
+    then = phase_progress(acts, as_of="2024-06-30", by=("phase",)).iloc[0]
+    assert (then["n_done"], then["n_overdue"]) == (2, 1)
+    now = phase_progress(acts, as_of="2025-06-30", by=("phase",)).iloc[0]
+    assert (now["n_done"], now["n_overdue"]) == (3, 0)
+    from implementere_kit.plans.progress import overdue_activities
+
+    assert overdue_activities(acts, as_of="2024-06-30")["activity_id"].tolist() == ["b"]
+    assert overdue_activities(acts, as_of="2025-06-30").empty

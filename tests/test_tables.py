@@ -185,3 +185,23 @@ def test_typed_output_is_the_same_whichever_way_in():
     pd.testing.assert_frame_equal(parsed, read)
     pd.testing.assert_frame_equal(parsed.iloc[:0], empty_table("attendance"),
                                   check_index_type=False)
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "1e400", "99999999999999999999999",
+                                   float("inf"), 1e30])
+def test_numbers_no_column_can_hold_are_problems_not_crashes(value):
+    # an Excel export with "inf" or a 23-digit number in a session column is a row problem
+    df = pd.DataFrame({"participant_id": ["F1"], "session_no": [value], "attended": ["ja"]})
+    with pytest.raises(ValidationError) as err:
+        validate_table(df, "attendance", file="f.csv")
+    (p,) = err.value.problems
+    assert (p.file, p.row, p.column, p.expected) == ("f.csv", 1, "session_no", "a whole number")
+
+
+@pytest.mark.parametrize("value", ["inf", float("-inf")])
+def test_an_infinite_score_is_not_a_number(value):
+    df = pd.DataFrame({"respondent_id": ["r"], "site": "101", "instrument": "aim", "wave": 1,
+                       "date": "2024-01-01", "item": "aim_1", "value": [value]})
+    with pytest.raises(ValidationError) as err:
+        validate_table(df, "survey_responses")
+    assert [(p.row, p.column) for p in err.value.problems] == [(1, "value")]

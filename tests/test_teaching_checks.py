@@ -341,6 +341,26 @@ def test_lesson_7_capstone():
     wrong(T.check_exercise_7_3("yes"), "True (yes) or False")
 
 
+
+def test_lesson_7_dropout_is_the_catalogue_measure_not_the_recorded_reason(monkeypatch):
+    # a family recorded as "moved" after two sessions dropped out (measures.yaml: dropout);
+    # the checker must accept the share the lesson's own attendance_summary gives
+    p = T.example_site("904")
+    parts = p.table("participants").copy()
+    out = parts.index[parts["end_reason"] == "dropped_out"][0]
+    parts.loc[out, "end_reason"] = "moved"
+    summary = ik.attendance_summary(p.table("attendance"), p.intervention.dosage, parts)
+
+    class Site:
+        def table(self, name):
+            return parts if name == "participants" else p.table(name)
+
+    monkeypatch.setattr(checks_ratings, "_mosebjerg", lambda: (Site(), summary))
+    share = summary["dropped_out"].mean()
+    assert share == pytest.approx(0.5)
+    assert T.check_exercise_7_1(share).ok
+    wrong(T.check_exercise_7_1((parts["end_reason"] == "dropped_out").mean()))
+
 # -- every check, every language -------------------------------------------------------------
 CHECKS = [getattr(T, n) for n in T.__all__ if n.startswith("check_exercise_")]
 

@@ -35,7 +35,7 @@ import pandas as pd
 from .._io import atomic_write_parquet
 from ..errors import Problem, ValidationError, safe_value
 from ..i18n import check_lang, t
-from ..store.tables import empty_table, validate_table
+from ..store.tables import empty_table, parse_dates, validate_table
 from .adaptations import core_adaptations, frame_profile
 from .barriers import barrier_summary, recommendations
 
@@ -107,24 +107,36 @@ def site_positions(sites, as_of=None) -> pd.DataFrame:
     convention, so one forgotten early task does not hold a site back), share of the plan
     done, families enrolled (empty when the site shares no participant rows), open
     barriers and adaptations."""
-    from ..plans.progress import PHASE_ORDER, sic_summary
+    from ..plans.progress import PHASE_ORDER, phase_progress, sic_summary
+
+    when = None if as_of is None else pd.Timestamp(as_of)
+
+    def by_then(df, col):  # rows dated by the as-of date (all of them without one)
+        return df if when is None else df[parse_dates(df[col]) <= when]
 
     rows = []
     for s in sites:
         ev = s.table("sic_events")
+        if when is not None and len(ev):  # an activity completed later was not done yet
+            ev = ev.assign(date=parse_dates(ev["date"]).where(lambda d: d <= when))
         stage = int(sic_summary(ev)["stage_reached"].iloc[0]) if len(ev) else pd.NA
         acts = s.table("activities")
         phase, share = pd.NA, float("nan")
         if len(acts):
-            live = acts[acts["status"] != "skipped"]
-            done = (live["status"] == "done").groupby(live["phase"]).mean()
+            # done as the catalogue's activities_done counts it on that day
+            prog = phase_progress(acts, as_of=when, by=("phase",)).set_index("phase")
+            done = prog["n_done"] / prog["n_activities"]
             behind = [ph for ph in PHASE_ORDER if done.get(ph, 1.0) < CURRENT_PHASE_DONE]
             phase = behind[0] if behind else PHASE_ORDER[-1]
-            share = float((live["status"] == "done").mean()) if len(live) else float("nan")
-        parts, b = s.table("participants"), s.table("barriers")
+            total = prog["n_activities"].sum()
+            share = float(prog["n_done"].sum() / total) if total else float("nan")
+        parts, b = s.table("participants"), by_then(s.table("barriers"), "date")
+        still_open = b["status"] != "resolved"
+        if when is not None:
+            still_open |= parse_dates(b["resolved"]) > when
         rows.append((s.site, s.site_name, s.intervention_id, stage, phase, share,
-                     len(parts) if len(parts) else pd.NA,
-                     int((b["status"] != "resolved").sum()), len(s.table("adaptations"))))
+                     len(by_then(parts, "enrolled")) if len(parts) else pd.NA,
+                     int(still_open.sum()), len(by_then(s.table("adaptations"), "date"))))
     return pd.DataFrame(rows, columns=["site", "site_name", "intervention", "stage_reached",
                                        "current_phase", "share_plan_done", "n_participants",
                                        "n_open_barriers", "n_adaptations"])
@@ -227,11 +239,11 @@ def meeting_pack(source, *, meetings=None, intervention: str | None = None, as_o
     barriers, adaptations = stack("barriers"), stack("adaptations")
     if as_of is not None:  # the network as it stood that day
         when = pd.Timestamp(as_of)
-        barriers = barriers[pd.to_datetime(barriers["date"]) <= when].copy()
-        later = pd.to_datetime(barriers["resolved"]) > when
+        barriers = barriers[parse_dates(barriers["date"]) <= when].copy()
+        later = parse_dates(barriers["resolved"]) > when
         barriers.loc[later, ["status", "result"]] = ["working_on_it", pd.NA]
         barriers.loc[later, "resolved"] = pd.NaT
-        adaptations = adaptations[pd.to_datetime(adaptations["date"]) <= when]
+        adaptations = adaptations[parse_dates(adaptations["date"]) <= when]
     if len(barriers):
         counts = barrier_summary(barriers, by=("phase", "domain", "topic"))
         n_sites = (barriers.groupby(["phase", "domain", "topic"], dropna=False)["site"]
@@ -264,7 +276,7 @@ def meeting_pack(source, *, meetings=None, intervention: str | None = None, as_o
         if intervention is not None:  # that intervention's meetings and the joint ones
             log = log[log["intervention"].isna() | (log["intervention"] == intervention)]
         if as_of is not None:
-            log = log[pd.to_datetime(log["date"]) <= pd.Timestamp(as_of)]
+            log = log[parse_dates(log["date"]) <= pd.Timestamp(as_of)]
         previous = log.tail(1)[cols].reset_index(drop=True)
     names = {c.id: c.label(lang) for s in sites if s.intervention is not None
              for c in s.intervention.components}

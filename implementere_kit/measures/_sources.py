@@ -73,26 +73,50 @@ def _src_view(con, name: str, source: str | None, columns, package: str = "_pack
 
 def _typed(df: pd.DataFrame, name: str) -> pd.DataFrame:
     """The columns of ``df`` the unit views read, as types DuckDB takes without guessing
-    (columns already of the right kind pass as they are: no copy of ten million ids)."""
+    (columns already of the right kind pass as they are: no copy of ten million ids).
+    Text is parsed as :func:`~implementere_kit.store.tables.validate_table` parses it; a
+    value that does not parse is a :class:`ValidationError` naming its row and column,
+    never a crash nor a silently missing value."""
+    from ..store.tables import _NOT_PARSED, _parse, row_problems
+
+    if not isinstance(df, pd.DataFrame):
+        raise ValidationError([Problem(f"{name} must be a DataFrame", resource=name,
+                                       found=type(df).__name__)])
     schema = table_schema(name)
-    out = {}
+    out, problems = {}, []
     for c in SOURCE_COLUMNS[name]:
         if c not in df.columns:
             continue
         s, kind = df[c].reset_index(drop=True), schema.field(c)["type"]
+        typed = (pd.api.types.is_datetime64_any_dtype(s.dtype) if kind == "date" else
+                 pd.api.types.is_bool_dtype(s.dtype) if kind == "boolean" else
+                 pd.api.types.is_numeric_dtype(s.dtype)
+                 and not pd.api.types.is_bool_dtype(s.dtype) if kind in ("integer", "number")
+                 else True)
         if kind == "date":
             out[c] = parse_dates(s).reset_index(drop=True)
-        elif kind in ("integer", "number"):
-            num = pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(
-                s.dtype)
-            out[c] = s if num else pd.to_numeric(s, errors="coerce").astype("float64")
-        elif kind == "boolean":
-            out[c] = s if pd.api.types.is_bool_dtype(s.dtype) else s.astype("boolean")
-        elif pd.api.types.is_string_dtype(s.dtype) and not isinstance(
-                s.dtype, pd.CategoricalDtype):
-            out[c] = s
+        elif kind != "string" and not typed:
+            val, bad = _parse(s, kind)
+            if bad is not None and bad.any():
+                message, expected = _NOT_PARSED[kind]
+                problems += row_problems(bad.to_numpy(dtype=bool, na_value=False), s,
+                                         message=message, column=c, expected=expected,
+                                         resource=name)
+            out[c] = val.astype("float64") if kind in ("integer", "number") else val
+        elif kind != "string" or (pd.api.types.is_string_dtype(s.dtype) and not isinstance(
+                s.dtype, pd.CategoricalDtype)):
+            out[c] = s  # already of its kind
         else:
             out[c] = s.astype("string")
+        if kind == "date" and not typed:
+            bad = out[c].isna() & s.notna() & (s.astype("string").str.strip() != "")
+            if bad.any():
+                message, expected = _NOT_PARSED["date"]
+                problems += row_problems(bad.to_numpy(dtype=bool, na_value=False), s,
+                                         message=message, column=c, expected=expected,
+                                         resource=name)
+    if problems:
+        raise ValidationError(problems)
     return pd.DataFrame(out, index=pd.RangeIndex(len(df)), copy=False)
 
 

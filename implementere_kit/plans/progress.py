@@ -187,10 +187,13 @@ def _as_of(as_of) -> pd.Timestamp:
 
 
 def overdue_activities(activities: pd.DataFrame, as_of=None) -> pd.DataFrame:
-    """Activities not done or skipped whose due date is before ``as_of`` (default today)."""
+    """Activities not done (or done only after ``as_of``) nor skipped whose due date is before
+    ``as_of`` (default today): the rows of the catalogue's ``activities_overdue``."""
     when = _as_of(as_of)
-    due = pd.to_datetime(activities["due"])
-    mask = activities["status"].isin(_OPEN) & due.notna() & (due < when)
+    due = parse_dates(activities["due"])
+    later = (parse_dates(activities["completed"]) > when if "completed" in activities
+             else pd.Series(False, index=activities.index))  # done only after as_of
+    mask = (activities["status"].isin(_OPEN) | later) & due.notna() & (due < when)
     out = activities[mask].copy()
     out["days_overdue"] = (when - due[mask]).dt.days
     return out.sort_values(["due", "activity_id"]).reset_index(drop=True)
@@ -207,7 +210,8 @@ def phase_progress(activities: pd.DataFrame, as_of=None, by=("phase", "core_elem
     activities : DataFrame
         A plan's activities table.
     as_of : date, optional
-        The day overdue is judged on (default today).
+        The day progress is judged on (default today): an activity completed after it
+        was not done yet (and overdue if it was due before it).
     by : tuple
         ``("phase", "core_element")`` (default) or ``("phase",)``.
 
@@ -229,10 +233,14 @@ def phase_progress(activities: pd.DataFrame, as_of=None, by=("phase", "core_elem
     """
     by = list(by)
     when = _as_of(as_of)
-    a = activities.loc[activities["status"] != "skipped", by + ["status", "due"]].copy()
-    a["is_done"] = a["status"].eq("done")
-    due = pd.to_datetime(a["due"])
-    a["is_overdue"] = a["status"].isin(_OPEN) & due.notna() & (due < when)
+    cols = by + ["status", "due"] + (["completed"] if "completed" in activities else [])
+    a = activities.loc[activities["status"] != "skipped", cols].copy()
+    # done on the as-of day: completed by then (an activity done without a date counts)
+    later = (parse_dates(a["completed"]) > when if "completed" in a
+             else pd.Series(False, index=a.index))
+    a["is_done"] = a["status"].eq("done") & ~later
+    due = parse_dates(a["due"])
+    a["is_overdue"] = (a["status"].isin(_OPEN) | later) & due.notna() & (due < when)
     a["phase"] = pd.Categorical(a["phase"], categories=PHASE_ORDER, ordered=True)
     g = a.groupby(by, observed=True, sort=True)
     out = pd.DataFrame({"n_activities": g.size(), "n_done": g["is_done"].sum(),

@@ -154,6 +154,9 @@ def check_table(table: pa.Table, schema: TableSchema, *, file: str | None = None
             outside = pc.invert(pc.is_in(text, value_set=pa.array(allowed, pa.large_string())))
             report(pc.and_(pc.is_valid(text), outside), "value not allowed",
                    "one of " + ", ".join(allowed))
+        if typ == "number" and pa.types.is_floating(col.type):
+            # an infinity passes every minimum or maximum missing and breaks every mean
+            report(pc.is_inf(col), "wrong type", "a finite number")
         if "minimum" in f or "maximum" in f:
             low, high = pc.min_max(col).values()  # one pass; masks only when out of range
             if "minimum" in f and low.as_py() < f["minimum"]:

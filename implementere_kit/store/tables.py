@@ -90,16 +90,17 @@ def _parse(raw: pd.Series, typ: str):
         num = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
         num = num.astype("float64")
         bad = num.isna() & ~blank
-    # "inf", "1e999" or a count beyond int64 is no value a table holds: reported, not cast
-    limit = 2.0 ** 63 if typ == "integer" else np.inf
-    over = num.notna() & ~(num.abs() < limit)
-    if over.any():
-        bad = over if bad is None else bad | over
-        num = num.where(~over)
+    # "inf", "1e400" and 23-digit numbers parse as floats no column can hold: report them
+    # (an integer must also be exact in a float, below 2**53, to survive the detour)
+    limit = 2.0**53 if typ == "integer" else np.inf
+    wild = num.notna() & ~(num.abs() < limit)
     if typ == "integer":
-        frac = num.notna() & (num != num.round())
-        bad = frac if bad is None else bad | frac
-        return num.where(~frac).round().astype(DTYPES["integer"]), bad
+        wild |= num.notna() & (num != num.round())
+    if wild.any():
+        bad = wild if bad is None else bad | wild
+        num = num.where(~wild)
+    if typ == "integer":
+        return num.round().astype(DTYPES["integer"]), bad
     return num, bad
 
 

@@ -137,17 +137,19 @@ def check_exercise_7_1(dropout_share, *, lang: str | None = None) -> Feedback:
     x, early = number_answer(ex, dropout_share, lang)
     if early:
         return early
-    p, _ = _mosebjerg()
-    parts = p.table("participants")
-    dropped = int((parts["end_reason"] == "dropped_out").sum())
-    want = dropped / len(parts)
-    ended = int(parts["end_reason"].notna().sum())
-    fmt = {"value": fpct(want, lang), "n": dropped, "total": len(parts)}
+    # drop-out as the catalogue defines it (measures.yaml: dropout), whatever reason was
+    # recorded: the summary's columns come from the one SQL definition
+    _, summary = _mosebjerg()
+    dropped = int(summary["dropped_out"].sum())
+    total = len(summary)
+    want = dropped / total
+    ended = int(summary["ended"].sum())
+    fmt = {"value": fpct(want, lang), "n": dropped, "total": total}
     if close(x, want, 0.0005):
         return feedback(ex, "correct", [("ex7_1_correct", fmt)], lang)
     if close(x, dropped, 1e-9):
         return feedback(ex, "wrong", [("ex7_1_count", fmt)], lang)
-    if ended and close(x, dropped / ended, 0.0005) and ended != len(parts):
+    if ended and close(x, dropped / ended, 0.0005) and ended != total:
         return feedback(ex, "wrong", [("ex7_1_ended", fmt)], lang)
     if 1 < x <= 100 and close(x / 100, want, 0.005):
         return feedback(ex, "wrong", [("want_share", fmt)], lang)

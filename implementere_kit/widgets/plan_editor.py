@@ -280,14 +280,23 @@ class PlanEditor(Screen):
         aid = self.activity.value
         if aid is None:
             return False
-        return self._apply(lambda: self.project.plan.update(aid, **self._fields()), "ui_saved")
+        fields = self._fields()
+
+        def save():
+            plan = self.project.plan
+            if (self.as_of is not None and fields["status"] == "done"
+                    and pd.isna(plan.activity(aid)["completed"])):
+                fields["completed"] = self.as_of  # done on the day the screen stands on
+            plan.update(aid, **fields)
+
+        return self._apply(save, "ui_saved")
 
     def complete_activity(self) -> bool:
-        """Mark the selected activity done today."""
+        """Mark the selected activity done today (the screen's ``as_of`` day when it has one)."""
         aid = self.activity.value
         if aid is None:
             return False
-        return self._apply(lambda: self.project.plan.complete(aid), "ui_saved")
+        return self._apply(lambda: self.project.plan.complete(aid, date=self.as_of), "ui_saved")
 
     def add_activity(self) -> bool:
         """Add the form as a new activity and select it."""
