@@ -17,6 +17,8 @@ from .errors import Problem, ValidationError
 __all__ = ["package_file", "list_data", "load_yaml"]
 
 LANGS = ("nb", "da", "en")
+# The language a new project speaks when none is given: its country's (Sweden: English).
+LANG_OF_COUNTRY = {"DK": "da", "NO": "nb", "SE": "en"}
 
 
 def package_file(folder: str, name: str) -> Path:

@@ -305,3 +305,12 @@ def test_reading_the_key_writes_nothing_and_the_key_is_made_explicitly(tmp_path)
     key_file.write_text("not hex")
     with pytest.raises(ProjectError, match="damaged"):
         copy.key  # noqa: B018
+
+
+def test_a_new_project_speaks_its_countrys_language_unless_told(tmp_path):
+    langs = {c: Project.create(tmp_path / c, site="903" if c == "DK" else "9901", country=c,
+                               intervention="keep" if c == "DK" else "fft").language
+             for c in ("DK", "NO", "SE")}
+    assert langs == {"DK": "da", "NO": "nb", "SE": "en"}
+    assert Project.create(tmp_path / "x", site="903", country="DK", intervention="keep",
+                          language="en").language == "en"

@@ -11,6 +11,7 @@ import argparse
 import re
 from pathlib import Path
 
+from .._data import LANG_OF_COUNTRY
 from ..errors import ImplementereError, safe_value
 
 __all__ = ["Parser", "UsageError", "date_arg", "whole_number", "LANGS", "LANG_OF_COUNTRY",
@@ -18,7 +19,6 @@ __all__ = ["Parser", "UsageError", "date_arg", "whole_number", "LANGS", "LANG_OF
 
 LANGS = ("nb", "da", "en")
 #: The language a new project gets when ``--lang`` is not given.
-LANG_OF_COUNTRY = {"DK": "da", "NO": "nb", "SE": "en"}
 #: Years a date argument may fall in: a plan spans years from its start, and pandas counts
 #: time in nanoseconds only from 1677 to 2262, so 9999-12-31 would fail deep in a table.
 DATE_YEARS = (1900, 2199)

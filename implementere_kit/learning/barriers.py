@@ -33,6 +33,7 @@ import pandas as pd
 
 from ..errors import Problem, ValidationError, safe_value
 from ..measures._site_data import collect
+from ..store.tables import parse_dates
 
 __all__ = ["barrier_summary", "what_helped", "recommendations", "advice_for", "BY"]
 
@@ -73,7 +74,7 @@ def barrier_summary(source, by=("phase", "domain")) -> pd.DataFrame:
         raise ValidationError([Problem("cannot count barriers by this", column=str(b),
                                        expected=", ".join(BY), found=safe_value(b))
                                for b in bad])
-    days = (pd.to_datetime(df["resolved"]) - pd.to_datetime(df["date"])).dt.days
+    days = (parse_dates(df["resolved"]) - parse_dates(df["date"])).dt.days
     d = df.assign(_high=df["severity"] == "high", _open=df["status"] == "open",
                   _work=df["status"] == "working_on_it", _res=df["status"] == "resolved",
                   _sol=df["strategy"].notna() | df["solution"].notna(),

@@ -23,6 +23,7 @@ import pandas as pd
 
 from ..errors import UnknownNameError
 from ..i18n import t
+from ..store.tables import parse_dates
 from ._sections import md_text
 
 __all__ = ["tile_section", "TILE_SECTIONS"]
@@ -46,7 +47,7 @@ def _cut(ev, name: str) -> pd.DataFrame:
     if df.empty:
         return df
     end, start = ev.as_of, ev.start
-    d = pd.to_datetime(df["date"])
+    d = parse_dates(df["date"])
     if name == "outcome_scores":
         keep = d.isna() | (d <= end)
         if start is not None:  # a change counts in the period its after-measurement falls in
@@ -54,7 +55,7 @@ def _cut(ev, name: str) -> pd.DataFrame:
     elif name == "barriers":  # barriers raised by the end and still open at the start
         keep = d <= end
         if start is not None:
-            keep &= df["resolved"].isna() | (pd.to_datetime(df["resolved"]) >= start)
+            keep &= df["resolved"].isna() | (parse_dates(df["resolved"]) >= start)
     else:
         keep = (d <= end) & ((d >= start) if start is not None else True)
     return df[keep].reset_index(drop=True)

@@ -21,6 +21,7 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
 
+import numpy as np
 import pandas as pd
 
 from ..errors import Problem, ValidationError, safe_value
@@ -296,6 +297,10 @@ class Evaluation:
                 "target", "meets", "note", "definition", "source"]
         # the catalogue id beside the measure's name, under a heading of its own
         measures = self.measures[cols].rename(columns={"measure": "measure_id"})
+        # a duration's "numerator" and "denominator" are its last and first day as numbers:
+        # the value says it all, the workbook shows no day counts since 1970
+        days = (measures["unit"] == "days").to_numpy()
+        measures.loc[days, ["numerator", "denominator"]] = np.nan
         net = None
         if self.comparison is not None:  # own values and denominators are on `measures`
             c = self.comparison
@@ -304,7 +309,10 @@ class Evaluation:
                 note=[note_text(r, self.lang, network=True) for r in c["network_reason"]])
         tables = {"summary": self.summary, "measures": measures,
                   "phase_progress": self.phase_progress, "overdue": self.overdue,
-                  "sic": self.sic_scores, "adherence": self.adherence,
+                  # SIC counts the stage's activities, not families: its own heading
+                  "sic": (None if self.sic_scores is None else self.sic_scores.rename(
+                      columns={"n_completed": "sic_activities_done"})),
+                  "adherence": self.adherence,
                   "adherence_by_month": self.adherence_by_month, "dropout": self.dropout,
                   "reliability": (None if self.reliability is None
                                   else self.reliability.reset_index()),

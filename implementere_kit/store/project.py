@@ -41,6 +41,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import __version__
+from .._data import LANG_OF_COUNTRY
 from .._io import atomic_write_bytes, atomic_write_json, atomic_write_parquet
 from ..errors import Problem, ProjectError, SchemaVersionError, ValidationError, safe_value
 from ..i18n import check_lang
@@ -128,7 +129,7 @@ class Project:
     # -- creation ----------------------------------------------------------------------
     @classmethod
     def create(cls, path, *, site: str, country: str, intervention: Intervention | str,
-               site_name: str = "", start=None, end=None, language: str = "nb",
+               site_name: str = "", start=None, end=None, language: str | None = None,
                plan: Plan | None = None, overwrite: bool = False) -> Project:
         """Create a project folder with a plan generated from the intervention's type.
 
@@ -143,7 +144,9 @@ class Project:
             An intervention object or the id of a shipped definition (``"keep"``).
         start, end : date, optional
             The project period; ``start`` anchors the plan's dates (default today).
-        language : {"nb", "da", "en"}
+        language : {"nb", "da", "en"}, optional
+            The project's report language; default the country's (``da`` for DK, ``nb``
+            for NO, ``en`` for SE).
         """
         path = Path(path)
         problems = []
@@ -155,6 +158,7 @@ class Project:
             raise ValidationError([Problem("bad project field", file=str(path / "project.json"),
                                            column=c, expected=e, found=safe_value(f))
                                    for c, e, f in problems])
+        language = LANG_OF_COUNTRY[country] if language is None else language
         check_lang(language)
         if (path / "project.json").exists() and not overwrite:
             raise ProjectError(f"{path / 'project.json'} exists already; open it with "
