@@ -229,3 +229,19 @@ def test_engine_parses_text_tables_or_names_the_bad_cell():
     with pytest.raises(ValidationError) as err:
         from_tables({"participants": parts.assign(enrolled=["31.02.2024", None])}, rules)
     assert [(p.row, p.column) for p in err.value.problems] == [(1, "enrolled")]
+
+
+def test_reach_by_year_adds_up_to_the_catalogues_reach(havnstrup):
+    """The lessons' year-by-year reach is a breakdown of the one measure: the years from the
+    first enrolment up to the as-of date add up to the catalogue's reach."""
+    from implementere_kit.examples import AS_OF
+    from implementere_kit.teaching.outcomes import reach_by_year
+
+    project = Project.open(havnstrup)
+    m = site_measures(project, as_of=AS_OF).set_index("measure").loc["reach"]
+    years = reach_by_year(project, as_of=AS_OF)
+    first = project.table("participants")["enrolled"].min().year
+    years = years[(years["year"] >= first) & (years["year"] <= AS_OF.year)]
+    assert (years["n_participants"].sum(), years["n_eligible"].sum()) == (
+        m["numerator"], m["denominator"])
+    assert m["value"] == pytest.approx(years["n_participants"].sum() / years["n_eligible"].sum())
