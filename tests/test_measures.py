@@ -245,3 +245,21 @@ def test_reach_by_year_adds_up_to_the_catalogues_reach(havnstrup):
     assert (years["n_participants"].sum(), years["n_eligible"].sum()) == (
         m["numerator"], m["denominator"])
     assert m["value"] == pytest.approx(years["n_participants"].sum() / years["n_eligible"].sum())
+
+
+def test_sic_summary_agrees_with_the_catalogue_at_every_site(network_dir):
+    """sic_summary (SIC's own per-stage view) and the catalogue's SIC measures are one
+    number: stage reached and the days in pre-implementation and implementation."""
+    import implementere_kit as ik
+    from implementere_kit.examples import AS_OF
+
+    folders = sorted(f for f in Path(network_dir).iterdir() if (f / "project.json").exists())
+    assert len(folders) >= 8
+    for folder in folders:
+        p = Project.open(folder)
+        s = ik.sic_summary(p.sic_events()).iloc[0]
+        m = site_measures(p, as_of=AS_OF).set_index("measure")["value"]
+        for mine, theirs in (("stage_reached", "sic_stage"), ("pre_duration_days", "sic_pre_days"),
+                             ("impl_duration_days", "sic_impl_days")):
+            assert (pd.isna(s[mine]) and pd.isna(m[theirs])) or s[mine] == m[theirs], (
+                folder.name, mine)
