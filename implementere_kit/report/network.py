@@ -176,7 +176,7 @@ class NetworkReport:
             f = self.flags
             if f.empty:
                 return [heading("network_section_flags", L), MarkdownText(t("network_no_flags", L))]
-            f = indicator_values(f, ["value", "network_value"]).assign(
+            f = indicator_values(f, ["value", "network_value"], L).assign(
                 indicator=[charts.indicator_label(i, L) for i in f["indicator"]],
                 intervention=[charts.intervention_label(i, L) for i in f["intervention"]])
             return [heading("network_section_flags", L), styled(f, L)]
