@@ -163,7 +163,7 @@ def adaptations_chart(adaptations: pd.DataFrame, ax=None, lang: str = "nb",
     raise_if(problems)
     if components is not None:
         ids = [getattr(c, "id", c) for c in components]
-        names = [getattr(c, "name", c) for c in components]
+        names = [c.label(lang) if hasattr(c, "label") else c for c in components]
     else:
         ids = list(dict.fromkeys(df["component"].astype(str)))
         names = ids
