@@ -103,8 +103,14 @@ class NetworkReport:
 
     def export_tables(self) -> dict[str, pd.DataFrame]:
         """The report's tables for Excel; each carries ``attrs["as_of"]``."""
+        from ..charts.measures import intervention_label
+
         tables = {"sites": self.provenance, "indicators": self.indicators, "flags": self.flags,
                   "benchmarks": self.benchmarks}
+        # interventions by name, as the report's sections show them
+        tables = {k: v.assign(intervention=[intervention_label(i, self.lang)
+                                            for i in v["intervention"]])
+                  if "intervention" in v else v for k, v in tables.items()}
         if self.synthetic:
             tables = {"note": pd.DataFrame({"note": [t("report_synthetic", self.lang)]}),
                       **tables}
