@@ -64,7 +64,14 @@ def safe_value(value: object, limit: int = 40) -> str:
     ('<masked: looks like a personal identifier>', '<masked: looks like a personal identifier>')
     >>> safe_value("ola@bærum.kommune.no"), safe_value(91234567)
     ('<masked: looks like a personal identifier>', '<masked: looks like a personal identifier>')
+    >>> safe_value(None), safe_value(float("nan"))
+    ('–', '–')
     """
+    try:  # a missing value (None, NaN, NaT, pd.NA) is a dash, as every table shows it
+        if value is None or bool(value != value):
+            return "–"
+    except (TypeError, ValueError):  # pd.NA refuses to be a bool
+        return "–"
     try:
         text = repr(value) if isinstance(value, str) else str(value)
     except Exception:  # a value that cannot even be shown is not shown

@@ -287,7 +287,7 @@ def test_what_to_look_at_next_follows_the_numbers(havnstrup):
     assert own.loc["dropout", "value"] > 0.03 and own.loc["completion", "value"] > 0.5
     net = [s for s in ev2.next_steps if "network" in s]
     assert net == [t("next_network_high", "en", indicator="Drop-out",
-                     value=f"{100 * own.loc['dropout', 'value']:.0f} %", network="0 %")]
+                     value=f"{100 * own.loc['dropout', 'value']:.0f}%", network="0%")]
     assert set(ev2.comparison["flag"]) == {"above998"}
 
 

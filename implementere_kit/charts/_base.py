@@ -19,10 +19,11 @@ import numpy as np
 import pandas as pd
 
 from ..errors import Problem, UnknownNameError, ValidationError, safe_value
-from ..i18n import check_lang, column_label, t  # noqa: F401 - column_label re-exported
+from ..i18n import check_lang, column_label, fmt_number, t  # noqa: F401 - column_label re-exported
 from ..store.tables import row_problems
 
 __all__ = ["OKABE_ITO", "PALETTE", "PHASE_COLOURS", "GREY", "label", "column_label",
+           "localised_ticks",
            "require", "new_axes", "dates"]
 
 #: The eight Okabe–Ito colours.
@@ -97,6 +98,48 @@ def new_axes(ax, figsize: tuple[float, float]):
 
     _, ax = plt.subplots(figsize=figsize)
     return ax
+
+
+def _decimal_sign_formatter(lang: str):
+    """A plain number formatter whose tick labels use the decimal sign of ``lang``."""
+    from matplotlib.ticker import ScalarFormatter
+
+    point = fmt_number(0.5, lang, 1)[1]
+
+    class DecimalSign(ScalarFormatter):
+        def __call__(self, x, pos=None):
+            return super().__call__(x, pos).replace(".", point)
+
+    return DecimalSign()
+
+
+def localised_ticks(chart):
+    """Decorate a chart function: after it has drawn, the axes' plain number tick labels
+    take the decimal sign of the chart's ``lang`` (``0,5`` in nb and da).
+
+    Only axes still showing plain numbers change; categories, dates and percentages keep
+    the formatter the chart chose. It runs after drawing because a formatter set earlier
+    would stop matplotlib from labelling a categorical axis.
+    """
+    import functools
+    import inspect
+
+    sig = inspect.signature(chart)
+
+    @functools.wraps(chart)
+    def wrapper(*args, **kwargs):
+        from matplotlib.ticker import ScalarFormatter  # not on import: charts load lazily
+
+        ax = chart(*args, **kwargs)
+        bound = sig.bind_partial(*args, **kwargs)
+        lang = bound.arguments.get("lang", sig.parameters["lang"].default)
+        if check_lang(lang) != "en":
+            for axis in (ax.xaxis, ax.yaxis):
+                if type(axis.get_major_formatter()) is ScalarFormatter:
+                    axis.set_major_formatter(_decimal_sign_formatter(lang))
+        return ax
+
+    return wrapper
 
 
 def percent_axis(axis) -> None:

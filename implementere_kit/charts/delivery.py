@@ -31,6 +31,7 @@ from ._base import (
     date_axis,
     date_numbers,
     label,
+    localised_ticks,
     new_axes,
     numbers,
     percent_axis,
@@ -43,6 +44,7 @@ __all__ = ["fidelity_run_chart", "attendance_histogram", "dropout_chart"]
 _SERIES = ("practitioner_id", "site", "group_id", "component")
 
 
+@localised_ticks
 def fidelity_run_chart(adherence_by_month: pd.DataFrame, ax=None, threshold: float = 0.8,
                        lang: str = "nb", series: str | None = None, **kwargs):
     """Run chart of adherence per month with the threshold and p-chart limits.
@@ -138,6 +140,7 @@ def fidelity_run_chart(adherence_by_month: pd.DataFrame, ax=None, threshold: flo
     return ax
 
 
+@localised_ticks
 def attendance_histogram(summary: pd.DataFrame, rule: DosageRule, ax=None, lang: str = "nb",
                          **kwargs):
     """How many participants attended 0, 1, 2, … sessions, with the graduation line.
@@ -212,6 +215,7 @@ def attendance_histogram(summary: pd.DataFrame, rule: DosageRule, ax=None, lang:
     return ax
 
 
+@localised_ticks
 def dropout_chart(dropout_by_session_df: pd.DataFrame, ax=None, lang: str = "nb", **kwargs):
     """Drop-outs by the last session they attended, with the cumulative share.
 

@@ -32,6 +32,7 @@ from ._base import (
     date_numbers,
     dates,
     label,
+    localised_ticks,
     new_axes,
     raise_if,
     require,
@@ -118,6 +119,7 @@ def theory_of_change_chart(toc, ax=None, lang: str = "nb", wrap: int = 26, **kwa
     return ax
 
 
+@localised_ticks
 def adaptations_chart(adaptations: pd.DataFrame, ax=None, lang: str = "nb",
                       components: Sequence | None = None, **kwargs):
     """Adaptations over time, one row per component; core and flexible marked apart.
@@ -164,7 +166,7 @@ def adaptations_chart(adaptations: pd.DataFrame, ax=None, lang: str = "nb",
     raise_if(problems)
     if components is not None:
         ids = [getattr(c, "id", c) for c in components]
-        names = [getattr(c, "name", c) for c in components]
+        names = [c.label(lang) if hasattr(c, "label") else c for c in components]
     else:
         ids = list(dict.fromkeys(df["component"].astype(str)))
         names = ids

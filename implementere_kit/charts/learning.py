@@ -31,6 +31,7 @@ from ._base import (
     OKABE_ITO,
     PALETTE,
     label,
+    localised_ticks,
     new_axes,
     numbers,
     phase_label,
@@ -55,6 +56,7 @@ def _empty(ax, key: str, lang: str):
     return ax
 
 
+@localised_ticks
 def dose_response_chart(data: pd.DataFrame, ax=None, lang: str = "nb", bands: int = 5,
                         **kwargs):
     """Improvement against dose: one point per family, one colour and marker per site, and
@@ -118,6 +120,7 @@ def dose_response_chart(data: pd.DataFrame, ax=None, lang: str = "nb", bands: in
     return ax
 
 
+@localised_ticks
 def component_chart(analysis: pd.DataFrame, ax=None, lang: str = "nb", names=None, **kwargs):
     """Forest plot of :func:`~implementere_kit.measures.components.component_analysis`:
     the estimate of each component's adherence (and of dose and core adherence) with its
@@ -182,6 +185,7 @@ def component_chart(analysis: pd.DataFrame, ax=None, lang: str = "nb", names=Non
     return ax
 
 
+@localised_ticks
 def barriers_chart(barriers: pd.DataFrame, ax=None, lang: str = "nb", **kwargs):
     """Barriers per implementere.no phase, stacked by EPIS domain (open ones hatched).
 
@@ -235,6 +239,7 @@ def barriers_chart(barriers: pd.DataFrame, ax=None, lang: str = "nb", **kwargs):
     return ax
 
 
+@localised_ticks
 def frame_chart(adaptations: pd.DataFrame, ax=None, lang: str = "nb", dimension: str = "what",
                 **kwargs):
     """Adaptations per FRAME category of ``dimension``, stacked by fidelity: consistent,
@@ -286,6 +291,7 @@ def frame_chart(adaptations: pd.DataFrame, ax=None, lang: str = "nb", dimension:
     return ax
 
 
+@localised_ticks
 def cost_chart(breakdown: pd.DataFrame, cost: pd.DataFrame | None = None, ax=None,
                lang: str = "nb", **kwargs):
     """Cost per period stacked by activity type; with ``cost`` (from

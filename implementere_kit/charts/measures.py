@@ -26,6 +26,7 @@ from ._base import (
     PALETTE,
     column_label,
     label,
+    localised_ticks,
     new_axes,
     numbers,
     percent_axis,
@@ -56,6 +57,7 @@ def intervention_label(intervention: str, lang: str) -> str:
         return str(intervention)
 
 
+@localised_ticks
 def funnel_plot(benchmarks: pd.DataFrame, indicator: str, highlight: str | None = None,
                 ax=None, lang: str = "nb", period: str | None = None,
                 intervention: str | None = None, month: str | None = None, **kwargs):
@@ -184,6 +186,7 @@ def funnel_plot(benchmarks: pd.DataFrame, indicator: str, highlight: str | None 
     return ax
 
 
+@localised_ticks
 def score_distribution(scores: pd.DataFrame, scale: str, by: Sequence[str] = ("site", "wave"),
                        ax=None, lang: str = "nb", instrument=None, **kwargs):
     """Box plots of one instrument scale's scores per group (by default site and wave).
@@ -257,6 +260,7 @@ def score_distribution(scores: pd.DataFrame, scale: str, by: Sequence[str] = ("s
     return ax
 
 
+@localised_ticks
 def reliability_chart(table: pd.DataFrame, ax=None, lang: str = "nb", **kwargs):
     """Reliability estimates with confidence intervals and the criterion each must pass.
 

@@ -30,6 +30,7 @@ from ._base import (
     date_numbers,
     dates,
     label,
+    localised_ticks,
     new_axes,
     numbers,
     percent_axis,
@@ -46,6 +47,7 @@ MAX_BAR_LABELS = 40
 _OPEN = ("todo", "in_progress")
 
 
+@localised_ticks
 def plan_timeline(activities: pd.DataFrame, as_of=None, ax=None, lang: str = "nb", **kwargs):
     """Gantt chart of a plan: one bar per activity, by phase and core element.
 
@@ -160,6 +162,7 @@ def plan_timeline(activities: pd.DataFrame, as_of=None, ax=None, lang: str = "nb
     return ax
 
 
+@localised_ticks
 def sic_chart(scores: pd.DataFrame, ax=None, lang: str = "nb", **kwargs):
     """Days spent in each SIC stage per site, as stacked horizontal bars.
 
@@ -230,6 +233,7 @@ def sic_chart(scores: pd.DataFrame, ax=None, lang: str = "nb", **kwargs):
     return ax
 
 
+@localised_ticks
 def phase_progress_chart(progress: pd.DataFrame, ax=None, lang: str = "nb", **kwargs):
     """Share of activities done per phase, one bar per phase.
 

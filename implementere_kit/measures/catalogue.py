@@ -394,19 +394,19 @@ def format_value(value, unit: str, lang: str = "en") -> str:
 
     Examples
     --------
+    >>> format_value(0.8125, "share", "da"), format_value(3.9583, "score", "nb")
+    ('81 %', '3,96')
     >>> format_value(0.8125, "share"), format_value(3.9583, "score"), format_value(None, "count")
-    ('81 %', '3.96', '–')
+    ('81%', '3.96', '–')
     """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
+    from ..i18n import MISSING, fmt_number, fmt_percent
+
     try:
         v = float(value)
     except (TypeError, ValueError):
-        return "–"
+        return MISSING
     if math.isnan(v):
-        return "–"
+        return MISSING
     if unit == "share":
-        return f"{100 * v:.0f} %"
-    if unit == "score":
-        return f"{v:.2f}"
-    return f"{v:.0f}"
+        return fmt_percent(v, lang)
+    return fmt_number(v, lang, 2 if unit == "score" else 0)

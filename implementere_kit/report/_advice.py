@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..i18n import t
+from ..i18n import fmt_number, fmt_percent, t
 
 __all__ = ["advice"]
 
 
-def _pct(x) -> str:
-    return "–" if x is None or pd.isna(x) else f"{100 * float(x):.0f} %"
+def _pct(x, lang: str) -> str:
+    return fmt_percent(x, lang)
 
 
-def _num(x) -> str:
-    return "–" if x is None or pd.isna(x) else f"{float(x):.2f}"
+def _num(x, lang: str) -> str:
+    return fmt_number(x, lang, 2)
 
 
 def _core_adherence(ev) -> list[str]:
@@ -34,7 +34,7 @@ def _core_adherence(ev) -> list[str]:
     low = a[a["core"] & a["meets_threshold"].eq(False).fillna(False).astype(bool)]
     thr = ev.intervention.fidelity_threshold
     return [t("next_core_adherence", ev.lang, component=r.name or r.component,
-              value=_pct(r.adherence), threshold=_pct(thr))
+              value=_pct(r.adherence, ev.lang), threshold=_pct(thr, ev.lang))
             for r in low.itertuples(index=False)]
 
 
@@ -52,8 +52,8 @@ def _network(ev) -> list[str]:
         if not bad:
             continue
         out.append(t("next_network_high" if high else "next_network_low", ev.lang,
-                     indicator=m.label(ev.lang), value=format_value(r.value, m.unit),
-                     network=format_value(r.network_value, m.unit)))
+                     indicator=m.label(ev.lang), value=format_value(r.value, m.unit, ev.lang),
+                     network=format_value(r.network_value, m.unit, ev.lang)))
     return out
 
 
@@ -72,7 +72,7 @@ def _reliability(ev) -> list[str]:
         return []
     bad = rel[~rel["meets_criterion"].astype(bool) & rel["value"].notna()]
     return [t("next_reliability", ev.lang, measure=name, statistic=r["statistic"],
-              value=_num(r["value"]), criterion=_num(r["criterion"]))
+              value=_num(r["value"], ev.lang), criterion=_num(r["criterion"], ev.lang))
             for name, r in bad.iterrows()]
 
 
@@ -88,7 +88,7 @@ def _dosage(ev) -> list[str]:
     if rule.leaders_per_group and "sessions_staffed" in m.index:
         ok = m.loc["sessions_staffed", "value"]
         if pd.notna(ok) and ok < 1:
-            out.append(t("next_leaders", ev.lang, share=_pct(1 - ok),
+            out.append(t("next_leaders", ev.lang, share=_pct(1 - ok, ev.lang),
                          planned=rule.leaders_per_group))
     return out
 
@@ -112,7 +112,8 @@ def _outcomes(ev) -> list[str]:
     low = m[m["meets"].eq(False).fillna(False).astype(bool)
             & ~m["measure"].isin(["adherence", "adherence_core"])]
     return [t("next_outcome_low", ev.lang, outcome=r.label,
-              value=format_value(r.value, r.unit), target=format_value(r.target, r.unit))
+              value=format_value(r.value, r.unit, ev.lang),
+              target=format_value(r.target, r.unit, ev.lang))
             for r in low.itertuples(index=False)]
 
 

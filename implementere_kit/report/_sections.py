@@ -62,42 +62,31 @@ def figure(draw: Callable, size: tuple[float, float]):
     return fig
 
 
-def styled(df: pd.DataFrame, lang: str, percent: Sequence[str] = (), decimals: int = 2):
-    """A table for people: labelled columns, shares as percentages, dates as days, no index."""
-    from ..charts._base import column_label
+def styled(df: pd.DataFrame, lang: str, percent: Sequence[str] = ()):
+    """A table for people, no index: every cell through the one display layer
+    (:func:`~implementere_kit.i18n.display_frame`: numbers with the decimal sign of
+    ``lang``, shares in ``percent`` as percentages, yes/no, coded values), phases and
+    roles by name, headings labelled."""
+    from ..i18n import column_label, display_frame
+    from ..store.overview import phase_label, role_label
 
-    out = df.copy()
-    fmt = {}
-    for c in out.columns:
-        s = out[c]
-        if c in percent:
-            fmt[c] = "{:.0%}"
-        elif pd.api.types.is_bool_dtype(s):
-            fmt[c] = lambda v: "✓" if v is True or v == 1 else "✗"
-        elif pd.api.types.is_datetime64_any_dtype(s):
-            out[c] = s.dt.date
-        elif pd.api.types.is_float_dtype(s):
-            whole = s.dropna().size and (s.dropna() % 1 == 0).all()  # days, stages, counts
-            fmt[c] = "{:.0f}" if whole else f"{{:.{decimals}f}}"
-        elif c == "phase":
-            out[c] = [t(str(v), lang) for v in s]
-        elif c in ("flag", "kind"):  # coded values: within/above95…, core/flexible
-            out[c] = [t(f"{c}_{v}", lang) if isinstance(v, str) else v for v in s]
-    labels = {c: column_label(str(c), lang) for c in out.columns}
-    out = out.rename(columns=labels)
+    named = {"phase": phase_label, "owner": role_label, "role": role_label}
+    values = {c: (lambda v, f=f: f(v, lang)) for c, f in named.items() if c in df.columns}
+    out = display_frame(df, lang, percent=percent, labels=values, headings=False)
+    out.columns = [column_label(str(c), lang) for c in df.columns]
     # escape: titles, names and notes are typed by people; markup in them stays text
-    return (out.style.format({labels[c]: f for c, f in fmt.items()}, na_rep="–", escape="html")
-            .hide(axis="index"))
+    return out.style.format(na_rep="–", escape="html").hide(axis="index")
 
 
-def indicator_values(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-    """Network figures as text, each in its measure's unit (shares as percentages)."""
+def indicator_values(df: pd.DataFrame, columns: Sequence[str], lang: str) -> pd.DataFrame:
+    """Network figures as text in ``lang``, each in its measure's unit (shares as
+    percentages)."""
     from ..measures.catalogue import format_value, measure
 
     out = df.copy()
     units = [measure(i).unit for i in out["indicator"]]
     for c in columns:
-        out[c] = [format_value(v, u) for v, u in zip(out[c], units, strict=True)]
+        out[c] = [format_value(v, u, lang) for v, u in zip(out[c], units, strict=True)]
     return out
 
 
@@ -111,9 +100,9 @@ def measure_table(ev: Evaluation, section: str):
         return None
     show = pd.DataFrame({
         "measure": m["label"].to_numpy(),
-        "value": [format_value(v, u) for v, u in zip(m["value"], m["unit"], strict=True)],
+        "value": [format_value(v, u, ev.lang) for v, u in zip(m["value"], m["unit"], strict=True)],
         "n": m["n"].to_numpy(),
-        "target": [format_value(v, u) for v, u in zip(m["target"], m["unit"], strict=True)],
+        "target": [format_value(v, u, ev.lang) for v, u in zip(m["target"], m["unit"], strict=True)],
         "meets": m["meets"].to_numpy(), "note": m["note"].to_numpy()})
     return styled(show, ev.lang)
 
@@ -231,6 +220,11 @@ def _adaptations(ev: Evaluation) -> list:
     a = a[a["kind"].notna()]
     items: list = [heading("report_section_adaptations", L)]
     comps = ev.intervention.components
+    if len(a):
+        names = {c.id: c.label(L) for c in comps}
+        shown = a.assign(component=[names.get(c, c) for c in a["component"]])
+        items.append(styled(shown[["date", "component", "kind", "change", "reason",
+                                   "decided_by"]], L))
     items.append(figure(lambda ax: charts.adaptations_chart(a, ax=ax, lang=L, components=comps),
                         (10, 1.5 + 0.3 * max(len(comps), 2))))
     return items
@@ -248,7 +242,7 @@ def _network(ev: Evaluation) -> list:
     items.append(md_text("report_network_as_of", L,
                                 date=ev.network_as_of or ev.as_of.date().isoformat(),
                                 intervention=ev.intervention.label(L)))
-    show = indicator_values(c, ["network_value", "lower95", "upper95"])
+    show = indicator_values(c, ["network_value", "lower95", "upper95"], ev.lang)
     show = show.assign(indicator=c["label"],
                        note=[note_text(r, L, network=True) for r in c["network_reason"]])
     items.append(styled(show[["indicator", "network_value", "lower95", "upper95", "flag",

@@ -22,23 +22,25 @@ from collections.abc import Callable
 import pandas as pd
 
 from ..errors import UnknownNameError
-from ..i18n import t
+from ..i18n import fmt_number, t
 from ..store.tables import parse_dates
 from ._sections import md_text
 
 __all__ = ["tile_section", "TILE_SECTIONS"]
 
 
-def _fmt(x, decimals: int = 1) -> str:
-    return "–" if x is None or pd.isna(x) else f"{float(x):.{decimals}f}".replace("-", "−")
+def _fmt(x, lang: str, decimals: int = 1) -> str:
+    """A number in ``lang`` (decimal comma in nb and da) with a true minus sign."""
+    return fmt_number(x, lang, decimals).replace("-", "−")
 
 
-def _ci(est, lo, hi, decimals: int = 1) -> str:
+def _ci(est, lo, hi, lang: str, decimals: int = 1) -> str:
     if est is None or pd.isna(est):
         return "–"
     if pd.isna(lo) or pd.isna(hi):
-        return _fmt(est, decimals)
-    return f"{_fmt(est, decimals)} ({_fmt(lo, decimals)}; {_fmt(hi, decimals)})"
+        return _fmt(est, lang, decimals)
+    return (f"{_fmt(est, lang, decimals)} ({_fmt(lo, lang, decimals)}; "
+            f"{_fmt(hi, lang, decimals)})")
 
 
 def _cut(ev, name: str) -> pd.DataFrame:
@@ -97,9 +99,11 @@ def _family_outcomes(ev, network=None) -> list:
         rows.append({"instrument": name, "scale": scale_label,
                      "informant": t(f"informant_{informant}", L) if pd.notna(informant) else "–",
                      "wave_to": t(f"outcome_wave_{wave_to}", L), "n": int(first["n"]),
-                     "mean_pre": _fmt(first["mean_pre"]), "mean_post": _fmt(first["mean_post"]),
-                     "mean_change": _ci(*s.loc["mean_change", ["estimate", "ci_low", "ci_high"]]),
-                     "effect_size": _ci(*s.loc[es, ["estimate", "ci_low", "ci_high"]], 2),
+                     "mean_pre": _fmt(first["mean_pre"], L),
+                     "mean_post": _fmt(first["mean_post"], L),
+                     "mean_change": _ci(*s.loc["mean_change", ["estimate", "ci_low", "ci_high"]],
+                                        L),
+                     "effect_size": _ci(*s.loc[es, ["estimate", "ci_low", "ci_high"]], L, 2),
                      "n_improved": int(first["n_improved"]),
                      "n_unchanged": int(first["n_unchanged"]),
                      "n_deteriorated": int(first["n_deteriorated"])})
@@ -133,10 +137,10 @@ def _components(ev, network=None) -> list:
         "model": [names.get(c, c) if isinstance(c, str) else t(f"term_{m}", L)
                   for c, m in zip(shown["component"], shown["model"], strict=True)],
         "term": [t(f"term_{x}", L) for x in shown["term"]],
-        "estimate": [_ci(e, lo, hi) for e, lo, hi in zip(shown["estimate"], shown["ci_low"],
-                                                         shown["ci_high"], strict=True)],
-        "p": [("–" if pd.isna(p) else "< 0.001" if p < 0.001 else f"{p:.3f}")
-              for p in shown["p"]],
+        "estimate": [_ci(e, lo, hi, L) for e, lo, hi in zip(
+            shown["estimate"], shown["ci_low"], shown["ci_high"], strict=True)],
+        "p": [("–" if pd.isna(p) else f"< {fmt_number(0.001, L, 3)}" if p < 0.001
+               else fmt_number(p, L, 3)) for p in shown["p"]],
         "n": shown["n"].astype(int)})
     items.append(styled(table, L))
     return items

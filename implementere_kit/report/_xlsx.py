@@ -94,6 +94,12 @@ def _label(col: str, value, lang: str):
         return phase_label(value, lang) if col == "phase" else value
     if col == "owner":
         return role_label(value, lang)
+    if col in ("reason", "network_reason") and isinstance(value, str):
+        from ..measures.summary import note_text  # why a figure is missing or withheld
+
+        return note_text(value, lang, network=col == "network_reason") or value
+    if col == "period" and value == "all":
+        return t("report_period_all", lang)
     if col in CODED_COLUMNS:
         return value_label(col, value, lang)
     return value

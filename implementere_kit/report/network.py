@@ -103,8 +103,14 @@ class NetworkReport:
 
     def export_tables(self) -> dict[str, pd.DataFrame]:
         """The report's tables for Excel; each carries ``attrs["as_of"]``."""
+        from ..charts.measures import intervention_label
+
         tables = {"sites": self.provenance, "indicators": self.indicators, "flags": self.flags,
                   "benchmarks": self.benchmarks}
+        # interventions by name, as the report's sections show them
+        tables = {k: v.assign(intervention=[intervention_label(i, self.lang)
+                                            for i in v["intervention"]])
+                  if "intervention" in v else v for k, v in tables.items()}
         if self.synthetic:
             tables = {"note": pd.DataFrame({"note": [t("report_synthetic", self.lang)]}),
                       **tables}
@@ -176,7 +182,7 @@ class NetworkReport:
             f = self.flags
             if f.empty:
                 return [heading("network_section_flags", L), md_text("network_no_flags", L)]
-            f = indicator_values(f, ["value", "network_value"]).assign(
+            f = indicator_values(f, ["value", "network_value"], L).assign(
                 indicator=[charts.indicator_label(i, L) for i in f["indicator"]],
                 intervention=[charts.intervention_label(i, L) for i in f["intervention"]])
             return [heading("network_section_flags", L), styled(f, L)]

@@ -310,7 +310,7 @@ class FidelityData(Screen):
         if group is None or no is None:
             self._warn(self._t("ui_choose_session"))
             return False
-        blank = [self.project.intervention.component(c).name
+        blank = [self.project.intervention.component(c).label(self.lang)
                  for c, w in self.delivered.items() if not w.value]
         if blank:
             self._warn(self._t("ui_not_scored", items=", ".join(blank)))

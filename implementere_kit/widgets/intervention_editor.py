@@ -24,6 +24,7 @@ import ipywidgets as W
 import pandas as pd
 
 from ..errors import ImplementereError, Problem, ValidationError
+from ..i18n import LANGS
 from ..plans.intervention import (
     COMPONENT_KINDS,
     INTERVENTION_TYPES,
@@ -118,7 +119,8 @@ class InterventionEditor(Screen):
         with self._quiet():
             self.type.options = INTERVENTION_TYPES
             self.type.value = iv.type
-            self.owner.value, self.target_group.value = iv.owner, iv.target_group
+            self.owner.value = iv.owner
+            self.target_group.value = iv.text("target_group", self.lang)
             self.support.options = SUPPORT_KINDS
             self.support.value = tuple(s for s in iv.support if s in SUPPORT_KINDS)
             d = iv.dosage
@@ -136,6 +138,9 @@ class InterventionEditor(Screen):
 
     def _relabel(self) -> None:
         t = self._t
+        iv = self.project.intervention
+        if any(self.target_group.value == iv.text("target_group", lg) for lg in LANGS):
+            self.target_group.value = iv.text("target_group", self.lang)  # not edited yet
         for key, w in self.headings.items():
             set_heading(w, t(f"ui_iv_{key}"))
         self._set_options(self.type, [(t(f"ui_type_{k}"), k) for k in INTERVENTION_TYPES])
@@ -175,8 +180,8 @@ class InterventionEditor(Screen):
         comps = iv.components_frame(self.lang)
         comps["kind"] = comps["kind"].map(lambda k: t(f"ui_kind_{k}"))
         self.components_table.value = frame_html(
-            comps[["id", "name", "kind", "rationale"]], self.lang,
-            labels={"id": "id", "name": t("ui_component_name"), "kind": t("ui_kind"),
+            comps[["name", "kind", "rationale"]], self.lang,
+            labels={"name": t("ui_component_name"), "kind": t("ui_kind"),
                     "rationale": t("ui_rationale")})
         options = [(f"{c.label(self.lang)} ({t(f'ui_kind_{c.kind}')})", c.id)
                    for c in iv.components]
@@ -226,12 +231,18 @@ class InterventionEditor(Screen):
                              if w.value.strip()})
             new = replace(iv, type=self.type.value, owner=self.owner.value.strip(),
                           support=tuple(self.support.value),
-                          target_group=self.target_group.value.strip(), dosage=dosage,
+                          target_group=self._target_group(iv), dosage=dosage,
                           theory_of_change=toc)
         except ImplementereError as exc:
             self._fail(exc)
             return False
         return self._store(new)
+
+    def _target_group(self, iv) -> str:
+        """The typed target group; the stored text when the field still shows its
+        translation, so that saving other fields keeps every language's text."""
+        typed = self.target_group.value.strip()
+        return iv.target_group if typed == iv.text("target_group", self.lang).strip() else typed
 
     def add_component(self) -> bool:
         """Add the component in the component fields."""

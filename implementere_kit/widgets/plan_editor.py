@@ -187,15 +187,22 @@ class PlanEditor(Screen):
         self._titles = dict(zip(view["activity_id"], view["title"], strict=True))
         classes = ["ik-overdue" if late else ("ik-done" if st == "done" else "")
                    for late, st in zip(shown["overdue"], shown["status"], strict=True)]
+        # The activity's id is the data's key, not something people read: rows and choices
+        # are named by their titles.
+        shown_cols = [c for c in _COLUMNS if c != "activity_id"]
         labels = {c: self._t(c if c in ("phase", "core_element", "status", "activity")
-                             else f"ui_{c}") for c in _COLUMNS}
-        labels["activity_id"] = "id"
+                             else f"ui_{c}") for c in shown_cols}
         n_late = int(shown["overdue"].sum())
         summary = self._t("ui_plan_summary", n=len(shown), total=len(acts), late=n_late)
         self.table.value = (f"<p>{esc(summary)}</p>" + frame_html(
-            view, self.lang, labels=labels, row_classes=classes, max_rows=self.max_rows,
-            more=self._t("ui_more_rows")))
-        options = [(f"{aid} – {self._titles[aid]}", aid) for aid in shown["activity_id"]]
+            view[shown_cols], self.lang, labels=labels, row_classes=classes,
+            max_rows=self.max_rows, more=self._t("ui_more_rows")))
+        seen: dict[str, int] = {}
+        options = []
+        for aid in shown["activity_id"]:
+            title = str(self._titles[aid])
+            seen[title] = seen.get(title, 0) + 1  # two activities of one title stay apart
+            options.append((title if seen[title] == 1 else f"{title} ({seen[title]})", aid))
         with self._quiet():
             self._set_options(self.activity, options)
             if self.activity.value is None and options:
