@@ -220,11 +220,6 @@ def _adaptations(ev: Evaluation) -> list:
     a = a[a["kind"].notna()]
     items: list = [heading("report_section_adaptations", L)]
     comps = ev.intervention.components
-    if len(a):
-        names = {c.id: c.label(L) for c in comps}
-        shown = a.assign(component=[names.get(c, c) for c in a["component"]])
-        items.append(styled(shown[["date", "component", "kind", "change", "reason",
-                                   "decided_by"]], L))
     items.append(figure(lambda ax: charts.adaptations_chart(a, ax=ax, lang=L, components=comps),
                         (10, 1.5 + 0.3 * max(len(comps), 2))))
     return items
