@@ -13,7 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-CASES = ["import", "reliability", "attendance", "network", "network_memory", "merge", "widget",
+CASES = ["import", "reliability", "attendance", "network", "network_memory", "merge", "export",
+         "widget",
          "demo", "test"]
 ROOT = Path(__file__).resolve().parent
 
