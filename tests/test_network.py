@@ -46,31 +46,63 @@ def test_merge_and_provenance(packages, tmp_path):
 
 
 def test_newer_package_replaces_older(network_dir, tmp_path):
-    folder = network_dir / "dk-901-keep"
-    old = export_package(folder, tmp_path / "old.zip", level="pseudonymised")
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(network_dir / "dk-901-keep", copy)
+    old = export_package(copy, tmp_path / "old.zip", level="pseudonymised")
     with NetworkStore(tmp_path / "net.duckdb") as store:
         store.merge([old])
         n_old = store.query("SELECT count(*) n FROM attendance")["n"][0]
-        # a newer export of the same site and period, with fewer attendance rows
-        copy = tmp_path / "copy"
-        import shutil
-
-        shutil.copytree(folder, copy)
+        # a newer export of the same site and period, with fewer attendance rows, made in
+        # the same second: the export sequence number tells them apart, not the clock
         p = Project.open(copy)
         p.set_table("attendance", p.table("attendance").iloc[:100])
-        p.set_table("participants", p.table("participants"))
         p.save()
-        import time
-
-        time.sleep(1.1)  # created timestamps have one-second resolution
         new = export_package(copy, tmp_path / "new.zip", level="pseudonymised")
         assert [r.action for r in store.merge([new])] == ["replaced"]
         assert store.query("SELECT count(*) n FROM attendance")["n"][0] == 100 < n_old
-        assert len(store.provenance()) == 1
+        prov = store.provenance()
+        seq = Project.open(copy).meta["export_seq"]
+        assert len(prov) == 1 and prov["export_seq"].tolist() == [seq]
         assert store.query("SELECT count(DISTINCT _package) n FROM attendance")["n"][0] == 1
         # the older one coming in late does not win
-        assert [r.action for r in store.merge([old])] == ["older"]
+        late = store.merge([old])
+        assert [r.action for r in late] == ["older"]
+        assert late[0].problems[0].found == str(seq - 1)
+        assert late[0].problems[0].expected == f"> {seq}"
         assert store.query("SELECT count(*) n FROM attendance")["n"][0] == 100
+
+
+def test_a_package_from_the_future_cannot_lock_a_site(network_dir, tmp_path):
+    """created in 2999 is refused; a later export with a higher number but an earlier
+    clock still replaces an earlier one."""
+    import shutil
+
+    from tests.craft import rewrite
+
+    copy = tmp_path / "copy"
+    shutil.copytree(network_dir / "dk-902-keep", copy)
+    first = export_package(copy, tmp_path / "first", level="pseudonymised")
+    second = export_package(copy, tmp_path / "second", level="pseudonymised")
+    future = export_package(copy, tmp_path / "future", level="pseudonymised")
+
+    def year(value):
+        def fn(d):
+            d["created"] = d["implementere_kit"]["created"] = value
+            return d
+        return fn
+    rewrite(future, desc_fn=year("2999-01-01T00:00:00+00:00"))
+    rewrite(first, desc_fn=year("2030-01-01T00:00:00+00:00"))  # a fast clock
+    with NetworkStore(tmp_path / "net.duckdb") as store:
+        res = store.merge([future], now=__import__("datetime").datetime(
+            2030, 1, 1, tzinfo=__import__("datetime").UTC))
+        assert res[0].action == "rejected"
+        assert any(p.message == "package created in the future" for p in res[0].problems)
+        assert store.provenance().empty
+        when = __import__("datetime").datetime(2030, 1, 2, tzinfo=__import__("datetime").UTC)
+        assert [r.action for r in store.merge([first], now=when)] == ["imported"]
+        assert [r.action for r in store.merge([second], now=when)] == ["replaced"]
 
 
 def test_invalid_package_rejected_whole(packages, tmp_path):
@@ -118,16 +150,29 @@ def test_indicators_and_benchmarks(packages, tmp_path):
         assert monthly["month"].str.match(r"^\d{4}-\d{2}$").all()
 
 
-def test_pseudonymised_and_aggregate_give_the_same_indicators(network_dir, tmp_path):
-    folder = network_dir / "dk-903-keep"
+def test_pseudonymised_and_aggregate_give_the_same_indicators(tmp_path):
+    """Where an aggregate package shows a cell, it gives the same value as the rows."""
+    from implementere_kit.examples import make_network
+
+    make_network(tmp_path / "net", seed=3, scale=3, sites=["9901"])
+    folder = tmp_path / "net" / "no-9901-fft"
     vals = {}
     for level in ("pseudonymised", "aggregate"):
-        pkg = export_package(folder, tmp_path / f"{level}.zip", level=level, k=1)
+        pkg = export_package(folder, tmp_path / f"{level}.zip", level=level, k=3,
+                             allow_small_k=True)
         with NetworkStore(tmp_path / f"{level}.duckdb") as store:
             store.merge([pkg])
-            vals[level] = store.indicators().set_index("indicator")["value"]
-    for ind in ("graduation", "dropout", "attendance", "adherence"):
-        assert vals["pseudonymised"][ind] == pytest.approx(vals["aggregate"][ind])
+            vals[level] = store.indicators(by_month=True).set_index(["month", "indicator"])
+    agg, rows = vals["aggregate"], vals["pseudonymised"]
+    compared = 0
+    for ind in ("graduation", "dropout", "attendance"):
+        shown = agg.xs(ind, level="indicator")
+        for month, row in shown.iterrows():
+            assert row["value"] == pytest.approx(rows.loc[(month, ind), "value"])
+            assert row["n"] == rows.loc[(month, ind), "n"]
+            compared += 1
+    assert compared >= 3  # the comparison is not empty
+    assert len(agg) < len(rows)  # and something was suppressed
 
 
 def test_funnel_limits_and_flags():
@@ -157,6 +202,7 @@ def test_share_back_packages(packages, tmp_path, capsys):
         assert set(b["site"]) == {"903"}  # only the site's own rows
         assert b["network_median"].notna().any()
         assert pkg.meta["share_back"] is True
+        assert pkg.meta["site_name"] == "Havnstrup"  # from the municipality list
 
 
 def test_partitioned_export_reads_back_with_duckdb(packages, tmp_path):
@@ -176,12 +222,13 @@ def test_partitioned_export_reads_back_with_duckdb(packages, tmp_path):
 
 
 def test_two_packages_for_one_period_in_one_merge(network_dir, tmp_path):
-    """Within one merge the newer package wins and the older is reported, not dropped."""
-    import time
+    """Within one merge the higher export number wins and the other is reported, not
+    dropped — in either order, with no waiting between the exports."""
+    import shutil
 
-    folder = network_dir / "dk-901-keep"
+    folder = tmp_path / "copy"
+    shutil.copytree(network_dir / "dk-901-keep", folder)
     first = export_package(folder, tmp_path / "first.zip", level="pseudonymised")
-    time.sleep(1.1)
     second = export_package(folder, tmp_path / "second.zip", level="pseudonymised")
     with NetworkStore(tmp_path / "net.duckdb") as store:
         results = store.merge([second, first])
@@ -195,6 +242,45 @@ def test_two_packages_for_one_period_in_one_merge(network_dir, tmp_path):
         results = store.merge([first, second])
         assert [r.action for r in results] == ["older", "imported"]
         assert len(list((store.data_dir / "attendance").iterdir())) == 1
+
+
+def test_invalid_packages_in_a_batch_do_not_take_valid_ones_down(packages, tmp_path):
+    """period "2024", k "five" and dosage "twelve" are refused by validate; merged in one
+    batch with valid packages, each is rejected whole and every valid one is imported."""
+    import shutil
+
+    from tests.craft import rewrite
+
+    def bad(key, value):
+        def fn(d):
+            d["implementere_kit"][key] = value
+            return d
+        return fn
+    cases = {"period": bad("period", "2024"), "k": bad("k", "five"),
+             "dosage": bad("dosage", "twelve")}
+    crafted = []
+    for i, (name, fn) in enumerate(cases.items()):
+        folder = tmp_path / name
+        with __import__("zipfile").ZipFile(packages[i]) as zf:
+            zf.extractall(folder)
+        rewrite(folder, desc_fn=fn)
+        assert any(name in (p.column or "") for p in
+                   __import__("implementere_kit.exchange.validate", fromlist=["x"])
+                   .validate_package(folder)), name
+        crafted.append(folder)
+    with NetworkStore(tmp_path / "net.duckdb") as store:
+        results = store.merge([*crafted, *packages[3:6]])
+        assert [r.action for r in results] == ["rejected"] * 3 + ["imported"] * 3
+        assert set(store.provenance()["site"]) == {r.site for r in results[3:]}
+    shutil.rmtree(tmp_path / "period")
+
+
+def test_share_back_package_cannot_be_merged(packages, tmp_path):
+    with NetworkStore(tmp_path / "net.duckdb") as store:
+        store.merge(packages)
+        back = store.share_back(tmp_path / "share")
+        res = store.merge(back[:1])
+        assert res[0].action == "rejected" and "share-back" in res[0].problems[0].message
 
 
 def test_store_with_a_missing_data_file_is_reported_damaged(packages, tmp_path):

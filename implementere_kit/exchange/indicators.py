@@ -37,7 +37,12 @@ def _month(col: str, by_month: bool) -> str:
 
 
 def participant_sql(con, by_month: bool) -> list[str]:
-    """SELECTs giving site, month, n, n_grad, n_drop, sum_rate (one per source)."""
+    """SELECTs giving site, month, n, n_grad, n_drop, sum_rate, n_g, n_d (one per source).
+
+    ``n_g`` and ``n_d`` are the people behind ``n_grad`` and ``n_drop``: in an aggregate
+    package a graduate or drop-out count can be suppressed in a cell whose participants
+    are shown, and that cell then counts towards neither the numerator nor the denominator.
+    """
     parts = []
     if _has(con, "participants"):
         att = ""
@@ -60,7 +65,8 @@ def participant_sql(con, by_month: bool) -> list[str]:
                    count(*) FILTER (WHERE {n_att} >= ceil(pr.dosage_sessions
                                          * pr.dosage_min_attendance - 1e-9)) AS n_grad,
                    count(*) FILTER (WHERE pa.end_reason = 'dropped_out') AS n_drop,
-                   sum(least({n_att} / pr.dosage_sessions, 1.0)) AS sum_rate
+                   sum(least({n_att} / pr.dosage_sessions, 1.0)) AS sum_rate,
+                   count(*) AS n_g, count(*) AS n_d
             FROM participants pa JOIN provenance pr ON pr.package_id = pa._package {att}
             WHERE pr.dosage_sessions IS NOT NULL
             GROUP BY ALL""")
@@ -69,7 +75,9 @@ def participant_sql(con, by_month: bool) -> list[str]:
         parts.append(f"""
             SELECT site, {month} AS month, sum(n_participants) AS n, sum(n_graduated) AS n_grad,
                    sum(n_dropped_out) AS n_drop,
-                   sum(mean_attendance_rate * n_participants) AS sum_rate
+                   sum(mean_attendance_rate * n_participants) AS sum_rate,
+                   sum(n_participants) FILTER (WHERE n_graduated IS NOT NULL) AS n_g,
+                   sum(n_participants) FILTER (WHERE n_dropped_out IS NOT NULL) AS n_d
             FROM agg_participants WHERE NOT suppressed GROUP BY ALL""")
     return parts
 
@@ -92,11 +100,12 @@ def site_indicators(con, by_month: bool = False, groups=GROUPS) -> pd.DataFrame:
         union = " UNION ALL ".join(parts)
         selects.append(f"""
             WITH p AS (SELECT site, month, sum(n) n, sum(n_grad) g, sum(n_drop) d,
-                              sum(sum_rate) r FROM ({union}) GROUP BY ALL)
+                              sum(sum_rate) r, sum(n_g) n_g, sum(n_d) n_d
+                       FROM ({union}) GROUP BY ALL)
             SELECT site, month, 'attendance' AS indicator, n, NULL::DOUBLE AS numerator,
                    r / n AS value FROM p
-            UNION ALL SELECT site, month, 'graduation', n, g, g / n FROM p
-            UNION ALL SELECT site, month, 'dropout', n, d, d / n FROM p""")
+            UNION ALL SELECT site, month, 'graduation', n_g, g, g / n_g FROM p WHERE n_g > 0
+            UNION ALL SELECT site, month, 'dropout', n_d, d, d / n_d FROM p WHERE n_d > 0""")
     adh = []
     if _has(con, "fidelity_checks"):
         adh.append(f"""

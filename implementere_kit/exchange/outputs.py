@@ -24,8 +24,10 @@ def share_back(store, out_dir, *, k: int = 5, fmt: str = "parquet") -> list[Path
 
     Returns the paths written, ``share-back-<site>.zip`` each.
     """
+    from .aggregate import check_k
     from .package import write_package
 
+    k = check_k(k)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     bench = pd.concat([store.benchmarks(by_month=False, k=k),
@@ -35,8 +37,7 @@ def share_back(store, out_dir, *, k: int = 5, fmt: str = "parquet") -> list[Path
     written = []
     for site, rows in bench.groupby("site", sort=True):
         info = prov.loc[site] if site in prov.index else None
-        meta = {"site": site, "site_name": None if info is None else info["site_name"],
-                "country": None if info is None else info["country"],
+        meta = {"site": site, "country": None if info is None else info["country"],
                 "intervention": "network" if info is None else info["intervention"],
                 "period": None, "level": "aggregate", "k": k, "share_back": True,
                 "n_sites": n_sites}

@@ -102,7 +102,21 @@ class Project:
         file = self.path / _KEY_FILE
         if not file.exists():
             _new_key(file)
-        return bytes.fromhex(file.read_text().strip())
+        return _read_key(file)
+
+    def next_export_seq(self) -> int:
+        """Take the project's next export sequence number (1, 2, …) and record it.
+
+        Every package carries one; the network keeps, per site and period, the package
+        with the highest — whatever the clocks of the machines said. Only this field of
+        ``project.json`` is rewritten (atomically), so unsaved changes stay unsaved.
+        """
+        file = self.path / "project.json"
+        on_disk = _load_meta(file)
+        seq = max(_export_seq(on_disk, file), _export_seq(self.meta, file)) + 1
+        atomic_write_json(file, {**on_disk, "export_seq": seq})
+        self.meta["export_seq"] = seq
+        return seq
 
     # -- creation ----------------------------------------------------------------------
     @classmethod
@@ -170,15 +184,7 @@ class Project:
         meta_file = path / "project.json"
         if not meta_file.exists():
             raise ProjectError(f"no project at {path}: {meta_file} is missing")
-        try:
-            meta = json.loads(meta_file.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise ProjectError(f"{meta_file} is damaged: not valid JSON at line {exc.lineno}, "
-                               f"column {exc.colno} ({exc.msg})") from None
-        except UnicodeDecodeError:
-            raise ProjectError(f"{meta_file} is damaged: not UTF-8 text") from None
-        if not isinstance(meta, dict):
-            raise ProjectError(f"{meta_file} is damaged: expected a JSON object")
+        meta = _load_meta(meta_file)
         missing = [k for k in _REQUIRED if k not in meta]
         if missing:
             raise ProjectError(f"{meta_file} is damaged: field(s) {', '.join(missing)} missing")
@@ -193,6 +199,7 @@ class Project:
                 f"upgrade implementere-kit to open it")
         while meta["schema_version"] < PROJECT_SCHEMA_VERSION:
             meta = _MIGRATIONS[meta["schema_version"]](meta)
+        _check_meta(meta, meta_file)
         try:
             intervention = Intervention.from_dict(meta["intervention"], file=str(meta_file))
         except ValidationError as exc:
@@ -202,7 +209,12 @@ class Project:
         if not isinstance(meta["tables"], dict):
             raise ProjectError(f"{meta_file}: field 'tables' must be an object")
         for name, entry in meta["tables"].items():
-            file = path / str(entry.get("file", ""))
+            fname = entry.get("file") if isinstance(entry, dict) else None
+            if not (isinstance(fname, str) and re.fullmatch(rf"{re.escape(str(name))}-\d+\.parquet",
+                                                            fname)):
+                raise ProjectError(f"{meta_file}: field 'tables.{str(name)[:40]}' must name "
+                                   f"its file as <table>-<generation>.parquet")
+            file = path / fname
             if name not in table_names():
                 raise ProjectError(f"{meta_file}: field 'tables' names unknown table {name!r}")
             if not file.is_file():
@@ -296,6 +308,78 @@ class Project:
     def __repr__(self) -> str:
         return (f"<Project {self.site} {self.site_name} ({self.country}), "
                 f"{self.intervention.name}, {len(self.plan)} activities>")
+
+
+def _load_meta(meta_file: Path) -> dict:
+    """``project.json`` parsed, or a :class:`ProjectError` naming the file."""
+    try:
+        if not meta_file.is_file():  # a FIFO or a folder would hang or fail the read
+            raise ProjectError(f"{meta_file} is damaged: not a regular file")
+        if meta_file.stat().st_size > 16 * 1024**2:
+            raise ProjectError(f"{meta_file} is damaged: larger than 16 MB")
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ProjectError(f"{meta_file} is damaged: not valid JSON at line {exc.lineno}, "
+                           f"column {exc.colno} ({exc.msg})") from None
+    except UnicodeDecodeError:
+        raise ProjectError(f"{meta_file} is damaged: not UTF-8 text") from None
+    except RecursionError:
+        raise ProjectError(f"{meta_file} is damaged: nested too deeply") from None
+    if not isinstance(meta, dict):
+        raise ProjectError(f"{meta_file} is damaged: expected a JSON object")
+    return meta
+
+
+def _export_seq(meta: dict, meta_file: Path) -> int:
+    seq = meta.get("export_seq", 0)
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
+        raise ProjectError(f"{meta_file}: field 'export_seq' must be a whole number ≥ 0, "
+                           f"found {type(seq).__name__}")
+    return seq
+
+
+def _check_meta(meta: dict, meta_file: Path) -> None:
+    """Each field of project.json has its type, or a ProjectError naming the field."""
+    def bad(field: str, expected: str) -> ProjectError:
+        return ProjectError(f"{meta_file}: field {field!r} must be {expected}")
+
+    if not (isinstance(meta["site"], str) and re.fullmatch(r"\d{3,4}", meta["site"])):
+        raise bad("site", "a municipality code of 3–4 digits as text")
+    if meta["country"] not in COUNTRIES:
+        raise bad("country", " or ".join(COUNTRIES))
+    if not isinstance(meta.get("site_name", ""), str):
+        raise bad("site_name", "text")
+    if not isinstance(meta["language"], str) or meta["language"] not in ("nb", "da", "en"):
+        raise bad("language", "nb, da or en")
+    period = meta.get("period") or {}
+    if not isinstance(period, dict) or not all(
+            v is None or (isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", v))
+            for v in (period.get("start"), period.get("end"))):
+        raise bad("period", "{start: YYYY-MM-DD, end: YYYY-MM-DD or null}")
+    try:
+        for v in (period.get("start"), period.get("end")):
+            if v is not None:
+                dt.date.fromisoformat(v)
+    except ValueError:
+        raise bad("period", "real dates") from None
+    generation = meta.get("generation", 0)
+    if isinstance(generation, bool) or not isinstance(generation, int) or generation < 0:
+        raise bad("generation", "a whole number ≥ 0")
+    _export_seq(meta, meta_file)
+
+
+def _read_key(file: Path) -> bytes:
+    """The pseudonym key, or a ProjectError naming the file (never showing the key)."""
+    if not file.is_file():
+        raise ProjectError(f"{file} is damaged: not a regular file")
+    try:
+        key = bytes.fromhex(file.read_bytes()[:1024].decode("ascii").strip())
+    except (UnicodeDecodeError, ValueError):
+        raise ProjectError(f"{file} is damaged: the pseudonym key must be hexadecimal text; "
+                           f"restore it from a backup (a new key gives new pseudonyms)") from None
+    if len(key) < 16:
+        raise ProjectError(f"{file} is damaged: the pseudonym key is shorter than 16 bytes")
+    return key
 
 
 def _new_key(file: Path) -> None:
