@@ -18,7 +18,7 @@ Examples
 
 from __future__ import annotations
 
-from functools import cache
+import functools
 
 import pandas as pd
 
@@ -30,11 +30,12 @@ from .vocabulary import (
     PROJECT_SPECIFIC,
     VOCABULARIES,
     project_vocabulary,
+    vocabulary,
     vocabulary_pattern,
 )
 
 __all__ = ["ALLOW_LEVELS", "FORMS", "export_forms", "tables_at", "level_schema",
-           "apply_allow_list", "check_allow_list", "form_pattern"]
+           "apply_allow_list", "check_allow_list", "distinct_text", "form_pattern"]
 
 #: Levels the allow-list knows: the two export levels and what a network sends back.
 ALLOW_LEVELS = ("pseudonymised", "aggregate", "share_back")
@@ -49,7 +50,7 @@ _FORM_PATTERNS = {
 OTHER_PATTERN = rf"^x_{_HEX}$"  # a key:<vocabulary> value that was not in the vocabulary
 
 
-@cache
+@functools.cache
 def _declared(table: str, level: str) -> tuple[tuple[str, str], ...]:
     out = []
     for f in table_schema(table).fields:
@@ -71,11 +72,18 @@ def export_forms(table: str, level: str) -> dict[str, str]:
     return dict(_declared(table, level))
 
 
+@functools.cache
+def _forms(table: str, level: str) -> dict[str, str]:
+    """:func:`export_forms`, cached; not to be changed by the caller."""
+    return dict(_declared(table, level)) if table in table_names() else {}
+
+
 def tables_at(level: str) -> list[str]:
     """Tables of which at least one column may leave at ``level``."""
     return [t for t in table_names() if _declared(t, level)]
 
 
+@functools.cache
 def level_schema(table: str, level: str):
     """The table's schema as a package of ``level`` carries it: the allowed fields only
     (a required field that may not leave is not required there)."""
@@ -165,6 +173,7 @@ def apply_allow_list(tables: dict[str, pd.DataFrame], level: str, *, key: bytes,
 
 
 # -- intake ------------------------------------------------------------------------------
+@functools.cache
 def _value_pattern(form: str) -> str | None:
     """The shape an arriving text value in ``form`` must have (None: no text rule)."""
     kind, _, vocab = form.partition(":")
@@ -178,17 +187,50 @@ def _value_pattern(form: str) -> str | None:
     return "|".join(f"(?:{p})" for p in parts) or None
 
 
-def check_allow_list(name: str, table, level: str, *, file: str) -> list[Problem]:
+@functools.cache
+def _vocabulary_array(name: str):
+    import pyarrow as pa
+
+    return pa.array(sorted(vocabulary(name)), pa.string())
+
+
+def distinct_text(table, column: str, cache: dict | None = None):
+    """Distinct non-missing values of a text column as an Arrow array (None: not text).
+
+    ``cache`` (a dict) keeps them for the next check of the same table."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if cache is not None and column in cache:
+        return cache[column]
+    col = table.column(column)
+    if pa.types.is_dictionary(col.type):
+        values = pa.concat_arrays([c.dictionary for c in col.chunks]).cast(pa.string())
+        values = pc.unique(values) if len(values) else values
+    elif pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+        values = pc.unique(col.combine_chunks() if col.num_chunks != 1 else col.chunk(0))
+    else:
+        values = None
+    if values is not None:
+        values = values.drop_null()
+    if cache is not None:
+        cache[column] = values
+    return values
+
+
+def check_allow_list(name: str, table, level: str, *, file: str,
+                     cache: dict | None = None) -> list[Problem]:
     """Problems of an arriving Arrow table against the allow-list of ``level``.
 
     Refused: a table not allowed at the level, a column not declared for it, and text
     values not in the declared form (pseudonyms, months, codes); dates declared
-    ``coarsen_month`` must fall on the first of a month.
+    ``coarsen_month`` must fall on the first of a month. ``cache`` collects the distinct
+    text values computed on the way (see :func:`distinct_text`).
     """
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    forms = export_forms(name, level) if name in table_names() else {}
+    forms = _forms(name, level)
     if not forms:
         return [Problem("table may not leave a municipality at this level", file=file,
                         resource=name, expected=f"tables allowed at level {level}: "
@@ -200,36 +242,32 @@ def check_allow_list(name: str, table, level: str, *, file: str) -> list[Problem
         form = forms.get(c)
         if form is None:
             continue
-        col = table.column(c)
         kind, _, vocab = form.partition(":")
-        if pa.types.is_dictionary(col.type):
-            col = col.cast(pa.string())
-        if kind == "coarsen_month" and (pa.types.is_date(col.type)
-                                        or pa.types.is_timestamp(col.type)):
-            day = pc.day(col)
-            bad = pc.fill_null(pc.not_equal(day, 1), False)
-            if pc.any(bad).as_py():
-                problems.append(Problem("date more precise than this level allows",
-                                        file=file, resource=name, column=c,
-                                        expected="the first day of a month",
-                                        found=f"{pc.sum(bad).as_py()} row(s)"))
+        if kind == "coarsen_month":
+            col = table.column(c)
+            if pa.types.is_date(col.type) or pa.types.is_timestamp(col.type):
+                bad = pc.sum(pc.fill_null(pc.not_equal(pc.day(col), 1), False)).as_py() or 0
+                if bad:
+                    problems.append(Problem("date more precise than this level allows",
+                                            file=file, resource=name, column=c,
+                                            expected="the first day of a month",
+                                            found=f"{bad} row(s)"))
             continue
-        if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
-            continue
-        values = pc.unique(col.combine_chunks()).drop_null()
-        ok = pa.array([True] * len(values))
-        if kind in ("code", "key"):
-            fixed = project_vocabulary(vocab)
-            ok = pc.is_in(values, value_set=pa.array(sorted(fixed), pa.string()))
         pattern = _value_pattern(form)
+        if kind == "keep" or (pattern is None and kind not in ("code", "key")):
+            continue  # enums and the site are checked by the schema and the descriptor
+        values = distinct_text(table, c, cache)
+        if values is None or not len(values):
+            continue
+        ok = None
+        if kind in ("code", "key"):
+            ok = pc.is_in(values, value_set=_vocabulary_array(vocab))
         if pattern:
             shaped = pc.match_substring_regex(values, pattern)
             if vocab in PROJECT_SPECIFIC:
                 digits = pc.count_substring_regex(values, r"\d")
                 shaped = pc.and_(shaped, pc.less_equal(digits, MAX_CODE_DIGITS))
-            ok = shaped if kind not in ("code", "key") else pc.or_(ok, shaped)
-        elif kind == "keep":
-            continue  # enums and the site are checked by the schema and the descriptor
+            ok = shaped if ok is None else pc.or_(ok, shaped)
         n_bad = len(values) - (pc.sum(ok).as_py() or 0)
         if n_bad:
             problems.append(Problem("value not in the form this level allows", file=file,

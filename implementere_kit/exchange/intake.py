@@ -24,7 +24,8 @@ import pyarrow.compute as pc
 
 from ..errors import Problem
 
-__all__ = ["check_contents", "scan_tables", "MIN_IDENTIFIER"]
+__all__ = ["check_contents", "scan_tables", "unfixed_values", "find_in_values",
+           "scan_problems", "MIN_IDENTIFIER"]
 
 #: No identifier the scanner looks for has fewer than eight digits (phone numbers have
 #: eight, CPR numbers nine or ten, fødselsnummer ten or eleven), so smaller numbers are
@@ -44,17 +45,18 @@ def _where(file, name):
     return {"file": f"{file}/{name}", "resource": name}
 
 
-def _check_site(name, table, site, where) -> list[Problem]:
+def _check_site(name, table, site, where, cache) -> list[Problem]:
+    from .allowlist import distinct_text
+
     if "site" not in table.column_names or not table.num_rows:
         return []
+    values = distinct_text(table, "site", cache)
+    if values is None or values.to_pylist() in ([], [site]):
+        return []  # not text is the schema check's problem
     col = table.column("site")
     if pa.types.is_dictionary(col.type):
         col = col.cast(pa.string())
-    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
-        return []  # a wrong type is the schema check's problem
     others = pc.sum(pc.fill_null(pc.not_equal(col, site), True)).as_py() or 0
-    if not others:
-        return []
     return [Problem("rows of another site than the package's", **where, column="site",
                     expected=f"{site} (the descriptor's site)", found=f"{others} row(s)")]
 
@@ -87,18 +89,20 @@ def _check_period(name, table, meta, where) -> list[Problem]:
         col = table.column(c)
         if f["type"] == "date" and (pa.types.is_date(col.type) or pa.types.is_timestamp(col.type)):
             values = col.cast(pa.date32()) if pa.types.is_timestamp(col.type) else col
-            lo, hi = pa.scalar(start, pa.date32()), pa.scalar(last, pa.date32())
-            shown = f"{start.isoformat()} – {last.isoformat()}"
+            lo, hi = start, last
         elif f["type"] == "string" and pa.types.is_string(col.type):
             values, lo, hi = col, start.strftime("%Y-%m"), last.strftime("%Y-%m")
-            shown = f"{lo} – {hi}"
         else:
             continue
-        outside = pc.or_(pc.less(values, lo), pc.greater(values, hi))
+        seen = pc.min_max(values)
+        first, final = seen["min"].as_py(), seen["max"].as_py()
+        if first is None or (lo <= first and final <= hi):
+            continue
+        typ = values.type
+        outside = pc.or_(pc.less(values, pa.scalar(lo, typ)), pc.greater(values, pa.scalar(hi, typ)))
         n = pc.sum(pc.fill_null(outside, False)).as_py() or 0
-        if n:
-            out.append(Problem("rows dated outside the package's period", **where, column=c,
-                               expected=shown, found=f"{n} row(s)"))
+        out.append(Problem("rows dated outside the package's period", **where, column=c,
+                           expected=f"{lo} – {hi}", found=f"{n} row(s)"))
     return out
 
 
@@ -149,20 +153,25 @@ def _check_intervention(name, table, intervention, where) -> list[Problem]:
                     found=f"{foreign} row(s)")]
 
 
-def check_contents(meta: dict, tables: dict[str, pa.Table], *, file: str) -> list[Problem]:
-    """Problems of ``tables`` against the allow-list and the descriptor's ``meta``."""
+def check_contents(meta: dict, tables: dict[str, pa.Table], *, file: str,
+                   caches: dict[str, dict] | None = None) -> list[Problem]:
+    """Problems of ``tables`` against the allow-list and the descriptor's ``meta``.
+
+    ``caches`` (a dict) collects the distinct text values per table for the scanner."""
     from .allowlist import check_allow_list
 
     level = "share_back" if meta.get("share_back") else meta.get("level")
+    caches = {} if caches is None else caches
     out = []
     for name, table in tables.items():
         where = _where(file, name)
-        found = check_allow_list(name, table, level, file=where["file"])
+        found = check_allow_list(name, table, level, file=where["file"],
+                                 cache=caches.setdefault(name, {}))
         if found and found[0].column is None:  # the table itself is not allowed
             out += found
             continue
         out += found
-        out += _check_site(name, table, meta.get("site"), where)
+        out += _check_site(name, table, meta.get("site"), where, caches[name])
         if not meta.get("share_back"):
             out += _check_period(name, table, meta, where)
             out += _check_intervention(name, table, meta.get("intervention"), where)
@@ -172,78 +181,90 @@ def check_contents(meta: dict, tables: dict[str, pa.Table], *, file: str) -> lis
 
 
 # -- the identifier scanner on arriving tables ---------------------------------------------
-def _unfixed_values(name: str, table: pa.Table, level: str) -> dict[str, pa.Array]:
-    """Distinct values of each column that its form does not already pin down.
+def unfixed_values(tables: dict[str, pa.Table], level: str,
+                   caches: dict[str, dict] | None = None) -> dict[tuple, pa.Array]:
+    """``{(table, column): distinct values}`` that a column's form does not pin down.
 
     Values of a pseudonym, month or code form that match it, and enum values, cannot hold
     an identifier; numbers below :data:`MIN_IDENTIFIER` neither; dates and booleans are
-    not scanned. What is left (normally nothing) goes to the scanner.
+    not scanned. Column names not in the table's schema are included. What is left —
+    normally nothing — is what :func:`find_in_values` scans. ``caches`` holds distinct
+    values already computed by :func:`.allowlist.check_allow_list`.
     """
     from ..store.tables import table_names, table_schema
-    from .allowlist import export_forms, form_pattern
+    from .allowlist import distinct_text, export_forms, form_pattern
 
-    forms = export_forms(name, level) if name in table_names() else {}
-    enums = ({f["name"]: f["enum"] for f in table_schema(name).fields if "enum" in f}
-             if name in table_names() else {})
     out = {}
-    for c in table.column_names:
-        col = table.column(c).combine_chunks()
-        if pa.types.is_dictionary(col.type):
-            col = col.dictionary
-        if pa.types.is_integer(col.type) or pa.types.is_floating(col.type):
-            values = pc.unique(col).drop_null()
-            big = pc.greater_equal(pc.abs(values), MIN_IDENTIFIER)
-            values = values.filter(pc.fill_null(big, False))
-        elif pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-            values = pc.unique(col).drop_null()
-            fixed = None
-            pattern = form_pattern(forms.get(c, ""))
-            if pattern:
-                fixed = pc.match_substring_regex(values, pattern)
-            if c in enums:
-                in_enum = pc.is_in(values, value_set=pa.array([str(v) for v in enums[c]]))
-                fixed = in_enum if fixed is None else pc.or_(fixed, in_enum)
-            if fixed is not None:
-                values = values.filter(pc.invert(pc.fill_null(fixed, False)))
-        else:
-            continue
-        if len(values):
-            out[c] = values
+    for name, table in tables.items():
+        known = name in table_names()
+        forms = export_forms(name, level) if known else {}
+        fields = {f["name"]: f for f in table_schema(name).fields} if known else {}
+        cache = (caches or {}).get(name, {})
+        odd = [c for c in table.column_names if c not in fields]
+        if odd:
+            out[(name, "<column names>")] = pa.array(odd, pa.string())
+        for c in table.column_names:
+            col = table.column(c)
+            if pa.types.is_integer(col.type) or pa.types.is_floating(col.type):
+                lo_hi = pc.min_max(col)
+                lo, hi = lo_hi["min"].as_py(), lo_hi["max"].as_py()
+                if lo is None or (lo > -MIN_IDENTIFIER and hi < MIN_IDENTIFIER):
+                    continue  # NaN compares false: a column of NaN is scanned, to be safe
+                values = pc.unique(col.combine_chunks()).drop_null()
+                values = values.filter(pc.fill_null(
+                    pc.greater_equal(pc.abs(values), MIN_IDENTIFIER), False))
+            else:
+                values = distinct_text(table, c, cache)
+                if values is None:
+                    continue
+                fixed = None
+                pattern = form_pattern(forms.get(c, ""))
+                if pattern:
+                    fixed = pc.match_substring_regex(values, pattern)
+                if "enum" in fields.get(c, {}):
+                    in_enum = pc.is_in(values, value_set=pa.array(
+                        [str(v) for v in fields[c]["enum"]], pa.string()))
+                    fixed = in_enum if fixed is None else pc.or_(fixed, in_enum)
+                if fixed is not None:
+                    values = values.filter(pc.invert(pc.fill_null(fixed, False)))
+            if len(values):
+                out[(name, c)] = values
     return out
+
+
+def _frame(values: list[pa.Array]):
+    import pandas as pd
+
+    is_text = [pa.types.is_string(v.type) or pa.types.is_large_string(v.type) for v in values]
+    text = [v.cast(pa.string()) for v, t in zip(values, is_text, strict=True) if t]
+    nums = [v.cast(pa.float64()) for v, t in zip(values, is_text, strict=True) if not t]
+    return pd.DataFrame({
+        "text": pd.Series(pa.concat_arrays(text).to_pylist() if text else [], dtype=object),
+        "number": pd.Series(pa.concat_arrays(nums).to_numpy(zero_copy_only=False)
+                            if nums else [], dtype="float64")})
+
+
+def find_in_values(groups: dict) -> list[tuple]:
+    """``[(key, kind)]`` for each group of values holding an identifier of that kind.
+
+    All groups are scanned in one call of :func:`.privacy.find_personal_ids`; only when
+    it finds something is each group scanned on its own to say which.
+    """
+    from .privacy import find_personal_ids
+
+    if not groups or find_personal_ids(_frame(list(groups.values()))).empty:
+        return []
+    return [(key, kind) for key, values in groups.items()
+            for kind in find_personal_ids(_frame([values]))["kind"].unique()]
+
+
+def scan_problems(found: list[tuple], file: str) -> list[Problem]:
+    """Problems for :func:`find_in_values` results keyed ``(table, column)``."""
+    return [Problem("personal identifier in a table", file=f"{file}/{name}", resource=name,
+                    column=c, expected="no personal identifiers", found=kind)
+            for (name, c), kind in found]
 
 
 def scan_tables(tables: dict[str, pa.Table], level: str, *, file: str) -> list[Problem]:
-    """The identifier scanner on arriving tables: one problem per table, column and kind.
-
-    The distinct values left by :func:`_unfixed_values` of every table are scanned in one
-    call; only when something is found are the columns scanned one by one to name them.
-    """
-    import pandas as pd
-
-    from .privacy import find_personal_ids
-
-    left = {(name, c): v for name, t in tables.items()
-            for c, v in _unfixed_values(name, t, level).items()}
-    # column names too: the allow-list admits only declared ones, the scanner checks anyway
-    left.update({(name, "<column names>"): pa.array(t.column_names, pa.string())
-                 for name, t in tables.items()})
-
-    def frame(values: list[pa.Array]) -> pd.DataFrame:
-        is_text = [pa.types.is_string(v.type) or pa.types.is_large_string(v.type)
-                   for v in values]
-        text = [v.cast(pa.string()) for v, t in zip(values, is_text, strict=True) if t]
-        nums = [v.cast(pa.float64()) for v, t in zip(values, is_text, strict=True) if not t]
-        return pd.DataFrame({
-            "text": pd.Series(pa.concat_arrays(text).to_pylist() if text else [], dtype=object),
-            "number": pd.Series(pa.concat_arrays(nums).to_numpy(zero_copy_only=False)
-                                if nums else [], dtype="float64")})
-
-    if find_personal_ids(frame(list(left.values()))).empty:
-        return []
-    out = []
-    for (name, c), values in left.items():
-        for kind in find_personal_ids(frame([values]))["kind"].unique():
-            out.append(Problem("personal identifier in a table", file=f"{file}/{name}",
-                               resource=name, column=c, expected="no personal identifiers",
-                               found=kind))
-    return out
+    """The identifier scanner on one package's tables: a problem per table, column, kind."""
+    return scan_problems(find_in_values(unfixed_values(tables, level)), file)

@@ -118,6 +118,22 @@ class _Merge:
         self.pending = {}
 
 
+def _scanned(checked: list, scan_packages, store) -> list:
+    """The identifier scanner on a batch's valid packages at once; those it finds
+    something in become rejections (their staged files removed)."""
+    pkgs = [c for c in checked if not isinstance(c, MergeResult)]
+    found = dict(zip(map(id, pkgs), scan_packages(pkgs), strict=True)) if pkgs else {}
+    out = []
+    for c in checked:
+        problems = found.get(id(c))
+        if problems:
+            store.unstage(c)
+            c.close()
+            c = MergeResult(c.source.name, "rejected", problems=tuple(problems))
+        out.append(c)
+    return out
+
+
 def _result(future):
     try:
         return future.result()
@@ -136,11 +152,11 @@ def merge_packages(store, packages, *, today=None, now=None, progress: bool = Fa
 
     from tqdm.auto import tqdm
 
-    from .validate import open_package
+    from .validate import open_package, scan_packages
 
     def check(path: Path):
         try:
-            pkg = open_package(path, today=today, now=now)
+            pkg = open_package(path, today=today, now=now, _scan=False)
         except ValidationError as exc:
             return MergeResult(path.name, "rejected", problems=tuple(exc.problems))
         if pkg.meta.get("share_back"):
@@ -163,19 +179,18 @@ def merge_packages(store, packages, *, today=None, now=None, progress: bool = Fa
         def submit(chunk):
             return [pool.submit(check, paths[i]) for i in chunk]
 
-        ahead = submit(chunks[0]) if chunks else []
-        undecided: list = []
+        ahead, current = (submit(chunks[0]) if chunks else []), []
         try:
-            for c, chunk in enumerate(chunks):
-                current, ahead = ahead, (submit(chunks[c + 1]) if c + 1 < len(chunks) else [])
-                undecided = list(current)
-                for i, future in zip(chunk, current, strict=True):
-                    state.decide(i, future.result())
-                    undecided.remove(future)
+            for n, chunk in enumerate(chunks):
+                current, ahead = ahead, (submit(chunks[n + 1]) if n + 1 < len(chunks) else [])
+                checked = _scanned([f.result() for f in current], scan_packages, store)
+                for i, result in zip(chunk, checked, strict=True):
+                    state.decide(i, result)
                     bar.update()
                 state.load()
         except BaseException:
             # packages checked but not yet loaded hold temporary folders and staged files
-            state.abandon([r for f in undecided + ahead if (r := _result(f)) is not None])
+            # (closing or unstaging one twice does no harm)
+            state.abandon([r for f in current + ahead if (r := _result(f)) is not None])
             raise
     return state.results
