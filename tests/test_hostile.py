@@ -163,7 +163,7 @@ def test_encrypted_entry(pkg, tmp_path, capsys):
     cd = data.rindex(b"PK\x05\x06")
     cd_start = struct.unpack("<I", data[cd + 16:cd + 20])[0]
     pos = cd_start
-    for info in infos:  # set the "encrypted" bit in every central directory record
+    for _ in infos:  # set the "encrypted" bit in every central directory record
         flags = struct.unpack("<H", data[pos + 8:pos + 10])[0] | 0x1
         data[pos + 8:pos + 10] = struct.pack("<H", flags)
         n, m, k = struct.unpack("<HHH", data[pos + 28:pos + 34])
