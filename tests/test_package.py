@@ -364,3 +364,21 @@ def test_rows_outside_the_project_period_refused_at_export(havnstrup, tmp_path):
     p = exc.value.problems[0]
     assert (p.resource, p.column, p.message) == ("sessions", "date",
                                                  "rows dated outside the package's period")
+
+
+def test_harmless_ids_and_budgets_do_not_block_an_export(havnstrup, tmp_path):
+    """Group ids such as H-030623-0001 and a note "Budget 45000000 kr" once blocked exports
+    with no way forward: the group id now leaves as a pseudonym, the note not at all."""
+    project = Project.open(havnstrup)
+    old = project.table("sessions")["group_id"].iloc[0]
+    for name in ("participants", "sessions", "fidelity_checks"):
+        df = project.table(name)
+        project.set_table(name, df.assign(group_id=df["group_id"].astype(object).where(
+            df["group_id"] != old, "H-030623-0001")))
+    aid = project.plan.activities["activity_id"].iloc[0]
+    project.plan.update(aid, notes="Budget 45000000 kr")
+    project.save()
+    for level in ("pseudonymised", "aggregate"):
+        out = export_package(havnstrup, tmp_path / f"{level}.zip", level=level)
+        assert validate_package(out) == []
+        assert leaks(out, ["H-030623-0001", "45000000"]) == []
