@@ -57,6 +57,7 @@ class _Merge:
         self.known = {pid for v in self.versions.values() for pid, _ in v}
         self.results: list[MergeResult | None] = [None] * n
         self.pending: dict[tuple, tuple[int, object]] = {}
+        self.touched: set[str] = set()  # resources whose views need redefining
 
     def _older(self, pkg, than: int) -> MergeResult:
         self.store.unstage(pkg)
@@ -98,7 +99,8 @@ class _Merge:
             return
         replaced = [pid for key, _ in loads for pid, _ in self.versions.get(key, [])]
         try:
-            self.store.commit([pkg for _, (_, pkg) in loads], replaced)
+            self.touched |= set(self.store.commit([pkg for _, (_, pkg) in loads], replaced,
+                                                  views=False))
         finally:
             for _, (_, pkg) in loads:
                 pkg.close()
@@ -193,4 +195,6 @@ def merge_packages(store, packages, *, today=None, now=None, progress: bool = Fa
             # (closing or unstaging one twice does no harm)
             state.abandon([r for f in current + ahead if (r := _result(f)) is not None])
             raise
+        finally:
+            store.refresh_views(state.touched)  # once, over every batch committed
     return state.results

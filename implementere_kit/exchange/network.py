@@ -165,10 +165,13 @@ class NetworkStore:
         for name in pkg.resources:
             self._file(name, pkg.package_id).unlink(missing_ok=True)
 
-    def commit(self, packages, replaced: list[str]) -> None:
+    def commit(self, packages, replaced: list[str], *, views: bool = True) -> list[str]:
         """Record staged ``packages`` and remove the ``replaced`` package ids, atomically.
 
-        On failure nothing changes and the staged files are removed.
+        On failure nothing changes and the staged files are removed. Returns the resources
+        touched. With ``views=False`` the views are left for :meth:`refresh_views` (a merge
+        of many batches redefines them once, at the end: they are derived from ``files``,
+        and rebuilt whenever a store is opened, so a crash in between loses nothing).
         """
         rows = [(pkg.package_id, name, str(self._file(name, pkg.package_id)))
                 for pkg in packages for name in pkg.resources]
@@ -186,7 +189,8 @@ class NetworkStore:
                 self._insert_rows("files", ["package_id", "resource", "path"], rows)
                 self._insert_rows("provenance", _PROVENANCE_COLUMNS,
                                   [self._provenance_row(p) for p in packages])
-                self._refresh_views(touched)
+                if views:
+                    self._refresh_views(touched)
                 self.con.execute("COMMIT")
             except Exception:
                 self.con.execute("ROLLBACK")
@@ -197,6 +201,11 @@ class NetworkStore:
             raise
         for resource, pid in stale:
             self._file(resource, pid).unlink(missing_ok=True)
+        return sorted(touched)
+
+    def refresh_views(self, resources=None) -> None:
+        """(Re)define the views of ``resources`` (default all) over the files recorded."""
+        self._refresh_views(self._resources() if resources is None else resources)
 
     def _insert_rows(self, table: str, columns: list[str], rows: list) -> None:
         """Insert many rows through Arrow: one statement instead of one per row."""
