@@ -12,7 +12,6 @@ scanner's own tests cover the many formats it must recognise.
 
 import json
 import shutil
-import tempfile
 import zipfile
 
 import pytest
@@ -39,14 +38,6 @@ def base(network_dir, tmp_path_factory):
     folder = export_package(project, root / "pkg", level="pseudonymised")
     return {"root": root, "project": project, "folder": folder,
             "zip": zip_folder(folder, root / "pkg.zip")}
-
-
-@pytest.fixture
-def quiet_tmp(tmp_path, monkeypatch):
-    folder = tmp_path / "system-tmp"
-    folder.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    return folder
 
 
 def _only_problems(result):

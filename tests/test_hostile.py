@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import struct
-import tempfile
 import threading
 import warnings
 import zipfile
@@ -23,16 +22,7 @@ from tests.craft import descriptor, fodselsnummer, rewrite, write_descriptor, zi
 
 
 @pytest.fixture
-def tmpdir_for_packages(tmp_path, monkeypatch):
-    """Unpacked zips go here, so a test can see that none are left behind."""
-    folder = tmp_path / "system-tmp"
-    folder.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    return folder
-
-
-@pytest.fixture
-def pkg(havnstrup, tmp_path, tmpdir_for_packages):
+def pkg(havnstrup, tmp_path, quiet_tmp):
     return export_package(havnstrup, tmp_path / "pkg", level="pseudonymised")
 
 
@@ -130,7 +120,7 @@ def test_typed_site_name_refused(pkg):
 
 
 # -- archives ------------------------------------------------------------------------------
-def test_zip_from_writestr_is_accepted(pkg, tmp_path, tmpdir_for_packages):
+def test_zip_from_writestr_is_accepted(pkg, tmp_path, quiet_tmp):
     """zipfile.writestr stores mode 0600 without file-type bits; external_attr 0 too."""
     assert validate_package(zip_folder(pkg, tmp_path / "w.zip")) == []
     plain = tmp_path / "zero.zip"
@@ -141,7 +131,7 @@ def test_zip_from_writestr_is_accepted(pkg, tmp_path, tmpdir_for_packages):
             info.compress_type = zipfile.ZIP_DEFLATED
             zf.writestr(info, f.read_bytes())
     assert validate_package(plain) == []
-    assert not list(tmpdir_for_packages.iterdir())
+    assert not list(quiet_tmp.iterdir())
 
 
 def test_corrupt_deflate_data(pkg, tmp_path, capsys):
@@ -196,7 +186,7 @@ def test_duplicate_entries(pkg, tmp_path, capsys):
     refused(z, "two entries of one name", capsys)
 
 
-def test_overlapping_entries_write_nothing(tmp_path, tmpdir_for_packages, capsys):
+def test_overlapping_entries_write_nothing(tmp_path, quiet_tmp, capsys):
     """A small zip whose central directory lists one big compressed entry 400 times."""
     z = tmp_path / "overlap.zip"
     with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -214,7 +204,7 @@ def test_overlapping_entries_write_nothing(tmp_path, tmpdir_for_packages, capsys
     z.write_bytes(data[:cd_start] + cd + bytes(end))
     assert z.stat().st_size < 160_000
     refused(z, "overlap", capsys)
-    assert not list(tmpdir_for_packages.rglob("*"))  # not a byte was written
+    assert not list(quiet_tmp.rglob("*"))  # not a byte was written
 
 
 def test_fifty_million_rows_refused_from_metadata(pkg, tmp_path, capsys):
@@ -286,7 +276,7 @@ def test_symlinked_resource_refused(pkg, tmp_path):
     refused(pkg, "symbolic link")
 
 
-def test_no_temporary_folder_left_on_any_path(pkg, tmp_path, tmpdir_for_packages):
+def test_no_temporary_folder_left_on_any_path(pkg, tmp_path, quiet_tmp):
     cases = [zip_folder(pkg, tmp_path / "good.zip")]
     bad = tmp_path / "bad"
     shutil.copytree(pkg, bad)
@@ -299,7 +289,7 @@ def test_no_temporary_folder_left_on_any_path(pkg, tmp_path, tmpdir_for_packages
         validate_package(case)
     with NetworkStore(tmp_path / "net.duckdb") as store:
         store.merge(cases)
-    assert not list(tmpdir_for_packages.iterdir())
+    assert not list(quiet_tmp.iterdir())
 
 
 # -- data against the descriptor ------------------------------------------------------------
