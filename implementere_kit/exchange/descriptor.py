@@ -371,16 +371,17 @@ def scan_metadata(obj, file: str) -> list[Problem]:
     pairs = list(_strings(obj))
     if not pairs:
         return []
-    texts = pd.DataFrame({"value": [v if isinstance(v, str) else None for _, v in pairs],
-                          "number": pd.array([v if isinstance(v, int) else None
-                                              for _, v in pairs], dtype="Int64")})
-    if find_personal_ids(texts, table=file).empty:
+    def frame(values) -> pd.DataFrame:
+        return pd.DataFrame({
+            "value": pd.Series([v for v in values if isinstance(v, str)], dtype=object),
+            "number": pd.Series([float(v) for v in values if not isinstance(v, str)],
+                                dtype="float64")})
+
+    if find_personal_ids(frame([v for _, v in pairs]), table=file).empty:
         return []
     out = []
     for path, value in pairs:  # rare: find which places hold them
-        cell = pd.DataFrame({"v": pd.Series([value], dtype=object if isinstance(value, str)
-                                            else "Int64" if isinstance(value, int) else float)})
-        for kind in find_personal_ids(cell)["kind"].unique():
+        for kind in find_personal_ids(frame([value]))["kind"].unique():
             leaks = not find_personal_ids(pd.DataFrame({"p": [path]})).empty
             out.append(_problem("personal identifier in metadata", file,
                                 "<a key holding an identifier>" if leaks else path[:120],

@@ -18,6 +18,7 @@ kernels; problems name the file, table and column, never an identifier.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -131,21 +132,31 @@ def _check_k(name, table, k, where) -> list[Problem]:
     return out
 
 
-def _check_intervention(name, table, intervention, where) -> list[Problem]:
+@functools.cache
+def _foreign_components(intervention: str) -> pa.Array | None:
+    """Component ids of the other shipped interventions that ``intervention`` lacks
+    (None when it is not a shipped one)."""
     from ..plans.intervention import list_interventions, load_intervention
 
-    if "component" not in table.column_names or intervention not in list_interventions():
-        return []
+    if intervention not in list_interventions():
+        return None
     own = {c.id for c in load_intervention(intervention).components}
-    others = {c.id for i in list_interventions() if i != intervention
-              for c in load_intervention(i).components} - own
+    return pa.array(sorted({c.id for i in list_interventions() if i != intervention
+                            for c in load_intervention(i).components} - own), pa.string())
+
+
+def _check_intervention(name, table, intervention, where) -> list[Problem]:
+    if "component" not in table.column_names or not isinstance(intervention, str):
+        return []
+    others = _foreign_components(intervention)
+    if others is None:
+        return []
     col = table.column("component")
     if pa.types.is_dictionary(col.type):
         col = col.cast(pa.string())
     if not pa.types.is_string(col.type) or not others:
         return []
-    foreign = pc.sum(pc.fill_null(pc.is_in(col, value_set=pa.array(sorted(others))),
-                                  False)).as_py() or 0
+    foreign = pc.sum(pc.fill_null(pc.is_in(col, value_set=others), False)).as_py() or 0
     if not foreign:
         return []
     return [Problem("components of another intervention than the package's", **where,
