@@ -24,7 +24,7 @@ from implementere_kit.exchange.package import export_package
 from implementere_kit.exchange.validate import validate_package
 from tests.craft import W1, W2, descriptor, leaks, write_descriptor, zip_folder
 
-SETTINGS = settings(max_examples=30, deadline=None,
+SETTINGS = settings(max_examples=30, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow,
                                            HealthCheck.function_scoped_fixture])
 

@@ -292,3 +292,22 @@ def test_store_with_a_missing_data_file_is_reported_damaged(packages, tmp_path):
     victim.unlink()
     with pytest.raises(ImplementereError, match="damaged"):
         NetworkStore(tmp_path / "net.duckdb")
+
+
+def test_scanner_in_a_batch_names_the_package_it_refuses(packages, tmp_path):
+    """The identifier scanner reads a whole batch in one call; a finding still rejects only
+    the package that holds it, and names that package's file."""
+    import zipfile
+
+    from tests.craft import fodselsnummer, rewrite
+
+    bad = tmp_path / "bad"
+    with zipfile.ZipFile(packages[0]) as zf:
+        zf.extractall(bad)
+    rewrite(bad, "sic_events", lambda t: t.replace_schema_metadata(
+        {**(t.schema.metadata or {}), b"by": f"Kari {fodselsnummer(3)}".encode()}))
+    with NetworkStore(tmp_path / "net.duckdb") as store:
+        results = store.merge([packages[1], bad, packages[2]])
+    assert [r.action for r in results] == ["imported", "rejected", "imported"]
+    assert {p.file for p in results[1].problems} == {"bad"}
+    assert results[1].problems[0].message == "personal identifier in metadata"

@@ -279,7 +279,7 @@ def _check_resources(d: dict, file: str, level_key: str) -> list[Problem]:
         if extra:
             out.append(_problem("resource has fields not allowed", file, where,
                                 "only " + ", ".join(sorted(_RESOURCE_KEYS)), resource=name))
-        if fmt not in _MEDIATYPES:
+        if not isinstance(fmt, str) or fmt not in _MEDIATYPES:
             out.append(_problem("unknown resource format", file, f"{where}.format",
                                 "parquet or csv", safe_value(fmt), resource=name))
             continue

@@ -50,7 +50,6 @@ def municipalities(country: str | None = None):
     return df.reset_index(drop=True).copy()
 
 
-@lru_cache(maxsize=1024)
 def municipality_name(country: object, code: object) -> str | None:
     """The official name of municipality ``code`` in ``country``, or ``None`` if not listed.
 
@@ -59,6 +58,11 @@ def municipality_name(country: object, code: object) -> str | None:
     """
     if not isinstance(country, str) or not isinstance(code, str):
         return None
+    return _name(country, code)
+
+
+@lru_cache(maxsize=1024)
+def _name(country: str, code: str) -> str | None:
     df = _table()
     hit = df[(df["country"] == country) & (df["code"] == code)]
     if hit.empty:
