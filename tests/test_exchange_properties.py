@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from implementere_kit import PrivacyError, Project
+from implementere_kit import PrivacyError, Project, ValidationError
 from implementere_kit.errors import Problem
 from implementere_kit.exchange.package import export_package
 from implementere_kit.exchange.validate import validate_package
@@ -158,6 +158,10 @@ TEXT_PLACES = [("participants", "referral_source"), ("participants", "group_id")
                ("fidelity_checks", "item"), ("survey_responses", "item")]
 
 
+MEASURE_INPUTS = [("survey_responses", "item"), ("competence_ratings", "dimension"),
+                  ("fidelity_checks", "item")]
+
+
 def _plant_text(project: Project, table: str, column: str, value: str) -> None:
     df = project.table(table).copy()
     df[column] = df[column].astype(object)
@@ -194,7 +198,13 @@ def test_planted_identifiers_never_leave(base, tmp_path, ident, context, place, 
     out = tmp_path / f"{level}.zip"
     # free text never reaches an allowed column, so the export goes ahead (the scanner,
     # the second net, finds nothing) and the identifier is nowhere in the package
-    export_package(folder, out, level=level)
+    try:
+        export_package(folder, out, level=level)
+    except ValidationError:
+        # an aggregate is computed from the survey items and rating dimensions: one the
+        # instrument does not have is a data error there, and nothing is written
+        assert level == "aggregate" and place in MEASURE_INPUTS and not out.exists()
+        return
     assert leaks(out, [ident]) == []
     out.unlink()
 
