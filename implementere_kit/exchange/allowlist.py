@@ -268,6 +268,8 @@ def check_allow_list(name: str, table, level: str, *, file: str,
             shaped = pc.match_substring_regex(values, pattern)
             ok = shaped if ok is None else pc.or_(ok, shaped)
         n_bad = len(values) - (pc.sum(ok).as_py() or 0)
+        if not n_bad and cache is not None:
+            cache[("in form", c)] = True  # every value in its form: nothing for the scanner
         if n_bad:
             problems.append(Problem("value not in the form this level allows", file=file,
                                     resource=name, column=c, expected=_expected(form),

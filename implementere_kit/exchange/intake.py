@@ -196,9 +196,10 @@ def unfixed_values(tables: dict[str, pa.Table], level: str,
                    caches: dict[str, dict] | None = None) -> dict[tuple, pa.Array]:
     """``{(table, column): distinct values}`` that a column's form does not pin down.
 
-    Values of a pseudonym, month or code form that match it, and enum values, cannot hold
-    an identifier; numbers below :data:`MIN_IDENTIFIER` neither; dates and booleans are
-    not scanned. Column names not in the table's schema are included. What is left —
+    Values of a pseudonym, month or code form that match it cannot hold an identifier;
+    numbers below :data:`MIN_IDENTIFIER` neither; columns with an enum are left to the
+    schema check (a value off the enum refuses the package); dates and booleans are not
+    scanned. Column names not in the table's schema are included. What is left —
     normally nothing — is what :func:`find_in_values` scans. ``caches`` holds distinct
     values already computed by :func:`.allowlist.check_allow_list`.
     """
@@ -215,6 +216,8 @@ def unfixed_values(tables: dict[str, pa.Table], level: str,
         if odd:
             out[(name, "<column names>")] = pa.array(odd, pa.string())
         for c in table.column_names:
+            if cache.get(("in form", c)) or "enum" in fields.get(c, {}):
+                continue  # a value off its enum is refused by the schema check anyway
             col = table.column(c)
             if pa.types.is_integer(col.type) or pa.types.is_floating(col.type):
                 lo_hi = pc.min_max(col)
@@ -228,15 +231,9 @@ def unfixed_values(tables: dict[str, pa.Table], level: str,
                 values = distinct_text(table, c, cache)
                 if values is None:
                     continue
-                fixed = None
                 pattern = form_pattern(forms.get(c, ""))
                 if pattern:
                     fixed = pc.match_substring_regex(values, pattern)
-                if "enum" in fields.get(c, {}):
-                    in_enum = pc.is_in(values, value_set=pa.array(
-                        [str(v) for v in fields[c]["enum"]], pa.string()))
-                    fixed = in_enum if fixed is None else pc.or_(fixed, in_enum)
-                if fixed is not None:
                     values = values.filter(pc.invert(pc.fill_null(fixed, False)))
             if len(values):
                 out[(name, c)] = values
