@@ -311,3 +311,27 @@ def test_scanner_in_a_batch_names_the_package_it_refuses(packages, tmp_path):
     assert [r.action for r in results] == ["imported", "rejected", "imported"]
     assert {p.file for p in results[1].problems} == {"bad"}
     assert results[1].problems[0].message == "personal identifier in metadata"
+
+
+def test_equal_export_numbers_keep_the_stored_package(network_dir, tmp_path):
+    """Two different packages with one export number (a restored project folder): the one
+    already stored stays, the other is reported, with the number it would need."""
+    import shutil
+
+    from tests.craft import rewrite
+
+    folder = tmp_path / "copy"
+    shutil.copytree(network_dir / "dk-904-keep", folder)
+    first = export_package(folder, tmp_path / "first", level="pseudonymised")
+    second = export_package(folder, tmp_path / "second", level="pseudonymised")
+    seq = json.loads((first / "datapackage.json").read_text())["implementere_kit"]["export_seq"]
+
+    def same_number(d):
+        d["implementere_kit"]["export_seq"] = seq
+        return d
+    rewrite(second, "sic_events", lambda t: t.slice(1), desc_fn=same_number)
+    with NetworkStore(tmp_path / "net.duckdb") as store:
+        results = store.merge([first, second])
+        assert [r.action for r in results] == ["imported", "older"]
+        assert results[1].problems[0].expected == f"> {seq}"
+        assert store.provenance()["package_id"].tolist() == [results[0].package_id]
