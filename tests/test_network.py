@@ -335,3 +335,27 @@ def test_equal_export_numbers_keep_the_stored_package(network_dir, tmp_path):
         assert [r.action for r in results] == ["imported", "older"]
         assert results[1].problems[0].expected == f"> {seq}"
         assert store.provenance()["package_id"].tolist() == [results[0].package_id]
+
+
+def test_views_line_up_packages_with_different_columns(packages, tmp_path):
+    """A package whose attendance lacks the optional makeup column (or stores session
+    numbers as int32) sits in the same view as the others."""
+    import zipfile
+
+    import pyarrow as pa
+
+    from tests.craft import rewrite
+
+    odd = tmp_path / "odd"
+    with zipfile.ZipFile(packages[0]) as zf:
+        zf.extractall(odd)
+    rewrite(odd, "attendance", lambda t: t.drop(["makeup"]).set_column(
+        1, "session_no", t["session_no"].cast(pa.int32())))
+    with NetworkStore(tmp_path / "net.duckdb") as store:
+        assert {r.action for r in store.merge([odd, packages[1]])} == {"imported"}
+        got = store.query("SELECT count(*) n, count(makeup) m FROM attendance")
+        n_odd = len(__import__("pyarrow.parquet", fromlist=["x"]).read_table(
+            odd / "attendance.parquet"))
+        assert got["n"][0] > n_odd and got["m"][0] == got["n"][0] - n_odd
+    with NetworkStore(tmp_path / "net.duckdb") as store:  # the views again on opening
+        assert store.query("SELECT count(*) n FROM attendance")["n"][0] == got["n"][0]

@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS provenance (
     level VARCHAR, k INTEGER, dosage_sessions INTEGER, dosage_min_attendance DOUBLE,
     dosage_makeups_count BOOLEAN, fidelity_threshold DOUBLE, created VARCHAR,
     export_seq BIGINT, imported_at TIMESTAMP);
-CREATE TABLE IF NOT EXISTS files (package_id VARCHAR, resource VARCHAR, path VARCHAR);
+CREATE TABLE IF NOT EXISTS files (package_id VARCHAR, resource VARCHAR, path VARCHAR,
+                                  columns VARCHAR);
 """
 _PROVENANCE_COLUMNS = ["package_id", "source", "site", "site_name", "country", "intervention",
                        "period_start", "period_end", "level", "k", "dosage_sessions",
@@ -173,7 +174,8 @@ class NetworkStore:
         of many batches redefines them once, at the end: they are derived from ``files``,
         and rebuilt whenever a store is opened, so a crash in between loses nothing).
         """
-        rows = [(pkg.package_id, name, str(self._file(name, pkg.package_id)))
+        rows = [(pkg.package_id, name, str(self._file(name, pkg.package_id)),
+                 getattr(pkg, "signatures", {}).get(name))
                 for pkg in packages for name in pkg.resources]
         stale = self.con.execute(
             "SELECT resource, package_id FROM files WHERE list_contains(?, package_id)",
@@ -186,7 +188,7 @@ class NetworkStore:
                     for table in ("files", "provenance"):
                         self.con.execute(f"DELETE FROM {table} WHERE list_contains(?, "
                                          "package_id)", [replaced])
-                self._insert_rows("files", ["package_id", "resource", "path"], rows)
+                self._insert_rows("files", ["package_id", "resource", "path", "columns"], rows)
                 self._insert_rows("provenance", _PROVENANCE_COLUMNS,
                                   [self._provenance_row(p) for p in packages])
                 if views:
@@ -248,18 +250,22 @@ class NetworkStore:
     def _refresh_views(self, resources) -> None:
         """(Re)define each resource's view over exactly the files listed for it."""
         for name in resources:
-            paths = [str(self._file(name, pid)) for (pid,) in self.con.execute(
-                         "SELECT package_id FROM files WHERE resource = ? ORDER BY package_id",
-                         [name]).fetchall()]
-            if not paths:
+            rows = self.con.execute("SELECT package_id, columns FROM files WHERE resource = ? "
+                                    "ORDER BY package_id", [name]).fetchall()
+            if not rows:
                 self.con.execute(f'DROP VIEW IF EXISTS "{name}"')
                 continue
-            listed = ", ".join("'" + p.replace("'", "''") + "'" for p in paths)
+            listed = ", ".join("'" + str(self._file(name, pid)).replace("'", "''") + "'"
+                               for pid, _ in rows)
+            # Files with the same columns and types are bound from the first one; only
+            # when they differ must DuckDB read every file's schema to line them up by name.
+            same = len({c for _, c in rows}) == 1 and rows[0][1] is not None
             # the package a row came from is the file's name: <sha256>.parquet
             self.con.execute(
                 f'CREATE OR REPLACE VIEW "{name}" AS SELECT * EXCLUDE (filename), '
                 f"regexp_extract(filename, '([0-9a-f]{{64}})\\.parquet$', 1) AS _package "
-                f"FROM read_parquet([{listed}], filename = true, union_by_name = true)")
+                f"FROM read_parquet([{listed}], filename = true, "
+                f"union_by_name = {'false' if same else 'true'})")
 
     def export_partitioned(self, out_dir, tables=None) -> Path:
         """Write tables as hive-partitioned Parquet; see :func:`.outputs.export_partitioned`."""

@@ -50,6 +50,8 @@ class Package:
     verified: dict = field(default_factory=dict, repr=False)
     #: What the identifier scanner is to read (see :func:`scan_packages`).
     scan_input: tuple | None = field(default=None, repr=False)
+    #: Each resource's columns and Arrow types, as the store will hold it.
+    signatures: dict = field(default_factory=dict, repr=False)
     files: list[str] = field(default_factory=list, repr=False)
 
     @property
@@ -231,6 +233,7 @@ def _read_resource(pkg: Package, res: dict, file: str, limits: ArchiveLimits,
         return [Problem("resource cannot be read", **where, found=type(exc).__name__)], None
     if res["format"] == "parquet":
         pkg.verified[name] = data  # the exact bytes checked: storing them needs no re-read
+    pkg.signatures[name] = "\t".join(f"{f.name}:{f.type}" for f in table.schema)
     return [], table
 
 
