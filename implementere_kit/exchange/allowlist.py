@@ -216,14 +216,16 @@ def distinct_text(table, column: str, cache: dict | None = None):
     return values
 
 
-def check_allow_list(name: str, table, level: str, *, file: str,
-                     cache: dict | None = None) -> list[Problem]:
+def check_allow_list(name: str, table, level: str, *, file: str, cache: dict | None = None,
+                     inherited=()) -> list[Problem]:
     """Problems of an arriving Arrow table against the allow-list of ``level``.
 
     Refused: a table not allowed at the level, a column not declared for it, and text
     values not in the declared form (pseudonyms, months, codes); dates declared
     ``coarsen_month`` must fall on the first of a month. ``cache`` collects the distinct
-    text values computed on the way (see :func:`distinct_text`).
+    text values computed on the way (see :func:`distinct_text`); columns in ``inherited``
+    hold only values of a column already found in form (a foreign key) and are not
+    checked again.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -254,6 +256,10 @@ def check_allow_list(name: str, table, level: str, *, file: str,
         pattern = _value_pattern(form)
         if kind == "keep" or (pattern is None and kind not in ("code", "key")):
             continue  # enums and the site are checked by the schema and the descriptor
+        if c in inherited:
+            if cache is not None:
+                cache[("in form", c)] = True
+            continue
         values = distinct_text(table, c, cache)
         if values is None or not len(values):
             continue

@@ -31,7 +31,7 @@ PACKAGE_SCHEMA_VERSION = 2
 CLOCK_SKEW = dt.timedelta(minutes=15)
 MAX_DESCRIPTOR_BYTES = 4 * 1024**2
 MAX_DEPTH = 32
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _TOP_KEYS = {"name", "title", "profile", "created", "implementere_kit", "resources"}
 _RESOURCE_KEYS = {"name", "path", "profile", "format", "mediatype", "encoding", "sha256",
                   "schema", "bytes", "hash"}
@@ -260,7 +260,7 @@ def _check_period(period, share_back: bool, bad) -> list[Problem]:
 
 
 def _check_resources(d: dict, file: str, level_key: str) -> list[Problem]:
-    from .package import resource_schema
+    from .package import allowed_schema
 
     out: list[Problem] = []
     names = []
@@ -304,7 +304,7 @@ def _check_resources(d: dict, file: str, level_key: str) -> list[Problem]:
         cols = [f.get("name") for f in fields if isinstance(f, dict)] if isinstance(
             fields, list) else None
         if (cols is None or not all(isinstance(c, str) for c in cols)
-                or schema != resource_schema(name, cols, level_key)):
+                or schema != allowed_schema(name, tuple(cols), level_key)):
             out.append(_problem("resource schema is not the allow-listed schema of its table",
                                 file, f"{where}.schema",
                                 f"the schema tables.yaml gives {name} at level {level_key}",

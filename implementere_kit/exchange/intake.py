@@ -170,14 +170,22 @@ def check_contents(meta: dict, tables: dict[str, pa.Table], *, file: str,
 
     ``caches`` (a dict) collects the distinct text values per table for the scanner."""
     from .allowlist import check_allow_list
+    from .package import FOREIGN_KEYS
 
     level = "share_back" if meta.get("share_back") else meta.get("level")
     caches = {} if caches is None else caches
     out = []
-    for name, table in tables.items():
+    # A foreign key's values lie in its parent's (checked by check_foreign_key on arrival,
+    # and pseudonyms of one key on the way out): parents first, children inherit the form.
+    links = [(child, c, parent, pcol) for child, c, parent, pcol in FOREIGN_KEYS
+             if child in tables and parent in tables]
+    for name in sorted(tables, key=lambda n: any(n == link[0] for link in links)):
+        table = tables[name]
         where = _where(file, name)
+        inherited = {c for child, c, parent, pcol in links if child == name
+                     and caches.get(parent, {}).get(("in form", pcol))}
         found = check_allow_list(name, table, level, file=where["file"],
-                                 cache=caches.setdefault(name, {}))
+                                 cache=caches.setdefault(name, {}), inherited=inherited)
         if found and found[0].column is None:  # the table itself is not allowed
             out += found
             continue

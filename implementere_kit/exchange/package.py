@@ -29,6 +29,7 @@ Frictionless Data Package and Table Schema specifications, https://specs.frictio
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import shutil
 import tempfile
@@ -62,6 +63,14 @@ def sha256_file(path: Path) -> str:
 def resource_schema(name: str, columns, level: str) -> dict | None:
     """The Table Schema of table ``name`` holding ``columns`` in a package of ``level``
     (``None`` for a table we do not know). An arriving resource must carry exactly this."""
+    import copy
+
+    return copy.deepcopy(allowed_schema(name, tuple(columns), level))
+
+
+@functools.cache
+def allowed_schema(name: str, columns: tuple, level: str) -> dict | None:
+    """:func:`resource_schema`, cached: to compare with, never to change."""
     from ..store.tables import table_names, table_schema
 
     if name not in table_names():
