@@ -10,6 +10,17 @@ huge). While extracting, each entry is cut at its declared size and the running 
 the limit, so a lying header cannot inflate more; damaged data (a bad deflate stream, a
 wrong CRC) is reported, not raised. A package folder is listed with ``lstat`` only —
 a FIFO, socket, device, link or sub-folder is refused without ever being opened.
+
+Examples
+--------
+>>> import pathlib, tempfile
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (folder / "pkg.zip").write_bytes(b"PK not really a zip")
+>>> try:
+...     safe_extract(folder / "pkg.zip", folder / "out")
+... except ValidationError as err:
+...     print(err.problems[0].message)
+not a readable zip archive
 """
 
 from __future__ import annotations

@@ -10,6 +10,16 @@ parsed (duplicate keys and ``NaN`` refused), then checked key by key: unknown ke
 types, a name or title other than the one its fields give, a site name that is not the
 official one, a ``created`` in the future beyond :data:`CLOCK_SKEW`, and every string
 through the identifier scanner (:func:`scan_metadata`).
+
+Examples
+--------
+>>> import pathlib, tempfile
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "datapackage.json"
+>>> _ = path.write_text("[" * 100_000 + "]" * 100_000)
+>>> read_descriptor(path, "pkg.zip")[1][0].message
+'datapackage.json is nested too deeply'
+>>> [p.message for p in check_descriptor(["a list"], "pkg.zip")]
+['datapackage.json is not a JSON object']
 """
 
 from __future__ import annotations

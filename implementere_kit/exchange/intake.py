@@ -13,6 +13,16 @@ kernels; problems name the file, table and column, never an identifier.
   components not of another shipped intervention than the one claimed.
 - :func:`scan_tables`: the identifier scanner on the distinct values of every column
   whose values are not already fixed by their form.
+
+Examples
+--------
+>>> meta = {"site": "903", "level": "pseudonymised", "created": "2024-06-01T00:00:00+00:00",
+...         "period": {"start": "2024-01-01", "end": None}}
+>>> events = pa.table({"site": ["903", "901"], "stage": [1, 1],
+...                    "activity": ["informed", "interest"],
+...                    "date": pa.array([None, None], pa.date32())})
+>>> [p.message for p in check_contents(meta, {"sic_events": events}, file="p.zip")]
+["rows of another site than the package's"]
 """
 
 from __future__ import annotations
