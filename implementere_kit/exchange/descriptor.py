@@ -25,6 +25,7 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import re
@@ -58,17 +59,21 @@ def _depth(text: str) -> int:
     """Deepest nesting of ``[`` and ``{`` outside strings, without parsing."""
     import numpy as np
 
-    code = np.frombuffer(_STRING.sub('""', text).encode("utf-8"), dtype=np.uint8)
-    step = (np.isin(code, (ord("["), ord("{"))).astype(np.int64)
-            - np.isin(code, (ord("]"), ord("}"))).astype(np.int64))
+    if "\\" in text:  # escaped characters: cut the strings out properly first
+        text = _STRING.sub('""', text)
+    code = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    # without escapes, a quote always opens or closes a string: count them
+    outside = (np.cumsum(code == ord('"')) % 2 == 0) & (code != ord('"'))
+    step = (outside & ((code == ord("[")) | (code == ord("{")))).astype(np.int64) - (
+        outside & ((code == ord("]")) | (code == ord("}")))).astype(np.int64)
     return int(np.cumsum(step).max(initial=0))
 
 
 def _no_duplicates(pairs):
-    keys = [k for k, _ in pairs]
-    if len(set(keys)) != len(keys):
+    out = dict(pairs)
+    if len(out) != len(pairs):
         raise ValueError("a key appears twice in one object")
-    return dict(pairs)
+    return out
 
 
 def _no_constant(name):
@@ -153,8 +158,15 @@ def _created(v) -> dt.datetime | None:
     return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
 
 
+@functools.cache
+def _shipped() -> tuple[str, ...]:
+    from ..plans.intervention import list_interventions
+
+    return tuple(list_interventions())
+
+
 def _check_meta(meta: dict, file: str, now: dt.datetime) -> list[Problem]:
-    from ..plans.intervention import DosageRule, list_interventions
+    from ..plans.intervention import DosageRule
     from ..store.municipalities import municipality_name
     from ..store.project import COUNTRIES
     from .package import LEVELS
@@ -193,7 +205,7 @@ def _check_meta(meta: dict, file: str, now: dt.datetime) -> list[Problem]:
     if meta.get("site_name") != municipality_name(country, site):
         bad("site_name", "the official name from the municipality list (or null)")
     interv = meta.get("intervention")
-    if not (interv in list_interventions() or (isinstance(interv, str) and re.fullmatch(
+    if not (interv in _shipped() or (isinstance(interv, str) and re.fullmatch(
             r"x_[0-9a-f]{16}", interv)) or (share_back and interv == "network")):
         bad("intervention", "a shipped intervention id or a keyed pseudonym x_…",
             safe_value(interv))
