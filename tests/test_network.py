@@ -359,3 +359,15 @@ def test_views_line_up_packages_with_different_columns(packages, tmp_path):
         assert got["n"][0] > n_odd and got["m"][0] == got["n"][0] - n_odd
     with NetworkStore(tmp_path / "net.duckdb") as store:  # the views again on opening
         assert store.query("SELECT count(*) n FROM attendance")["n"][0] == got["n"][0]
+
+
+def test_a_stale_project_object_does_not_reuse_an_export_number(havnstrup, tmp_path):
+    """A screen holding the project saves after an export made elsewhere: the next export
+    still gets a new number."""
+    screen = Project.open(havnstrup)
+    first = export_package(havnstrup, tmp_path / "a", level="pseudonymised")
+    screen.save()  # its meta still has the number from before the export
+    second = export_package(havnstrup, tmp_path / "b", level="pseudonymised")
+    seqs = [json.loads((p / "datapackage.json").read_text())["implementere_kit"]["export_seq"]
+            for p in (first, second)]
+    assert seqs[1] == seqs[0] + 1

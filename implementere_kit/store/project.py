@@ -277,7 +277,10 @@ class Project:
             fname = f"{name}-{gen}.parquet"
             atomic_write_parquet(self.path / fname, df)
             index[name] = {"file": fname, "rows": len(df)}
-        meta = {**self.meta, "generation": gen, "tables": index,
+        meta_file = self.path / "project.json"
+        # an export made meanwhile through another Project object took a number: keep it
+        seq = max(_export_seq(self.meta, meta_file), _seq_on_disk(meta_file))
+        meta = {**self.meta, "generation": gen, "tables": index, "export_seq": seq,
                 "intervention": self.intervention.to_dict(), "toolkit_version": __version__,
                 "modified": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
         atomic_write_json(self.path / "project.json", meta)
@@ -336,6 +339,13 @@ def _export_seq(meta: dict, meta_file: Path) -> int:
         raise ProjectError(f"{meta_file}: field 'export_seq' must be a whole number ≥ 0, "
                            f"found {type(seq).__name__}")
     return seq
+
+
+def _seq_on_disk(meta_file: Path) -> int:
+    try:
+        return _export_seq(_load_meta(meta_file), meta_file)
+    except (ProjectError, OSError):
+        return 0
 
 
 def _check_meta(meta: dict, meta_file: Path) -> None:
