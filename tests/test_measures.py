@@ -161,7 +161,7 @@ def test_site_measures_rows_labels_and_targets(havnstrup):
     assert m["measure"].tolist() == list(measures())
     assert m["measure"].is_unique and (m["as_of"] == pd.Timestamp("2026-06-30")).all()
     row = m.set_index("measure").loc["adherence"]
-    assert row["label"] == "Troskap mot innholdet" and row["target"] == 0.8
+    assert row["label"] == "Metodeintegritet i innholdet" and row["target"] == 0.8
     assert bool(row["meets"]) == (row["value"] >= 0.8)
     assert row["value"] == pytest.approx(row["numerator"] / row["denominator"])
 

@@ -324,6 +324,24 @@ def test_every_shipped_label_uses_the_glossary_terms():
     assert bad == []
 
 
+def test_danish_never_uses_one_word_for_core_elements_and_components():
+    # Socialstyrelsen's kerneelement is a part of an intervention that must be kept; the
+    # nine tasks of implementere.no's model are kerneopgaver in Danish (the glossary's note),
+    # so "kerneelement 5", "kerneelement nr. 3" or "ni kerneelementer" is the other concept
+    assert term("core_component", "da") == "kerneelement"
+    assert term("core_element", "da") == "kerneopgave"
+    da = locale("da")
+    assert da["core_element"].lower() == term("core_element", "da")
+    assert da["chart_core"].lower() == da["ui_kind_core"].lower() == term("core_component", "da")
+    texts = [("locale", k, v) for k, v in da.items()]
+    for f in sorted((ROOT / "implementere_kit").rglob("*.yaml")):
+        if f.parent.name not in ("locales", "definition_schemas") and f.name != "glossary.yaml":
+            texts += [(f.name, path, lab["da"]) for path, lab in _label_maps(load_yaml(f))]
+    nine = re.compile(r"\bkerneelement\w*\s+(?:\d|nr\b)|\bni\s+kerneelement", re.IGNORECASE)
+    assert [t for t in texts if nine.search(t[2])] == []
+    assert "ni kerneopgaver" in load_framework("implementere").description("da")
+
+
 def test_site_is_a_municipality_or_organisation_in_every_language():
     for lg in LANGS:
         for key in ("site", "col_site", "report_field_site"):

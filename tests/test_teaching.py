@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from implementere_kit.errors import ValidationError
 from implementere_kit.teaching import build
 from implementere_kit.teaching.feedback import Feedback, _messages, message
 
@@ -124,6 +125,45 @@ def test_every_exercise_heading_is_followed_by_a_check_or_an_answer_cell(lang):
                           "".join(c["source"]) for c in own)
             answer_box = bool(rest) and "answer" in rest[0]["metadata"].get("tags", [])
             assert checked or answer_box, f"{path.name}: exercise {m.group(1)}"
+
+
+# -- one term per concept ---------------------------------------------------------------------
+@pytest.mark.parametrize("lang", LANGS)
+def test_lessons_use_the_glossary_terms(lang):
+    """What a learner reads in a lesson uses the glossary's terms (``plans/glossary.yaml``),
+    as the toolkit's own labels do; in Danish a core element of the model is never called a
+    kerneelement, which is Socialstyrelsen's word for a core component."""
+    from implementere_kit.plans.glossary import avoided_terms
+
+    nine = re.compile(r"\bkerneelement\w*\s+(?:\d|nr\b)|\bni\s+kerneelement", re.IGNORECASE)
+    bad = []
+    for path in _lessons(lang) + _solutions(lang):
+        for text in _cells(path, "markdown") + _cells(path, "code"):
+            bad += [(path.name, word) for word in avoided_terms(text, lang)]
+            bad += [(path.name, m.group(0)) for m in nine.finditer(text)] if lang == "da" else []
+    assert bad == []
+
+
+def test_lessons_quote_checklists_and_terms_from_the_toolkit():
+    """Checklist names and questions, core elements and terms quoted in a lesson are filled in
+    from the toolkit's data when the notebooks are made, so they say what the library says."""
+    from implementere_kit.plans.frameworks import load_framework
+
+    fw = load_framework("implementere")
+    why = next(q for q in fw.checklists["utvikle_tiltak"] if q.toc == "deliverables->results")
+    for lang in LANGS:
+        roles = next(p for p in _lessons(lang) if p.name.startswith("02_"))
+        text = "\n".join(_cells(roles, "markdown"))
+        assert fw.checklists["utvikle_tiltak"].label(lang) in text
+        assert fw.checklists["implementere_tiltak"].label(lang) in text
+        assert why.label(lang) in text
+        terms = "\n".join(_cells(next(p for p in _lessons(lang) if p.name.startswith("01_")),
+                                  "markdown"))
+        assert fw.core_element(3).label(lang) in terms
+    with pytest.raises(ValidationError, match="question:utvikle_tiltak.nope"):
+        build.library_text("question", "utvikle_tiltak.nope", "da")
+    with pytest.raises(ValidationError, match="term:nope"):
+        build.library_text("term", "nope", "nb")
 
 
 # -- run the English notebooks in this process --------------------------------------------

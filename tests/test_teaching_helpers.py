@@ -235,6 +235,8 @@ def test_responsibility_matrix_counts_owners_per_core_element():
                                           & (acts["owner"] == "leader")).sum()
     assert list(m.columns[:5]) == ["Service leader", "Implementation team", "Coordinator",
                                    "Practitioners", "Intervention owner"]
+    da = responsibility_matrix(plan.activities, lang="da")
+    assert da.index.name == "Kerneopgave" and da.columns[4] == "Metodeejer"
     with pytest.raises(ValidationError, match="column missing"):
         responsibility_matrix(acts.drop(columns="owner"))
 
@@ -247,7 +249,7 @@ def test_checklists_and_tasks_in_each_language():
     with pytest.raises(ValidationError, match="unknown checklist"):
         checklist("ke10")
     t = raci_table({"training": "intervention_owner"}, lang="da")
-    assert t.loc[0, "role"] == "Indsatsejer" and t["role"].iloc[1:].eq("").all()
+    assert t.loc[0, "role"] == "Metodeejer" and t["role"].iloc[1:].eq("").all()
 
 
 def test_intervention_overview_and_measure_catalogue():
@@ -256,6 +258,11 @@ def test_intervention_overview_and_measure_catalogue():
     ov = intervention_overview(lang="nb").set_index("id")
     assert set(ov["type"]) <= {"evidence-based", "ready-made", "self-developed"}
     assert ov.loc["keep", "core"] == len(ik.load_intervention("keep").core_components())
+    # a Danish learner reads the type and the support in Danish, not as ids
+    da = intervention_overview(lang="da").set_index("id")
+    assert da.loc["keep", "type_label"] == "Evidensbaseret"
+    assert da.loc["keep", "support"].startswith("Håndbog eller manual, Uddannelse og kurser")
+    assert not any(k in text for text in da["support"] for k in ("handbook", "training"))
     cat = measure_catalogue(lang="da")
     arrows = {a for cell in cat["arrows"] for a in cell.split(", ")}
     links = ik.TheoryOfChange().links()

@@ -180,14 +180,14 @@ counted AS (
       ON p._package = c._package AND p.site = c.site AND p.enrolled <= {as_of}
      AND (c.kind = 0 OR p.enrolled BETWEEN c.p_start AND c.p_end)
     GROUP BY ALL),
--- the periods the project actually enrolled in: from the first to the last with an enrolment
+-- the periods the project could reach people in: from the first with an enrolment up to as_of
+-- (a period before anyone could enrol is no missed reach; one after enrolment stopped is)
 span AS (
-    SELECT _package, site, min(p_start) FILTER (WHERE n_in > 0) AS lo,
-           max(p_start) FILTER (WHERE n_in > 0) AS hi, max(n_in) AS most
+    SELECT _package, site, min(p_start) FILTER (WHERE n_in > 0) AS lo, max(n_in) AS most
     FROM counted GROUP BY _package, site)
 SELECT c._package, c.site, c.intervention, c.p_start AS date, c.period, c.n_in, c.n_eligible
 FROM counted c JOIN span s ON s._package = c._package AND s.site = c.site
-WHERE s.most > 0 AND (c.kind = 0 OR c.p_start BETWEEN s.lo AND s.hi)""",
+WHERE s.most > 0 AND (c.kind = 0 OR c.p_start >= s.lo)""",
     "u_sic": """
 SELECT s._package, s.site, r.intervention, NULL::DATE AS date, s.stage, ph.phase,
        CASE WHEN s.date <= {as_of} THEN date_diff('day', DATE '1970-01-01', s.date) END AS day

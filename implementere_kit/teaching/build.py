@@ -9,6 +9,12 @@ Each lesson is written once, in ``notebooks/teaching/source/``:
 - ``NN_name.yaml`` — the translation catalogue: every key with its ``nb``, ``da`` and
   ``en`` text, and ``_file`` (the notebook's file name in each language). Keys shared by
   all lessons are in ``_common.yaml``.
+- Words the toolkit defines elsewhere are referred to, not copied, so a lesson always says
+  what the library says (:func:`library_text`): ``{{term:intervention_owner}}`` (the
+  glossary's term), ``{{checklist:utvikle_tiltak}}`` (a checklist's name),
+  ``{{question:utvikle_tiltak.why_it_works}}`` (a checklist question),
+  ``{{core_element:3}}`` (a core element's name) and ``{{role:leader}}`` (a role of the
+  implementere.no model), each in the notebook's language. They may appear in cells and in catalogue texts.
 
 One source gives two notebooks per language, so lesson and solution cannot drift:
 
@@ -30,6 +36,8 @@ Examples
 ...                       "### END\\ncheck(y)")
 >>> cells["solution"], cells["lesson"]
 ('x = 1\\ny = 2\\ncheck(y)', 'x = 1\\ny = ...\\ncheck(y)')
+>>> library_text("term", "intervention_owner", "da")
+'metodeejer'
 """
 
 from __future__ import annotations
@@ -43,12 +51,14 @@ from pathlib import Path
 from .._data import LANGS, load_yaml
 from ..errors import Problem, ValidationError
 
-__all__ = ["build", "render_all", "split_markers", "SOLUTION_DIRS", "default_root"]
+__all__ = ["build", "render_all", "split_markers", "library_text", "SOLUTION_DIRS",
+           "default_root"]
 
 #: Folder of the solution notebooks in each language.
 SOLUTION_DIRS = {"nb": "losninger", "da": "loesninger", "en": "solutions"}
 _SUFFIX = {"nb": "_losning", "da": "_loesning", "en": "_solution"}
 _KEY = re.compile(r"\{\{(@?[A-Za-z0-9_]+)\}\}")
+_REF = re.compile(r"\{\{(term|checklist|question|core_element|role):([A-Za-z0-9_.]+)\}\}")
 _MARK = re.compile(r"^\s*### (BEGIN SOLUTION|BEGIN PROMPT|END)\s*$")
 _INTERNAL_TAGS = {"solution", "lesson"}
 
@@ -72,6 +82,42 @@ def split_markers(source: str) -> dict[str, str]:
             if where in ("both", version):
                 out[version].append(line)
     return {k: "\n".join(v).strip("\n") for k, v in out.items()}
+
+
+def library_text(kind: str, ref: str, lang: str) -> str:
+    """What the toolkit's data say for a reference in a lesson, in ``lang``.
+
+    ``kind`` is ``term`` (a concept of ``plans/glossary.yaml``), or a part of the
+    implementere.no framework: ``checklist`` (a checklist id), ``question``
+    (``<checklist>.<question id>``), ``core_element`` (its number) or ``role`` (a role id).
+
+    Raises
+    ------
+    ValidationError
+        For an unknown kind or a reference the data do not have.
+    """
+    from ..plans.frameworks import load_framework
+    from ..plans.glossary import term
+
+    fw = load_framework("implementere")
+    try:
+        if kind == "term":
+            return term(ref, lang)
+        if kind == "checklist":
+            return fw.checklists[ref].label(lang)
+        if kind == "question":
+            checklist, _, question = ref.partition(".")
+            return next(q for q in fw.checklists[checklist] if q.id == question).label(lang)
+        if kind == "core_element":
+            return fw.core_element(ref).label(lang)
+        if kind == "role":
+            return fw.role(ref).label(lang)
+    except (LookupError, StopIteration):  # UnknownNameError is a KeyError
+        pass
+    raise ValidationError([Problem("reference the toolkit's data do not have",
+                                   column=f"{kind}:{ref}",
+                                   expected="a glossary concept, checklist, "
+                                            "<checklist>.<question>, core element or role")])
 
 
 def _catalogue(path: Path, common: dict) -> dict[str, dict[str, str]]:
@@ -99,7 +145,16 @@ def _fill(text: str, cat: dict, lang: str, used: set, where: str) -> str:
         used.add(key)
         return cat[key][lang]
 
-    return _KEY.sub(repl, text)
+    def ref(m):
+        try:
+            return library_text(m.group(1), m.group(2), lang)
+        except ValidationError as exc:
+            raise ValidationError([Problem(p.message, file=where, column=p.column,
+                                           expected=p.expected) for p in exc.problems]) from None
+
+    # library references first (a catalogue key never contains a colon), then the
+    # catalogue's texts, whose own references are filled in as they are put in
+    return _KEY.sub(lambda m: _REF.sub(ref, repl(m)), _REF.sub(ref, text))
 
 
 def _cell_id(*parts: object) -> str:

@@ -47,12 +47,12 @@ def _makeup_graduates(site: str) -> tuple[int, int, int]:
 
 
 def check_exercise_4_1(n_thanks_to_makeups, *, lang: str | None = None) -> Feedback:
-    """Families in Ålund who graduate only because make-up sessions count."""
+    """Families in Mosebjerg who graduate only because make-up sessions count."""
     ex = "4.1"
     x, early = number_answer(ex, n_thanks_to_makeups, lang)
     if early:
         return early
-    total, without, thanks = _makeup_graduates("901")
+    total, without, thanks = _makeup_graduates("904")
     fmt = {"n": thanks, "total": total, "without": without}
     if close(x, thanks, 1e-9):
         return feedback(ex, "correct", [("ex4_1_correct", fmt)], lang)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from ..errors import ValidationError, safe_value
 from ._answers import coded_exercise, mapping_answer, mappings_answer, number_answer, unanswered
 from .data import content, site_for_checks
-from .feedback import Feedback, close, feedback, fnum, fpct, is_unanswered
+from .feedback import Feedback, close, feedback, fnum, fpct, is_unanswered, language
 
 __all__ = ["check_exercise_0_1", "check_exercise_0_2", "check_exercise_1_1",
            "check_exercise_1_2", "check_exercise_1_3", "check_exercise_2_1",
@@ -178,11 +178,15 @@ def check_exercise_2_2(accountable, *, lang: str | None = None) -> Feedback:
 
 
 def check_exercise_2_3(answers, *, lang: str | None = None) -> Feedback:
-    """The eight questions of the "Utvikle tiltak" checklist answered for a local idea."""
-    from ..plans.intervention import DEVELOP_CHECKLIST_KEYS, Intervention
+    """The questions of the "Utvikle tiltak" checklist answered for a local idea; the
+    answer to the question behind the arrow deliverables → results (why we expect it to
+    work) must be a whole sentence."""
+    from ..plans.frameworks import load_framework
+    from ..plans.intervention import Intervention
 
     ex = "2.3"
-    early = mapping_answer(ex, answers, DEVELOP_CHECKLIST_KEYS, lang,
+    questions = load_framework("implementere").checklists["utvikle_tiltak"]
+    early = mapping_answer(ex, answers, questions.item_ids, lang,
                            blank=lambda v: not str(v).strip())
     if early:
         return early
@@ -191,9 +195,11 @@ def check_exercise_2_3(answers, *, lang: str | None = None) -> Feedback:
     except ValidationError as exc:
         return feedback(ex, "wrong", [("ex2_3_problems", {"problems": "; ".join(
             f"{p.column}: {p.message}" for p in exc.problems)})], lang)
-    if len(str(answers["why_it_works"]).split()) < 5:
-        return feedback(ex, "wrong", ["ex2_3_why_short"], lang)
-    return feedback(ex, "correct", ["ex2_3_correct"], lang)
+    why = next(q for q in questions if q.toc == "deliverables->results")
+    fmt = {"question": why.label(language(lang)), "n": len(questions)}
+    if len(str(answers[why.id]).split()) < 5:
+        return feedback(ex, "wrong", [("ex2_3_why_short", fmt)], lang)
+    return feedback(ex, "correct", [("ex2_3_correct", fmt)], lang)
 
 
 # -- lesson 3 ------------------------------------------------------------------------------

@@ -59,9 +59,10 @@ def makeup_effect(attendance: pd.DataFrame, rule: DosageRule,
     >>> keep = DosageRule(sessions=16, min_attendance=0.8)
     >>> att = pd.DataFrame({"participant_id": "f1", "session_no": list(range(1, 14)),
     ...                     "attended": True, "makeup": [False] * 12 + [True]})
-    >>> makeup_effect(att, keep).loc[0, ["n_attended", "n_attended_without_makeups",
-    ...                                  "graduated_by_makeups"]].tolist()
-    [13, 12, True]
+    >>> makeup_effect(att, keep)[["n_attended", "n_attended_without_makeups",
+    ...                           "graduated_by_makeups"]]
+       n_attended  n_attended_without_makeups  graduated_by_makeups
+    0          13                          12                  True
     """
     from ..measures.fidelity import attendance_summary
 
@@ -143,8 +144,10 @@ def compare_with_owner(my_view: Mapping[str, str | None], intervention, *,
     --------
     >>> from implementere_kit import load_intervention
     >>> t = compare_with_owner({"a": "flexible"}, load_intervention("keep"))
-    >>> t.loc[0, ["your_view", "owner", "same"]].tolist()
-    ['flexible', 'flexible', True]
+    >>> t.loc[[0, 1], ["proposal", "your_view", "owner", "same"]]
+      proposal your_view     owner   same
+    0        a  flexible  flexible   True
+    1        b                core  False
     """
     rows = []
     for pid, p in content("exercises")["proposals"].items():

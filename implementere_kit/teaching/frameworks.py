@@ -167,8 +167,10 @@ def checklist(checklist_id: str, *, lang: str = "en") -> pd.DataFrame:
 
     Examples
     --------
-    >>> checklist("utvikle_tiltak", lang="en")["question"].iloc[0]
-    'Who is the intervention for?'
+    >>> checklist("utvikle_tiltak", lang="en").head(2)
+      question_id                                question
+    0  target_group  Whom is the intervention meant to help?
+    1          goal   What should the intervention achieve?
     """
     from ..i18n import check_lang
     from ..plans.frameworks import load_framework
@@ -204,8 +206,9 @@ def responsibility_matrix(activities: pd.DataFrame, *, lang: str = "en") -> pd.D
     Returns
     -------
     DataFrame
-        One row per core element, one column per role of the implementere.no framework
-        (in the framework's order), then any other owner found; counts of activities.
+        One row per core element (the index, named in ``lang``: a Danish table says
+        *kerneopgave*), one column per role of the implementere.no framework (in the
+        framework's order), then any other owner found; counts of activities.
 
     Examples
     --------
@@ -219,6 +222,8 @@ def responsibility_matrix(activities: pd.DataFrame, *, lang: str = "en") -> pd.D
     if missing:
         raise ValidationError([Problem("column missing", resource="activities", column=c,
                                        expected=f"column {c}") for c in missing])
+    from ..i18n import t
+
     labels = _role_labels(lang)
     owners = activities["owner"].astype("string").fillna("")
     counts = pd.crosstab(activities["core_element"].astype("int64"), owners)
@@ -226,7 +231,7 @@ def responsibility_matrix(activities: pd.DataFrame, *, lang: str = "en") -> pd.D
         c for c in counts.columns if c not in labels)
     counts = counts.reindex(columns=list(dict.fromkeys([*labels, *order])), fill_value=0)
     counts.columns = [labels.get(c, c) for c in counts.columns]
-    counts.index.name = "core_element"
+    counts.index.name = t("core_element", lang)
     counts.columns.name = None
     return counts
 

@@ -60,8 +60,9 @@ def compare_waves(scores: pd.DataFrame, scale: str, *, first=None, last=None,
     >>> import pandas as pd
     >>> s = pd.DataFrame({"respondent_id": list("abcdabcd"), "wave": [1] * 4 + [2] * 4,
     ...                   "x": [3.5, 3.75, 3.5, 3.75, 3.75, 3.5, 3.75, 3.75]})
-    >>> compare_waves(s, "x").loc[0, ["change", "n_paired", "verdict"]].tolist()
-    [0.0625, 4, 'no_clear_change']
+    >>> compare_waves(s, "x")[["change", "n_paired", "verdict"]]
+       change  n_paired          verdict
+    0  0.0625         4  no_clear_change
     """
     from scipy import stats
 

@@ -27,22 +27,29 @@ __all__ = ["intervention_overview", "measure_catalogue", "toc_table"]
 
 
 def intervention_overview(*, lang: str = "en") -> pd.DataFrame:
-    """The shipped interventions: ``id``, ``name`` (in ``lang``), ``type``, ``support``
-    (what the owner offers), ``core`` and ``flexible`` (number of components).
+    """The shipped interventions: ``id``, ``name`` (in ``lang``), ``type`` (the id an
+    exercise asks for) and ``type_label``, ``support`` (what the owner offers, in ``lang``),
+    ``core`` and ``flexible`` (number of components).
 
     Examples
     --------
-    >>> intervention_overview().set_index("id").loc["keep", "type"]
-    'evidence-based'
+    >>> intervention_overview(lang="da").query("id == 'keep'")[["id", "type", "type_label"]]
+         id            type      type_label
+    2  keep  evidence-based  Evidensbaseret
     """
     from ..plans.intervention import list_interventions, load_intervention
+    from ..plans.intervention_types import intervention_types, support_kinds
 
+    types = dict(intervention_types(lang)[["type", "label"]].itertuples(index=False))
+    kinds = dict(support_kinds(lang)[["support", "label"]].itertuples(index=False))
     rows = []
     for iid in list_interventions():
         iv = load_intervention(iid)
-        rows.append((iid, iv.label(lang), iv.type, ", ".join(iv.support),
+        rows.append((iid, iv.label(lang), iv.type, types[iv.type],
+                     ", ".join(kinds[s] for s in iv.support),
                      len(iv.core_components()), len(iv.flexible_components())))
-    return pd.DataFrame(rows, columns=["id", "name", "type", "support", "core", "flexible"])
+    return pd.DataFrame(rows, columns=["id", "name", "type", "type_label", "support", "core",
+                                       "flexible"])
 
 
 def measure_catalogue(*, lang: str = "en") -> pd.DataFrame:

@@ -19,12 +19,19 @@ lang = "{{@lang}}"
 # %%
 import implementere_kit as ik
 from implementere_kit import teaching
+from implementere_kit.plans.intervention_types import intervention_types, support_kinds
 from implementere_kit.teaching import check_exercise_2_1, check_exercise_2_2, check_exercise_2_3
 
 teaching.setup(lang)
 
 # %% [markdown]
 # {{types}}
+
+# %%
+intervention_types(lang)[["type", "label", "advantage", "support"]]
+
+# %% [markdown]
+# {{types_known}}
 
 # %%
 teaching.intervention_overview(lang=lang)
@@ -49,6 +56,16 @@ check_exercise_2_1(types)
 # %% [markdown]
 # {{support}}
 
+# %%
+support_kinds(lang)
+
+# %% [markdown]
+# {{requirements}}
+
+# %%
+keep = ik.load_intervention("keep")
+keep.requirements_frame(lang)[["label"]]
+
 # %% [markdown]
 # {{roles}}
 
@@ -59,7 +76,6 @@ teaching.framework_parts("implementere", "roles", lang=lang)[["id", "label"]]
 # {{matrix}}
 
 # %%
-keep = ik.load_intervention("keep")
 plan = ik.Plan.from_template(keep, start="2025-01-06", lang=lang)
 teaching.responsibility_matrix(plan.activities, lang=lang)
 
@@ -110,7 +126,7 @@ idea = {
     "scope": "{{sol_scope}}",
     "content": "{{sol_content}}",
     "methods": "{{sol_methods}}",
-    "materials": "{{sol_materials}}",
+    "make_materials": "{{sol_materials}}",
     "why_it_works": "{{sol_why_it_works}}",
 ### BEGIN PROMPT
     "target_group": ...,
@@ -119,7 +135,7 @@ idea = {
     "scope": ...,
     "content": ...,
     "methods": ...,
-    "materials": ...,
+    "make_materials": ...,
     "why_it_works": ...,
 ### END
 }

@@ -66,11 +66,12 @@ effect[["participant_id", "n_attended", "n_attended_without_makeups", "graduated
 # {{ex4_1}}
 
 # %%
-alund = teaching.example_site("901")
-alund_effect = teaching.makeup_effect(alund.table("attendance"), alund.intervention.dosage,
-                                      alund.table("participants"))
+mosebjerg = teaching.example_site("904")
+mosebjerg_effect = teaching.makeup_effect(mosebjerg.table("attendance"),
+                                          mosebjerg.intervention.dosage,
+                                          mosebjerg.table("participants"))
 ### BEGIN SOLUTION
-n_thanks_to_makeups = alund_effect["graduated_by_makeups"].sum()
+n_thanks_to_makeups = mosebjerg_effect["graduated_by_makeups"].sum()
 ### BEGIN PROMPT
 n_thanks_to_makeups = ...  # {{your_answer}}
 ### END
