@@ -19,8 +19,12 @@ LINKING_KEYS = {"participant_id", "group_id", "practitioner_id", "check_id", "re
                 "rater_id", "leaders"}
 FREE_TEXT = {"title", "notes", "owner", "source", "referral_source", "answer", "answered_by",
              "role", "comment", "activity", "item", "dimension", "period"}
+#: Typed text of the tile tables (issue 14): never leaves, at any level, in any form.
+TILE_TEXT = {"description", "solution", "note", "reason", "decided_by_note"}
 PEOPLE_TABLES = {"participants", "attendance", "sessions", "fidelity_checks",
-                 "competence_ratings", "staff", "survey_responses"}
+                 "competence_ratings", "staff", "survey_responses", "outcome_scores"}
+#: Tables that carry no sums of the measure catalogue: nothing of them in aggregate packages.
+TILE_TABLES = {"outcome_scores", "barriers", "adaptations", "costs", "network_meetings"}
 
 
 def _fields():
@@ -60,6 +64,60 @@ def test_linking_keys_are_pseudonyms_or_absent():
         if f["name"] in FREE_TEXT:
             assert all(form.startswith(("code:", "key:")) for form in forms.values()), \
                 (t, f["name"], forms)
+
+
+def test_tile_tables_leave_only_pseudonymised_and_never_their_text():
+    """Outcome scores, barriers, adaptations and costs leave only at the pseudonymised level
+    (no measure of the catalogue sums them yet, so an aggregate package has nothing of them
+    to carry under k-control); their typed text and the network's meetings never leave."""
+    assert not TILE_TABLES & {t for lv in ("aggregate", "share_back") for t in tables_at(lv)}
+    assert "network_meetings" not in tables_at("pseudonymised")
+    assert TILE_TABLES - {"network_meetings"} <= set(tables_at("pseudonymised"))
+    for t in TILE_TABLES:
+        for f in table_schema(t).fields:
+            if f["name"] in TILE_TEXT or (f["type"] == "string" and "enum" not in f
+                                          and f["name"] != "site"):
+                forms = f.get("export") or {}
+                assert f["name"] not in TILE_TEXT or not forms, (t, f["name"], forms)
+                assert all(form.startswith(("code:", "key:", "pseudonym"))
+                           for form in forms.values()), (t, f["name"], forms)
+    assert export_forms("outcome_scores", "pseudonymised")["participant_id"] == "pseudonym"
+
+
+def test_pseudonymised_example_keeps_outcome_ids_and_tile_text_home(havnstrup, tmp_path):
+    """The example project exported pseudonymised: no raw participant id of its outcome
+    scores, and no typed barrier, solution, adaptation, cost or plan text, in any file."""
+    from implementere_kit import Project
+    from implementere_kit.exchange.package import export_package
+    from tests.craft import leaks, package_strings
+
+    p = Project.open(havnstrup)
+    # plant text in the free-text columns the example leaves empty
+    planted = {("costs", "note"): "Notat om timepris hos Kari Nordmann",
+               ("adaptations", "reason"): "Begrundelse skrevet af familierådgiveren",
+               ("adaptations", "decided_by_note"): "Besluttet på teammøde hos lederen",
+               ("activities", "notes"): "Husk at ringe til plejefamilien i uge 12"}
+    for (table, column), text in planted.items():
+        df = p.table(table)
+        assert len(df), table
+        p.set_table(table, df.assign(**{column: text}))
+    p.save()
+    scores = p.table("outcome_scores")
+    raw_ids = sorted(set(scores["participant_id"]))
+    assert len(raw_ids) > 5
+    texts = set(planted.values())
+    for table, columns in (("barriers", ("description", "solution")),
+                           ("adaptations", ("description",)), ("activities", ("title",))):
+        for c in columns:
+            texts |= set(p.table(table)[c].dropna().astype(str))
+    assert len(texts) > 20 and min(map(len, texts)) >= 10
+
+    pkg = export_package(havnstrup, tmp_path / "p.zip", level="pseudonymised")
+    _, values = package_strings(pkg)
+    assert "outcome_scores.parquet" in values  # the scores left, keyed
+    assert any(v.startswith("p_") for v in values)
+    assert leaks(pkg, raw_ids) == []
+    assert leaks(pkg, sorted(texts)) == []
 
 
 def test_apply_keeps_only_declared_columns_in_their_form():
