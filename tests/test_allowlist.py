@@ -214,3 +214,21 @@ def test_period_codes(value, ok):
                                                       "n_eligible": [10]})},
                            "aggregate", key=KEY)["eligible"]
     assert (out["period"].iloc[0] == value) is ok
+
+
+def test_intake_refuses_raw_outcome_ids_and_tile_text():
+    """What a hand-made package may not carry in the tile tables is refused on arrival."""
+    scores = pa.table({"participant_id": ["903-G0001-F1"], "site": ["903"],
+                       "instrument": ["sdq"], "scale": ["total"], "wave": ["pre"],
+                       "score": [12.0]})
+    problems = check_allow_list("outcome_scores", scores, "pseudonymised", file="p.zip")
+    assert [(p.column, p.message) for p in problems] == [
+        ("participant_id", "value not in the form this level allows")]
+    assert "903-G0001-F1" not in " ".join(map(str, problems))
+    barriers = pa.table({"barrier_id": ["b1"], "site": ["903"], "phase": ["forberede"],
+                         "domain": ["inner_context"], "status": ["open"],
+                         "description": ["Familien Hansen kommer ikke"]})
+    problems = check_allow_list("barriers", barriers, "pseudonymised", file="p.zip")
+    assert ("description", "column may not leave a municipality at this level") in {
+        (p.column, p.message) for p in problems}
+    assert check_allow_list("costs", pa.table({"site": ["903"]}), "aggregate", file="a.zip")
