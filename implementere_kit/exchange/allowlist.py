@@ -34,11 +34,19 @@ from .vocabulary import (
     vocabulary_pattern,
 )
 
-__all__ = ["ALLOW_LEVELS", "FORMS", "export_forms", "tables_at", "level_schema",
-           "apply_allow_list", "check_allow_list", "distinct_text", "form_pattern"]
+__all__ = ["ALLOW_LEVELS", "LEVELS", "FOREIGN_KEYS", "FORMS", "export_forms", "tables_at",
+           "level_schema", "resource_schema", "apply_allow_list", "check_allow_list",
+           "distinct_text", "form_pattern"]
 
 #: Levels the allow-list knows: the two export levels and what a network sends back.
 ALLOW_LEVELS = ("pseudonymised", "aggregate", "share_back")
+#: The levels a municipality exports at.
+LEVELS = ("aggregate", "pseudonymised")
+#: Foreign keys declared in pseudonymised packages (child, column, parent, column).
+FOREIGN_KEYS = [
+    ("attendance", "participant_id", "participants", "participant_id"),
+    ("competence_ratings", "practitioner_id", "staff", "practitioner_id"),
+]
 FORMS = ("keep", "month", "coarsen_month", "pseudonym", "pseudonym_list", "code", "key")
 _HEX = "[0-9a-f]{16}"
 #: The exact shape of values in a form (RE2 syntax; pyarrow checks them on arrival).
@@ -290,3 +298,29 @@ def _expected(form: str) -> str:
             "month": "YYYY-MM"}.get(kind, f"codes of the vocabulary {vocab!r}"
                                      + (" or keyed pseudonyms x_ + 16 hex digits"
                                         if kind == "key" else ""))
+
+
+def resource_schema(name: str, columns, level: str) -> dict | None:
+    """The Table Schema of table ``name`` holding ``columns`` in a package of ``level``
+    (``None`` for a table we do not know). An arriving resource must carry exactly this."""
+    import copy
+
+    return copy.deepcopy(allowed_schema(name, tuple(columns), level))
+
+
+@functools.cache
+def allowed_schema(name: str, columns: tuple, level: str) -> dict | None:
+    """:func:`resource_schema`, cached: to compare with, never to change."""
+    if name not in table_names():
+        return None
+    desc = table_schema(name).to_frictionless()
+    present = set(columns)
+    desc["fields"] = [f for f in desc["fields"] if f["name"] in present]
+    if "primaryKey" in desc and not set(desc["primaryKey"]) <= present:
+        del desc["primaryKey"]
+    if level == "pseudonymised":
+        fks = [{"fields": [c], "reference": {"resource": p, "fields": [pc]}}
+               for child, c, p, pc in FOREIGN_KEYS if child == name and c in present]
+        if fks:
+            desc["foreignKeys"] = fks
+    return desc

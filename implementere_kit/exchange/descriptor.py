@@ -171,7 +171,7 @@ def _check_meta(meta: dict, file: str, now: dt.datetime) -> list[Problem]:
     from ..plans.intervention import DosageRule
     from ..store.municipalities import municipality_name
     from ..store.project import COUNTRIES
-    from .package import LEVELS
+    from .allowlist import LEVELS
 
     out: list[Problem] = []
 
@@ -336,7 +336,7 @@ def _check_period(period, share_back: bool, bad) -> list[Problem]:
 
 
 def _check_resources(d: dict, file: str, level_key: str) -> list[Problem]:
-    from .package import allowed_schema
+    from .allowlist import allowed_schema
 
     out: list[Problem] = []
     names = []

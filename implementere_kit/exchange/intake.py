@@ -195,8 +195,7 @@ def check_contents(meta: dict, tables: dict[str, pa.Table], *, file: str,
     """Problems of ``tables`` against the allow-list and the descriptor's ``meta``.
 
     ``caches`` (a dict) collects the distinct text values per table for the scanner."""
-    from .allowlist import check_allow_list
-    from .package import FOREIGN_KEYS
+    from .allowlist import FOREIGN_KEYS, check_allow_list
 
     level = "share_back" if meta.get("share_back") else meta.get("level")
     caches = {} if caches is None else caches

@@ -24,7 +24,13 @@ import pandas as pd
 
 from ..errors import Problem, ValidationError
 
-__all__ = ["MergeResult", "merge_packages", "results_frame"]
+__all__ = ["MergeResult", "merge_packages", "results_frame", "period_key"]
+
+
+def period_key(meta: dict) -> tuple:
+    """What makes two packages versions of one another: site, intervention and period."""
+    period = meta.get("period") or {}
+    return (meta["site"], meta["intervention"], period.get("start"), period.get("end"))
 
 
 @dataclass(frozen=True)
@@ -50,8 +56,6 @@ class _Merge:
     """The state of one merge: what the store holds and what waits to be loaded."""
 
     def __init__(self, store, n: int):
-        from .network import period_key
-
         self.store, self.key = store, period_key
         self.versions = store.versions()
         self.known = {pid for v in self.versions.values() for pid, _ in v}

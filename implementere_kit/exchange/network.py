@@ -49,12 +49,6 @@ _PROVENANCE_COLUMNS = ["package_id", "source", "site", "site_name", "country", "
                        "created", "export_seq"]
 
 
-def period_key(meta: dict) -> tuple:
-    """What makes two packages versions of one another: site, intervention and period."""
-    period = meta.get("period") or {}
-    return (meta["site"], meta["intervention"], period.get("start"), period.get("end"))
-
-
 class NetworkStore:
     """A DuckDB file holding the network's packages.
 

@@ -33,7 +33,6 @@ Frictionless Data Package and Table Schema specifications, https://specs.frictio
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import shutil
@@ -44,17 +43,12 @@ import pandas as pd
 
 from .._io import atomic_write, text_cells
 from ..errors import PrivacyError, Problem, ValidationError, safe_value
+from .allowlist import FOREIGN_KEYS, LEVELS, resource_schema
 from .descriptor import PACKAGE_SCHEMA_VERSION
 
 __all__ = ["PACKAGE_SCHEMA_VERSION", "LEVELS", "FOREIGN_KEYS", "export_package",
            "write_package", "resource_schema", "sha256_file", "exceptions_record"]
 
-LEVELS = ("aggregate", "pseudonymised")
-#: Foreign keys declared in pseudonymised packages (child, column, parent, column).
-FOREIGN_KEYS = [
-    ("attendance", "participant_id", "participants", "participant_id"),
-    ("competence_ratings", "practitioner_id", "staff", "practitioner_id"),
-]
 
 
 def sha256_file(path: Path) -> str:
@@ -63,34 +57,6 @@ def sha256_file(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def resource_schema(name: str, columns, level: str) -> dict | None:
-    """The Table Schema of table ``name`` holding ``columns`` in a package of ``level``
-    (``None`` for a table we do not know). An arriving resource must carry exactly this."""
-    import copy
-
-    return copy.deepcopy(allowed_schema(name, tuple(columns), level))
-
-
-@functools.cache
-def allowed_schema(name: str, columns: tuple, level: str) -> dict | None:
-    """:func:`resource_schema`, cached: to compare with, never to change."""
-    from ..store.tables import table_names, table_schema
-
-    if name not in table_names():
-        return None
-    desc = table_schema(name).to_frictionless()
-    present = set(columns)
-    desc["fields"] = [f for f in desc["fields"] if f["name"] in present]
-    if "primaryKey" in desc and not set(desc["primaryKey"]) <= present:
-        del desc["primaryKey"]
-    if level == "pseudonymised":
-        fks = [{"fields": [c], "reference": {"resource": p, "fields": [pc]}}
-               for child, c, p, pc in FOREIGN_KEYS if child == name and c in present]
-        if fks:
-            desc["foreignKeys"] = fks
-    return desc
 
 
 def _to_arrow(df: pd.DataFrame, name: str):

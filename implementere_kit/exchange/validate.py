@@ -28,8 +28,8 @@ from pathlib import Path
 import pyarrow as pa
 
 from ..errors import Problem, ValidationError
+from .allowlist import FOREIGN_KEYS
 from .archive import ArchiveLimits, list_folder, read_regular, safe_extract
-from .package import FOREIGN_KEYS
 
 __all__ = ["Package", "open_package", "validate_package", "scan_packages", "read_csv",
            "DEFAULT_LIMITS"]
