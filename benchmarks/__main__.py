@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 CASES = ["import", "open", "reliability", "attendance", "network", "network_memory", "merge",
-         "scanner", "widget", "app", "demo", "test"]
+         "export", "scanner", "widget", "app", "demo", "test"]
 ROOT = Path(__file__).resolve().parent
 
 

@@ -65,18 +65,20 @@ def emit(case: str, size: str, ours: float, baseline: float | None, baseline_nam
 def network_packages(scale: str) -> list[Path]:
     """Pseudonymised site packages (folders) with KEEP delivery data, cached per scale.
 
-    Sites are synthetic copies of the example profiles with four-digit codes, sized so
-    each package holds about ``rows_per_package`` attendance rows.
+    Sites are synthetic copies of the example profiles with four-digit codes 8001, 8002, …
+    (no real municipality has them), sized so each package holds about
+    ``rows_per_package`` attendance rows.
     """
     spec = SCALES[scale]
-    folder = DATA / f"packages-{scale}"
+    folder = DATA / f"packages-v2-{scale}"
     done = folder / ".complete"
     if done.exists():
         return sorted(p for p in folder.iterdir() if p.is_dir())
     import numpy as np
 
     from implementere_kit.examples import SITES, _sic_events, make_site_tables
-    from implementere_kit.exchange.package import _pseudonymise_tables, write_package
+    from implementere_kit.exchange.allowlist import apply_allow_list
+    from implementere_kit.exchange.package import write_package
     from implementere_kit.plans.intervention import load_intervention
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -85,18 +87,19 @@ def network_packages(scale: str) -> list[Path]:
     units = max(1, spec["rows_per_package"] // 76)  # ≈ 76 attendance rows per KEEP group
     key = b"benchmark-key-not-secret-0123456"
     for i in range(spec["packages"]):
-        site = f"{1001 + i}"
+        site = f"{8001 + i}"
         rng = np.random.default_rng([7, i])
         profile = replace(base, site=site, name=f"Site {site}", n_units=units)
         tables = make_site_tables(profile, keep, rng, scale=1.0)
         tables["sic_events"] = _sic_events(profile, rng)
         tables = {n: df for n, df in tables.items() if len(df)}
-        meta = {"site": site, "site_name": profile.name, "country": "NO",
-                "intervention": "keep", "period": {"start": profile.start, "end": None},
-                "level": "pseudonymised", "k": None,
+        meta = {"site": site, "country": "NO", "intervention": "keep",
+                "period": {"start": profile.start, "end": None}, "level": "pseudonymised",
+                "k": None, "export_seq": 1,
                 "dosage": {"sessions": 16, "min_attendance": 0.8, "makeups_count": True},
                 "fidelity_threshold": 0.8}
-        write_package(_pseudonymise_tables(tables, key), folder / f"pkg-{site}", meta)
+        allowed = apply_allow_list(tables, "pseudonymised", key=key, intervention=keep)
+        write_package(allowed, folder / f"pkg-{site}", meta)
         print(f"\rgenerating packages: {i + 1}/{spec['packages']}", end="", file=sys.stderr)
     print(file=sys.stderr)
     done.touch()
@@ -109,8 +112,8 @@ def network_store(scale: str) -> Path:
 
     from implementere_kit.exchange.network import NetworkStore
 
-    path = DATA / f"network-{scale}.duckdb"
-    done = DATA / f"network-{scale}.complete"
+    path = DATA / f"network-v2-{scale}.duckdb"
+    done = DATA / f"network-v2-{scale}.complete"
     if done.exists():
         return path
     path.unlink(missing_ok=True)

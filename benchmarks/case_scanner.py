@@ -83,13 +83,16 @@ def run(scale: str) -> None:
     import pyarrow.parquet as pq
 
     from implementere_kit import find_personal_ids
-    from implementere_kit.exchange.package import _pseudonymise_tables, export_package
+    from implementere_kit.exchange.allowlist import apply_allow_list
+    from implementere_kit.exchange.package import export_package
     from implementere_kit.exchange.validate import validate_package
     from implementere_kit.store.project import Project
 
     project = Project.open(_project(scale))
     tables = {n: project.table(n) for n in project.table_names if len(project.table(n))}
-    shared = _pseudonymise_tables(tables, project.key)
+    # what a pseudonymised package holds (the allow-list's form), plus free text to scan
+    shared = apply_allow_list(tables, "pseudonymised", key=project.ensure_key(),
+                              intervention=project.intervention)
     shared["notes"] = free_text(TEXT_ROWS[scale])
     n_rows = sum(len(df) for df in shared.values())
     arrow = {n: pa.Table.from_pandas(df, preserve_index=False) for n, df in shared.items()}

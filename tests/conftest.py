@@ -23,3 +23,15 @@ def havnstrup(network_dir, tmp_path):
     dst = tmp_path / "havnstrup"
     shutil.copytree(network_dir / "dk-903-keep", dst)
     return dst
+
+
+@pytest.fixture
+def quiet_tmp(tmp_path, monkeypatch):
+    """The system temp folder for this test (where a zip package is unpacked), so the test
+    can see that nothing is left behind."""
+    import tempfile
+
+    folder = tmp_path / "system-tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder

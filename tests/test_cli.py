@@ -292,6 +292,64 @@ def test_a_closed_pipe_ends_quietly(keep):
     assert err == "" and proc.returncode in (0, 1)
 
 
+# -- k and the reviewed privacy exceptions -------------------------------------------------------
+def test_export_k_below_five_needs_the_flag_and_is_recorded(havnstrup, tmp_path):
+    from implementere_kit.exchange.validate import open_package
+
+    pkg = tmp_path / "a.zip"
+    for k in ("0", "2", "-5", "five", "4.5", ""):
+        code, _, err = run(["export", havnstrup, "-o", pkg, "-k", k])
+        _one_line_error(code, err)
+        assert "-k" in err
+    code, _, err = run(["export", havnstrup, "-o", pkg, "-k", "4"])
+    _one_line_error(code, err)
+    assert "--allow-small-k" in err
+    assert not pkg.exists()  # nothing written, and no export number taken
+    assert Project.open(havnstrup).meta.get("export_seq", 0) == 0
+    code, out, err = run(["export", havnstrup, "-o", pkg, "-k", "4", "--allow-small-k"])
+    assert code == 0 and not err
+    assert out == f"Skrev aggregeret pakke {pkg} (eksportnummer 1).\n"  # the project's language
+    with open_package(pkg) as opened:
+        meta = opened.descriptor["implementere_kit"]
+    assert meta["k"] == 4 and meta["allow_small_k"] is True and meta["export_seq"] == 1
+    code, _, _ = run(["export", havnstrup, "-o", tmp_path / "b.zip"])
+    with open_package(tmp_path / "b.zip") as opened:
+        meta = opened.descriptor["implementere_kit"]
+    assert code == 0 and meta["k"] == 5 and "allow_small_k" not in meta
+
+
+def test_privacy_exception_add_list_revoke_and_log(havnstrup):
+    reason = "Budgetlinjernes numre ligner telefonnumre"
+    code, out, err = run(["privacy", "exception", "add", havnstrup, "--table", "costs",
+                          "--column", "note", "--kind", "phone", "--reason", reason,
+                          "--reviewer", "databeskyttelsesrådgiver"])
+    assert code == 0 and not err
+    assert out.startswith("Undtagelse 1 registreret: telefonnummer i costs.note")
+    code, out, _ = run(["privacy", "exception", "list", havnstrup])
+    assert code == 0 and "Begrundelse" in out and reason in out and "costs" in out
+    assert Project.open(havnstrup).privacy_exceptions()["id"].tolist() == [1]
+    # a column of ids is never waived, an unknown id is never withdrawn: one line each
+    for argv in (["privacy", "exception", "add", havnstrup, "--table", "participants",
+                  "--column", "participant_id", "--kind", "cpr", "--reason", reason,
+                  "--reviewer", "DPO"],
+                 ["privacy", "exception", "add", havnstrup, "--table", "costs", "--column",
+                  "note", "--kind", "phone", "--reason", "kort", "--reviewer", "DPO"],
+                 ["privacy", "exception", "revoke", havnstrup, "7", "--reason", reason,
+                  "--reviewer", "DPO"]):
+        code, _, err = run(argv)
+        _one_line_error(code, err)
+    code, out, err = run(["privacy", "exception", "revoke", havnstrup, "1", "--reason",
+                          "Budgettet har fået nye kontonumre", "--reviewer", "DPO"])
+    assert code == 0 and not err and out.startswith("Undtagelse 1 trukket tilbage")
+    code, out, _ = run(["privacy", "exception", "list", havnstrup])
+    assert code == 0 and out == "Ingen databeskyttelsesundtagelser gælder.\n"
+    assert Project.open(havnstrup).privacy_exceptions().empty
+    code, out, _ = run(["privacy", "log", havnstrup])
+    lines = out.splitlines()
+    assert code == 0 and len(lines) == 3  # heading, added, withdrawn: the log keeps both
+    assert "undtagelse tilføjet" in lines[1] and "undtagelse trukket tilbage" in lines[2]
+
+
 # -- any bad argument: one line, exit 1 (hypothesis) ------------------------------------------
 _TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
                 max_size=25)

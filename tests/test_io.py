@@ -78,15 +78,29 @@ def test_csv_writer_neutralises_formulas_and_headings(tmp_path):
     assert formula_like("=1") and not formula_like(1) and not formula_like("1=1")
 
 
-def test_package_csv_cells_are_not_formulas(tmp_path):
-    from implementere_kit.exchange.package import write_package
+def test_package_csv_cells_are_not_formulas(havnstrup, tmp_path):
+    """Typed text that would be a formula never reaches a package's CSV: the allow-list
+    turns it into a keyed pseudonym or leaves it out, and the writer neutralises the rest."""
+    from implementere_kit import Project
+    from implementere_kit.exchange.package import export_package
 
-    checks = pd.DataFrame({"check_id": ["k1"], "site": ["903"], "date": ["2025-01-13"],
-                           "item": ["=HYPERLINK(1)"], "component": ["@cmd"],
-                           "delivered": ["yes"]})
-    out = write_package({"fidelity_checks": checks}, tmp_path / "pkg",
-                        {"site": "903", "level": "pseudonymised", "intervention": "keep"},
-                        fmt="csv")
+    p = Project.open(havnstrup)
+    checks = p.table("fidelity_checks")
+    p.set_table("fidelity_checks", checks.assign(item="=HYPERLINK(" + checks["item"] + ")",
+                                                 component="@" + checks["component"]))
+    acts = p.table("activities")
+    p.set_table("activities", acts.assign(title="=cmd|' /C calc'!A0", owner="+leader",
+                                          activity_id=[f"-{i}" for i in acts["activity_id"]]))
+    p.save()
+    out = export_package(havnstrup, tmp_path / "pkg", level="pseudonymised", fmt="csv")
+    seen = 0
+    for f in out.glob("*.csv"):
+        for row in csv.reader(f.open(encoding="utf-8")):
+            for cell in row:
+                seen += 1
+                if cell.startswith(FORMULA_TRIGGERS):
+                    float(cell)  # only a negative number may start so
+    assert seen > 1000
     rows = list(csv.reader((out / "fidelity_checks.csv").open(encoding="utf-8")))
-    assert rows[1][rows[0].index("item")] == "'=HYPERLINK(1)"
-    assert rows[1][rows[0].index("component")] == "'@cmd"
+    items = {r[rows[0].index("item")] for r in rows[1:]}
+    assert items and all(i.startswith("x_") for i in items)  # typed text: a keyed pseudonym

@@ -9,7 +9,6 @@ import pytest
 
 import implementere_kit as ik
 from implementere_kit.errors import PrivacyError, ProjectError, ValidationError
-from implementere_kit.exchange.package import PERSON_COLUMNS
 from implementere_kit.exchange.privacy import FINDING_COLUMNS, check_no_personal_ids
 from implementere_kit.exchange.privacy_exceptions import (
     WAIVED_COLUMNS,
@@ -84,9 +83,15 @@ def test_bad_input_gives_our_errors():
 
 # -- reviewed exceptions -------------------------------------------------------------------
 def test_key_columns_cover_every_person_column():
-    for table, cols in PERSON_COLUMNS.items():
-        for col in cols:
-            assert is_key_column(col), (table, col)
+    # (merged: the person columns are now those the allow-list pseudonymises, at any level)
+    from implementere_kit.exchange.allowlist import ALLOW_LEVELS, export_forms
+    from implementere_kit.store.tables import table_names
+
+    person = {(t, c) for t in table_names() for lv in ALLOW_LEVELS
+              for c, form in export_forms(t, lv).items() if form.startswith("pseudonym")}
+    assert ("participants", "participant_id") in person and ("sessions", "leaders") in person
+    for table, col in person:
+        assert is_key_column(col), (table, col)
     assert is_key_column("group_id") and is_key_column("cpr_nr") and is_key_column("fnr")
     assert not is_key_column("title") and not is_key_column("referral_source")
 

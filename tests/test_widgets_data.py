@@ -210,15 +210,17 @@ def test_export_verdicts_and_download(havnstrup):
     assert "found no personal identifiers" in ex.verdict.value
     assert f'download="{ex.last_export.name}"' in ex.verdict.value
     p = Project.open(havnstrup)
-    parts = p.table("participants").copy()
-    parts.loc[0, "referral_source"] = "010190-1234"  # a CPR number typed into a text field
-    p.set_table("participants", parts)
+    # free text never leaves (the allow-list); a CPR number where a count belongs does
+    # reach the scanner, which stops the export (merged from the exchange branch)
+    elig = p.table("eligible").copy()
+    elig.loc[0, "n_eligible"] = 101901234
+    p.set_table("eligible", elig)
     ex.project = p
     ex.level.value = "pseudonymised"
     before = set((havnstrup / "exports").iterdir())
     ex.export_button.click()
     assert "privacy guard stopped the export" in ex.verdict.value
-    assert "010190-1234" not in ex.verdict.value
+    assert "101901234" not in ex.verdict.value and "n_eligible" in ex.verdict.value
     assert set((havnstrup / "exports").iterdir()) == before
 
 

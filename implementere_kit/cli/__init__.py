@@ -25,6 +25,7 @@ from ._commands import (
     cmd_validate,
 )
 from ._plan import add_plan_parser
+from ._privacy import add_privacy_parser
 
 __all__ = ["main", "build_parser"]
 
@@ -63,20 +64,28 @@ def build_parser() -> Parser:
     p.set_defaults(func=cmd_status)
 
     add_plan_parser(sub)
+    add_privacy_parser(sub)
 
     p = sub.add_parser("export", help="export a shareable data package from a project",
                        description="Write a data package (Frictionless) that the municipality "
-                                   "may share: aggregate (counts and rates, small cells "
-                                   "suppressed) or pseudonymised (keyed pseudonyms, free text "
-                                   "dropped). The privacy guard refuses any table holding "
-                                   "personal identifiers; then nothing is written.")
+                                   "may share, holding only what the allow-list lets leave: "
+                                   "aggregate (the sums behind each measure, figures of fewer "
+                                   "than k people suppressed) or pseudonymised (keyed "
+                                   "pseudonyms, dates of people's events cut to the month, no "
+                                   "free text). The privacy guard refuses any table holding "
+                                   "personal identifiers; then nothing is written. Prints the "
+                                   "package's export number, which tells the network which of "
+                                   "two packages is newer.")
     p.add_argument("project", help="project folder")
     p.add_argument("-o", "--output", required=True, help="PKG.zip or a folder")
     p.add_argument("--level", choices=["aggregate", "pseudonymised"], default="aggregate")
     p.add_argument("--format", choices=["parquet", "csv"], default="parquet",
                    help="format of the tables inside the package")
     p.add_argument("-k", type=whole_number(0), default=5,
-                   help="smallest cell shown (aggregate level)")
+                   help="smallest number of people a published figure may describe "
+                        "(aggregate level; default 5, never below 3)")
+    p.add_argument("--allow-small-k", action="store_true",
+                   help="allow -k 3 or 4 (recorded in the package)")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("validate", help="check a data package and list every problem",
@@ -180,8 +189,9 @@ def main(argv: list[str] | None = None) -> int:
         if not getattr(args, "func", None):
             parser.print_help()
             return 1
-        command = " ".join(["implementere-kit", args.command,
-                            *([args.plan_command] if args.command == "plan" else [])])
+        command = " ".join(["implementere-kit", args.command, *(
+            getattr(args, a) for a in ("plan_command", "privacy_command", "exception_command")
+            if getattr(args, a, None))])
         return args.func(args)
     except BrokenPipeError:
         _quiet_stdout()

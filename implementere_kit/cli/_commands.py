@@ -89,13 +89,25 @@ def cmd_status(args) -> int:
 
 # -- exchange ---------------------------------------------------------------------------
 def cmd_export(args) -> int:
+    from ..exchange.aggregate import MIN_K, SAFE_K
     from ..exchange.package import export_package
+    from ..store.project import Project
 
     out = Path(args.output)
     if out.suffix.lower() not in ("", ".zip") and not out.is_dir():
         raise UsageError(f"-o {args.output}: give PKG.zip or a folder")
-    written = export_package(args.project, out, level=args.level, fmt=args.format, k=args.k)
-    print(f"wrote {args.level} package {written}")
+    if args.k < MIN_K:
+        raise UsageError(f"-k {args.k}: a figure of fewer than {MIN_K} people is never "
+                         f"published; give -k {SAFE_K} (the default) or more")
+    if args.k < SAFE_K and not args.allow_small_k:
+        raise UsageError(f"-k {args.k}: a threshold of {MIN_K} or {SAFE_K - 1} needs "
+                         f"--allow-small-k (the package records it); the default is {SAFE_K}")
+    project = Project.open(args.project)
+    written = export_package(project, out, level=args.level, fmt=args.format, k=args.k,
+                             allow_small_k=args.allow_small_k)
+    lang = project.language
+    print(t("cli_export_written", lang, level=t(f"ui_level_{args.level}", lang).lower(),
+            path=written, seq=project.meta["export_seq"]))
     return 0
 
 

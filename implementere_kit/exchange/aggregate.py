@@ -7,13 +7,19 @@ computed by the same SQL that computes the site's own measures
 pseudonymised packages, so a site's network value equals its own value exactly, and no
 cohort is dropped: a site is one cell per period, not one per month.
 
-Disclosure control (threshold k, default 5), applied to the sums before they leave:
+Disclosure control, applied to the sums before they leave. The threshold ``k`` is the
+smallest number of people a published figure may describe: 5 by default, never below
+:data:`MIN_K` (3), and 3 or 4 only when asked for explicitly (``allow_small_k``), which the
+package records (see :func:`check_k`).
 
 1. *Fewer than k people.* Where a measure's population (participants, respondents, staff)
    is 1 … k−1, every sum of that measure is suppressed (reason ``below_k``).
-2. *Small event counts.* Where a sensitive count — drop-outs, or those who did not
-   complete — is 1 … k−1, the numerator is suppressed (``small_count``); the denominator
-   stays, since the count cannot be solved from it alone.
+2. *Small event counts.* Sensitive event counts follow the same rule as the people they
+   are part of: where drop-outs or completers, or the rest of their population (those who
+   did not drop out, did not complete), are 1 … k−1, the numerator is suppressed
+   (``small_count``) — so "one drop-out among five" is never published, nor "four among
+   five". The denominator stays, since the count cannot be solved from it alone. Which
+   counts are sensitive is the catalogue's ``sensitive`` entry of each measure.
 3. *Breakdowns that would give a hidden cell away.* Years add up to the whole period, so
    a year can be subtracted from the total. The years of a sum are published only when
    every year and the total are; otherwise all its years are withheld (``breakdown``) and
@@ -33,7 +39,53 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["suppress_small_cells", "suppress_sums", "aggregate_tables", "REASONS"]
+from ..errors import Problem, ValidationError, safe_value
+
+__all__ = ["MIN_K", "SAFE_K", "check_k", "suppress_small_cells", "suppress_sums",
+           "aggregate_tables", "REASONS"]
+
+#: Never publish a figure of fewer people than this, whatever is asked for.
+MIN_K = 3
+#: The default threshold; a smaller one (3 or 4) needs ``allow_small_k=True``.
+SAFE_K = 5
+
+
+def check_k(k, allow_small_k: bool = False) -> int:
+    """``k`` as an int if it is an allowed threshold, else a :class:`ValidationError`.
+
+    Examples
+    --------
+    >>> check_k(5), check_k(4, allow_small_k=True)
+    (5, 4)
+    >>> try:
+    ...     check_k(4)
+    ... except ValidationError as err:
+    ...     print(err.problems[0].message)
+    k of 3 or 4 needs allow_small_k=True
+    """
+    import numbers
+
+    if not isinstance(allow_small_k, bool):
+        raise ValidationError([Problem("allow_small_k must be true or false",
+                                       column="allow_small_k", expected="True or False",
+                                       found=safe_value(allow_small_k))])
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral):
+        raise ValidationError([Problem("k must be a whole number", column="k",
+                                       expected=f"a whole number ≥ {MIN_K} (default {SAFE_K})",
+                                       found=safe_value(k))])
+    k = int(k)
+    if k < MIN_K:
+        raise ValidationError([Problem(f"k below {MIN_K} is never allowed", column="k",
+                                       expected=f"≥ {MIN_K} (default {SAFE_K})", found=str(k))])
+    if k > 10**6:
+        raise ValidationError([Problem("k is larger than any cell", column="k",
+                                       expected="≤ 1000000", found=str(k))])
+    if k < SAFE_K and not allow_small_k:
+        raise ValidationError([Problem(f"k of {MIN_K} or {SAFE_K - 1} needs allow_small_k=True",
+                                       column="k", expected=f"≥ {SAFE_K}, or allow_small_k "
+                                       "(recorded in the package)", found=str(k))])
+    return k
+
 
 #: Why a published sum is empty: fewer than k people, a small sensitive count, or a
 #: breakdown withheld because it would reveal a suppressed cell.
@@ -41,9 +93,15 @@ REASONS = ("below_k", "small_count", "breakdown")
 
 
 def suppress_small_cells(df: pd.DataFrame, count: str, k: int = 5, *, within=("site",),
-                         values=()) -> pd.DataFrame:
+                         values=(), whole: str | None = None,
+                         flag: str | None = "suppressed") -> pd.DataFrame:
     """Blank cells with ``1 ≤ count < k`` and, where only one cell of a ``within`` group
-    was blanked, the smallest other cell as well (for tables other than the sums).
+    was blanked, the smallest other cell as well.
+
+    With ``whole`` (the column ``count`` is a part of, e.g. drop-outs among participants)
+    a cell is also blanked when the rest, ``whole - count``, is 1 … k-1; cells whose
+    ``count`` is already missing are left alone. ``flag`` names the column that marks
+    blanked rows (``None``: none is added).
 
     Examples
     --------
@@ -57,16 +115,22 @@ def suppress_small_cells(df: pd.DataFrame, count: str, k: int = 5, *, within=("s
     """
     out = df.copy().reset_index(drop=True)
     n = out[count].astype("float64")
-    sup = (n >= 1) & (n < k)
+    primary = (n >= 1) & (n < k)
+    if whole is not None:
+        rest = out[whole].astype("float64") - n
+        primary |= (rest >= 1) & (rest < k)
+    sup = primary.copy()
     if within:
         key = out[list(within)].astype("string").agg("|".join, axis=1)
-        lone = sup.groupby(key).transform("sum") == 1
+        n_sup = sup.groupby(key).transform("sum")
+        lone = (n_sup == 1)
         # the smallest non-suppressed, non-zero cell in each group with a lone suppression
         cand = n[lone & ~sup & (n > 0)]
         if len(cand):
             pick = cand.sort_values(kind="stable").groupby(key[cand.index]).head(1).index
             sup.loc[pick] = True
-    out["suppressed"] = sup.to_numpy()
+    if flag:
+        out[flag] = sup.to_numpy()
     out[count] = out[count].astype("Int64").mask(sup)
     for v in values:
         out[v] = out[v].astype("float64").mask(sup)
@@ -129,22 +193,20 @@ def suppress_sums(sums: pd.DataFrame, k: int = 5) -> pd.DataFrame:
     return out
 
 
-def aggregate_tables(project, tables: dict[str, pd.DataFrame], k: int = 5,
+def aggregate_tables(project, tables: dict[str, pd.DataFrame], k: int = SAFE_K,
                      as_of=None) -> dict[str, pd.DataFrame]:
-    """The tables of an aggregate package for one project (no row describes one person).
+    """The aggregate tables of one project: ``agg_measures`` (no row describes one person).
 
     ``agg_measures`` holds the sums of every network measure for the whole period and per
-    year as of ``as_of`` (default today), suppressed as the module docstring says; the SIC
-    dates, the eligible counts and the plan (without notes) go as they are.
+    year as of ``as_of`` (default today), suppressed as the module docstring says. Which
+    other tables (the plan, SIC events, the eligible population) go into an aggregate
+    package, and in what form, is the allow-list's decision
+    (:func:`.allowlist.apply_allow_list`).
     """
     from ..measures.catalogue import Rules, measures
     from ..measures.engine import as_of_date, from_tables, sums
 
     out: dict[str, pd.DataFrame] = {}
-    for name, drop in (("sic_events", []), ("eligible", []), ("activities", ["notes"]),
-                       ("checklist_answers", ["answer", "answered_by"])):
-        if name in tables:
-            out[name] = tables[name].drop(columns=[c for c in drop if c in tables[name]])
     when = as_of_date(as_of)
     fams = sorted({m.family for m in measures().values() if m.network})
     with from_tables(tables, Rules.of(project.intervention), site=project.site) as src:

@@ -24,7 +24,7 @@ __all__ = ["check_arrow_table", "check_foreign_key", "constrained_columns"]
 
 def constrained_columns(schema: TableSchema, today: dt.date | None = None) -> set[str]:
     """Columns whose values a check reads; the others are checked by their type alone."""
-    from .package import FOREIGN_KEYS
+    from .allowlist import FOREIGN_KEYS
 
     out = set(schema.primary_key)
     out |= {c for child, c, _, _ in FOREIGN_KEYS if child == schema.name}

@@ -33,10 +33,14 @@ import pandas as pd
 from ..measures.control import Z95, Z998, funnel_limits
 
 __all__ = ["site_indicators", "benchmark", "funnel_limits", "comparison_sets", "sort_rows",
-           "site_key", "GROUPS", "Z95", "Z998", "MIN_SITES"]
+           "site_key", "GROUPS", "Z95", "Z998", "MIN_SITES", "NETWORK_REASONS"]
 
 #: Fewest sites with data behind a network figure.
 MIN_SITES = 3
+#: Why a network figure is withheld (``network_reason``): a site of the comparison has the
+#: measure suppressed, too few sites have data, too few people stand behind it, or (in a
+#: share-back) the others' sensitive count is small.
+NETWORK_REASONS = ("site_suppressed", "too_few_sites", "below_k", "small_count")
 #: Groups of indicators (for callers that want some only) → catalogue families.
 GROUPS = {"participation": ("participants",), "delivery": ("groups", "sessions"),
           "adherence": ("adherence",), "reach": ("reach",), "sic": ("sic",),

@@ -15,7 +15,8 @@ site's value or count can be solved, by a site that knows its own:
   is 1 … k−1.
 - Medians and quartiles are never shared back: with few sites they are single sites'
   values, or interpolations between two, solvable with one's own value (three sites:
-  Q1, median and Q3 give every value). The coordinator's network report keeps them.
+  Q1, median and Q3 give every value). The coordinator's network report keeps them; the
+  allow-list (``tables.yaml``, level ``share_back``) has no place for them.
 - One period only, the whole one: months and years beside the total could be subtracted.
 
 The partitioned copy is the layout for a network larger than one machine
@@ -103,9 +104,11 @@ def share_back(store, out_dir, *, k: int = 5, fmt: str = "parquet", as_of=None) 
     Returns the paths written, ``share-back-<site>.zip`` each, in site order.
     """
     from ..measures.engine import as_of_date
+    from .aggregate import check_k
     from .indicators import site_indicators, site_key
     from .package import write_package
 
+    k = check_k(k)
     when = as_of_date(as_of)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -122,10 +125,10 @@ def share_back(store, out_dir, *, k: int = 5, fmt: str = "parquet", as_of=None) 
         rows = rows.assign(site_name=info["site_name"], as_of=when.normalize())
         cols = ["site", "site_name", "intervention", "period", "indicator", "n", "numerator",
                 "denominator", "value", "suppressed", "reason", "n_sites", "n_sites_excluded",
-                "network_value", "network_median", "network_q1", "network_q3", "lower95",
-                "upper95", "lower998", "upper998", "flag", "network_suppressed",
-                "network_reason", "as_of"]
-        meta = {"site": site, "site_name": info["site_name"], "country": info["country"],
+                "network_value", "lower95", "upper95", "lower998", "upper998", "flag",
+                "network_suppressed", "network_reason", "as_of"]
+        # the site's name in the descriptor is the official one, from the municipality list
+        meta = {"site": site, "country": info["country"],
                 "intervention": info["intervention"], "period": None, "level": "aggregate",
                 "k": k, "share_back": True, "n_sites": n_sites,
                 "as_of": when.date().isoformat()}

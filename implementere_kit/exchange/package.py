@@ -2,22 +2,29 @@
 
 A package is a folder or ``.zip`` with a ``datapackage.json`` that follows the Frictionless
 Data Package spec — one resource per table, each with its Table Schema (fields, types,
-constraints, primary and foreign keys), a ``sha256`` hash and its size — plus our own
-metadata under ``implementere_kit``: site, country, intervention, period, level, toolkit
-and schema version and when it was made. Tables are Parquet (default) or CSV.
+constraints, primary and foreign keys) and a ``sha256`` hash — plus our own metadata under
+``implementere_kit`` (see :mod:`.descriptor`). Tables are Parquet (default) or CSV.
 
-Two levels:
+What leaves is decided by the allow-list in ``store/schemas/tables.yaml`` (see
+:mod:`.allowlist` and ``docs/privacy.md``), per level:
 
 ``pseudonymised``
-    The project's tables with every person id replaced by a keyed HMAC-SHA256 pseudonym
-    (the key stays in the project, so one person gets the same pseudonym in every export
-    from that site) and free-text columns dropped, since names hide in free text.
+    The project's rows with every linking key (participant, group or case, practitioner,
+    check, respondent, rater) replaced by a keyed HMAC-SHA256 pseudonym (the key stays in
+    the project), dates of people's events cut to the month, codes kept only when they
+    come from a controlled vocabulary, and no free text.
 ``aggregate``
-    Counts and rates by site, group and month; cells with fewer than ``k`` people are
-    suppressed, with secondary suppression (see :mod:`.aggregate`).
+    The sums behind every network measure for the whole period and per year
+    (``agg_measures``), with figures of fewer than ``k`` people suppressed (see
+    :mod:`.aggregate`), plus the plan, SIC events and eligible counts; no linking key at all.
 
-The privacy guard runs on every export, on exactly the tables about to be written, and
-refuses — nothing written — when any column holds identifiers.
+The identifier scanner then runs on exactly what is about to be written — every table,
+the column names and every string of the descriptor — and refuses the export (nothing
+written) on a finding, unless a reviewed exception in the project's audit log covers it
+(:mod:`.privacy_exceptions`); what an exception let through is listed in the descriptor
+(``implementere_kit.privacy_exceptions``). Each export takes the project's next export
+sequence number, which tells the network which of two packages for the same period is
+newer.
 
 References
 ----------
@@ -26,46 +33,22 @@ Frictionless Data Package and Table Schema specifications, https://specs.frictio
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import shutil
 import tempfile
-from dataclasses import asdict
 from pathlib import Path
 
 import pandas as pd
 
-from .. import __version__
 from .._io import atomic_write, text_cells
-from ..errors import ImplementereError, PrivacyError, Problem, ValidationError
-from ..store.tables import table_schema
+from ..errors import PrivacyError, Problem, ValidationError, safe_value
+from .allowlist import FOREIGN_KEYS, LEVELS, resource_schema
+from .descriptor import PACKAGE_SCHEMA_VERSION
 
-__all__ = ["PACKAGE_SCHEMA_VERSION", "LEVELS", "PERSON_COLUMNS", "export_package",
-           "write_package", "sha256_file"]
+__all__ = ["PACKAGE_SCHEMA_VERSION", "LEVELS", "FOREIGN_KEYS", "export_package",
+           "write_package", "resource_schema", "sha256_file", "exceptions_record"]
 
-PACKAGE_SCHEMA_VERSION = 1
-LEVELS = ("aggregate", "pseudonymised")
-#: Columns that identify a person, per table (``leaders`` is a ';'-separated list).
-PERSON_COLUMNS = {
-    "participants": ["participant_id"],
-    "attendance": ["participant_id"],
-    "sessions": ["leaders"],
-    "fidelity_checks": ["practitioner_id"],
-    "competence_ratings": ["practitioner_id", "rater_id"],
-    "staff": ["practitioner_id"],
-    "survey_responses": ["respondent_id"],
-}
-#: Free text where names and phone numbers hide: never exported.
-FREE_TEXT = {"activities": ["notes"], "checklist_answers": ["answer", "answered_by"]}
-#: Tables a project export leaves at home whatever the level (share-back packages do carry
-#: ``benchmarks``: that is what they are for).
-PRIVATE_TABLES = {"feedback", "benchmarks"}  # benchmarks: what the network sent back
-#: Foreign keys declared in pseudonymised packages (child, column, parent, column).
-FOREIGN_KEYS = [
-    ("attendance", "participant_id", "participants", "participant_id"),
-    ("competence_ratings", "practitioner_id", "staff", "practitioner_id"),
-]
 
 
 def sha256_file(path: Path) -> str:
@@ -76,110 +59,92 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def _write_parquet(df: pd.DataFrame, path: Path) -> None:
-    """Parquet with dates as ``date32``: Table Schema's ``date`` is a day, not an instant,
-    and readers such as frictionless handle missing dates only in that form."""
+def _to_arrow(df: pd.DataFrame, name: str):
+    """Arrow table with our column order, dates as ``date32`` (Table Schema's ``date`` is a
+    day, and frictionless reads missing dates only in that form)."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     table = pa.Table.from_pandas(df, preserve_index=False)
     for i, field in enumerate(table.schema):
         if pa.types.is_timestamp(field.type):
             table = table.set_column(i, field.name, table.column(i).cast(pa.date32()))
-    pq.write_table(table, path)
+    return table
 
 
-def _pseudonymise_tables(tables: dict[str, pd.DataFrame], key: bytes) -> dict[str, pd.DataFrame]:
-    from .privacy import pseudonymise
+def _write_resource(table, df: pd.DataFrame, path: Path, fmt: str) -> None:
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
 
-    out = {}
-    for name, df in tables.items():
-        df = df.drop(columns=[c for c in FREE_TEXT.get(name, []) if c in df.columns])
-        for col in PERSON_COLUMNS.get(name, []):
-            if col not in df.columns:
-                continue
-            if col == "leaders":
-                parts = df[col].astype("string").str.split(";").explode().str.strip()
-                pseudo = pseudonymise(parts, key)
-                df = df.assign(**{col: pseudo.groupby(level=0).agg(
-                    lambda s: ";".join(v for v in s if isinstance(v, str)))})
-            else:
-                df = df.assign(**{col: pseudonymise(df[col], key)})
-        out[name] = df
-    return out
+        pq.write_table(table, path)
+        return
+    frame = df.copy()
+    for c in frame.columns:
+        if frame[c].dtype.kind == "M":
+            frame[c] = frame[c].dt.strftime("%Y-%m-%d")
+    # text that a spreadsheet would run as a formula stays text (OWASP CSV injection)
+    text_cells(frame).to_csv(path, index=False, encoding="utf-8")
 
 
-def _resource_schema(name: str, df: pd.DataFrame, level: str) -> dict:
-    """Table Schema for a resource: ours when the table is in tables.yaml, else from dtypes."""
-    try:
-        desc = table_schema(name).to_frictionless()
-        present = set(df.columns)
-        desc["fields"] = [f for f in desc["fields"] if f["name"] in present]
-        if "primaryKey" in desc and not set(desc["primaryKey"]) <= present:
-            del desc["primaryKey"]
-    except ImplementereError:
-        kinds = {"b": "boolean", "i": "integer", "u": "integer", "f": "number", "M": "date"}
-        desc = {"fields": [{"name": c, "type": kinds.get(df[c].dtype.kind, "string")}
-                           for c in df.columns]}
-    if level == "pseudonymised":
-        fks = [{"fields": [c], "reference": {"resource": p, "fields": [pc]}}
-               for child, c, p, pc in FOREIGN_KEYS if child == name]
-        if fks:
-            desc["foreignKeys"] = fks
-    return desc
-
-
-def write_package(tables: dict[str, pd.DataFrame], out, meta: dict, *, fmt: str = "parquet") -> Path:
+def write_package(tables: dict[str, pd.DataFrame], out, meta: dict, *,
+                  fmt: str = "parquet", exceptions=None) -> Path:
     """Write ``tables`` as a data package (folder, or zip when ``out`` ends in ``.zip``).
 
-    The privacy guard checks the tables first; on a finding a :class:`PrivacyError` is
-    raised and nothing is written. The package appears atomically: it is assembled in a
-    temporary folder and moved (folder) or renamed (zip) into place.
+    ``tables`` must already be in their allow-listed form (see
+    :func:`.allowlist.apply_allow_list`); ``meta`` holds the controlled metadata (site,
+    country, intervention, period, level, k, export_seq, …; a ``site_name`` in it is
+    ignored: the name comes from the municipality list). Before anything is written the
+    allow-list, the descriptor's own rules, the data-against-descriptor checks and the
+    identifier scanner run on exactly what would be written; any finding raises
+    (:class:`PrivacyError` for identifiers, else :class:`ValidationError`) and nothing is
+    written. ``exceptions`` are the reviewed exceptions in force (``Project.
+    privacy_exceptions()``): a table finding one covers passes and is recorded in the
+    descriptor, without the reviewer's name or reason (they stay in the audit log). The
+    package appears atomically.
     """
+    from .descriptor import build_descriptor, check_descriptor, scan_metadata
+    from .intake import check_contents
     from .privacy import check_no_personal_ids
 
     if fmt not in ("parquet", "csv"):
         raise ValidationError([Problem("unknown table format", column="format",
-                                       expected="parquet or csv", found=repr(fmt))])
-    check_no_personal_ids(tables)
+                                       expected="parquet or csv", found=safe_value(fmt))])
+    waived = check_no_personal_ids(tables, exceptions=exceptions)
+    level_key = "share_back" if meta.get("share_back") else meta.get("level")
+    arrow = {name: _to_arrow(df, name) for name, df in tables.items()}
+    meta = {k: v for k, v in meta.items() if k not in ("site_name", "privacy_exceptions")}
+    if len(waived):
+        meta["privacy_exceptions"] = exceptions_record(waived)
+    descriptor = build_descriptor(meta, [])
     out = Path(out)
+    problems = check_contents(descriptor["implementere_kit"], arrow, file=out.name)
+    if problems:
+        raise ValidationError(problems)
     stage = Path(tempfile.mkdtemp(prefix=".pkg-", dir=out.parent if out.parent.exists() else None))
     try:
-        resources = []
-        for name, df in tables.items():
+        for name, table in arrow.items():
             path = stage / f"{name}.{fmt}"
-            if fmt == "parquet":
-                _write_parquet(df, path)
-            else:
-                frame = df.copy()
-                for c in frame.columns:
-                    if frame[c].dtype.kind == "M":
-                        frame[c] = frame[c].dt.strftime("%Y-%m-%d")
-                text_cells(frame).to_csv(path, index=False, encoding="utf-8")
+            _write_resource(table, tables[name], path, fmt)
             digest = sha256_file(path)
             res = {"name": name, "path": path.name, "profile": "tabular-data-resource",
-                   "format": fmt,
-                   "mediatype": ("application/vnd.apache.parquet" if fmt == "parquet"
-                                 else "text/csv"),
+                   "format": fmt, "mediatype": ("application/vnd.apache.parquet"
+                                                if fmt == "parquet" else "text/csv"),
                    "encoding": "utf-8", "sha256": digest,
-                   "schema": _resource_schema(name, df, meta["level"])}
+                   "schema": resource_schema(name, table.column_names, level_key)}
             if fmt == "csv":
                 # Frictionless checks size and hash itself only for text formats; for
                 # Parquet it reports them as missing, so there only our sha256 is given.
                 res.update(bytes=path.stat().st_size, hash=f"sha256:{digest}")
-            resources.append(res)
-        descriptor = {
-            "name": f"implementere-kit-{meta['site']}-{meta['intervention']}".lower(),
-            "title": f"{meta.get('site_name') or meta['site']}: {meta['intervention']}",
-            "profile": "tabular-data-package",
-            "created": meta.get("created") or dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "implementere_kit": {**meta, "toolkit_version": __version__,
-                                 "schema_version": PACKAGE_SCHEMA_VERSION},
-            "resources": resources,
-        }
-        descriptor["implementere_kit"]["created"] = descriptor["created"]
+            descriptor["resources"].append(res)
+        problems = check_descriptor(descriptor, "datapackage.json")
+        if problems:
+            raise ValidationError(problems)
+        findings = scan_metadata(descriptor, "datapackage.json")
+        if findings:
+            raise PrivacyError("personal identifiers in the package metadata: "
+                               + "; ".join(f"{p.column}: {p.found}" for p in findings))
+
         (stage / "datapackage.json").write_text(
-            json.dumps(descriptor, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+            json.dumps(descriptor, ensure_ascii=False, indent=2), encoding="utf-8")
         if out.suffix == ".zip":
             def _zip(tmp: Path) -> None:
                 import zipfile
@@ -199,8 +164,29 @@ def write_package(tables: dict[str, pd.DataFrame], out, meta: dict, *, fmt: str 
     return out
 
 
+def exceptions_record(waived: pd.DataFrame) -> list[dict]:
+    """What a package records of the findings reviewed exceptions let through: table,
+    column, kind, how many rows, the exception's id and the date of its review (see
+    :func:`.privacy.check_no_personal_ids`; the reason and reviewer stay at home)."""
+    return [{"table": str(r.table), "column": str(r.column), "kind": str(r.kind),
+             "count": int(r.count), "exception_id": int(r.exception_id), "date": str(r.date)}
+            for r in waived.itertuples(index=False)]
+
+
+def _intervention_code(project, key: bytes) -> str:
+    """The intervention as it may leave: a shipped id, else a keyed pseudonym (an id the
+    municipality typed could hold anything)."""
+    from ..plans.intervention import list_interventions
+    from .privacy import pseudonymise
+
+    iid = project.intervention.id
+    if iid in list_interventions():
+        return iid
+    return pseudonymise(pd.Series([iid]), key, prefix="x_").iloc[0]
+
+
 def export_package(project, out, *, level: str = "aggregate", fmt: str = "parquet",
-                   k: int = 5, as_of=None) -> Path:
+                   k: int = 5, allow_small_k: bool = False, as_of=None) -> Path:
     """Export a project as a shareable package.
 
     Parameters
@@ -211,36 +197,51 @@ def export_package(project, out, *, level: str = "aggregate", fmt: str = "parque
     level : {"aggregate", "pseudonymised"}
     fmt : {"parquet", "csv"}
     k : int
-        Smallest group size shown in an aggregate package.
+        Smallest number of people a published cell may describe (aggregate level):
+        default 5, never below 3; 3 or 4 only with ``allow_small_k=True``, which the
+        package records.
+    allow_small_k : bool
+        Allow k = 3 or 4.
     as_of : date, optional
         The day an aggregate package's measures describe (default today).
 
     Raises
     ------
     PrivacyError
-        When any table about to leave holds personal identifiers; nothing is written.
+        When anything about to leave holds a personal identifier no reviewed exception of
+        the project covers (``Project.add_privacy_exception``); nothing is written.
+    ValidationError
+        For a bad level, format or k, or data that disagree with the project (a row of
+        another site, an event outside the project period); nothing is written.
     """
+    from dataclasses import asdict
+
     from ..store.project import Project
+    from .aggregate import aggregate_tables, check_k
+    from .allowlist import apply_allow_list
 
     if not isinstance(project, Project):
         project = Project.open(project)
     if level not in LEVELS:
         raise ValidationError([Problem("unknown package level", column="level",
-                                       expected=" or ".join(LEVELS), found=repr(level))])
-    names = [n for n in project.table_names if n not in PRIVATE_TABLES]
-    tables = {n: project.table(n) for n in names if len(project.table(n))}
-    if level == "pseudonymised":
-        tables = _pseudonymise_tables(tables, project.ensure_key())
-    else:
-        from .aggregate import aggregate_tables
-
-        tables = aggregate_tables(project, tables, k=k, as_of=as_of)
-    meta = {"site": project.site, "site_name": project.site_name, "country": project.country,
-            "intervention": project.intervention.id, "period": project.period, "level": level,
-            "k": k if level == "aggregate" else None,
-            "dosage": asdict(project.intervention.dosage) if project.intervention.dosage else None,
-            "fidelity_threshold": project.intervention.fidelity_threshold}
+                                       expected=" or ".join(LEVELS), found=safe_value(level))])
+    k = check_k(k, allow_small_k)
+    key = project.ensure_key()  # the first export of a copied folder makes its key
+    tables = {n: project.table(n) for n in project.table_names if len(project.table(n))}
+    if level == "aggregate":
+        tables = {**tables, **aggregate_tables(project, tables, k=k, as_of=as_of)}
+    tables = apply_allow_list(tables, level, key=key, intervention=project.intervention)
+    interv = project.intervention
+    meta = {"site": project.site, "country": project.country,
+            "intervention": _intervention_code(project, key), "period": project.period,
+            "level": level, "k": k if level == "aggregate" else None,
+            "dosage": asdict(interv.dosage) if interv.dosage else None,
+            "fidelity_threshold": interv.fidelity_threshold}
+    if level == "aggregate" and k < 5:
+        meta["allow_small_k"] = True
+    meta["export_seq"] = project.next_export_seq()
     try:
-        return write_package(tables, out, meta, fmt=fmt)
+        return write_package(tables, out, meta, fmt=fmt,
+                             exceptions=project.privacy_exceptions())
     except PrivacyError as exc:
         raise PrivacyError(f"export of {project.path} refused: {exc}", exc.findings) from None

@@ -4,26 +4,35 @@
 expected, found); :func:`open_package` raises a :class:`ValidationError` with them, or
 returns a :class:`Package` whose tables are read as Arrow (Parquet) or as text (CSV).
 Only JSON, Parquet and CSV are ever parsed: nothing in a package is executed.
+
+In order: the archive or folder (:mod:`.archive`: no special files, no bombs), the
+descriptor (:mod:`.descriptor`: size and depth before parsing, then every field), the
+files (exactly the declared ones), each resource (checksum, rows from the Parquet
+metadata before decoding, duplicate column names, columns as declared, the table
+schema), foreign keys, the data against the descriptor and the allow-list
+(:mod:`.intake`), and the identifier scanner on the tables and on all metadata. A
+temporary folder made for a zip is removed on every path.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
+import os
 import shutil
+import stat
 import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import pyarrow as pa
 
-from ..errors import ImplementereError, Problem, ValidationError
-from ..store.tables import table_names, table_schema
-from .archive import ArchiveLimits, safe_extract
-from .package import FOREIGN_KEYS, LEVELS, PACKAGE_SCHEMA_VERSION
+from ..errors import Problem, ValidationError
+from .allowlist import FOREIGN_KEYS
+from .archive import ArchiveLimits, list_folder, read_regular, safe_extract
 
-__all__ = ["Package", "open_package", "validate_package"]
+__all__ = ["Package", "open_package", "validate_package", "scan_packages", "read_csv",
+           "DEFAULT_LIMITS"]
 
 DEFAULT_LIMITS = ArchiveLimits()
 
@@ -37,9 +46,13 @@ class Package:
     descriptor: dict
     problems: list[Problem] = field(default_factory=list)
     _tmp: Path | None = None
-
-    #: Validated file bytes, kept until the package is stored (see NetworkStore._stage).
+    #: Validated file bytes, kept until the package is stored (see the network store).
     verified: dict = field(default_factory=dict, repr=False)
+    #: What the identifier scanner is to read (see :func:`scan_packages`).
+    scan_input: tuple | None = field(default=None, repr=False)
+    #: Each resource's columns and Arrow types, as the store will hold it.
+    signatures: dict = field(default_factory=dict, repr=False)
+    files: list[str] = field(default_factory=list, repr=False)
 
     @property
     def package_id(self) -> str:
@@ -60,6 +73,11 @@ class Package:
     def path_of(self, name: str) -> Path:
         return self.root / self.resources[name]["path"]
 
+    @property
+    def level(self) -> str:
+        """The allow-list level: ``pseudonymised``, ``aggregate`` or ``share_back``."""
+        return "share_back" if self.meta.get("share_back") else self.meta.get("level")
+
     def arrow(self, name: str) -> pa.Table:
         """A resource as an Arrow table (CSV is read with the schema's types)."""
         res = self.resources[name]
@@ -68,24 +86,15 @@ class Package:
             import pyarrow.parquet as pq
 
             return pq.read_table(path)
-        return pa.Table.from_pandas(self.frame(name), preserve_index=False)
+        table, problems = read_csv(path.read_bytes(), name, self.level,
+                                   file=f"{self.source.name}/{res['path']}")
+        if problems:
+            raise ValidationError(problems)
+        return table
 
     def frame(self, name: str):
         """A resource as a pandas DataFrame with our column types."""
-        res = self.resources[name]
-        path = self.root / res["path"]
-        if res.get("format", "parquet") == "parquet":
-            import pyarrow.parquet as pq
-
-            return pq.read_table(path).to_pandas(date_as_object=False)
-        import pandas as pd
-
-        from ..store.tables import validate_table
-
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-        if name in table_names():
-            return validate_table(raw, name, file=f"{self.source.name}/{res['path']}")
-        return raw
+        return self.arrow(name).to_pandas(date_as_object=False)
 
     def close(self) -> None:
         self.verified.clear()
@@ -100,171 +109,241 @@ class Package:
         self.close()
 
 
+_ARROW_TYPES = {"string": pa.string(), "integer": pa.int64(), "number": pa.float64(),
+                "boolean": pa.bool_(), "date": pa.date32()}
+
+
+def read_csv(data: bytes, name: str, level: str, *, file: str) -> tuple[pa.Table | None,
+                                                                      list[Problem]]:
+    """A CSV resource as an Arrow table with the types its table's schema gives.
+
+    Every value is read as text first and each column then converted, so a value that does
+    not convert is reported by column (never echoed: it could be an identifier).
+    """
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+
+    from .allowlist import level_schema
+
+    types = {f["name"]: f["type"] for f in level_schema(name, level).fields}
+    try:
+        text = pcsv.read_csv(pa.BufferReader(data), convert_options=pcsv.ConvertOptions(
+            column_types=dict.fromkeys(types, pa.string()), strings_can_be_null=True,
+            null_values=[""]), read_options=pcsv.ReadOptions(use_threads=False))
+    except (pa.ArrowException, ValueError) as exc:
+        return None, [Problem("resource cannot be read as CSV", file=file, resource=name,
+                              found=type(exc).__name__)]
+    columns, problems = [], []
+    for c in text.column_names:
+        col, typ = text.column(c), types.get(c, "string")
+        try:
+            if typ == "date":
+                col = pc.strptime(col, format="%Y-%m-%d", unit="s").cast(pa.date32())
+            elif typ == "boolean":
+                col = pc.utf8_lower(col).cast(pa.bool_())
+            else:
+                col = col.cast(_ARROW_TYPES[typ])
+        except (pa.ArrowException, ValueError):
+            problems.append(Problem("wrong type", file=file, resource=name, column=c,
+                                    expected=typ))
+        columns.append(col)
+    return pa.table(dict(zip(text.column_names, columns, strict=True))), problems
+
+
 def _load(path: Path, limits: ArchiveLimits) -> tuple[Package | None, list[Problem]]:
+    """Unpack (zip) or list (folder) a package and read its descriptor; never raises for a
+    bad package, and leaves no temporary folder behind when it fails."""
+    from .descriptor import read_descriptor
+
     file = path.name
-    if not path.exists():
+    try:
+        st = os.stat(path)  # a link given on the command line is followed once, here
+    except OSError:
         return None, [Problem("package not found", file=str(path))]
     tmp = None
-    if path.is_file():
-        tmp = Path(tempfile.mkdtemp(prefix="ik-pkg-"))
-        try:
+    try:
+        if stat.S_ISREG(st.st_mode):
+            tmp = Path(tempfile.mkdtemp(prefix="ik-pkg-"))
             root = safe_extract(path, tmp, limits)
-        except ValidationError as exc:
-            shutil.rmtree(tmp, ignore_errors=True)
-            return None, exc.problems
-    else:
-        root = path
-        links = [p for p in root.rglob("*") if p.is_symlink()]
-        if links:
-            return None, [Problem("package folder holds a symbolic link", file=file,
-                                  column=str(p.relative_to(root)), expected="regular files")
-                          for p in links]
-    desc_file = root / "datapackage.json"
-    try:
-        descriptor = json.loads(desc_file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        problems = [Problem("datapackage.json is missing", file=file)]
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        problems = [Problem("datapackage.json is not valid JSON", file=file,
-                            found=str(getattr(exc, "msg", exc)))]
-    else:
-        pkg = Package(source=path, root=root, descriptor=descriptor, _tmp=tmp)
+        elif stat.S_ISDIR(st.st_mode):
+            root = path
+        else:
+            return None, [Problem("package is neither a zip file nor a folder", file=file)]
+        files = list_folder(root, limits)
+        descriptor, problems = read_descriptor(root / "datapackage.json", file)
+        if problems:
+            raise ValidationError(problems)
+        pkg = Package(source=path, root=root, descriptor=descriptor, _tmp=tmp, files=files)
         pkg.package_id  # noqa: B018 - read while the descriptor is on disk
+        tmp = None  # the package owns it now
         return pkg, []
-    if tmp is not None:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return None, problems
+    except ValidationError as exc:
+        return None, exc.problems
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _check_descriptor(pkg: Package, file: str) -> list[Problem]:
-    d, meta = pkg.descriptor, pkg.meta
-    problems = []
-    if not isinstance(d, dict) or not isinstance(d.get("resources"), list):
-        return [Problem("datapackage.json has no list of resources", file=file,
-                        column="resources")]
-    if not meta:
-        return [Problem("datapackage.json lacks the implementere_kit metadata", file=file,
-                        column="implementere_kit")]
-    version = meta.get("schema_version")
-    if not isinstance(version, int) or version < 1:
-        problems.append(Problem("unknown package schema version", file=file,
-                                column="implementere_kit.schema_version",
-                                expected=f"a whole number 1–{PACKAGE_SCHEMA_VERSION}",
-                                found=repr(version)))
-    elif version > PACKAGE_SCHEMA_VERSION:
-        problems.append(Problem("package written by a newer schema version", file=file,
-                                column="implementere_kit.schema_version",
-                                expected=f"≤ {PACKAGE_SCHEMA_VERSION} (what this toolkit supports)",
-                                found=str(version)))
-    for key in ("site", "country", "intervention", "level"):
-        if not meta.get(key):
-            problems.append(Problem("metadata field missing", file=file,
-                                    column=f"implementere_kit.{key}"))
-    if meta.get("level") and meta["level"] not in LEVELS:
-        problems.append(Problem("unknown package level", file=file,
-                                column="implementere_kit.level", expected=" or ".join(LEVELS),
-                                found=repr(meta["level"])))
-    names = [r.get("name") for r in d["resources"]]
-    for n in {n for n in names if names.count(n) > 1}:
-        problems.append(Problem("resource listed twice", file=file, resource=str(n)))
-    return problems
-
-
-def _check_resource(pkg: Package, res: dict, file: str, today) -> tuple[list[Problem], pa.Table | None]:
-    from .arrowcheck import check_arrow_table
-
-    name, rel = res.get("name"), str(res.get("path", ""))
+def _read_resource(pkg: Package, res: dict, file: str, limits: ArchiveLimits,
+                   metadata: dict) -> tuple[list[Problem], pa.Table | None]:
+    """Read one declared resource, checking what can be checked before decoding it."""
+    name, rel = res["name"], res["path"]
     where = {"file": f"{file}/{rel}", "resource": name}
-    pure = PurePosixPath(rel)
-    if not rel or pure.is_absolute() or ".." in pure.parts:
-        return [Problem("resource path is not inside the package", **where,
-                        expected="a relative path")], None
-    if name not in table_names():
-        return [Problem("unknown resource", **where, expected=", ".join(table_names()))], None
-    path = pkg.root / rel
-    if not path.is_file() or path.is_symlink():
-        return [Problem("resource file is missing", **where)], None
-    expected_hash = str(res.get("sha256", ""))
-    if len(expected_hash) != 64:
-        return [Problem("resource has no sha256 checksum", **where, column="sha256",
-                        expected="64 hex digits")], None
-    # One read of the file serves both the checksum and the parsing.
-    data = path.read_bytes()
-    if hashlib.sha256(data).hexdigest() != expected_hash:
-        return [Problem("checksum mismatch: the file changed after export", **where,
-                        column="sha256", expected=expected_hash[:12] + "…")], None
-    fmt = res.get("format", "parquet")
     try:
-        if fmt == "parquet":
+        data = read_regular(pkg.root / rel, limits.max_total_bytes)
+    except ValidationError as exc:
+        return [Problem(exc.problems[0].message, **where)], None
+    if hashlib.sha256(data).hexdigest() != res["sha256"]:
+        return [Problem("checksum mismatch: the file changed after export", **where,
+                        column="sha256", expected=res["sha256"][:12] + "…")], None
+    declared = [f["name"] for f in res["schema"]["fields"]]
+    try:
+        if res["format"] == "parquet":
             import pyarrow.parquet as pq
 
-            from .arrowcheck import constrained_columns
-
-            # Decode only the columns a rule reads; the rest are checked by their type.
             parquet = pq.ParquetFile(pa.BufferReader(data))
-            file_schema = parquet.schema_arrow
-            wanted = constrained_columns(table_schema(name), today)
-            table = parquet.read(columns=[c for c in file_schema.names if c in wanted])
-        elif fmt == "csv":
-            table = pa.Table.from_pandas(pkg.frame(name), preserve_index=False)
-            file_schema = table.schema
+            n_rows = parquet.metadata.num_rows
+            names = parquet.schema_arrow.names
+            kv = parquet.schema_arrow.metadata or {}
+            metadata[rel] = {k.decode("utf-8", "replace"): v.decode("utf-8", "replace")
+                             for k, v in kv.items()}
         else:
-            return [Problem("unknown resource format", **where, column="format",
-                            expected="parquet or csv", found=repr(fmt))], None
+            n_rows, names = data.count(b"\n"), None
+        if n_rows > limits.max_rows:
+            return [Problem("resource has more rows than the limit", **where,
+                            expected=f"≤ {limits.max_rows} rows", found=f"{n_rows} rows")], None
+        if names is not None and len(set(names)) != len(names):
+            return [Problem("resource has two columns of one name", **where,
+                            expected="unique column names")], None
+        if names is not None and names != declared:
+            return [Problem("resource columns differ from its schema in datapackage.json",
+                            **where, expected=", ".join(declared)[:200])], None
+        if res["format"] == "parquet":
+            table = parquet.read()
+        else:
+            table, problems = read_csv(data, name, pkg.level, file=where["file"])
+            if problems:
+                return problems, None
+            if table.column_names != declared:
+                return [Problem("resource columns differ from its schema in datapackage.json",
+                                **where, expected=", ".join(declared)[:200])], None
     except ValidationError as exc:
         return exc.problems, None
-    except (pa.ArrowException, OSError, ValueError) as exc:
+    except (pa.ArrowException, OSError, ValueError, KeyError, IndexError) as exc:
         return [Problem("resource cannot be read", **where, found=type(exc).__name__)], None
-    problems = check_arrow_table(table, table_schema(name), file=where["file"], today=today,
-                                 file_schema=file_schema)
-    if not problems and fmt == "parquet":
+    if res["format"] == "parquet":
         pkg.verified[name] = data  # the exact bytes checked: storing them needs no re-read
-    return problems, table
+    pkg.signatures[name] = "\t".join(f"{f.name}:{f.type}" for f in table.schema)
+    return [], table
 
 
-def validate_package(path, *, today: dt.date | None = None,
-                     limits: ArchiveLimits = DEFAULT_LIMITS) -> list[Problem]:
-    """Every problem of a package (empty list when it is valid)."""
-    pkg, problems = _load(Path(path), limits)
-    if pkg is None:
-        return problems
-    with pkg:
-        return _validate_open(pkg, today or dt.date.today())
+def _validate_open(pkg: Package, today: dt.date, now: dt.datetime,
+                   limits: ArchiveLimits, *, scan: bool = True) -> list[Problem]:
+    """Every problem of an opened package. With ``scan=False`` the identifier scanner is
+    left to the caller (:func:`scan_packages`, which scans many packages at once)."""
+    from .allowlist import level_schema
+    from .arrowcheck import check_arrow_table, check_foreign_key
+    from .descriptor import check_descriptor
+    from .intake import check_contents, unfixed_values
 
-
-def _validate_open(pkg: Package, today) -> list[Problem]:
     file = pkg.source.name
-    problems = _check_descriptor(pkg, file)
+    problems = check_descriptor(pkg.descriptor, file, now=now)
     if problems:
         return problems
-    tables = {}
+    declared = {"datapackage.json", *(r["path"] for r in pkg.descriptor["resources"])}
+    problems += [Problem("file not declared in datapackage.json", file=file, column=n[:120],
+                         expected="only the declared resources") for n in pkg.files
+                 if n not in declared]
+    problems += [Problem("resource file is missing", file=file, resource=r["name"],
+                         column=r["path"]) for r in pkg.descriptor["resources"]
+                 if r["path"] not in pkg.files]
+    if problems:
+        return problems
+    level = pkg.level
+    # Each resource schema was just checked equal to the allow-listed schema tables.yaml
+    # gives (our own constants, scanned by the tests): the scanner reads the rest.
+    scanned = {**pkg.descriptor, "resources": [{k: v for k, v in r.items() if k != "schema"}
+                                               for r in pkg.descriptor["resources"]]}
+    tables, metadata = {}, {"datapackage.json": scanned}
     for res in pkg.descriptor["resources"]:
-        found, table = _check_resource(pkg, res, file, today)
-        problems += found
+        found, table = _read_resource(pkg, res, file, limits, metadata)
         if table is not None:
+            found += check_arrow_table(table, level_schema(res["name"], level),
+                                       file=f"{file}/{res['path']}", today=today)
             tables[res["name"]] = table
-    from .arrowcheck import check_foreign_key
-
+        problems += found
     for child, col, parent, pcol in FOREIGN_KEYS:
         if child in tables and parent in tables:
             problems += check_foreign_key(tables[child], col, tables[parent], pcol,
                                           file=f"{file}/{pkg.resources[child]['path']}",
                                           name=child, parent_name=parent)
+    caches: dict[str, dict] = {}
+    problems += check_contents(pkg.meta, tables, file=file, caches=caches)
+    pkg.scan_input = (unfixed_values(tables, level, caches), metadata)
+    if scan:
+        problems += scan_packages([pkg])[0]
     return problems
 
 
-def open_package(path, *, today: dt.date | None = None,
-                 limits: ArchiveLimits = DEFAULT_LIMITS) -> Package:
+def scan_packages(packages: list[Package]) -> list[list[Problem]]:
+    """The identifier scanner on opened packages: their tables' values not pinned down by
+    their forms (:func:`.intake.unfixed_values`) and all their metadata — the descriptor
+    and each Parquet file's key-value metadata, keys included.
+
+    Many packages are scanned in one call; only when something is found is each scanned
+    on its own to say where. Returns one list of problems per package.
+    """
+    from .descriptor import scan_metadata
+    from .intake import find_in_values, honour_exceptions, scan_problems
+
+    inputs = [getattr(p, "scan_input", None) or ({}, {}) for p in packages]
+    groups = {(i, *key): v for i, (values, _) in enumerate(inputs) for key, v in values.items()}
+    found: list[list[tuple]] = [[] for _ in packages]
+    for (i, name, column), kind in find_in_values(groups):
+        found[i].append(((name, column), kind))
+    out = [scan_problems(honour_exceptions(f, p.meta), p.source.name)
+           for f, p in zip(found, packages, strict=True)]
+    # all metadata at once; only when something (or a limit) is hit, each package alone
+    if scan_metadata({str(i): meta for i, (_, meta) in enumerate(inputs)}, "packages"):
+        for i, (_, meta) in enumerate(inputs):
+            out[i] += scan_metadata(meta, packages[i].source.name)
+    return out
+
+
+def _clock(today: dt.date | None, now: dt.datetime | None) -> tuple[dt.date, dt.datetime]:
+    if now is None:
+        now = (dt.datetime.combine(today, dt.time.max, tzinfo=dt.UTC) if today is not None
+               else dt.datetime.now(dt.UTC))
+    return (today or now.date()), now
+
+
+def validate_package(path, *, today: dt.date | None = None, now: dt.datetime | None = None,
+                     limits: ArchiveLimits = DEFAULT_LIMITS) -> list[Problem]:
+    """Every problem of a package (empty list when it is valid).
+
+    ``today`` is the last day data may be dated; ``now`` the latest ``created`` accepted
+    (plus a small clock skew). Both default to the machine's clock.
+    """
+    pkg, problems = _load(Path(path), limits)
+    if pkg is None:
+        return problems
+    with pkg:
+        return _validate_open(pkg, *_clock(today, now), limits)
+
+
+def open_package(path, *, today: dt.date | None = None, now: dt.datetime | None = None,
+                 limits: ArchiveLimits = DEFAULT_LIMITS, _scan: bool = True) -> Package:
     """Open and validate a package; raise :class:`ValidationError` listing every problem.
 
     Use as a context manager so a zip's temporary folder is removed afterwards.
+    (``_scan=False`` is for :mod:`.merge`, which scans a batch with :func:`scan_packages`.)
     """
     pkg, problems = _load(Path(path), limits)
     if pkg is None:
         raise ValidationError(problems)
     try:
-        problems = _validate_open(pkg, today or dt.date.today())
-    except ImplementereError:
+        problems = _validate_open(pkg, *_clock(today, now), limits, scan=_scan)
+    except BaseException:
         pkg.close()
         raise
     if problems:

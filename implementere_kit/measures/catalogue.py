@@ -16,7 +16,7 @@ Examples
 >>> m.label("en"), m.numerator, m.denominator, m.unit
 ('Completion (of those who ended)', 'n_completed_ended', 'n_ended', 'share')
 >>> measure("dropout").direction, measure("dropout").sensitive
-('lower', ('numerator',))
+('lower', ('numerator', 'complement'))
 """
 
 from __future__ import annotations

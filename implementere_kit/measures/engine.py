@@ -46,7 +46,7 @@ from .catalogue import families, measure, measures, parameters
 from .catalogue import sums as catalogue_sums
 
 __all__ = ["Source", "from_tables", "from_store", "prepare", "sums", "combine",
-           "measures_from_sums", "compute", "as_of_date", "SUM_COLUMNS"]
+           "measures_from_sums", "compute", "as_of_date", "no_data_reasons", "SUM_COLUMNS"]
 
 _PERIOD = {"all": "'all'", "year": "strftime(date, '%Y')", "month": "strftime(date, '%Y-%m')"}
 #: Columns of a long table of sums (``by`` columns come after ``period``).
@@ -214,9 +214,18 @@ def measures_from_sums(df: pd.DataFrame, ids: Sequence[str] | None = None, *,
     return out
 
 
+def no_data_reasons(m) -> dict[str, str]:
+    """The ``reason`` texts a measure without a value can have, by case: its tables are
+    empty, its denominator is 0 (ratio), it has no completed dates (span). Share-back
+    packages carry only these (see :mod:`implementere_kit.exchange.vocabulary`)."""
+    return {"empty": f"no data: {', '.join(m.tables)} empty",
+            "ratio": f"no data: {m.empty or 'denominator is 0'}",
+            "span": f"no data: {m.empty or 'no completed dates'}"}
+
+
 def _value(m, val: dict, sup: dict, why: dict) -> tuple:
     if not any(s in val for s in m.sums):
-        return np.nan, np.nan, np.nan, np.nan, False, f"no data: {', '.join(m.tables)} empty"
+        return np.nan, np.nan, np.nan, np.nan, False, no_data_reasons(m)["empty"]
     num = val.get(m.numerator, np.nan)
     den = val.get(m.denominator, np.nan) if m.denominator else np.nan
     pop = val.get(m.population, np.nan) if m.population else np.nan
@@ -228,12 +237,12 @@ def _value(m, val: dict, sup: dict, why: dict) -> tuple:
         return np.nan, n, num, den, True, reason
     if m.kind == "ratio":
         if not den or pd.isna(den):
-            return np.nan, n, num, den, False, f"no data: {m.empty or 'denominator is 0'}"
+            return np.nan, n, num, den, False, no_data_reasons(m)["ratio"]
         return num / den, n, num, den, False, pd.NA
     if m.kind == "span":
         value = num - den if not (pd.isna(num) or pd.isna(den)) else np.nan
         return value, n, num, den, False, (pd.NA if not pd.isna(value)
-                                           else f"no data: {m.empty or 'no completed dates'}")
+                                           else no_data_reasons(m)["span"])
     return num, n, num, den, False, pd.NA
 
 

@@ -32,7 +32,6 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import secrets
 from dataclasses import replace
@@ -43,19 +42,17 @@ import pandas as pd
 from .. import __version__
 from .._data import LANG_OF_COUNTRY
 from .._io import atomic_write_bytes, atomic_write_json, atomic_write_parquet
-from ..errors import Problem, ProjectError, SchemaVersionError, ValidationError, safe_value
+from ..errors import Problem, ProjectError, ValidationError, safe_value
 from ..i18n import check_lang
 from ..plans.intervention import Intervention, load_intervention
 from ..plans.plan import Plan
+from ._meta import COUNTRIES, PROJECT_SCHEMA_VERSION, export_seq, load_meta, read_meta, seq_on_disk
 from .audit import AuditLog
 from .tables import empty_table, table_names, validate_arrow, validate_table
 
 __all__ = ["Project", "PROJECT_SCHEMA_VERSION", "COUNTRIES"]
 
-PROJECT_SCHEMA_VERSION = 1
-COUNTRIES = ("NO", "DK", "SE")
 _KEY_FILE = ".secret.key"
-_REQUIRED = ("schema_version", "site", "country", "intervention", "language", "tables")
 
 
 def _iso(value) -> str | None:
@@ -103,12 +100,16 @@ class Project:
         """
         file = self.path / _KEY_FILE
         try:
-            key = bytes.fromhex(file.read_text(encoding="ascii").strip())
+            if file.exists() and not file.is_file():  # a FIFO would hang the read
+                raise ValueError
+            with open(file, "rb") as fh:
+                key = bytes.fromhex(fh.read(1024).decode("ascii").strip())
         except FileNotFoundError:
             raise ProjectError(f"{file} is missing: this project has no key for pseudonyms "
                                f"yet; Project.ensure_key() makes one") from None
         except (UnicodeDecodeError, ValueError):
-            raise ProjectError(f"{file} is damaged: expected 64 hex digits") from None
+            raise ProjectError(f"{file} is damaged: expected 64 hex digits; restore it from "
+                               f"a backup (a new key gives new pseudonyms)") from None
         if len(key) != 32:
             raise ProjectError(f"{file} is damaged: expected 64 hex digits")
         return key
@@ -125,6 +126,20 @@ class Project:
             # the key never becomes readable to others, not even for a moment
             atomic_write_bytes(file, secrets.token_hex(32).encode(), mode=0o600)
         return self.key
+
+    def next_export_seq(self) -> int:
+        """Take the project's next export sequence number (1, 2, …) and record it.
+
+        Every package carries one; the network keeps, per site and period, the package
+        with the highest — whatever the clocks of the machines said. Only this field of
+        ``project.json`` is rewritten (atomically), so unsaved changes stay unsaved.
+        """
+        file = self.path / "project.json"
+        on_disk = load_meta(file)
+        seq = max(export_seq(on_disk, file), export_seq(self.meta, file)) + 1
+        atomic_write_json(file, {**on_disk, "export_seq": seq})
+        self.meta["export_seq"] = seq
+        return seq
 
     # -- creation ----------------------------------------------------------------------
     @classmethod
@@ -198,7 +213,7 @@ class Project:
         """
         path = Path(path)
         meta_file = path / "project.json"
-        meta = _read_meta(meta_file)
+        meta = read_meta(meta_file)
         # Projects made before the adaptations table kept a log inside the intervention.
         old_log = (meta["intervention"].pop("adaptations", None)
                    if isinstance(meta["intervention"], dict) else None)
@@ -316,10 +331,13 @@ class Project:
             fname = f"{name}-{gen}.parquet"
             atomic_write_parquet(self.path / fname, df)
             index[name] = {"file": fname, "rows": len(df)}
-        meta = {**self.meta, "generation": gen, "tables": index,
+        meta_file = self.path / "project.json"
+        # an export made meanwhile through another Project object took a number: keep it
+        seq = max(export_seq(self.meta, meta_file), seq_on_disk(meta_file))
+        meta = {**self.meta, "generation": gen, "tables": index, "export_seq": seq,
                 "intervention": self.intervention.to_dict(), "toolkit_version": __version__,
                 "modified": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
-        atomic_write_json(self.path / "project.json", meta)
+        atomic_write_json(meta_file, meta)
         self.meta = meta
         self._dirty.clear()
         keep = {e["file"] for e in index.values()}
@@ -380,36 +398,6 @@ class Project:
     def __repr__(self) -> str:
         return (f"<Project {self.site} {self.site_name} ({self.country}), "
                 f"{self.intervention.name}, {len(self.plan)} activities>")
-
-
-def _read_meta(meta_file: Path) -> dict:
-    """project.json, checked for its fields and schema version (never executed, only parsed)."""
-    if not meta_file.exists():
-        raise ProjectError(f"no project at {meta_file.parent}: {meta_file} is missing")
-    try:
-        meta = json.loads(meta_file.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ProjectError(f"{meta_file} is damaged: not valid JSON at line {exc.lineno}, "
-                           f"column {exc.colno} ({exc.msg})") from None
-    except UnicodeDecodeError:
-        raise ProjectError(f"{meta_file} is damaged: not UTF-8 text") from None
-    if not isinstance(meta, dict):
-        raise ProjectError(f"{meta_file} is damaged: expected a JSON object")
-    missing = [k for k in _REQUIRED if k not in meta]
-    if missing:
-        raise ProjectError(f"{meta_file} is damaged: field(s) {', '.join(missing)} missing")
-    version = meta["schema_version"]
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise ProjectError(f"{meta_file}: field 'schema_version' must be a whole number ≥ 1, "
-                           f"found {version!r}")
-    if version > PROJECT_SCHEMA_VERSION:
-        raise SchemaVersionError(
-            f"{meta_file}: field 'schema_version' is {version}, but this toolkit "
-            f"(implementere-kit {__version__}) reads up to {PROJECT_SCHEMA_VERSION}; "
-            f"upgrade implementere-kit to open it")
-    if not isinstance(meta["tables"], dict):
-        raise ProjectError(f"{meta_file}: field 'tables' must be an object")
-    return meta
 
 
 def _read_table(file: Path, name: str) -> pd.DataFrame:
