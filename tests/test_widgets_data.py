@@ -224,6 +224,43 @@ def test_export_verdicts_and_download(havnstrup):
     assert set((havnstrup / "exports").iterdir()) == before
 
 
+def test_a_false_positive_gets_a_reviewed_exception_in_the_app(havnstrup):
+    """The export screen offers what stopped the export as a reviewed exception (never a
+    key column), records it in the audit log with reason and reviewer, and the next export
+    passes; a bad reason is refused without echoing it and records nothing."""
+    p = Project.open(havnstrup)
+    elig = p.table("eligible").copy()
+    elig.loc[0, "n_eligible"] = 101901234  # reads as a CPR number that lost its leading zero
+    p.set_table("eligible", elig)
+    p.save()
+    ex = ExchangeScreen(Project.open(havnstrup), lang="da")
+    assert ex.exception_box.layout.display == "none" and ex.exceptions_list.value == ""
+    ex.level.value = "pseudonymised"
+    ex.export_button.click()
+    assert ex.last_export is None and ex.exception_box.layout.display == ""
+    [(label, value)] = ex.exception_finding.options
+    assert value[:2] == ("eligible", "n_eligible") and "n_eligible" not in label
+    assert t("ui_table_eligible", "da") in label
+    ex.exception_finding.value = value
+    ex.exception_reason.value = "kort"  # too short: refused, nothing recorded
+    ex.exception_reviewer.value = "Databeskyttelsesrådgiver"
+    ex.exception_button.click()
+    assert "ik-fail" in ex.exception_result.value
+    ex.exception_reason.value = "Tallet er CPR 0101901234 fra sagen"  # holds an identifier
+    ex.exception_button.click()
+    assert "ik-fail" in ex.exception_result.value and "0101901234" not in ex.exception_result.value
+    assert Project.open(havnstrup).privacy_exceptions().empty
+    ex.exception_reason.value = "Tallet er et antal borgere i målgruppen, ikke et CPR-nummer"
+    ex.exception_button.click()
+    assert "ik-ok" in ex.exception_result.value
+    active = Project.open(havnstrup).privacy_exceptions()
+    assert active[["table", "column", "kind"]].values.tolist() == [list(value)]
+    assert "Databeskyttelsesrådgiver" in ex.exceptions_list.value
+    ex.export_button.click()  # the reviewed exception lets the export through
+    assert ex.last_export is not None and "ik-ok" in ex.verdict.value
+    assert ex.exception_box.layout.display == "none"
+
+
 def test_network_import_share_back_and_dashboard(havnstrup, network_dir, tmp_path):
     p = Project.open(havnstrup)
     ex = ExchangeScreen(p)

@@ -33,7 +33,7 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
-from ..errors import Problem, ValidationError
+from ..errors import Problem, ValidationError, safe_value
 from .identifiers import KINDS, looks_like_identifier
 
 __all__ = ["EXCEPTION_COLUMNS", "WAIVED_COLUMNS", "ADDED", "REVOKED", "is_key_column",
@@ -76,7 +76,7 @@ def _iso_date(value, name: str, today: dt.date) -> tuple[str | None, list[Proble
             raise TypeError
     except (TypeError, ValueError):
         return None, [Problem(f"bad {name}", column=name, expected="a date YYYY-MM-DD",
-                              found=repr(value)[:40])]
+                              found=safe_value(value))]
     if day > today:
         return None, [Problem(f"the {name} lies in the future", column=name,
                               expected=f"on or before {today}", found=day.isoformat())]
@@ -99,18 +99,18 @@ def new_exception(table: str, column: str, kind: str, *, reason: str, reviewer: 
     known = table_names()
     if not isinstance(table, str) or table not in known:
         problems.append(Problem("unknown table", column="table", expected=", ".join(known),
-                                found=repr(table)[:40]))
+                                found=safe_value(table)))
     elif not isinstance(column, str) or column not in table_schema(table).columns:
         problems.append(Problem(f"not a column of table {table}", column="column",
                                 expected=", ".join(table_schema(table).columns),
-                                found=repr(column)[:40]))
+                                found=safe_value(column)))
     elif is_key_column(column):
         problems.append(Problem("no exception for a column that holds person ids; replace "
                                 "them by pseudonyms instead", column="column",
-                                expected="a column that is not a key", found=repr(column)))
+                                expected="a column that is not a key", found=safe_value(column)))
     if kind not in KINDS:
         problems.append(Problem("unknown kind of personal identifier", column="kind",
-                                expected=", ".join(KINDS), found=repr(kind)[:40]))
+                                expected=", ".join(KINDS), found=safe_value(kind)))
     problems += _text_problems("reason", reason, _REASON_CHARS)
     problems += _text_problems("reviewer", reviewer, _REVIEWER_CHARS)
     day, bad = _iso_date(dt.date.today() if date is None else date, "date", today)
@@ -127,7 +127,7 @@ def revocation(exception_id, *, reason: str, reviewer: str, active: pd.DataFrame
     if isinstance(exception_id, bool) or exception_id not in set(active["id"]):
         problems.append(Problem("no active exception with this id", column="id",
                                 expected=", ".join(map(str, active["id"])) or "none",
-                                found=repr(exception_id)[:40]))
+                                found=safe_value(exception_id)))
     problems += _text_problems("reason", reason, _REASON_CHARS)
     problems += _text_problems("reviewer", reviewer, _REVIEWER_CHARS)
     if problems:
@@ -178,7 +178,7 @@ def _as_frame(exceptions) -> pd.DataFrame:
         frame = frame.rename(columns={"exception_id": "id"})
     frame = frame.reindex(columns=EXCEPTION_COLUMNS).astype(object)
     bad = [Problem("unknown kind of personal identifier", row=i, column="kind",
-                   expected=", ".join(KINDS), found=repr(k)[:40])
+                   expected=", ".join(KINDS), found=safe_value(k))
            for i, k in enumerate(frame["kind"], start=1) if k not in KINDS]
     if bad:
         raise ValidationError(bad)

@@ -17,7 +17,7 @@ from pathlib import Path
 import ipywidgets as W
 import pandas as pd
 
-from ..errors import ImplementereError, Problem, ValidationError
+from ..errors import ImplementereError, PrivacyError, Problem, ValidationError
 from ._base import (
     Screen,
     download_html,
@@ -78,6 +78,17 @@ class ExchangeScreen(Screen):
         self.export_button.add_class("ik-export")
         self.verdict = W.HTML()
         self.last_export: Path | None = None
+        # A false positive of the scanner gets a reviewed exception, never a silent bypass:
+        # which finding, why it is no personal identifier, who reviewed it (the audit log).
+        self.exception_finding = W.Dropdown(options=[], style=_STYLE)
+        self.exception_reason = W.Textarea(style=_STYLE, layout=W.Layout(width="36em"))
+        self.exception_reviewer = W.Text(style=_STYLE)
+        self.exception_button = W.Button(icon="check-square")
+        self.exception_result = W.HTML()
+        self.exception_box = W.VBox([self.exception_finding, self.exception_reason,
+                                     self.exception_reviewer, self.exception_button],
+                                    layout=W.Layout(display="none"))
+        self.exceptions_list = W.HTML()
         self.store_info = W.HTML()
         self.package_upload = W.FileUpload(accept=".zip", multiple=True)
         self.received: list[Path] = []
@@ -90,12 +101,14 @@ class ExchangeScreen(Screen):
         h = self.headings
         self.root = W.VBox([
             style_widget(), h["export"], self.level, self.fmt, self.export_button,
-            self.verdict, h["network"], self.store_info, self.package_upload,
+            self.verdict, self.exception_box, self.exception_result, self.exceptions_list,
+            h["network"], self.store_info, self.package_upload,
             self.received_list, W.HBox([self.validate_button, self.import_button]),
             self.network_result, h["share_back"], self.share_back_upload,
             self.share_back_result, self.message,
         ])
         self.export_button.on_click(lambda _: self.export())
+        self.exception_button.on_click(lambda _: self.add_exception())
         self.validate_button.on_click(lambda _: self.validate())
         self.import_button.on_click(lambda _: self.import_packages())
         self.package_upload.observe(self._on_packages, "value")
@@ -113,9 +126,16 @@ class ExchangeScreen(Screen):
                        (self.package_upload, "ui_choose_packages"),
                        (self.share_back_upload, "ui_choose_share_back")):
             w.description = t(key)
+        for w, key in ((self.exception_finding, "ui_exception_finding"),
+                       (self.exception_reason, "ui_exception_reason"),
+                       (self.exception_reviewer, "ui_exception_reviewer")):
+            w.description = t(key)
+        self.exception_reason.placeholder = t("ui_exception_reason_hint")
         for b, key in ((self.export_button, "ui_export"), (self.validate_button, "ui_validate"),
-                       (self.import_button, "ui_import")):
+                       (self.import_button, "ui_import"),
+                       (self.exception_button, "ui_exception_add")):
             b.description = t(key)
+        self._show_exceptions()
         self.store_info.value = (f"<p>{esc(t('ui_store'))}: <code>{esc(self.store_path)}</code>"
                                  f"</p>")
         self._show_received()
@@ -133,13 +153,73 @@ class ExchangeScreen(Screen):
             written = export_package(p, out, level=self.level.value, fmt=self.fmt.value)
         except ImplementereError as exc:
             self.verdict.value = error_html(exc, self.lang)
+            self._offer_exceptions(exc)
             return None
+        self._offer_exceptions(None)
         self.last_export = Path(written)
         self.verdict.value = (
             f'<div class="ik-box ik-ok"><b>{esc(self._t("ui_privacy_passed"))}</b><br>'
             f"{esc(self._t('ui_written_to', path=self.last_export.name))} "
             f"{download_html(self.last_export, self._t('ui_download'))}</div>")
         return self.last_export
+
+    # -- reviewed exceptions for false positives -------------------------------------------
+    def _offer_exceptions(self, exc) -> None:
+        """After a refused export: the findings an exception may cover (never a key column,
+        whose values must become pseudonyms instead)."""
+        from ..exchange.privacy_exceptions import is_key_column
+        from ..i18n import column_label
+
+        found = getattr(exc, "findings", None) if isinstance(exc, PrivacyError) else None
+        options = []
+        if isinstance(found, pd.DataFrame) and len(found):
+            for r in found.drop_duplicates(["table", "column", "kind"]).itertuples(index=False):
+                if r.table is None or r.column is None or is_key_column(str(r.column)):
+                    continue
+                label = " · ".join((self._t(f"ui_table_{r.table}"),
+                                    column_label(str(r.column), self.lang),
+                                    self._t(f"id_kind_{r.kind}")))
+                options.append((label, (str(r.table), str(r.column), str(r.kind))))
+        self.exception_finding.options = options
+        self.exception_box.layout.display = "" if options else "none"
+        self.exception_result.value = ""
+
+    def add_exception(self) -> dict | None:
+        """Record the chosen finding as a reviewed exception in the project's audit log."""
+        if self.exception_finding.value is None:
+            return None
+        table, column, kind = self.exception_finding.value
+        try:
+            entry = self.project.add_privacy_exception(
+                table, column, kind, reason=self.exception_reason.value,
+                reviewer=self.exception_reviewer.value)
+        except ImplementereError as exc:
+            self.exception_result.value = error_html(exc, self.lang)
+            return None
+        self.exception_result.value = (
+            f'<div class="ik-box ik-ok">{esc(self._t("ui_exception_added", id=entry["seq"]))}'
+            f"</div>")
+        self.exception_reason.value = ""
+        self._show_exceptions()
+        return entry
+
+    def _show_exceptions(self) -> None:
+        from ..i18n import column_label
+
+        active = self.project.privacy_exceptions()
+        if not len(active):
+            self.exceptions_list.value = ""
+            return
+        shown = pd.DataFrame({
+            self._t("col_exception_id"): active["id"].astype(str),
+            self._t("ui_col_resource"): [self._t(f"ui_table_{x}") for x in active["table"]],
+            self._t("ui_col_column"): [column_label(str(c), self.lang) for c in active["column"]],
+            self._t("ui_exception_kind"): [self._t(f"id_kind_{k}") for k in active["kind"]],
+            self._t("ui_exception_reason"): active["reason"],
+            self._t("ui_exception_reviewer"): active["reviewer"],
+            self._t("col_date"): active["date"].astype(str)})
+        self.exceptions_list.value = (f"<p><b>{esc(self._t('ui_exceptions_in_force'))}</b></p>"
+                                      f"{frame_html(shown, self.lang)}")
 
     # -- network --------------------------------------------------------------------------
     def _on_packages(self, change) -> None:
