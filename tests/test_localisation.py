@@ -193,10 +193,6 @@ def test_site_report_html(demo, lang, tmp_path, request):
 # The measures sheet keeps each measure's id, under a heading that says it is the catalogue's
 # key: the workbook's number formats are chosen by it (report/_xlsx.py), and it is what a
 # researcher looks up in docs/measures.md. It is a key, not a word, in every language.
-# Still open (issue 15, item 4): the unit column shows raw units (score, stage) and the
-# adherence sheet a column of component ids.
-@pytest.mark.xfail(strict=True, reason="workbook: raw units on the measures sheet, component "
-                   "ids on the adherence sheet")
 @pytest.mark.parametrize("lang", LANGS)
 def test_site_report_workbook(demo, lang, tmp_path):
     out = report.build_report(demo, tmp_path / "r.xlsx", fmt="xlsx", lang=lang, as_of=AS_OF)
