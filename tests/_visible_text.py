@@ -238,18 +238,21 @@ def section_texts(items) -> tuple[list[str], list[str]]:
     return texts, cells
 
 
-def workbook_cells(path) -> dict[str, list[str]]:
-    """Every sheet's name and shown cell texts (numbers as Excel shows them, by format)."""
+def workbook_cells(path, keys: Iterable[str] = ()) -> dict[str, list[str]]:
+    """Every sheet's name and shown cell texts (numbers as Excel shows them, by format);
+    the cells under a heading in ``keys`` (a column of reference keys) are left out."""
     import openpyxl
 
     book = openpyxl.load_workbook(path)
-    out = {}
+    keys, out = set(keys), {}
     for ws in book.worksheets:
-        cells = [ws.title]
+        cells, key_columns = [ws.title], set()
         for row in ws.iter_rows():
             for c in row:
-                if c.value is None:
+                if c.value is None or c.column in key_columns:
                     continue
+                if c.value in keys:
+                    key_columns.add(c.column)
                 if isinstance(c.value, str):
                     cells.append(c.value)
                 elif isinstance(c.value, float) and c.number_format == "General":

@@ -300,8 +300,12 @@ def test_theory_of_change_chart(lang):
     assert len(arrows) == 4
     texts = [x.get_text().replace("\n", " ") for x in ax.texts]
     assert t("toc_resources", lang) in texts and t("toc_long_term_effects", lang) in texts
-    for assumption in toc.links()["assumption"]:
+    for assumption in toc.links(lang)["assumption"]:
         assert assumption in texts
+    # the boxes in the chart's language (issue 15, item 4)
+    assert set(toc.elements(lang)["text"]) <= set(texts)
+    if lang != "en":
+        assert not set(toc.elements()["text"]) & set(texts)
 
 
 def test_theory_of_change_chart_skips_arrows_to_empty_levels():

@@ -50,6 +50,11 @@ def test_every_shipped_definition_loads_complete(name):
                                              "results", "long_term_effects"))
     assert toc.missing_assumptions() == []
     assert (toc.links()["assumption"].str.len() > 0).all()
+    # ... every box and assumption of it in nb, da and en (issue 15, item 4)
+    shown = set(toc.elements()["text"]) | set(toc.assumptions.values())
+    assert set(toc.texts) == shown
+    for lang in ("nb", "da"):
+        assert not shown & (set(toc.elements(lang)["text"]) | set(toc.links(lang)["assumption"]))
 
 
 def test_keep_dosage_and_graduation():
@@ -304,6 +309,44 @@ def test_theory_of_change_links_and_missing_assumptions():
     # The last link has an empty end, so no assumption is expected there.
     assert toc.missing_assumptions() == ["activities->deliverables", "deliverables->results"]
     assert list(toc.elements()["level"]) == ["resources", "activities", "deliverables", "results"]
+
+
+def test_theory_of_change_in_each_language_round_trips_and_plain_text_reads_as_written():
+    keep = load_intervention("keep")
+    toc = keep.theory_of_change
+    assert toc.boxes("results", "nb")[0].startswith("Fosterforeldrene bruker oppmuntring")
+    assert toc.assumption("resources->activities", "da").startswith("Gruppelederne har fået")
+    assert toc.results[0].startswith("Carers use")  # the field holds the English text
+    again = Intervention.from_dict(json.loads(json.dumps(keep.to_dict())))
+    assert again == keep and again.theory_of_change.boxes("results", "da") == toc.boxes(
+        "results", "da")
+    # A project saved before the boxes were translated holds plain (English) texts: they
+    # read the same, as written, in every language.
+    old = keep.to_dict()
+    old["theory_of_change"] = toc.to_dict() | {lvl: list(getattr(toc, lvl)) for lvl in (
+        "resources", "activities", "deliverables", "results", "long_term_effects")}
+    old["theory_of_change"]["assumptions"] = dict(toc.assumptions)
+    legacy = Intervention.from_dict(old).theory_of_change
+    assert legacy.texts == {} and legacy.boxes("results", "nb") == toc.results
+    assert legacy.assumption("results->long_term_effects", "da") == toc.assumptions[
+        "results->long_term_effects"]
+    # An edited box shows as written; the translations of the others still count.
+    edited = TheoryOfChange(results=["Carers praise more", *toc.results[1:]], texts=toc.texts)
+    assert edited.boxes("results", "nb") == ["Carers praise more", *toc.boxes("results", "nb")[1:]]
+    assert toc.results[0] not in edited.texts and edited.to_dict()["results"][0] == (
+        "Carers praise more")
+
+
+def test_a_box_in_some_languages_only_is_refused():
+    with pytest.raises(ValidationError) as info:
+        TheoryOfChange(resources=[{"nb": "To ledere", "en": "Two leaders"}],
+                       assumptions={"resources->activities": {"da": "Tid"}})
+    assert {c.split(".")[1].split("[")[0] for c in _columns(info.value)} == {
+        "resources", "assumptions"}
+    with pytest.raises(ValidationError):
+        TheoryOfChange(texts=["not", "a", "mapping"])
+    with pytest.raises(ValidationError):
+        load_intervention("keep").theory_of_change.boxes("outcomes", "nb")
 
 
 def test_theory_of_change_rejects_unknown_links_and_non_lists():

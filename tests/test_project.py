@@ -252,6 +252,26 @@ def test_intervention_object_accepted(tmp_path):
     assert Project.open(p.path).intervention.id == "keep"
 
 
+def test_theory_of_change_in_each_language_is_kept_and_old_plain_boxes_still_open(tmp_path):
+    p = Project.create(tmp_path / "p", site="903", country="DK", intervention="keep")
+    meta = json.loads((tmp_path / "p" / "project.json").read_text(encoding="utf-8"))
+    stored = meta["intervention"]["theory_of_change"]
+    assert set(stored["results"][0]) == {"nb", "da", "en"}
+    toc = Project.open(p.path).intervention.theory_of_change
+    assert toc.boxes("results", "da") == [b["da"] for b in stored["results"]]
+    # project.json from before the boxes were translated: plain English texts, shown as
+    # written in every language, and kept so when the project is saved again
+    plain = {k: ({a: b["en"] for a, b in v.items()} if k == "assumptions"
+                 else [b["en"] for b in v]) for k, v in stored.items()}
+    meta["intervention"]["theory_of_change"] = plain
+    (tmp_path / "p" / "project.json").write_text(json.dumps(meta), encoding="utf-8")
+    old = Project.open(p.path)
+    assert old.intervention.theory_of_change.boxes("results", "nb") == plain["results"]
+    old.save()
+    again = json.loads((tmp_path / "p" / "project.json").read_text(encoding="utf-8"))
+    assert again["intervention"]["theory_of_change"] == plain
+
+
 def test_save_leaves_other_files_alone(tmp_path):
     p = Project.create(tmp_path / "p", site="903", country="DK", intervention="keep")
     mine = tmp_path / "p" / "my-notes.parquet"

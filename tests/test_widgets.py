@@ -304,6 +304,27 @@ def test_plan_editor_filters(fresh):
 
 
 # -- intervention editor ------------------------------------------------------------------------
+def test_intervention_editor_shows_the_theory_of_change_in_its_language(fresh):
+    ed = InterventionEditor(fresh)  # nb
+    toc = fresh.intervention.theory_of_change
+    assert ed.toc["results"].value.splitlines() == toc.boxes("results", "nb")
+    assert ed.assumptions["results->long_term_effects"].value == toc.assumption(
+        "results->long_term_effects", "nb")
+    ed.set_language("da")
+    assert ed.toc["results"].value.splitlines() == toc.boxes("results", "da")
+    # saving unchanged Danish boxes keeps every language; an edited line is kept as typed
+    lines = ed.toc["results"].value.splitlines()
+    ed.toc["results"].value = "\n".join(["Mindre skænderier derhjemme", *lines[1:]])
+    ed.save_button.click()
+    saved = _reopen(fresh).intervention.theory_of_change
+    assert saved.results == ["Mindre skænderier derhjemme", *toc.results[1:]]
+    assert saved.boxes("results", "nb")[1:] == toc.boxes("results", "nb")[1:]
+    assert saved.boxes("resources", "en") == toc.resources
+    assert saved.boxes("resources", "nb") == toc.boxes("resources", "nb")
+    assert saved.assumption("resources->activities", "nb") == toc.assumption(
+        "resources->activities", "nb")
+
+
 def test_intervention_editor_saves_fields_components_adaptations(fresh):
     ed = InterventionEditor(fresh)
     ed.owner.value = "Funksjonell familieterapi Norge"

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from ..errors import Problem, ValidationError
-from ..plans.intervention import TOC_LEVELS
+from ..plans.intervention import TOC_LEVELS, TheoryOfChange
 from ..store.tables import row_problems
 from ._base import (
     HIGHLIGHT,
@@ -51,10 +51,12 @@ def theory_of_change_chart(toc, ax=None, lang: str = "nb", wrap: int = 26, **kwa
     ----------
     toc : TheoryOfChange
         Anything with ``elements()`` (``level``, ``order``, ``text``) and ``links()``
-        (``source``, ``target``, ``assumption``), e.g. ``intervention.theory_of_change``.
+        (``source``, ``target``, ``assumption``), e.g. ``intervention.theory_of_change``;
+        a :class:`TheoryOfChange` is drawn in ``lang``.
     ax : matplotlib Axes, optional
     lang : {"nb", "da", "en"}
-        Language of the level headings (the boxes keep the language they were written in).
+        Language of the headings, and of the boxes and assumptions that are translated
+        (a text typed in one language is drawn as written).
     wrap : int
         Characters per line in the boxes.
     **kwargs
@@ -82,8 +84,10 @@ def theory_of_change_chart(toc, ax=None, lang: str = "nb", wrap: int = 26, **kwa
     if not (hasattr(toc, "elements") and hasattr(toc, "links")):
         raise ValidationError([Problem("not a theory of change", column="toc",
                                        expected="a TheoryOfChange", found=type(toc).__name__)])
-    el = require(toc.elements(), ["level", "order", "text"], "theory_of_change")
-    links = require(toc.links(), ["source", "target", "assumption"], "theory_of_change")
+    # Our own TheoryOfChange knows its translations; anything else is drawn as it is.
+    args = (lang,) if isinstance(toc, TheoryOfChange) else ()
+    el = require(toc.elements(*args), ["level", "order", "text"], "theory_of_change")
+    links = require(toc.links(*args), ["source", "target", "assumption"], "theory_of_change")
     counts = el.groupby("level").size()
     tallest = int(counts.max()) if len(counts) else 1
     ax = new_axes(ax, (15, 2.6 + 1.2 * tallest))

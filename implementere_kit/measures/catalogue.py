@@ -90,6 +90,8 @@ class Measure:
     network: bool = True
     empty: str | None = None
     source: str = ""
+    #: ``source`` in nb, da and en where it says more than a citation (empty: as published)
+    sources: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     def label(self, lang: str) -> str:
         """The measure's name in ``lang`` (nb, da or en)."""
@@ -98,6 +100,10 @@ class Measure:
     def definition(self, lang: str) -> str:
         """How the measure is computed, in ``lang``."""
         return self.definitions[lang]
+
+    def source_text(self, lang: str) -> str:
+        """Where the measure comes from, in ``lang``: a citation reads as published."""
+        return self.sources.get(lang) or self.source
 
     @property
     def sums(self) -> tuple[str, ...]:
@@ -258,6 +264,14 @@ def _text(raw, where: str, problems: list[Problem]) -> dict[str, str]:
     return dict.fromkeys(LANGS, "")
 
 
+def _source(raw, where: str, problems: list[Problem]) -> dict:
+    """A citation as published (one text), or a source with words of ours in nb/da/en."""
+    if isinstance(raw, Mapping):
+        tr = _text(raw, where, problems)
+        return {"source": tr["en"], "sources": tr}
+    return {"source": " ".join(str(raw or "").split()), "sources": {}}
+
+
 def _one_of(value, allowed, where, problems) -> None:
     if value not in allowed:
         problems.append(Problem("value not allowed", file=_FILE, column=where,
@@ -323,7 +337,7 @@ def _load() -> tuple[dict, dict, dict, dict]:
             threshold=thr, pool=m.get("pool"), levels=tuple(m.get("levels") or ("all",)),
             section=m.get("section"), report=bool(m.get("report", True)),
             network=bool(m.get("network", True)), empty=m.get("empty"),
-            source=" ".join(str(m.get("source", "")).split()))
+            **_source(m.get("source"), where + ".source", problems))
     if problems:
         raise ValidationError(problems)
     return out, sums_out, fams, params

@@ -193,7 +193,8 @@ def outcome_links(intervention, instruments=None, lang: str = "nb") -> pd.DataFr
     """The result boxes of ``intervention``'s theory of change and the scales measuring them.
 
     One row per result and linked scale (``instrument`` and ``scale`` empty for a result
-    no instrument measures): ``result_id``, ``result``, ``instrument``, ``scale``, ``label``.
+    no instrument measures): ``result_id``, ``result`` (the box's text in ``lang``),
+    ``instrument``, ``scale``, ``label``.
 
     Raises
     ------
@@ -208,7 +209,7 @@ def outcome_links(intervention, instruments=None, lang: str = "nb") -> pd.DataFr
     [['R1', '–', '–'], ['R2', 'pss', 'total'], ['R3', 'sdq', 'total_difficulties']]
     """
     names = list_outcome_instruments() if instruments is None else list(instruments)
-    results = intervention.theory_of_change.results
+    results = intervention.theory_of_change.boxes("results", lang)
     rows, problems = [], []
     for name in names:
         inst = load_outcome_instrument(name)

@@ -60,7 +60,7 @@ def describe(frame: pd.DataFrame, lang: str, intervention=None) -> pd.DataFrame:
     out["meets"] = meets
     out["section"] = [m.section for m in ms]
     out["definition"] = [m.definition(lang) for m in ms]
-    out["source"] = [m.source for m in ms]
+    out["source"] = [m.source_text(lang) for m in ms]
     if intervention is not None:
         missing = [m.missing(intervention) for m in ms]
         out["reason"] = [f"no data: {w}" if w else r for w, r in

@@ -17,7 +17,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from .._definitions import problems, unique_ids, unknown_refs
+from .._definitions import labels, problems, texts, unique_ids, unknown_refs
 from ..errors import Problem, ValidationError, safe_value
 
 __all__ = ["COMPONENT_KINDS", "TOC_LEVELS", "TOC_LINKS", "COMPLETION_RULES", "Component",
@@ -191,14 +191,22 @@ class TheoryOfChange:
     resources → activities → deliverables → results → long-term effects, with the critical
     assumption on each arrow.
 
-    ``assumptions`` maps ``"resources->activities"`` style keys to the assumption text.
+    ``assumptions`` maps ``"resources->activities"`` style keys to the assumption text. A box
+    or an assumption may be given as one text (shown as written in every language: what a
+    user typed, or a project saved before boxes were translated) or as a mapping nb/da/en →
+    text. The fields hold the English (or the only) text and ``texts`` maps an English text
+    to its translations, so a box edited in one language simply shows as written; read the
+    boxes with :meth:`boxes` and :meth:`assumption`, or ``elements(lang)``/``links(lang)``.
 
     Examples
     --------
     >>> toc = TheoryOfChange(resources=["2 trained leaders"], activities=["16 group sessions"],
-    ...     assumptions={"resources->activities": "leaders have time set aside"})
-    >>> toc.links().iloc[0]["assumption"]
-    'leaders have time set aside'
+    ...     assumptions={"resources->activities": {"nb": "lederne har avsatt tid",
+    ...                  "da": "lederne har tid afsat", "en": "leaders have time set aside"}})
+    >>> toc.links().iloc[0]["assumption"], toc.assumption("resources->activities", "da")
+    ('leaders have time set aside', 'lederne har tid afsat')
+    >>> toc.boxes("resources", "nb")
+    ['2 trained leaders']
     """
 
     resources: list[str] = field(default_factory=list)
@@ -207,6 +215,7 @@ class TheoryOfChange:
     results: list[str] = field(default_factory=list)
     long_term_effects: list[str] = field(default_factory=list)
     assumptions: dict[str, str] = field(default_factory=dict)
+    texts: Mapping[str, Mapping[str, str]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         data = {lvl: list(v) if isinstance(v, tuple) else v
@@ -214,23 +223,61 @@ class TheoryOfChange:
         data["assumptions"] = self.assumptions
         _raise(problems(data, "intervention#theory_of_change", resource="intervention",
                         prefix="theory_of_change"))
-        # Own copies: the lists may come from the cached YAML, which must stay untouched.
-        for lvl in TOC_LEVELS:
-            object.__setattr__(self, lvl, list(getattr(self, lvl)))
-        object.__setattr__(self, "assumptions", dict(self.assumptions))
+        if not isinstance(self.texts, Mapping):
+            _raise([_p("expected a mapping English text → nb/da/en", "theory_of_change.texts",
+                       "a mapping", type(self.texts).__name__)])
+        # Own copies (the lists may come from the cached YAML, which must stay untouched);
+        # a mapping nb/da/en becomes its English text plus an entry of ``texts``.
+        trs = {k: labels(v) for k, v in self.texts.items() if isinstance(v, Mapping)}
 
-    def elements(self):
-        """One row per box: ``level``, ``order``, ``text``."""
+        def own(value) -> str:
+            en, tr = texts(value)
+            if tr:
+                trs[en] = tr
+            return en
+
+        for lvl in TOC_LEVELS:
+            object.__setattr__(self, lvl, [own(v) for v in getattr(self, lvl)])
+        object.__setattr__(self, "assumptions", {k: own(v) for k, v in self.assumptions.items()})
+        used = {*(t for lvl in TOC_LEVELS for t in getattr(self, lvl)), *self.assumptions.values()}
+        # Only translations of a text still present count (and are kept).
+        object.__setattr__(self, "texts", {k: v for k, v in trs.items()
+                                           if k in used and v.get("en") == k})
+
+    def _in(self, text: str, lang: str | None) -> str:
+        from ..i18n import check_lang
+
+        if lang is None:
+            return text
+        return self.texts.get(text, {}).get(check_lang(lang)) or text
+
+    def boxes(self, level: str, lang: str = "nb") -> list[str]:
+        """The boxes of ``level`` (``resources``, …) in ``lang`` (as written when not
+        translated)."""
+        if level not in TOC_LEVELS:
+            _raise([_p("unknown level of the theory of change", "level",
+                       ", ".join(TOC_LEVELS), level)])
+        return [self._in(t, lang) for t in getattr(self, level)]
+
+    def assumption(self, link: str, lang: str = "nb") -> str:
+        """The critical assumption on ``link`` (``"resources->activities"``, …) in ``lang``."""
+        return self._in(self.assumptions.get(link, ""), lang)
+
+    def elements(self, lang: str | None = None):
+        """One row per box: ``level``, ``order``, ``text`` (in ``lang`` when given)."""
         import pandas as pd
 
-        rows = [(lvl, i, text) for lvl in TOC_LEVELS for i, text in enumerate(getattr(self, lvl))]
+        rows = [(lvl, i, self._in(text, lang)) for lvl in TOC_LEVELS
+                for i, text in enumerate(getattr(self, lvl))]
         return pd.DataFrame(rows, columns=["level", "order", "text"])
 
-    def links(self):
-        """One row per arrow between levels: ``source``, ``target``, ``assumption``."""
+    def links(self, lang: str | None = None):
+        """One row per arrow between levels: ``source``, ``target``, ``assumption`` (in
+        ``lang`` when given)."""
         import pandas as pd
 
-        rows = [(*link.split("->"), self.assumptions.get(link, "")) for link in TOC_LINKS]
+        rows = [(*link.split("->"), self._in(self.assumptions.get(link, ""), lang))
+                for link in TOC_LINKS]
         return pd.DataFrame(rows, columns=["source", "target", "assumption"])
 
     def missing_assumptions(self) -> list[str]:
@@ -238,6 +285,15 @@ class TheoryOfChange:
         return [link for link in TOC_LINKS
                 if all(getattr(self, lvl) for lvl in link.split("->"))
                 and not str(self.assumptions.get(link) or "").strip()]
+
+    def to_dict(self) -> dict:
+        """The definition's form: a translated text as its mapping nb/da/en, others as
+        written (what the constructor and ``Intervention.from_dict`` read back)."""
+        def out(text):
+            return dict(self.texts[text]) if text in self.texts else text
+
+        return {**{lvl: [out(t) for t in getattr(self, lvl)] for lvl in TOC_LEVELS},
+                "assumptions": {k: out(v) for k, v in self.assumptions.items()}}
 
 
 @dataclass(frozen=True)

@@ -202,11 +202,9 @@ class Intervention:
         for k in ("target_group", "description"):
             tr = self.texts.get(k)
             d[k] = dict(tr) if tr and tr.get("en") == getattr(self, k) else getattr(self, k)
-        toc = self.theory_of_change
         d.update(components=[c.to_dict() for c in self.components],
                  dosage=asdict(self.dosage) if self.dosage else None,
-                 theory_of_change={**{lvl: list(getattr(toc, lvl)) for lvl in TOC_LEVELS},
-                                   "assumptions": dict(toc.assumptions)},
+                 theory_of_change=self.theory_of_change.to_dict(),
                  requirements=[r.to_dict() for r in self.requirements],
                  fidelity_threshold=self.fidelity_threshold,
                  fidelity_threshold_basis=self.fidelity_threshold_basis,

@@ -312,7 +312,9 @@ class Evaluation:
                   # SIC counts the stage's activities, not families: its own heading
                   "sic": (None if self.sic_scores is None else self.sic_scores.rename(
                       columns={"n_completed": "sic_activities_done"})),
-                  "adherence": self.adherence,
+                  # components by name (the sheet is for people; ids are in the library)
+                  "adherence": (None if self.adherence is None
+                                else self.adherence.drop(columns=["component"])),
                   "adherence_by_month": self.adherence_by_month, "dropout": self.dropout,
                   "reliability": (None if self.reliability is None
                                   else self.reliability.reset_index()),

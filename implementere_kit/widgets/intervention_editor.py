@@ -130,17 +130,16 @@ class InterventionEditor(Screen):
             self.min_attendance.value = 0.8 if d is None or d.min_attendance is None \
                 else d.min_attendance
             self.makeups_count.value = d.makeups_count if d is not None else True
-            toc = iv.theory_of_change
-            for lvl, w in self.toc.items():
-                w.value = "\n".join(getattr(toc, lvl))
-            for link, w in self.assumptions.items():
-                w.value = toc.assumptions.get(link, "")
+            self._show_toc(iv.theory_of_change)
 
     def _relabel(self) -> None:
         t = self._t
         iv = self.project.intervention
         if any(self.target_group.value == iv.text("target_group", lg) for lg in LANGS):
             self.target_group.value = iv.text("target_group", self.lang)  # not edited yet
+        toc = iv.theory_of_change
+        if any(self._toc_shown(toc, lg) for lg in LANGS):  # not edited yet
+            self._show_toc(toc)
         for key, w in self.headings.items():
             set_heading(w, t(f"ui_iv_{key}"))
         self._set_options(self.type, [(t(f"ui_type_{k}"), k) for k in INTERVENTION_TYPES])
@@ -224,11 +223,7 @@ class InterventionEditor(Screen):
             dosage = None if ints["sessions"] is None and iv.dosage is None else DosageRule(
                 **{**ints, **kept, "sessions": ints["sessions"] or 0, "min_attendance": share,
                    "makeups_count": bool(self.makeups_count.value)})
-            toc = TheoryOfChange(
-                **{lvl: [s.strip() for s in w.value.splitlines() if s.strip()]
-                   for lvl, w in self.toc.items()},
-                assumptions={k: w.value.strip() for k, w in self.assumptions.items()
-                             if w.value.strip()})
+            toc = self._typed_toc(iv.theory_of_change)
             new = replace(iv, type=self.type.value, owner=self.owner.value.strip(),
                           support=tuple(self.support.value),
                           target_group=self._target_group(iv), dosage=dosage,
@@ -243,6 +238,33 @@ class InterventionEditor(Screen):
         translation, so that saving other fields keeps every language's text."""
         typed = self.target_group.value.strip()
         return iv.target_group if typed == iv.text("target_group", self.lang).strip() else typed
+
+    # -- the theory of change in the screen's language -----------------------------------
+    def _show_toc(self, toc) -> None:
+        for lvl, w in self.toc.items():
+            w.value = "\n".join(toc.boxes(lvl, self.lang))
+        for link, w in self.assumptions.items():
+            w.value = toc.assumption(link, self.lang)
+
+    def _toc_shown(self, toc, lang: str) -> bool:
+        """Whether the fields show ``toc`` in ``lang``, unedited."""
+        return (all(w.value == "\n".join(toc.boxes(lvl, lang)) for lvl, w in self.toc.items())
+                and all(w.value == toc.assumption(link, lang)
+                        for link, w in self.assumptions.items()))
+
+    def _typed_toc(self, toc) -> TheoryOfChange:
+        """The typed boxes; a line that still shows a stored box's translation stands for
+        that box, so saving keeps every language's text (as :meth:`_target_group` does)."""
+        def stored(typed: str) -> str:
+            return back.get(typed, typed)
+
+        back = {tr[self.lang]: en for en, tr in toc.texts.items() if tr.get(self.lang)}
+        return TheoryOfChange(
+            **{lvl: [stored(s.strip()) for s in w.value.splitlines() if s.strip()]
+               for lvl, w in self.toc.items()},
+            assumptions={k: stored(w.value.strip()) for k, w in self.assumptions.items()
+                         if w.value.strip()},
+            texts=toc.texts)
 
     def add_component(self) -> bool:
         """Add the component in the component fields."""
