@@ -22,6 +22,7 @@ nothing is loaded whole into pandas.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from pathlib import Path
@@ -62,21 +63,28 @@ class NetworkStore:
     >>> tmp.cleanup()
     """
 
-    def __init__(self, path):
+    def __init__(self, path, *, read_only: bool = False):
         import duckdb
 
         from .._duckdb import connect
 
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.read_only = read_only
+        if read_only and not self.path.is_file():
+            raise ImplementereError(f"no network store at {self.path}")
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.con = connect(str(self.path))
+            self.con = connect(str(self.path), read_only=read_only)
+            self.data_dir = self.path.with_name(self.path.name + ".data")
+            if not read_only:
+                self.con.execute(_PROVENANCE)
+            columns = {r[0] for r in self.con.execute("DESCRIBE provenance").fetchall()}
         except duckdb.Error as exc:
+            with contextlib.suppress(Exception):
+                self.con.close()
             raise ImplementereError(f"{self.path} cannot be opened as a network store: "
                                     f"{str(exc).splitlines()[0]}") from None
-        self.data_dir = self.path.with_name(self.path.name + ".data")
-        self.con.execute(_PROVENANCE)
-        columns = {r[0] for r in self.con.execute("DESCRIBE provenance").fetchall()}
         if "export_seq" not in columns:
             self.con.close()
             raise ImplementereError(f"{self.path} was made by an older implementere-kit "
@@ -244,12 +252,16 @@ class NetworkStore:
         return sorted(r[0] for r in rows)
 
     def _refresh_views(self, resources) -> None:
-        """(Re)define each resource's view over exactly the files listed for it."""
+        """(Re)define each resource's view over exactly the files listed for it (a read-only
+        store gets them as temporary views of its own connection: several reports may read
+        one store side by side)."""
+        temp = "TEMP " if self.read_only else ""
         for name in resources:
             rows = self.con.execute("SELECT package_id, columns FROM files WHERE resource = ? "
                                     "ORDER BY package_id", [name]).fetchall()
             if not rows:
-                self.con.execute(f'DROP VIEW IF EXISTS "{name}"')
+                if not self.read_only:
+                    self.con.execute(f'DROP VIEW IF EXISTS "{name}"')
                 continue
             listed = ", ".join("'" + str(self._file(name, pid)).replace("'", "''") + "'"
                                for pid, _ in rows)
@@ -258,7 +270,7 @@ class NetworkStore:
             same = len({c for _, c in rows}) == 1 and rows[0][1] is not None
             # the package a row came from is the file's name: <sha256>.parquet
             self.con.execute(
-                f'CREATE OR REPLACE VIEW "{name}" AS SELECT * EXCLUDE (filename), '
+                f'CREATE OR REPLACE {temp}VIEW "{name}" AS SELECT * EXCLUDE (filename), '
                 f"regexp_extract(filename, '([0-9a-f]{{64}})\\.parquet$', 1) AS _package "
                 f"FROM read_parquet([{listed}], filename = true, "
                 f"union_by_name = {'false' if same else 'true'})")

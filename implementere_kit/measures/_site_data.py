@@ -91,7 +91,7 @@ def _intervention(iv_id: str):
 def _from_store(source, tables: Sequence[str]) -> list[SiteData]:
     from ..exchange.network import NetworkStore
 
-    store = source if isinstance(source, NetworkStore) else NetworkStore(source)
+    store = source if isinstance(source, NetworkStore) else NetworkStore(source, read_only=True)
     try:
         prov = store.provenance()
         present = set(store.tables())

@@ -216,7 +216,7 @@ def network_evaluation(store_path, lang: str = "nb", k: int = 5, as_of=None) -> 
         raise ValidationError([Problem("no network store here", file=str(path),
                                        expected="a DuckDB file made by NetworkStore",
                                        found="nothing" if not path.exists() else "a folder")])
-    with NetworkStore(path) as store:
+    with NetworkStore(path, read_only=True) as store:
         prov = store.provenance()
         bench = store.benchmarks(k=k, as_of=when) if len(prov) else pd.DataFrame()
     return NetworkReport(lang, prov, bench, when)
