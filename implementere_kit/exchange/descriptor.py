@@ -48,6 +48,8 @@ _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _TOP_KEYS = {"name", "title", "profile", "created", "implementere_kit", "resources"}
 _RESOURCE_KEYS = {"name", "path", "profile", "format", "mediatype", "encoding", "sha256",
                   "schema", "bytes", "hash"}
+#: Fields of the dosage rule holding typed text: they never leave (see export_package).
+FREE_TEXT_DOSAGE = ("min_attendance_note",)
 _MEDIATYPES = {"parquet": "application/vnd.apache.parquet", "csv": "text/csv"}
 
 
@@ -239,6 +241,9 @@ def _check_meta(meta: dict, file: str, now: dt.datetime) -> list[Problem]:
         if isinstance(dosage, dict) and any(not _is_int(v, 0, 10_000) for v in dosage.values()
                                             if isinstance(v, int) and not isinstance(v, bool)):
             bad("dosage", "whole numbers ≤ 10000")
+        for field in FREE_TEXT_DOSAGE:
+            if isinstance(dosage, dict) and dosage.get(field) not in (None, ""):
+                bad(f"dosage.{field}", "absent: typed text never leaves a municipality")
         try:
             DosageRule.from_dict(dosage)
         except ValidationError as exc:

@@ -44,7 +44,7 @@ import pandas as pd
 from .._io import atomic_write, text_cells
 from ..errors import PrivacyError, Problem, ValidationError, safe_value
 from .allowlist import FOREIGN_KEYS, LEVELS, resource_schema
-from .descriptor import PACKAGE_SCHEMA_VERSION
+from .descriptor import FREE_TEXT_DOSAGE, PACKAGE_SCHEMA_VERSION
 
 __all__ = ["PACKAGE_SCHEMA_VERSION", "LEVELS", "FOREIGN_KEYS", "export_package",
            "write_package", "resource_schema", "sha256_file", "exceptions_record"]
@@ -185,6 +185,16 @@ def _intervention_code(project, key: bytes) -> str:
     return pseudonymise(pd.Series([iid]), key, prefix="x_").iloc[0]
 
 
+def _dosage_meta(dosage) -> dict | None:
+    """The dosage rule as it may leave: its numbers and codes. The note is text a
+    municipality may type (a name, a phone number), so it stays home."""
+    from dataclasses import asdict
+
+    if dosage is None:
+        return None
+    return {k: v for k, v in asdict(dosage).items() if k not in FREE_TEXT_DOSAGE}
+
+
 def export_package(project, out, *, level: str = "aggregate", fmt: str = "parquet",
                    k: int = 5, allow_small_k: bool = False, as_of=None) -> Path:
     """Export a project as a shareable package.
@@ -214,8 +224,6 @@ def export_package(project, out, *, level: str = "aggregate", fmt: str = "parque
         For a bad level, format or k, or data that disagree with the project (a row of
         another site, an event outside the project period); nothing is written.
     """
-    from dataclasses import asdict
-
     from ..store.project import Project
     from .aggregate import aggregate_tables, check_k
     from .allowlist import apply_allow_list
@@ -235,7 +243,7 @@ def export_package(project, out, *, level: str = "aggregate", fmt: str = "parque
     meta = {"site": project.site, "country": project.country,
             "intervention": _intervention_code(project, key), "period": project.period,
             "level": level, "k": k if level == "aggregate" else None,
-            "dosage": asdict(interv.dosage) if interv.dosage else None,
+            "dosage": _dosage_meta(interv.dosage),
             "fidelity_threshold": interv.fidelity_threshold}
     if level == "aggregate" and k < 5:
         meta["allow_small_k"] = True
