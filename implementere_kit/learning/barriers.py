@@ -43,8 +43,13 @@ _HELPED = {"helped": 1.0, "partly_helped": 0.5, "did_not_help": 0.0}
 
 
 def _barriers(source) -> pd.DataFrame:
+    """Every site's barriers; a network store holds no typed text (description, solution:
+    they never leave a municipality), so those columns are empty there, not missing."""
+    from ..store.tables import table_schema
+
     df = collect(source, "barriers")
-    return df
+    missing = [c for c in table_schema("barriers").columns if c not in df.columns]
+    return df.assign(**{c: pd.Series(pd.NA, index=df.index, dtype="object") for c in missing})
 
 
 def barrier_summary(source, by=("phase", "domain")) -> pd.DataFrame:

@@ -146,8 +146,8 @@ def compare_with_owner(my_view: Mapping[str, str | None], intervention, *,
     >>> t = compare_with_owner({"a": "flexible"}, load_intervention("keep"))
     >>> t.loc[[0, 1], ["proposal", "your_view", "owner", "same"]]
       proposal your_view     owner   same
-    0        a  flexible  flexible   True
-    1        b                core  False
+    0        a  Flexible  Flexible   True
+    1        b                Core  False
     """
     rows = []
     for pid, p in content("exercises")["proposals"].items():
