@@ -109,7 +109,10 @@ def test_links_to_the_theory_of_change():
     measured = links.dropna(subset=["instrument"])
     assert measured[["result_id", "instrument", "scale"]].values.tolist() == [
         ["R2", "sdq", "total_difficulties"]]
-    assert links["result"].iloc[1] == fft.theory_of_change.results[1]
+    # the box's text in the language asked for (nb by default)
+    assert links["result"].iloc[1] == fft.theory_of_change.boxes("results", "nb")[1]
+    assert outcome_links(fft, lang="en")["result"].iloc[1] == fft.theory_of_change.results[1]
+    assert links["result"].iloc[1] != fft.theory_of_change.results[1]
 
 
 def test_a_link_to_a_missing_result_box_is_refused(tmp_path):
