@@ -129,17 +129,22 @@ def test_plan_list_done_add(keep):
     assert "core element belongs to another phase" in err
 
 
+def _commands_taking_a_date(keep, new, date) -> list[list]:
+    """Every command with a date argument, given ``date`` (``new`` makes a project there)."""
+    return [["new", new, "--site", "903", "--country", "DK", "--intervention", "keep",
+             "--start", date],
+            ["status", keep, "--as-of", date],
+            ["plan", "list", keep, "--as-of", date],
+            ["plan", "done", keep, "ke1_needs", "--date", date],
+            ["plan", "add", keep, "--title", "t", "--phase", "planlegge", "--core-element", "4",
+             "--due", date]]
+
+
 def test_dates_a_plan_cannot_span_are_one_line(keep, tmp_path):
     # real dates, but outside the years pandas counts in (1677–2262) or near their edge:
     # they used to fail deep in the plan's tables with OutOfBoundsDatetime
     for date in ("9999-12-31", "1677-01-01", "2262-04-12", "31.12.1899", "01.01.2200"):
-        for argv in (["new", tmp_path / "n", "--site", "903", "--country", "DK",
-                      "--intervention", "keep", "--start", date],
-                     ["status", keep, "--as-of", date],
-                     ["plan", "list", keep, "--as-of", date],
-                     ["plan", "done", keep, "ke1_needs", "--date", date],
-                     ["plan", "add", keep, "--title", "t", "--phase", "planlegge",
-                      "--core-element", "4", "--due", date]):
+        for argv in _commands_taking_a_date(keep, tmp_path / "n", date):
             code, _, err = run(argv)
             _one_line_error(code, err)
             assert "date out of range" in err
@@ -373,13 +378,7 @@ def _name(text: str) -> str:
 @_SLOW
 @given(date=BAD_DATES)
 def test_any_bad_date_is_one_line(keep, tmp_path, date):
-    for argv in (["new", tmp_path / "n", "--site", "903", "--country", "DK",
-                  "--intervention", "keep", "--start", date],
-                 ["status", keep, "--as-of", date],
-                 ["plan", "list", keep, "--as-of", date],
-                 ["plan", "done", keep, "ke1_needs", "--date", date],
-                 ["plan", "add", keep, "--title", "t", "--phase", "planlegge",
-                  "--core-element", "4", "--due", date]):
+    for argv in _commands_taking_a_date(keep, tmp_path / "n", date):
         code, _, err = run(argv)
         _one_line_error(code, err)
     assert not (tmp_path / "n").exists()

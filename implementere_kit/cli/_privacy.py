@@ -41,16 +41,19 @@ def cmd_exception_add(args) -> int:
     return 0
 
 
+def _print_table(frame, empty_key: str, lang: str) -> int:
+    """A table in the project's language, or the sentence saying there is nothing."""
+    if frame.empty:
+        print(t(empty_key, lang))
+    else:
+        print(table_text(display_frame(frame, lang, labels=_labels(lang))))
+    return 0
+
+
 def cmd_exception_list(args) -> int:
     project = _open(args.project)
-    lang = project.language
-    active = project.privacy_exceptions()
-    if active.empty:
-        print(t("cli_exceptions_none", lang))
-        return 0
-    shown = active.rename(columns={"id": "exception_id"})
-    print(table_text(display_frame(shown, lang, labels=_labels(lang))))
-    return 0
+    shown = project.privacy_exceptions().rename(columns={"id": "exception_id"})
+    return _print_table(shown, "cli_exceptions_none", project.language)
 
 
 def cmd_exception_revoke(args) -> int:
@@ -62,14 +65,9 @@ def cmd_exception_revoke(args) -> int:
 
 def cmd_log(args) -> int:
     project = _open(args.project)
-    lang = project.language
     log = project.audit_log()
-    if log.empty:
-        print(t("cli_audit_empty", lang))
-        return 0
-    shown = log[[c for c in _LOG_COLUMNS if c in log.columns]]
-    print(table_text(display_frame(shown, lang, labels=_labels(lang))))
-    return 0
+    return _print_table(log[[c for c in _LOG_COLUMNS if c in log.columns]], "cli_audit_empty",
+                        project.language)
 
 
 def add_privacy_parser(sub) -> None:
