@@ -3,8 +3,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# Tests and notebooks never write into the user's home.
-TEST_ENV := MPLBACKEND=Agg HOME=$(CURDIR)/.cache/home JUPYTER_CONFIG_DIR=$(CURDIR)/.cache/jupyter \
+# Tests and notebooks never write into the user's home, and messages are in one known locale.
+TEST_ENV := LC_ALL=C.UTF-8 LANG=C.UTF-8 MPLBACKEND=Agg HOME=$(CURDIR)/.cache/home JUPYTER_CONFIG_DIR=$(CURDIR)/.cache/jupyter \
             IPYTHONDIR=$(CURDIR)/.cache/ipython MPLCONFIGDIR=$(CURDIR)/.cache/mpl \
             HYPOTHESIS_STORAGE_DIRECTORY=$(CURDIR)/.cache/hypothesis
 

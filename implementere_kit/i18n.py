@@ -16,6 +16,7 @@ from .errors import UnknownNameError
 
 __all__ = ["LANGS", "check_lang", "t", "labels", "MISSING", "is_missing", "fmt_number",
            "fmt_percent", "fmt_date", "fmt_bool", "fmt_value", "column_label", "value_label",
+           "phrase", "error_text", "problem_text", "lang_from_environment",
            "display_frame", "whole_numbers", "CODED_COLUMNS"]
 
 
@@ -237,3 +238,71 @@ def whole_numbers(s) -> bool:
 
     filled = s.dropna().to_numpy(dtype="float64")
     return bool(len(filled)) and bool(np.all(filled == np.round(filled)))
+
+
+# -- errors in the user's language ----------------------------------------------------------
+def phrase(text: object, prefix: str, lang: str) -> str:
+    """A library phrase (``not a date``) in ``lang`` via key ``<prefix><words>``, else as is.
+
+    >>> phrase("not a date", "problem_", "da"), phrase("no such phrase", "problem_", "da")
+    ('Ikke en dato', 'no such phrase')
+    """
+    import re
+
+    if not isinstance(text, str):
+        return "" if text is None else str(text)
+    key = prefix + re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+    found = t(key, lang)
+    return text if found == key else found
+
+
+def error_text(exc: Exception, lang: str) -> str:
+    """One of our errors as a sentence in ``lang`` where it has a message key."""
+    key = getattr(exc, "message_key", None)
+    if key:
+        return t(key, lang, **getattr(exc, "message_args", {}))
+    return phrase(str(exc), "problem_", lang)
+
+
+def problem_text(problem, lang: str) -> str:
+    """A :class:`~implementere_kit.errors.Problem` as one line in ``lang``: where (file,
+    table, row, column), what, what was expected and what was found.
+
+    >>> from implementere_kit.errors import Problem
+    >>> problem_text(Problem("not a date", file="a.csv", row=3, column="date",
+    ...                      expected="YYYY-MM-DD", found="'31.02.2024'"), "da")
+    "fil a.csv, række 3, kolonne Dato: Ikke en dato; forventet YYYY-MM-DD, fundet '31.02.2024'"
+    """
+    where = []
+    for field, value in (("file", problem.file), ("resource", problem.resource),
+                         ("row", problem.row), ("column", problem.column)):
+        if value is None or value == "":
+            continue
+        if field == "resource":
+            value = phrase(value, "ui_table_", lang)
+        elif field == "column":
+            value = column_label(str(value), lang)
+        where.append(f"{t(f'ui_col_{field}', lang).lower()} {value}")
+    detail = phrase(problem.message, "problem_", lang)
+    if problem.expected is not None:
+        detail += f"; {t('ui_col_expected', lang).lower()} " + (
+            phrase(problem.expected, "expected_", lang))
+    if problem.found is not None:
+        detail += f", {t('ui_col_found', lang).lower()} {problem.found}"
+    return f"{', '.join(where)}: {detail}" if where else detail
+
+
+def lang_from_environment(default: str = "en") -> str:
+    """The language of the user's locale (``LC_ALL``, ``LC_MESSAGES``, ``LANG``): ``da`` for
+    Danish, ``nb`` for Norwegian (bokmål or nynorsk), else ``default``."""
+    import os
+
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(var, "").lower()
+        if value and value not in ("c", "posix") and not value.startswith("c."):
+            if value.startswith("da"):
+                return "da"
+            if value.startswith(("nb", "no", "nn")):
+                return "nb"
+            return default
+    return default

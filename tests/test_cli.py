@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from implementere_kit import Project, __version__
 from implementere_kit.app import free_port
 from implementere_kit.cli import main
-from implementere_kit.i18n import t
+from implementere_kit.i18n import column_label, phrase, t
 
 REPO = Path(__file__).resolve().parents[1]
 EXE = Path(sys.executable).with_name("implementere-kit")
@@ -126,7 +126,7 @@ def test_plan_list_done_add(keep):
     code, _, err = run(["plan", "add", keep, "--title", "x", "--phase", "planlegge",
                         "--core-element", "1"])  # element 1 belongs to another phase
     _one_line_error(code, err)
-    assert "core element belongs to another phase" in err
+    assert phrase("core element belongs to another phase", "problem_", "da") in err  # DK: da
 
 
 def _commands_taking_a_date(keep, new, date) -> list[list]:
@@ -170,7 +170,8 @@ def test_new_never_echoes_a_person_number_given_as_site(tmp_path):
         code, out, err = run(["new", tmp_path / "p", "--site", site, "--country", "DK",
                               "--intervention", "keep"])
         _one_line_error(code, err)
-        assert cpr[:6] not in out + err and "site" in err
+        # told in the new project's language (DK: Danish), the column by its label
+        assert cpr[:6] not in out + err and column_label("site", "da") in err
     assert not (tmp_path / "p").exists()
     assert run(["new", tmp_path / "p", "--site", "903", "--country", "DK",
                 "--intervention", "keep"])[0] == 0
@@ -494,3 +495,22 @@ def test_a_site_report_with_advice_from_the_network(tmp_path):
     _one_line_error(*run(["report", site, "--network", missing, "-o",
                           tmp_path / "x.html"])[::2])
     assert not missing.exists() and not (tmp_path / "x.html").exists()
+
+
+def test_errors_speak_the_users_language(keep, tmp_path, monkeypatch):
+    """--lang, else the project's language, else the user's locale; English otherwise."""
+    missing = tmp_path / "missing.duckdb"
+    for env, lang in (("da_DK.UTF-8", "da"), ("nb_NO.UTF-8", "nb"), ("C.UTF-8", "en")):
+        monkeypatch.setenv("LANG", env)
+        monkeypatch.delenv("LC_ALL", raising=False)
+        monkeypatch.delenv("LC_MESSAGES", raising=False)
+        code, _, err = run(["benchmark", missing, "-o", tmp_path / "sb"])
+        _one_line_error(code, err)
+        assert err.startswith(f"implementere-kit benchmark: {t('cli_error', lang)}: "), err
+    monkeypatch.setenv("LANG", "nb_NO.UTF-8")  # the project's language wins over the locale
+    code, _, err = run(["plan", "done", keep, "nope"])
+    _one_line_error(code, err)
+    assert f": {t('cli_error', 'da')}: " in err
+    code, _, err = run(["report", keep, "-o", tmp_path / "r.pdf", "--lang", "en"])
+    _one_line_error(code, err)
+    assert f": {t('cli_error', 'en')}: " in err

@@ -7,12 +7,15 @@ reader that stops early (``implementere-kit status P | head``) ends the command 
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from pathlib import Path
 
 from .. import __version__
 from ..errors import ImplementereError, ValidationError
-from ._args import LANGS, Parser, date_arg, printable, whole_number
+from ..i18n import error_text, lang_from_environment, problem_text, t
+from ._args import LANG_OF_COUNTRY, LANGS, Parser, date_arg, printable, whole_number
 from ._commands import (
     cmd_app,
     cmd_benchmark,
@@ -163,12 +166,36 @@ def build_parser() -> Parser:
     return parser
 
 
-def _one_line(exc: Exception) -> str:
-    """An error as one line: a validation error's first problem and how many more."""
+def _one_line(exc: Exception, lang: str = "en") -> str:
+    """An error as one line in ``lang``: a validation error's first problem and how many
+    more (phrases without a translation stay as the library wrote them)."""
     if isinstance(exc, ValidationError) and exc.problems:
         more = len(exc.problems) - 1
-        return printable(str(exc.problems[0]) + (f" (and {more} more)" if more else ""))
-    return printable(str(exc))
+        return printable(problem_text(exc.problems[0], lang)
+                         + (" " + t("cli_and_more", lang, n=more) if more else ""))
+    return printable(error_text(exc, lang))
+
+
+def _error_lang(args) -> str:
+    """The language errors are told in: ``--lang``, else the project's, else a new project's
+    country's, else the user's locale."""
+    lang = getattr(args, "lang", None)
+    if lang in LANGS:
+        return lang
+    folder = getattr(args, "project", None)
+    if isinstance(folder, str) and folder:
+        meta = Path(folder) / "project.json"
+        try:  # a damaged or huge file is the command's error to report, not ours
+            if meta.is_file() and meta.stat().st_size < 1_000_000:
+                found = json.loads(meta.read_text(encoding="utf-8")).get("language")
+                if found in LANGS:
+                    return found
+        except (OSError, ValueError, AttributeError):
+            pass
+    country = getattr(args, "country", None)
+    if country in LANG_OF_COUNTRY:
+        return LANG_OF_COUNTRY[country]
+    return lang_from_environment()
 
 
 def _quiet_stdout() -> None:
@@ -184,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
     command = "implementere-kit"
+    args = None
     try:
         args = parser.parse_args(argv)
         if not getattr(args, "func", None):
@@ -198,7 +226,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except ImplementereError as exc:
         prog = getattr(exc, "prog", None) or command
-        print(f"{prog}: error: {_one_line(exc)}", file=sys.stderr)
+        lang = _error_lang(args)
+        print(f"{prog}: {t('cli_error', lang)}: {_one_line(exc, lang)}", file=sys.stderr)
         return 1
     except OSError as exc:  # a missing folder, a full disk: say which file
         where = f": {exc.filename}" if exc.filename else ""

@@ -11,14 +11,13 @@ from __future__ import annotations
 import html
 import importlib
 import io
-import re
 from contextlib import contextmanager
 
 import ipywidgets as W
 import pandas as pd
 
 from ..errors import ImplementereError, PrivacyError, ValidationError
-from ..i18n import check_lang, column_label, display_frame, t
+from ..i18n import check_lang, column_label, display_frame, error_text, phrase, t
 
 __all__ = ["Screen", "FigureView", "chart_function", "frame_html", "error_html", "error_text",
            "download_html", "phrase", "share_back_view", "LANGUAGES"]
@@ -94,23 +93,6 @@ def share_back_view(bench: pd.DataFrame, lang: str) -> pd.DataFrame:
         t("col_flag", lang): [value_label("flag", f, lang) if isinstance(f, str) else "–"
                               for f in whole["flag"]],
         t("col_note", lang): [note_text(r, lang, network=True) for r in whole["network_reason"]]})
-
-
-def phrase(text: object, prefix: str, lang: str) -> str:
-    """A library phrase (``not a date``) in ``lang`` via key ``<prefix><words>``, else as is."""
-    if not isinstance(text, str):
-        return "" if text is None else str(text)
-    key = prefix + re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
-    found = t(key, lang)
-    return text if found == key else found
-
-
-def error_text(exc: Exception, lang: str) -> str:
-    """One of our errors as a sentence in ``lang`` where it has a message key."""
-    key = getattr(exc, "message_key", None)
-    if key:
-        return t(key, lang, **getattr(exc, "message_args", {}))
-    return phrase(str(exc), "problem_", lang)
 
 
 def error_html(exc: Exception, lang: str) -> str:
