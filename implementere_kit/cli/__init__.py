@@ -7,7 +7,6 @@ reader that stops early (``implementere-kit status P | head``) ends the command 
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -184,14 +183,14 @@ def _error_lang(args) -> str:
         return lang
     folder = getattr(args, "project", None)
     if isinstance(folder, str) and folder:
-        meta = Path(folder) / "project.json"
-        try:  # a damaged or huge file is the command's error to report, not ours
-            if meta.is_file() and meta.stat().st_size < 1_000_000:
-                found = json.loads(meta.read_text(encoding="utf-8")).get("language")
-                if found in LANGS:
-                    return found
-        except (OSError, ValueError, AttributeError):
-            pass
+        from ..store._meta import load_meta
+
+        try:  # a damaged project is the command's error to report, not ours
+            found = load_meta(Path(folder) / "project.json").get("language")
+        except (ImplementereError, OSError):
+            found = None
+        if found in LANGS:
+            return found
     country = getattr(args, "country", None)
     if country in LANG_OF_COUNTRY:
         return LANG_OF_COUNTRY[country]
