@@ -22,7 +22,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from ..errors import UnknownNameError
-from ..i18n import fmt_number, t
+from ..i18n import fmt_number, fmt_percent, t
 from ..store.tables import parse_dates
 from ._sections import md_text
 
@@ -193,7 +193,7 @@ def _frame_adaptations(ev, network=None) -> list:
         return [*items, md_text("report_no_frame", L)]
     s = adaptation_summary(a, ev.intervention)
     share = s["item"].str.startswith("share")
-    s["value"] = [("–" if pd.isna(v) else f"{100 * v:.0f} %") if sh else f"{int(v)}"
+    s["value"] = [fmt_percent(v, L) if sh else f"{int(v)}"
                   for v, sh in zip(s["value"], share, strict=True)]
     s["item"] = [t(f"frame_summary_{m}", L) for m in s["item"]]
     items.append(styled(s, L))
