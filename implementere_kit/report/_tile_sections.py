@@ -158,14 +158,12 @@ def _barriers(ev, network=None) -> list:
     if b.empty:
         return [*items, md_text("report_no_barriers", L)]
     items.append(figure(lambda ax: charts.barriers_chart(b, ax=ax, lang=L), (8, 3.6)))
+    # phases are named by styled (display_frame with the framework's phase labels)
     summary = label_values(barrier_summary(b, by=("phase", "domain")), "barriers", L)
-    summary["phase"] = [t(p, L) if p in ("forberede", "planlegge", "implementere",
-                                         "viderefore") else p for p in summary["phase"]]
     items.append(styled(summary.drop(columns=["n_working", "n_with_solution"]), L,
                         percent=["share_resolved"]))
     items.append(heading("report_what_helped", L, level=3))
     helped = what_helped(b).drop(columns=["site"])
-    helped["phase"] = [t(p, L) for p in helped["phase"]]
     items.append(styled(label_values(helped, "barriers", L), L))
     if network is not None:
         advice = advice_for(b, network, site=ev.project.site)
