@@ -418,3 +418,46 @@ def test_old_network_store_is_reported(tmp_path):
     con.close()
     with pytest.raises(ImplementereError, match="older implementere-kit"):
         NetworkStore(tmp_path / "old.duckdb")
+
+
+def test_identifier_dressed_as_a_pseudonym(pkg):
+    """``p_`` + a fødselsnummer + five digits has a pseudonym's length and characters; a
+    pseudonym always has a letter among its hex digits, so this one is refused by its form
+    (the scanner, which reads a run of sixteen digits as one number, would not see it)."""
+    fnr = fodselsnummer(11)
+    dressed = "p_" + fnr + "00000"
+    assert len(dressed) == 18
+    raw = {}
+
+    def plant(t):
+        ids = t["participant_id"].to_pylist()
+        raw.update({ids[0]: dressed})
+        return t.set_column(0, "participant_id", pa.array([dressed] + ids[1:]))
+    rewrite(pkg, "participants", plant)
+    rewrite(pkg, "attendance", lambda t: t.set_column(0, "participant_id", pa.array(
+        [raw.get(v, v) for v in t["participant_id"].to_pylist()])))
+    problems = refused(pkg, "form this level allows")
+    assert any("form" in p.message and p.column == "participant_id" for p in problems)
+    assert all(fnr not in str(p) for p in problems)
+
+
+def test_pseudonyms_are_never_all_decimal():
+    """About one HMAC in 1,900 starts with sixteen decimal digits: those get a letter, the
+    same every time, and still pass the form check."""
+    import hashlib
+    import hmac
+    import re
+
+    import pandas as pd
+
+    from implementere_kit.exchange.allowlist import form_pattern
+    from implementere_kit.exchange.privacy import pseudonymise
+
+    key = b"k" * 32
+    digits = [str(i) for i in range(20000)
+              if hmac.new(key, str(i).encode(), hashlib.sha256).hexdigest()[:16].isdigit()]
+    assert digits, "no all-decimal digest among 20,000 ids: widen the search"
+    out = pseudonymise(pd.Series(digits), key)
+    assert out.equals(pseudonymise(pd.Series(digits), key))
+    assert all(re.fullmatch(form_pattern("pseudonym"), p) for p in out)
+    assert not any(p[2:].isdigit() for p in out)

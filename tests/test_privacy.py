@@ -199,3 +199,28 @@ def test_active_exceptions_from_entries():
                 "exception_id": 1}]
     got = active_exceptions(entries)
     assert got["id"].tolist() == [3] and got["column"].tolist() == ["c"]
+
+
+def test_a_copied_key_never_links_two_projects(havnstrup, tmp_path):
+    """A folder copied to start another project keeps the key file; the pseudonyms of the
+    copy (another intervention) share nothing with the original's, while one project's
+    exports keep theirs."""
+    import json
+    import shutil
+
+    from implementere_kit.exchange.package import export_package
+    from implementere_kit.exchange.validate import open_package
+
+    copy = tmp_path / "copy"
+    shutil.copytree(havnstrup, copy)
+    meta = json.loads((copy / "project.json").read_text(encoding="utf-8"))
+    meta["intervention"]["id"] = "keep_local"
+    (copy / "project.json").write_text(json.dumps(meta), encoding="utf-8")
+    assert (copy / ".secret.key").read_bytes() == (havnstrup / ".secret.key").read_bytes()
+
+    def ids(folder, name):
+        with open_package(export_package(folder, tmp_path / name, level="pseudonymised")) as p:
+            return set(p.frame("participants")["participant_id"])
+    first, again, other = ids(havnstrup, "a.zip"), ids(havnstrup, "b.zip"), ids(copy, "c.zip")
+    assert first == again and len(first) > 5
+    assert not first & other and len(other) == len(first)

@@ -16,8 +16,8 @@ from ._commands import table_text
 
 __all__ = ["add_privacy_parser"]
 
-_LOG_COLUMNS = ("seq", "time", "action", "table", "column", "kind", "exception_id", "reason",
-                "reviewer", "date")
+_LOG_COLUMNS = ("seq", "time", "action", "export_seq", "table", "column", "kind",
+                "exception_id", "reason", "reviewer", "date")
 
 
 def _open(path):

@@ -87,9 +87,10 @@ def check_k(k, allow_small_k: bool = False) -> int:
     return k
 
 
-#: Why a published sum is empty: fewer than k people, a small sensitive count, or a
-#: breakdown withheld because it would reveal a suppressed cell.
-REASONS = ("below_k", "small_count", "breakdown")
+#: Why a published sum is empty: fewer than k people, a small sensitive count, a
+#: breakdown withheld because it would reveal a suppressed cell, or a sum that differs
+#: from one published earlier by a few people (:mod:`.differencing`).
+REASONS = ("below_k", "small_count", "breakdown", "differencing")
 
 
 def suppress_small_cells(df: pd.DataFrame, count: str, k: int = 5, *, within=("site",),
@@ -138,7 +139,52 @@ def suppress_small_cells(df: pd.DataFrame, count: str, k: int = 5, *, within=("s
 
 
 def _small(x: float, k: int) -> bool:
-    return bool(not np.isnan(x) and 1 <= x < k)
+    # a difference of two published figures may be negative: its size is what counts
+    return bool(not np.isnan(x) and 1 <= abs(x) < k)
+
+
+def rule_reasons(sums: pd.DataFrame, k: int, cell=("site", "level", "period")) -> pd.Series:
+    """Rules 1 and 2 of the module docstring: why each sum must be hidden, or None.
+
+    ``sums`` is long (``sum``, ``value`` and the ``cell`` columns); the rules read the
+    sums of each cell together. Used on published sums and, by
+    :mod:`.differencing`, on differences of two published cells (a negative difference
+    counts by its size).
+    """
+    from ..measures.catalogue import measures
+
+    reason = pd.Series([None] * len(sums), index=sums.index, dtype=object)
+    for _, g in sums.groupby(list(cell), dropna=False, sort=False):
+        at = dict(zip(g["sum"], g.index, strict=True))
+        val = dict(zip(g["sum"], g["value"].astype("float64"), strict=True))
+        for m in measures().values():
+            present = [s for s in m.sums if s in at]
+            if not present:
+                continue
+            if m.population and _small(val.get(m.population, np.nan), k):
+                for s in present:
+                    reason[at[s]] = reason[at[s]] or "below_k"
+                continue
+            num, den = val.get(m.numerator, np.nan), val.get(m.denominator, np.nan)
+            counts = {"numerator": num, "complement": den - num}
+            if m.numerator in at and any(_small(counts[c], k) for c in m.sensitive):
+                reason[at[m.numerator]] = reason[at[m.numerator]] or "small_count"
+    return reason
+
+
+def withhold_breakdowns(sums: pd.DataFrame, reason: pd.Series) -> pd.DataFrame:
+    """Rule 3, then blank what is hidden: a hidden year, or a hidden total, withholds
+    every year of that sum (reason ``breakdown``)."""
+    out = sums.copy()
+    reason = reason.copy()
+    hidden = reason.notna()
+    key = out["site"].astype(str) + "\x1f" + out["sum"].astype(str)
+    withhold = (out["level"] != "all") & key.isin(set(key[hidden]))
+    reason[withhold & ~hidden] = "breakdown"
+    out["suppressed"] = reason.notna().to_numpy()
+    out["reason"] = pd.array(reason.to_numpy(), dtype="string")
+    out.loc[out["suppressed"], "value"] = np.nan
+    return out
 
 
 def suppress_sums(sums: pd.DataFrame, k: int = 5) -> pd.DataFrame:
@@ -160,45 +206,22 @@ def suppress_sums(sums: pd.DataFrame, k: int = 5) -> pd.DataFrame:
     >>> suppress_sums(s)[["sum", "value", "reason"]].values.tolist()
     [['n_enrolled', 20.0, <NA>], ['n_dropped_out', nan, 'small_count']]
     """
-    from ..measures.catalogue import measures
-
     out = sums.reset_index(drop=True).copy()
     reason = pd.Series(out["reason"].astype("object").where(out["reason"].notna(), None),
                        index=out.index)
-    cell = ["site", "level", "period"]
-    for _, g in out.groupby(cell, dropna=False, sort=False):
-        at = dict(zip(g["sum"], g.index, strict=True))
-        val = dict(zip(g["sum"], g["value"].astype("float64"), strict=True))
-        for m in measures().values():
-            present = [s for s in m.sums if s in at]
-            if not present:
-                continue
-            if m.population and _small(val.get(m.population, np.nan), k):
-                for s in present:
-                    reason[at[s]] = reason[at[s]] or "below_k"
-                continue
-            num, den = val.get(m.numerator, np.nan), val.get(m.denominator, np.nan)
-            counts = {"numerator": num, "complement": den - num}
-            if m.numerator in at and any(_small(counts[c], k) for c in m.sensitive):
-                reason[at[m.numerator]] = reason[at[m.numerator]] or "small_count"
-    # a breakdown is published whole or not at all: a hidden year, or a hidden total,
-    # withholds every year of that sum
-    hidden = reason.notna()
-    key = out["site"].astype(str) + "\x1f" + out["sum"].astype(str)
-    withhold = (out["level"] != "all") & key.isin(set(key[hidden]))
-    reason[withhold & ~hidden] = "breakdown"
-    out["suppressed"] = reason.notna().to_numpy()
-    out["reason"] = pd.array(reason.to_numpy(), dtype="string")
-    out.loc[out["suppressed"], "value"] = np.nan
-    return out
+    reason = reason.where(reason.notna(), rule_reasons(out, k))
+    return withhold_breakdowns(out, reason)
 
 
 def aggregate_tables(project, tables: dict[str, pd.DataFrame], k: int = SAFE_K,
-                     as_of=None) -> dict[str, pd.DataFrame]:
+                     as_of=None, earlier: pd.DataFrame | None = None
+                     ) -> dict[str, pd.DataFrame]:
     """The aggregate tables of one project: ``agg_measures`` (no row describes one person).
 
     ``agg_measures`` holds the sums of every network measure for the whole period and per
-    year as of ``as_of`` (default today), suppressed as the module docstring says. Which
+    year as of ``as_of`` (default today), suppressed as the module docstring says, and
+    so that no sum can be subtracted from one published ``earlier``
+    (:func:`.differencing.published_before`) to describe 1 … k−1 people. Which
     other tables (the plan, SIC events, the eligible population) go into an aggregate
     package, and in what form, is the allow-list's decision
     (:func:`.allowlist.apply_allow_list`).
@@ -213,8 +236,11 @@ def aggregate_tables(project, tables: dict[str, pd.DataFrame], k: int = SAFE_K,
         s = sums(src, as_of=when, families_=fams, levels=("all", "year"))
     s = s[s["site"] == str(project.site)]
     if len(s):
+        from .differencing import suppress_differences
+
         agg = suppress_sums(s, k)
         agg["as_of"] = pd.Timestamp(when.date())
+        agg = suppress_differences(agg, earlier, k, start=(project.period or {}).get("start"))
         # "sum_id", not "sum": a heading people type in spreadsheets ("Sum") is no column
         out["agg_measures"] = agg.rename(columns={"sum": "sum_id"})[
             ["site", "level", "period", "sum_id", "value", "suppressed", "reason", "as_of"]

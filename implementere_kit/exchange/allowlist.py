@@ -24,6 +24,7 @@ import pandas as pd
 
 from ..errors import Problem, ValidationError, safe_value
 from ..store.tables import table_names, table_schema
+from .pseudonyms import HEX_PATTERN
 from .vocabulary import (
     CODE_PATTERN,
     MAX_CODE_DIGITS,
@@ -48,7 +49,7 @@ FOREIGN_KEYS = [
     ("competence_ratings", "practitioner_id", "staff", "practitioner_id"),
 ]
 FORMS = ("keep", "month", "coarsen_month", "pseudonym", "pseudonym_list", "code", "key")
-_HEX = "[0-9a-f]{16}"
+_HEX = HEX_PATTERN
 #: The exact shape of values in a form (RE2 syntax; pyarrow checks them on arrival).
 _FORM_PATTERNS = {
     "pseudonym": rf"^p_{_HEX}$",

@@ -173,7 +173,7 @@ def _check_meta(meta: dict, file: str, now: dt.datetime) -> list[Problem]:
     from ..plans.intervention import DosageRule
     from ..store.municipalities import municipality_name
     from ..store.project import COUNTRIES
-    from .allowlist import LEVELS
+    from .allowlist import LEVELS, OTHER_PATTERN
 
     out: list[Problem] = []
 
@@ -211,7 +211,7 @@ def _check_meta(meta: dict, file: str, now: dt.datetime) -> list[Problem]:
         bad("site_name", "the official name from the municipality list (or null)")
     interv = meta.get("intervention")
     if not (interv in _shipped() or (isinstance(interv, str) and re.fullmatch(
-            r"x_[0-9a-f]{16}", interv)) or (share_back and interv == "network")):
+            OTHER_PATTERN, interv)) or (share_back and interv == "network")):
         bad("intervention", "a shipped intervention id or a keyed pseudonym x_…",
             safe_value(interv))
     level = meta.get("level")

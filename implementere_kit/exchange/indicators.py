@@ -40,7 +40,8 @@ MIN_SITES = 3
 #: Why a network figure is withheld (``network_reason``): a site of the comparison has the
 #: measure suppressed, too few sites have data, too few people stand behind it, or (in a
 #: share-back) the others' sensitive count is small.
-NETWORK_REASONS = ("site_suppressed", "too_few_sites", "below_k", "small_count")
+NETWORK_REASONS = ("site_suppressed", "too_few_sites", "below_k", "small_count",
+                   "differencing")
 #: Groups of indicators (for callers that want some only) → catalogue families.
 GROUPS = {"participation": ("participants",), "delivery": ("groups", "sessions"),
           "adherence": ("adherence",), "reach": ("reach",), "sic": ("sic",),

@@ -43,7 +43,14 @@ CREATE TABLE IF NOT EXISTS provenance (
     export_seq BIGINT, imported_at TIMESTAMP);
 CREATE TABLE IF NOT EXISTS files (package_id VARCHAR, resource VARCHAR, path VARCHAR,
                                   columns VARCHAR);
+CREATE TABLE IF NOT EXISTS shared_back (site VARCHAR, intervention VARCHAR,
+    indicator VARCHAR, as_of VARCHAR, n DOUBLE, numerator DOUBLE, denominator DOUBLE,
+    written_at TIMESTAMP);
 """
+#: What :meth:`NetworkStore.record_shared_back` keeps of each share-back figure: the
+#: others' part a receiving site could work out (see :mod:`.differencing`).
+_SHARED_BACK_COLUMNS = ["site", "intervention", "indicator", "as_of", "n", "numerator",
+                        "denominator"]
 _PROVENANCE_COLUMNS = ["package_id", "source", "site", "site_name", "country", "intervention",
                        "period_start", "period_end", "level", "k", "dosage_sessions",
                        "dosage_min_attendance", "dosage_makeups_count", "fidelity_threshold",
@@ -118,6 +125,31 @@ class NetworkStore:
 
     def provenance(self) -> pd.DataFrame:
         return self.query("SELECT * FROM provenance ORDER BY site, period_start, export_seq")
+
+    def shared_back(self) -> pd.DataFrame:
+        """What earlier share-backs told each site of the other sites: per site,
+        intervention and indicator, the others' ``n``, ``numerator`` and ``denominator``
+        (empty for a store that never shared back)."""
+        present = {r[0] for r in self.con.execute("SHOW TABLES").fetchall()}
+        if "shared_back" not in present:
+            return pd.DataFrame(columns=[*_SHARED_BACK_COLUMNS, "written_at"])
+        return self.query("SELECT * FROM shared_back ORDER BY written_at, site")
+
+    def record_shared_back(self, rows: pd.DataFrame) -> None:
+        """Record share-back figures (columns as :meth:`shared_back`), in one transaction."""
+        if self.read_only:
+            raise ImplementereError(f"{self.path} is open read-only: a share-back must be "
+                                    "recorded in the store, so open it for writing")
+        if rows.empty:
+            return
+        data = rows[_SHARED_BACK_COLUMNS].astype(
+            {"n": "float64", "numerator": "float64", "denominator": "float64"})
+        self.con.register("_shared", data)
+        try:
+            self.con.execute("INSERT INTO shared_back SELECT *, current_timestamp "
+                             "FROM _shared")
+        finally:
+            self.con.unregister("_shared")
 
     def versions(self) -> dict[tuple, list[tuple[str, int]]]:
         """Stored packages by :func:`period_key`: ``[(package_id, export_seq)]``."""

@@ -18,6 +18,11 @@ site's value or count can be solved, by a site that knows its own:
   Q1, median and Q3 give every value). The coordinator's network report keeps them; the
   allow-list (``tables.yaml``, level ``share_back``) has no place for them.
 - One period only, the whole one: months and years beside the total could be subtracted.
+- Nor may a figure be subtracted from one shared back to the same site before: the store
+  records the others' part of every figure it sends (``NetworkStore.shared_back``), and a
+  network figure whose others' part changed by 1 … k−1 people or sensitive events since
+  any earlier share-back to that site is withheld (reason ``differencing``; see
+  :mod:`.differencing`).
 
 The partitioned copy is the layout for a network larger than one machine
 (``docs/scaling.md``).
@@ -37,13 +42,17 @@ _YEAR_OF = {"attendance": None, "participants": "enrolled", "sessions": "date",
             "fidelity_checks": "date", "sic_events": "date"}
 
 
-def share_back_rows(ind: pd.DataFrame, site: str, k: int = 5) -> pd.DataFrame:
+def share_back_rows(ind: pd.DataFrame, site: str, k: int = 5,
+                    earlier: pd.DataFrame | None = None) -> pd.DataFrame:
     """The ``benchmarks`` rows a site may receive (see the module docstring).
 
     ``ind`` is :func:`.indicators.site_indicators` with ``k`` (every site suppressed alike),
-    whole period.
+    whole period; ``earlier`` what share-backs told sites before
+    (:meth:`.NetworkStore.shared_back`). The others' part of each figure shown is in the
+    columns ``others_n``, ``others_numerator`` and ``others_denominator``, for the record.
     """
     from ..measures.catalogue import measure
+    from .differencing import changed_too_little
     from .indicators import Z95, Z998, _flags, comparison_sets, funnel_limits, network_figures
 
     mine = ind[ind["site"].astype(str) == str(site)]
@@ -75,14 +84,26 @@ def share_back_rows(ind: pd.DataFrame, site: str, k: int = 5) -> pd.DataFrame:
                 why = "below_k"
             elif any(1 <= counts[c] < k for c in m.sensitive):
                 why = "small_count"
+            elif earlier is not None and len(earlier):
+                told = earlier[(earlier["site"].astype(str) == str(site))
+                               & (earlier["intervention"] == r["intervention"])
+                               & (earlier["indicator"] == r["indicator"])]
+                now = {"n": others["n"].astype("float64").sum(), "numerator": num,
+                       "denominator": den}
+                if changed_too_little(now, told.to_dict("records"), k,
+                                      bool(m.population), m.sensitive):
+                    why = "differencing"
         row = {**r.to_dict(), "n_sites": figs.get("n_sites", 0), "n_sites_excluded": excluded,
                "network_value": np.nan, "network_median": np.nan, "network_q1": np.nan,
                "network_q3": np.nan, "lower95": np.nan, "upper95": np.nan,
                "lower998": np.nan, "upper998": np.nan, "flag": None,
-               "network_suppressed": why is not None, "network_reason": why}
+               "network_suppressed": why is not None, "network_reason": why,
+               "others_n": np.nan, "others_numerator": np.nan, "others_denominator": np.nan}
         if why is None and m.pool != "none":
             p0 = float(figs["network_value"])
             row["network_value"] = p0
+            row.update(others_n=others["n"].astype("float64").sum(), others_numerator=num,
+                       others_denominator=den)
             n = float(r["denominator"]) if pd.notna(r["denominator"]) else np.nan
             if m.is_share and m.pool == "ratio" and not np.isnan(n):
                 (lo95,), (hi95,) = (np.atleast_1d(a) for a in funnel_limits(p0, [n], Z95))
@@ -108,19 +129,32 @@ def share_back(store, out_dir, *, k: int = 5, fmt: str = "parquet", as_of=None) 
     from .indicators import site_indicators, site_key
     from .package import write_package
 
+    if store.read_only:
+        from ..errors import ImplementereError
+
+        raise ImplementereError(f"{store.path} is open read-only: a share-back is recorded "
+                                "in the store (so later ones cannot be subtracted from it); "
+                                "open it for writing")
     k = check_k(k)
     when = as_of_date(as_of)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     ind = site_indicators(store.con, as_of=when, k=k)
+    earlier = store.shared_back()
     prov = store.provenance().drop_duplicates("site").set_index("site")
     n_sites = len(prov)
     written = []
     sites = sorted(prov.index.astype(str), key=lambda s: (site_key(pd.Series([s]))[0], s))
     for site in sites:
-        rows = share_back_rows(ind, site, k)
+        rows = share_back_rows(ind, site, k, earlier)
         if rows.empty:
             continue
+        shown = rows[rows["network_value"].notna()]
+        told = pd.DataFrame({
+            "site": str(site), "intervention": shown["intervention"].astype(str),
+            "indicator": shown["indicator"].astype(str), "as_of": when.date().isoformat(),
+            "n": shown["others_n"], "numerator": shown["others_numerator"],
+            "denominator": shown["others_denominator"]})
         info = prov.loc[site]
         rows = rows.assign(site_name=info["site_name"], as_of=when.normalize())
         cols = ["site", "site_name", "intervention", "period", "indicator", "n", "numerator",
@@ -140,6 +174,8 @@ def share_back(store, out_dir, *, k: int = 5, fmt: str = "parquet", as_of=None) 
             table[c] = table[c].astype("string")
         for c in ("suppressed", "network_suppressed"):
             table[c] = table[c].astype("boolean")
+        # recorded before the package is written: what left is never missing from it
+        store.record_shared_back(told)
         written.append(write_package({"benchmarks": table}, path, meta, fmt=fmt))
     return written
 

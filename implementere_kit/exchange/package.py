@@ -224,9 +224,11 @@ def export_package(project, out, *, level: str = "aggregate", fmt: str = "parque
         For a bad level, format or k, or data that disagree with the project (a row of
         another site, an event outside the project period); nothing is written.
     """
+    from ..store.audit import AuditLog
     from ..store.project import Project
     from .aggregate import aggregate_tables, check_k
     from .allowlist import apply_allow_list
+    from .differencing import PUBLISHED_ACTION, WITHDRAWN_ACTION, published_before, record_published
 
     if not isinstance(project, Project):
         project = Project.open(project)
@@ -234,10 +236,17 @@ def export_package(project, out, *, level: str = "aggregate", fmt: str = "parque
         raise ValidationError([Problem("unknown package level", column="level",
                                        expected=" or ".join(LEVELS), found=safe_value(level))])
     k = check_k(k, allow_small_k)
-    key = project.ensure_key()  # the first export of a copied folder makes its key
+    from .pseudonyms import project_key
+
+    # the first export of a copied folder makes its key; a copied key is bound to this
+    # project's site and intervention, so two projects never share pseudonyms
+    key = project_key(project.ensure_key(), str(project.site), project.intervention.id)
     tables = {n: project.table(n) for n in project.table_names if len(project.table(n))}
+    log = AuditLog(project.path)
     if level == "aggregate":
-        tables = {**tables, **aggregate_tables(project, tables, k=k, as_of=as_of)}
+        earlier = published_before(log.entries())
+        tables = {**tables, **aggregate_tables(project, tables, k=k, as_of=as_of,
+                                               earlier=earlier)}
     tables = apply_allow_list(tables, level, key=key, intervention=project.intervention)
     interv = project.intervention
     meta = {"site": project.site, "country": project.country,
@@ -248,8 +257,20 @@ def export_package(project, out, *, level: str = "aggregate", fmt: str = "parque
     if level == "aggregate" and k < 5:
         meta["allow_small_k"] = True
     meta["export_seq"] = project.next_export_seq()
+    cells = record_published(tables["agg_measures"], (project.period or {}).get("start")) \
+        if "agg_measures" in tables else []
+    if cells:
+        # recorded before the write: a package that left is never missing from the record
+        log.append(PUBLISHED_ACTION, {"export_seq": meta["export_seq"], "cells": cells})
     try:
         return write_package(tables, out, meta, fmt=fmt,
                              exceptions=project.privacy_exceptions())
-    except PrivacyError as exc:
-        raise PrivacyError(f"export of {project.path} refused: {exc}", exc.findings) from None
+    except (PrivacyError, ValidationError) as exc:
+        # refused before anything was written: later exports need not be careful of it
+        # (any other failure keeps the record — the careful side)
+        if cells:
+            log.append(WITHDRAWN_ACTION, {"export_seq": meta["export_seq"]})
+        if isinstance(exc, PrivacyError):
+            raise PrivacyError(f"export of {project.path} refused: {exc}",
+                               exc.findings) from None
+        raise

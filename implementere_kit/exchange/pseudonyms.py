@@ -20,10 +20,43 @@ import pandas as pd
 
 from ..errors import ImplementereError, Problem, ValidationError
 
-__all__ = ["pseudonymise"]
+__all__ = ["pseudonymise", "project_key", "HEX_PATTERN"]
 
 _MIN_KEY_BYTES = 16
 _HEX_CHARS = 16  # 64 bits: see pseudonymise for the collision probability
+#: The 16 hex digits of a pseudonym (RE2 syntax, no anchors), with at least one of a–f:
+#: sixteen decimal digits could be a fødselsnummer or CPR number with digits added, dressed
+#: as a pseudonym, so none is ever made (see :func:`_digest`) and none is accepted.
+HEX_PATTERN = "(?:" + "|".join(f"[0-9]{{{i}}}[a-f][0-9a-f]{{{_HEX_CHARS - 1 - i}}}"
+                               for i in range(_HEX_CHARS)) + ")"
+_LETTERS = "abcdefabcd"
+
+
+def project_key(key: bytes, site: str, intervention: str) -> bytes:
+    """The key one project's pseudonyms are made with: the folder's secret ``key`` bound to
+    its ``site`` and ``intervention``.
+
+    A project folder copied to start another project carries the same key file; bound to
+    the intervention and site, the two still give one family two unrelated pseudonyms, so
+    the network cannot link them (domain separation, NIST SP 800-108).
+
+    Examples
+    --------
+    >>> k = b"0123456789abcdef" * 2
+    >>> project_key(k, "903", "keep") == project_key(k, "903", "keep")
+    True
+    >>> project_key(k, "903", "keep") == project_key(k, "903", "fft")
+    False
+    """
+    label = f"implementere-kit pseudonyms v1\x1f{site}\x1f{intervention}"
+    return hmac.new(bytes(key), label.encode("utf-8"), hashlib.sha256).digest()
+
+
+def _digest(key: bytes, text: str) -> str:
+    """The first 16 hex digits of HMAC-SHA256(key, text), never all decimal (about one
+    in 1,900 are: their first digit becomes a letter, the same one every time)."""
+    d = hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()[:_HEX_CHARS]
+    return _LETTERS[int(d[0])] + d[1:] if d.isdigit() else d
 
 
 def _canonical(v) -> str:
@@ -41,7 +74,8 @@ def pseudonymise(values: pd.Series, key: bytes, *, prefix: str = "p_") -> pd.Ser
     """Replace each value by a keyed HMAC-SHA256 pseudonym; missing values stay missing.
 
     The pseudonym is ``prefix`` + the first 16 hex digits (64 bits) of
-    HMAC-SHA256(key, value as UTF-8 text). The same value and key always give the same
+    HMAC-SHA256(key, value as UTF-8 text), at least one of them a letter
+    (:data:`HEX_PATTERN`). The same value and key always give the same
     pseudonym, so ids still join across tables and exports; without the key (which never
     leaves the project) a pseudonym cannot be traced back, not even by hashing candidate
     fødselsnummer. Values are compared as stripped text, ints and whole floats by their
@@ -73,8 +107,7 @@ def pseudonymise(values: pd.Series, key: bytes, *, prefix: str = "p_") -> pd.Ser
     codes, uniq = pd.factorize(obj, use_na_sentinel=True)
     canon = [_canonical(v) for v in uniq]
     key = bytes(key)
-    digests = {c: hmac.new(key, c.encode("utf-8"), hashlib.sha256).hexdigest()[:_HEX_CHARS]
-               for c in canon}
+    digests = {c: _digest(key, c) for c in canon}
     if len(set(digests.values())) < len(digests):
         raise ImplementereError(
             "two different ids got the same pseudonym (a 64-bit collision, about once in "

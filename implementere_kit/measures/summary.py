@@ -24,6 +24,7 @@ __all__ = ["site_measures", "describe", "note_text", "NOTES"]
 #: Reasons a value is missing, and the locale key that says so.
 NOTES = {"no_data": "measure_note_no_data", "below_k": "measure_note_below_k",
          "small_count": "measure_note_small_count", "breakdown": "measure_note_breakdown",
+         "differencing": "measure_note_differencing",
          "too_few_sites": "network_note_too_few_sites",
          "site_suppressed": "network_note_site_suppressed"}
 

@@ -1,0 +1,207 @@
+"""Disclosure control across packages: figures that could be subtracted from earlier ones.
+
+A municipality exports aggregate packages again and again (every month, say), and each
+describes the project *as of* its day: the sums of June's package are part of July's. The
+difference of two published figures is itself a figure, about the people in between —
+those who joined, dropped out or were corrected since — and may describe fewer than k of
+them, although neither package does. The same holds for share-back packages: the network's
+pooled value, sent again a month later, gives a site the other sites' change.
+
+So every difference a receiver can form from two packages passes the same rules as a
+published figure (:func:`.aggregate.rule_reasons`):
+
+1. Each aggregate export records the cells it publishes in the project's audit log
+   (action ``aggregate_published``: the export number, the window each cell covers, its
+   value), before the package is written: a write that then fails leaves a record, which
+   only makes later exports more careful; nothing that left goes unrecorded.
+2. Before a new export, each cell is set beside every recorded cell of the same sum whose
+   window is nested with its own (one contains the other: the same year as of two days,
+   the whole period and a year when the project began that year, …). Where the
+   difference of a population is 1 … k−1, every sum of that measure in the new cell is
+   withheld; where the difference of a sensitive count (drop-outs, completers) or of its
+   rest is 1 … k−1, that count is withheld (reason ``differencing``). Breakdowns are then
+   checked again (a hidden year withholds every year of its sum).
+3. The network store records what each share-back told each site about the others
+   (the others' population and sums per measure) and withholds a network figure whose
+   change since any earlier share-back to that site is 1 … k−1 people or events.
+
+A withheld figure comes back once it differs from every earlier publication by 0 or at
+least k: exporting less often, or waiting for more people, lets it through. Differences of
+two figures are covered; sums of three or more published figures (e.g. the change in one
+year minus the change in the whole) are not searched for.
+
+References
+----------
+Hundepool A et al. (2012). *Statistical Disclosure Control*. Wiley, §5.6 (linked tables
+and disclosure by differencing).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["cell_windows", "suppress_differences", "published_before", "record_published",
+           "changed_too_little", "PUBLISHED_ACTION", "WITHDRAWN_ACTION"]
+
+#: Audit log action recording the cells an aggregate export publishes.
+PUBLISHED_ACTION = "aggregate_published"
+#: Audit log action saying an export recorded before writing was never written.
+WITHDRAWN_ACTION = "aggregate_not_written"
+_EARLIEST = "0001-01-01"
+
+
+def cell_windows(agg: pd.DataFrame, start=None) -> pd.DataFrame:
+    """``agg`` with ``lo`` and ``hi``: the first and last day (ISO text) each cell covers.
+
+    A year covers that year up to ``as_of``; the whole period covers the project's
+    ``start`` (the earliest day when unknown) up to ``as_of``.
+
+    Examples
+    --------
+    >>> agg = pd.DataFrame({"level": ["all", "year", "year"],
+    ...                     "period": ["all", "2024", "2025"],
+    ...                     "as_of": pd.Timestamp("2025-06-30")})
+    >>> cell_windows(agg, start="2024-03-01")[["lo", "hi"]].values.tolist()
+    [['2024-03-01', '2025-06-30'], ['2024-01-01', '2024-12-31'], ['2025-01-01', '2025-06-30']]
+    """
+    out = agg.copy()
+    as_of = pd.to_datetime(out["as_of"]).dt.strftime("%Y-%m-%d")
+    year = out["level"].astype(str) == "year"
+    period = out["period"].astype(str)
+    first = str(pd.Timestamp(start).date()) if start is not None and not pd.isna(start) \
+        else _EARLIEST
+    out["lo"] = np.where(year, period + "-01-01", first)
+    out["hi"] = np.where(year, np.minimum((period + "-12-31").to_numpy(dtype=object),
+                                          as_of.to_numpy(dtype=object)), as_of)
+    return out
+
+
+def _nested(a_lo, a_hi, b_lo, b_hi) -> bool:
+    return (a_lo <= b_lo and b_hi <= a_hi) or (b_lo <= a_lo and a_hi <= b_hi)
+
+
+def suppress_differences(agg: pd.DataFrame, earlier: pd.DataFrame, k: int,
+                         start=None) -> pd.DataFrame:
+    """Withhold the sums of ``agg`` whose difference from an earlier publication is unsafe.
+
+    Parameters
+    ----------
+    agg : DataFrame
+        :func:`.aggregate.suppress_sums` output of one site (``level``, ``period``, ``sum``,
+        ``value``, ``suppressed``, ``reason``, ``as_of``).
+    earlier : DataFrame
+        Cells published before (:func:`published_before`): ``export``, ``level``,
+        ``period``, ``sum``, ``value``, ``lo``, ``hi``.
+    k : int
+        The threshold.
+    start : date, optional
+        The project's first day (where the whole period begins).
+
+    Examples
+    --------
+    One new family joined between two exports, and she dropped out:
+
+    >>> before = pd.DataFrame({"export": 1, "level": "all", "period": "all",
+    ...                        "sum": ["n_enrolled", "n_dropped_out"], "value": [20.0, 6.0],
+    ...                        "lo": "2024-01-01", "hi": "2024-06-30"})
+    >>> now = pd.DataFrame({"site": "903", "level": "all", "period": "all",
+    ...                     "sum": ["n_enrolled", "n_dropped_out"], "value": [21.0, 7.0],
+    ...                     "suppressed": False, "reason": None,
+    ...                     "as_of": pd.Timestamp("2024-07-31")})
+    >>> out = suppress_differences(now, before, k=5, start="2024-01-01")
+    >>> out[["sum", "value", "reason"]].values.tolist()
+    [['n_enrolled', nan, 'differencing'], ['n_dropped_out', nan, 'differencing']]
+    """
+    from .aggregate import rule_reasons, withhold_breakdowns
+
+    out = agg.reset_index(drop=True)
+    if earlier is None or earlier.empty or out.empty:
+        return out
+    new = cell_windows(out, start)
+    shown = new[~new["suppressed"].astype(bool) & new["value"].notna()]
+    old = earlier[earlier["value"].notna()]
+    cells_new = shown.groupby(["level", "period"], sort=False)
+    cells_old = old.groupby(["export", "level", "period"], sort=False)
+    parts = []
+    for (lv, pe), a in cells_new:
+        a_lo, a_hi = a["lo"].iloc[0], a["hi"].iloc[0]
+        for key, b in cells_old:
+            if not _nested(a_lo, a_hi, b["lo"].iloc[0], b["hi"].iloc[0]):
+                continue
+            d = a[["sum", "value"]].reset_index().merge(
+                b[["sum", "value"]], on="sum", how="left", suffixes=("", "_old"))
+            parts.append(pd.DataFrame({"row": d["index"], "sum": d["sum"],
+                                       "value": d["value"] - d["value_old"],
+                                       "pair": f"{lv}|{pe}|{key}"}))
+    if not parts:
+        return out
+    diffs = pd.concat(parts, ignore_index=True)
+    why = rule_reasons(diffs, k, cell=("pair",))
+    hit = set(diffs.loc[why.notna(), "row"])
+    if not hit:
+        return out
+    reason = pd.Series(out["reason"].astype("object").where(out["reason"].notna(), None),
+                       index=out.index)
+    for r in hit:
+        reason[r] = reason[r] or "differencing"
+    return withhold_breakdowns(out, reason)
+
+
+def published_before(entries: list[dict]) -> pd.DataFrame:
+    """The cells earlier aggregate exports published, from a project's audit log entries
+    (:meth:`.AuditLog.entries`), leaving out exports recorded as never written."""
+    cols = ["export", "level", "period", "sum", "value", "lo", "hi"]
+    gone = {e.get("export_seq") for e in entries if e.get("action") == WITHDRAWN_ACTION}
+    rows = [(e.get("export_seq"), *c) for e in entries
+            if e.get("action") == PUBLISHED_ACTION and e.get("export_seq") not in gone
+            and isinstance(e.get("cells"), list)
+            for c in e["cells"] if isinstance(c, list) and len(c) == 6]
+    out = pd.DataFrame(rows, columns=cols)
+    out["value"] = pd.to_numeric(out["value"], errors="coerce")
+    return out
+
+
+def record_published(agg: pd.DataFrame, start=None) -> list[list]:
+    """The cells of an ``agg_measures`` table that leave, as the audit log keeps them:
+    ``[level, period, sum, value, lo, hi]`` each."""
+    shown = agg[~agg["suppressed"].astype(bool) & agg["value"].notna()]
+    if shown.empty:
+        return []
+    w = cell_windows(shown, start)
+    return [[str(r.level), str(r.period), str(r.sum_id), float(r.value), str(r.lo), str(r.hi)]
+            for r in w.itertuples(index=False)]
+
+
+def changed_too_little(now: dict, before: list[dict], k: int, population: bool,
+                       sensitive: tuple[str, ...]) -> bool:
+    """Whether a share-back figure differs from an earlier one by 1 … k−1 people or events.
+
+    ``now`` and each of ``before`` hold the others' ``n``, ``numerator`` and
+    ``denominator``; ``population`` says whether ``n`` counts people; ``sensitive`` names
+    the counts (``numerator``, ``complement``) that must not change by a few.
+
+    Examples
+    --------
+    >>> changed_too_little({"n": 40, "numerator": 9, "denominator": 40},
+    ...                    [{"n": 38, "numerator": 8, "denominator": 38}], 5, True, ())
+    True
+    >>> changed_too_little({"n": 40, "numerator": 9, "denominator": 40},
+    ...                    [{"n": 40, "numerator": 9, "denominator": 40}], 5, True, ())
+    False
+    """
+    def small(x) -> bool:
+        return x is not None and not np.isnan(x) and 1 <= abs(x) < k
+
+    def counts(r) -> dict:
+        num, den = float(r.get("numerator", np.nan)), float(r.get("denominator", np.nan))
+        return {"n": float(r.get("n", np.nan)), "numerator": num, "complement": den - num}
+
+    c = counts(now)
+    for b in before:
+        o = counts(b)
+        if population and small(c["n"] - o["n"]):
+            return True
+        if any(small(c[s] - o[s]) for s in sensitive):
+            return True
+    return False
