@@ -170,3 +170,18 @@ def test_a_stored_table_holding_a_key_twice_is_named_not_a_crash(project):
     (problem,) = err.value.problems
     assert problem.message == "duplicate primary key" and problem.row == 3
     pd.testing.assert_frame_equal(project.table("attendance"), before)
+
+
+def test_a_file_without_a_site_column_is_this_projects(project):
+    """Staff keep sessions in a sheet without the municipality code: the rows are read as
+    this project's; a blank code too, while another code is still refused."""
+    s = pd.DataFrame({"group_id": ["G1", "G1"], "session_no": [3, 4],
+                      "date": ["2025-01-27", "2025-02-03"]})
+    pv = plan_import(project, "sessions", s)
+    assert pv.counts == {"new": 2, "changed": 0, "unchanged": 0, "refused": 0}
+    apply_import(project, pv)
+    assert set(project.table("sessions")["site"]) == {"903"}
+    mixed = pd.DataFrame({"site": ["", None, "904"], "group_id": "G2", "session_no": [2, 3, 4],
+                          "date": "2025-02-04"})
+    pv = plan_import(project, "sessions", mixed)
+    assert pv.counts["new"] == 2 and pv.refused["reason"].tolist() == ["other_site"]

@@ -134,3 +134,24 @@ def test_network_status_across_folders(network_dir):
         "site", "site_name", "intervention"]
     assert set(prog["phase"]) == {"forberede", "planlegge", "implementere", "viderefore"}
     assert json.loads(folders[0].read_text())["site"] in set(summary["site"])
+
+
+def test_owner_requirement_titles_follow_the_language(network_dir):
+    """A Danish KEEP project's activities from the owner's requirements read in English on
+    an English screen and report, unless someone retitled them."""
+    from implementere_kit import Project
+    from implementere_kit.report.evaluation import evaluate
+    from implementere_kit.store.overview import plan_view
+
+    p = Project.open(network_dir / "dk-903-keep")
+    req = {r.id: r for r in p.intervention.requirements}
+    da = plan_view(p, "da").set_index("activity_id")["title"]
+    en = plan_view(p, "en").set_index("activity_id")["title"]
+    assert en["req_coordinator"] == req["coordinator"].label("en") != da["req_coordinator"]
+    assert en["ke1_needs"] != da["ke1_needs"]  # template activities as before
+    p.plan.activities.loc[p.plan.activities["activity_id"] == "req_coordinator",
+                          "title"] = "Vores egen koordinator"
+    assert plan_view(p, "en").set_index("activity_id")["title"]["req_coordinator"] == \
+        "Vores egen koordinator"
+    ev = evaluate(Project.open(network_dir / "dk-903-keep"), lang="en")
+    assert req["three_groups"].label("en") in set(ev.activities["title"])

@@ -127,7 +127,7 @@ def _status(ev: Evaluation) -> list:
              figure(lambda ax: charts.phase_progress_chart(ev.phase_progress, ax=ax, lang=L),
                     (7, 3.8))]
     n = len(ev.project.plan.activities)
-    items.append(figure(lambda ax: charts.plan_timeline(ev.project.plan.activities,
+    items.append(figure(lambda ax: charts.plan_timeline(ev.activities,
                                                         as_of=ev.as_of, ax=ax, lang=L),
                         (11, max(4.0, min(12.0, 1.5 + 0.16 * n)))))
     if ev.sic_scores is not None:

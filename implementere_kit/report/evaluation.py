@@ -60,10 +60,18 @@ class Evaluation:
         return phase_progress(self.project.plan.activities, as_of=self.as_of, by=("phase",))
 
     @cached_property
+    def activities(self) -> pd.DataFrame:
+        """The plan's activities with their titles in the report's language."""
+        from ..store.overview import activity_titles
+
+        acts = self.project.plan.activities
+        return acts.assign(title=activity_titles(acts, self.lang, self.project.intervention))
+
+    @cached_property
     def overdue(self) -> pd.DataFrame:
         from ..plans.progress import overdue_activities
 
-        od = overdue_activities(self.project.plan.activities, as_of=self.as_of)
+        od = overdue_activities(self.activities, as_of=self.as_of)
         return od[["title", "phase", "core_element", "owner", "due", "days_overdue"]]
 
     @cached_property

@@ -11,7 +11,8 @@ References checked
     * attendance → a known participant, and a session held for that participant's group
       (``sessions``: group and session number);
     * sessions and session checklists → a known group (a group some participant belongs to);
-    * every table with a ``site`` column → this project's municipality code.
+    * every table with a ``site`` column → this project's municipality code (a file
+      without the column, or with it blank, is read as this project's rows).
 
 Keys
     The primary key of ``schemas/tables.yaml``; attendance has none there (a person may
@@ -222,6 +223,11 @@ def plan_import(project, table: str, df: pd.DataFrame, *, file: str | None = Non
         stored holds a key twice (rows of it named), so no row can be matched to one.
     """
     key = import_key(table)
+    if "site" in table_schema(table).columns and isinstance(df, pd.DataFrame):
+        # a project holds one municipality's rows: a file that does not say is about it
+        site = df["site"] if "site" in df.columns else pd.Series(pd.NA, index=df.index)
+        blank = site.isna() | (site.astype("string").str.strip() == "")
+        df = df.assign(site=site.astype("object").where(~blank, project.site))
     typed = _keyed(validate_table(df, table, file=file), table)
     given = [c for c in table_schema(table).columns
              if c in df.columns and (c in key or typed[c].notna().any())]

@@ -68,14 +68,20 @@ def role_label(owner: object, lang: str) -> object:
     return owner
 
 
-def activity_titles(activities: pd.DataFrame, lang: str) -> pd.Series:
-    """Titles in ``lang`` for template activities nobody retitled; other titles as typed."""
+def activity_titles(activities: pd.DataFrame, lang: str, intervention=None) -> pd.Series:
+    """Titles in ``lang`` for template activities, and for the activities of
+    ``intervention``'s owner requirements (``req_<id>``), that nobody retitled; other
+    titles as typed."""
     tpl = _templates()
     langs = [f"title_{code}" for code in ("nb", "da", "en") if f"title_{code}" in tpl]
+    reqs = {f"req_{r.id}": r.labels for r in getattr(intervention, "requirements", ())
+            if isinstance(r.labels, dict)}
 
     def one(aid, title):
         if aid in tpl.index and any(tpl.at[aid, c] == title for c in langs):
             return tpl.at[aid, f"title_{check_lang(lang)}"]
+        if aid in reqs and title in reqs[aid].values():
+            return reqs[aid].get(check_lang(lang), title)
         return title
 
     return pd.Series([one(a, ti) for a, ti in zip(activities["activity_id"], activities["title"],
@@ -122,7 +128,7 @@ def plan_view(project, lang: str, as_of=None) -> pd.DataFrame:
         "activity_id": acts["activity_id"],
         "phase": [phase_label(p, lang) for p in acts["phase"]],
         "core_element": acts["core_element"],
-        "title": activity_titles(acts, lang),
+        "title": activity_titles(acts, lang, project.intervention),
         "owner": [role_label(o, lang) for o in acts["owner"]],
         "start": acts["start"], "due": acts["due"], "completed": acts["completed"],
         "status": [t(f"status_{s}", lang) for s in acts["status"]],

@@ -198,7 +198,7 @@ class PhaseGuide(Screen):
         })
         marks = ["ik-current" if p == current else "" for p in prog["phase"]]
         acts, questions = self.next_steps()
-        titles = activity_titles(acts, lang)
+        titles = activity_titles(acts, lang, self.project.intervention)
         items = [f"<li>{esc(title)} <small>({esc(self._t('ui_due'))} "
                  f"{esc(fmt_date(due, lang))})</small></li>"
                  for title, due in zip(titles, acts["due"], strict=True)]
