@@ -196,3 +196,19 @@ def test_the_cli_says_one_line_for_a_damaged_ledger(project, tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 1 and "Traceback" not in err and SECRET not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_an_all_digit_pseudonym_is_refused_with_a_message_that_says_why():
+    """A package from before the rule (sixteen decimal digits as a pseudonym) is refused;
+    the message says what is wrong and what to do, and echoes no value."""
+    import pyarrow as pa
+
+    from implementere_kit.exchange.allowlist import check_allow_list
+
+    digits = "p_0123456789012345"
+    table = pa.table({"participant_id": [digits, "p_0123456789abcdef"], "site": ["903"] * 2})
+    problems = check_allow_list("participants", table, "pseudonymised", file="old.zip")
+    mine = [p for p in problems if p.column == "participant_id"]
+    assert len(mine) == 1
+    text = str(mine[0])
+    assert "a letter a–f" in text and "older version" in text and digits not in text
