@@ -240,7 +240,7 @@ def aggregate_tables(project, tables: dict[str, pd.DataFrame], k: int = SAFE_K,
 
         agg = suppress_sums(s, k)
         agg["as_of"] = pd.Timestamp(when.date())
-        agg = suppress_differences(agg, earlier, k, start=(project.period or {}).get("start"))
+        agg = suppress_differences(agg, earlier, k)
         # "sum_id", not "sum": a heading people type in spreadsheets ("Sum") is no column
         out["agg_measures"] = agg.rename(columns={"sum": "sum_id"})[
             ["site", "level", "period", "sum_id", "value", "suppressed", "reason", "as_of"]

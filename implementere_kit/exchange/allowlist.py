@@ -292,12 +292,18 @@ def check_allow_list(name: str, table, level: str, *, file: str, cache: dict | N
     return problems
 
 
+#: What a pseudonym looks like, as a message says it: sixteen decimal digits are refused
+#: (HEX_PATTERN), which a package written before that rule may hold — export it again.
+_PSEUDONYM_TEXT = ("16 hex digits, at least one of them a letter a–f (a package with "
+                   "all-digit pseudonyms is from an older version: export it again)")
+
+
 def _expected(form: str) -> str:
     kind, _, vocab = form.partition(":")
-    return {"pseudonym": "keyed pseudonyms p_ + 16 hex digits",
-            "pseudonym_list": "';'-separated keyed pseudonyms",
+    return {"pseudonym": f"keyed pseudonyms p_ + {_PSEUDONYM_TEXT}",
+            "pseudonym_list": f"';'-separated keyed pseudonyms p_ + {_PSEUDONYM_TEXT}",
             "month": "YYYY-MM"}.get(kind, f"codes of the vocabulary {vocab!r}"
-                                     + (" or keyed pseudonyms x_ + 16 hex digits"
+                                     + (f" or keyed pseudonyms x_ + {_PSEUDONYM_TEXT}"
                                         if kind == "key" else ""))
 
 

@@ -16,7 +16,7 @@ published figure (:func:`.aggregate.rule_reasons`):
    only makes later exports more careful; nothing that left goes unrecorded.
 2. Before a new export, each cell is set beside every recorded cell of the same sum whose
    window is nested with its own (one contains the other: the same year as of two days,
-   the whole period and a year when the project began that year, …). Where the
+   the whole period as of two days, a year and the whole period of a later day). Where the
    difference of a population is 1 … k−1, every sum of that measure in the new cell is
    withheld; where the difference of a sensitive count (drop-outs, completers) or of its
    rest is 1 … k−1, that count is withheld (reason ``differencing``). Breakdowns are then
@@ -38,8 +38,12 @@ and disclosure by differencing).
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
+
+from ..errors import safe_value
 
 __all__ = ["cell_windows", "suppress_differences", "published_before", "record_published",
            "changed_too_little", "PUBLISHED_ACTION", "WITHDRAWN_ACTION"]
@@ -51,27 +55,27 @@ WITHDRAWN_ACTION = "aggregate_not_written"
 _EARLIEST = "0001-01-01"
 
 
-def cell_windows(agg: pd.DataFrame, start=None) -> pd.DataFrame:
+def cell_windows(agg: pd.DataFrame) -> pd.DataFrame:
     """``agg`` with ``lo`` and ``hi``: the first and last day (ISO text) each cell covers.
 
-    A year covers that year up to ``as_of``; the whole period covers the project's
-    ``start`` (the earliest day when unknown) up to ``as_of``.
+    A year covers that year up to ``as_of``; the whole period covers everything up to
+    ``as_of`` — the sums count every row whatever ``project.json`` gives as the start, and
+    that start can be edited between two exports, so it bounds nothing (every year lies in
+    the whole period of a later day, and every two whole periods are nested).
 
     Examples
     --------
     >>> agg = pd.DataFrame({"level": ["all", "year", "year"],
     ...                     "period": ["all", "2024", "2025"],
     ...                     "as_of": pd.Timestamp("2025-06-30")})
-    >>> cell_windows(agg, start="2024-03-01")[["lo", "hi"]].values.tolist()
-    [['2024-03-01', '2025-06-30'], ['2024-01-01', '2024-12-31'], ['2025-01-01', '2025-06-30']]
+    >>> cell_windows(agg)[["lo", "hi"]].values.tolist()
+    [['0001-01-01', '2025-06-30'], ['2024-01-01', '2024-12-31'], ['2025-01-01', '2025-06-30']]
     """
     out = agg.copy()
     as_of = pd.to_datetime(out["as_of"]).dt.strftime("%Y-%m-%d")
     year = out["level"].astype(str) == "year"
     period = out["period"].astype(str)
-    first = str(pd.Timestamp(start).date()) if start is not None and not pd.isna(start) \
-        else _EARLIEST
-    out["lo"] = np.where(year, period + "-01-01", first)
+    out["lo"] = np.where(year, period + "-01-01", _EARLIEST)
     out["hi"] = np.where(year, np.minimum((period + "-12-31").to_numpy(dtype=object),
                                           as_of.to_numpy(dtype=object)), as_of)
     return out
@@ -81,8 +85,7 @@ def _nested(a_lo, a_hi, b_lo, b_hi) -> bool:
     return (a_lo <= b_lo and b_hi <= a_hi) or (b_lo <= a_lo and a_hi <= b_hi)
 
 
-def suppress_differences(agg: pd.DataFrame, earlier: pd.DataFrame, k: int,
-                         start=None) -> pd.DataFrame:
+def suppress_differences(agg: pd.DataFrame, earlier: pd.DataFrame, k: int) -> pd.DataFrame:
     """Withhold the sums of ``agg`` whose difference from an earlier publication is unsafe.
 
     Parameters
@@ -95,8 +98,6 @@ def suppress_differences(agg: pd.DataFrame, earlier: pd.DataFrame, k: int,
         ``period``, ``sum``, ``value``, ``lo``, ``hi``.
     k : int
         The threshold.
-    start : date, optional
-        The project's first day (where the whole period begins).
 
     Examples
     --------
@@ -109,7 +110,7 @@ def suppress_differences(agg: pd.DataFrame, earlier: pd.DataFrame, k: int,
     ...                     "sum": ["n_enrolled", "n_dropped_out"], "value": [21.0, 7.0],
     ...                     "suppressed": False, "reason": None,
     ...                     "as_of": pd.Timestamp("2024-07-31")})
-    >>> out = suppress_differences(now, before, k=5, start="2024-01-01")
+    >>> out = suppress_differences(now, before, k=5)
     >>> out[["sum", "value", "reason"]].values.tolist()
     [['n_enrolled', nan, 'differencing'], ['n_dropped_out', nan, 'differencing']]
     """
@@ -118,7 +119,7 @@ def suppress_differences(agg: pd.DataFrame, earlier: pd.DataFrame, k: int,
     out = agg.reset_index(drop=True)
     if earlier is None or earlier.empty or out.empty:
         return out
-    new = cell_windows(out, start)
+    new = cell_windows(out)
     shown = new[~new["suppressed"].astype(bool) & new["value"].notna()]
     old = earlier[earlier["value"].notna()]
     cells_new = shown.groupby(["level", "period"], sort=False)
@@ -150,25 +151,75 @@ def suppress_differences(agg: pd.DataFrame, earlier: pd.DataFrame, k: int,
 
 def published_before(entries: list[dict]) -> pd.DataFrame:
     """The cells earlier aggregate exports published, from a project's audit log entries
-    (:meth:`.AuditLog.entries`), leaving out exports recorded as never written."""
+    (:meth:`.AuditLog.entries`), leaving out exports recorded as never written.
+
+    ``export`` is the audit log entry that recorded the cells, not the export number: a
+    ``project.json`` restored from a backup hands out an export number again, and the two
+    exports that share it are still two publications. A withdrawal cancels the latest
+    publication of its export number before it, and no other.
+
+    A record that is not in the shape :func:`record_published` writes (edited by hand, or
+    by something else) is never skipped — that would silently stop protecting what it
+    describes: it raises :class:`~implementere_kit.errors.ProjectError`.
+    """
     cols = ["export", "level", "period", "sum", "value", "lo", "hi"]
-    gone = {e.get("export_seq") for e in entries if e.get("action") == WITHDRAWN_ACTION}
-    rows = [(e.get("export_seq"), *c) for e in entries
-            if e.get("action") == PUBLISHED_ACTION and e.get("export_seq") not in gone
-            and isinstance(e.get("cells"), list)
-            for c in e["cells"] if isinstance(c, list) and len(c) == 6]
+    live: dict[int, list] = {}
+    for e in entries:
+        if e.get("action") == PUBLISHED_ACTION:
+            live[e.get("seq")] = [e.get("export_seq"), _checked_cells(e)]
+        elif e.get("action") == WITHDRAWN_ACTION:
+            seq = e.get("export_seq")
+            mine = [at for at, (s, _) in live.items()
+                    if type(s) is type(seq) and s == seq]
+            if mine:
+                del live[mine[-1]]
+    rows = [(at, *c) for at, (_, cells) in live.items() for c in cells]
     out = pd.DataFrame(rows, columns=cols)
-    out["value"] = pd.to_numeric(out["value"], errors="coerce")
+    out["value"] = out["value"].astype("float64")
+    # records written before the whole period began at the earliest day carry the
+    # project's start; the sums never began there (see cell_windows)
+    out.loc[out["level"] == "all", "lo"] = _EARLIEST
     return out
 
 
-def record_published(agg: pd.DataFrame, start=None) -> list[list]:
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _checked_cells(entry: dict) -> list[list]:
+    """The cells of one ``aggregate_published`` entry, or a ProjectError naming the entry
+    (never a value from it)."""
+    from ..errors import ProjectError
+
+    cells = entry.get("cells")
+
+    def ok(c) -> bool:
+        if not (isinstance(c, list) and len(c) == 6 and all(
+                isinstance(x, str) for x in (c[0], c[1], c[2], c[4], c[5]))):
+            return False
+        level, period, _, value, lo, hi = c
+        return ((level, period == "all") in (("all", True), ("year", False))
+                and (level == "all" or re.fullmatch(r"\d{4}", period) is not None)
+                and isinstance(value, int | float) and not isinstance(value, bool)
+                and bool(np.isfinite(value)) and bool(_DAY.fullmatch(lo))
+                and bool(_DAY.fullmatch(hi)) and lo <= hi)
+
+    seq = entry.get("export_seq")
+    if (not isinstance(seq, int) or isinstance(seq, bool) or not isinstance(cells, list)
+            or not all(ok(c) for c in cells)):
+        raise ProjectError(
+            f"the audit log's record of the figures an aggregate export published (entry "
+            f"{safe_value(entry.get('seq'))}) is damaged; new aggregate exports are compared "
+            "with it, so none is made until the audit log is restored from a backup")
+    return cells
+
+
+def record_published(agg: pd.DataFrame) -> list[list]:
     """The cells of an ``agg_measures`` table that leave, as the audit log keeps them:
     ``[level, period, sum, value, lo, hi]`` each."""
     shown = agg[~agg["suppressed"].astype(bool) & agg["value"].notna()]
     if shown.empty:
         return []
-    w = cell_windows(shown, start)
+    w = cell_windows(shown)
     return [[str(r.level), str(r.period), str(r.sum_id), float(r.value), str(r.lo), str(r.hi)]
             for r in w.itertuples(index=False)]
 

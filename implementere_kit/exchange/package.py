@@ -257,8 +257,7 @@ def export_package(project, out, *, level: str = "aggregate", fmt: str = "parque
     if level == "aggregate" and k < 5:
         meta["allow_small_k"] = True
     meta["export_seq"] = project.next_export_seq()
-    cells = record_published(tables["agg_measures"], (project.period or {}).get("start")) \
-        if "agg_measures" in tables else []
+    cells = record_published(tables["agg_measures"]) if "agg_measures" in tables else []
     if cells:
         # recorded before the write: a package that left is never missing from the record
         log.append(PUBLISHED_ACTION, {"export_seq": meta["export_seq"], "cells": cells})
