@@ -251,3 +251,29 @@ def test_share_backs_over_time_never_reveal_a_small_change(steps):
     for (n1, d1), (n2, d2) in itertools.combinations(seen, 2):
         for change in (d2 - d1, n2 - n1, (d2 - n2) - (d1 - n1)):
             assert change == 0 or abs(change) >= K
+
+
+def test_two_exports_at_once_are_compared_with_each_other(project, tmp_path, monkeypatch):
+    """The app and the command line export at the same moment: the one that records second
+    compares its figures again with what the first published."""
+    from implementere_kit.exchange import package
+    from implementere_kit.store.project import Project
+
+    real = package._export_tables
+    calls = []
+
+    def racing(*args, **kw):
+        out = real(*args, **kw)
+        calls.append(1)
+        if len(calls) == 1:  # another export lands while this one computes
+            export_package(project, tmp_path / "other.zip", as_of="2024-10-31")
+        return out
+
+    monkeypatch.setattr(package, "_export_tables", racing)
+    mine = export_package(project, tmp_path / "mine.zip", as_of="2024-11-30")
+    monkeypatch.setattr(package, "_export_tables", real)
+    assert len(calls) == 3  # mine, the other, mine again
+    both = [published(tmp_path / "other.zip"), published(mine)]
+    assert leaks(both, K) == []
+    log = Project.open(project).audit_log()
+    assert log.loc[log["action"] == "aggregate_published", "export_seq"].tolist() == [2, 1]

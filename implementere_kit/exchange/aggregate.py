@@ -149,27 +149,46 @@ def rule_reasons(sums: pd.DataFrame, k: int, cell=("site", "level", "period")) -
     ``sums`` is long (``sum``, ``value`` and the ``cell`` columns); the rules read the
     sums of each cell together. Used on published sums and, by
     :mod:`.differencing`, on differences of two published cells (a negative difference
-    counts by its size).
+    counts by its size). Vectorised over cells: one pass per catalogue measure.
     """
     from ..measures.catalogue import measures
 
-    reason = pd.Series([None] * len(sums), index=sums.index, dtype=object)
-    for _, g in sums.groupby(list(cell), dropna=False, sort=False):
-        at = dict(zip(g["sum"], g.index, strict=True))
-        val = dict(zip(g["sum"], g["value"].astype("float64"), strict=True))
-        for m in measures().values():
-            present = [s for s in m.sums if s in at]
-            if not present:
-                continue
-            if m.population and _small(val.get(m.population, np.nan), k):
-                for s in present:
-                    reason[at[s]] = reason[at[s]] or "below_k"
-                continue
-            num, den = val.get(m.numerator, np.nan), val.get(m.denominator, np.nan)
-            counts = {"numerator": num, "complement": den - num}
-            if m.numerator in at and any(_small(counts[c], k) for c in m.sensitive):
-                reason[at[m.numerator]] = reason[at[m.numerator]] or "small_count"
-    return reason
+    none = pd.Series([None] * len(sums), index=sums.index, dtype=object)
+    if sums.empty:
+        return none
+    gid = sums.groupby(list(cell), dropna=False, sort=False).ngroup().to_numpy()
+    long = pd.DataFrame({"g": gid, "s": sums["sum"].astype(str).to_numpy(),
+                         "v": sums["value"].astype("float64").to_numpy()})
+    wide = long.drop_duplicates(["g", "s"], keep="last").pivot(index="g", columns="s",
+                                                               values="v")
+    present = long.assign(p=True).drop_duplicates(["g", "s"]).pivot(
+        index="g", columns="s", values="p").fillna(False).astype(bool)
+    reason = pd.DataFrame(None, index=wide.index, columns=wide.columns, dtype=object)
+    nan = pd.Series(np.nan, index=wide.index)
+
+    def small(x: pd.Series) -> pd.Series:
+        return x.abs().between(1, k, inclusive="left")
+
+    def mark(col: str, where: pd.Series, why: str) -> None:
+        at = where & present[col] & reason[col].isna()
+        reason.loc[at, col] = why
+
+    for m in measures().values():
+        cols = [c for c in m.sums if c in wide.columns]
+        if not cols:
+            continue
+        below = small(wide[m.population]) if m.population in wide else nan.notna()
+        for c in cols:
+            mark(c, below, "below_k")
+        if m.numerator not in wide or not m.sensitive:
+            continue
+        num, den = wide[m.numerator], wide.get(m.denominator, nan)
+        counts = {"numerator": num, "complement": den - num}
+        hit = pd.concat([small(counts[c]) for c in m.sensitive], axis=1).any(axis=1)
+        mark(m.numerator, hit & ~below, "small_count")
+    flat = reason.stack(future_stack=True)
+    got = flat.reindex(pd.MultiIndex.from_arrays([long["g"], long["s"]])).to_numpy()
+    return pd.Series(got, index=sums.index, dtype=object).where(pd.notna(got), None)
 
 
 def withhold_breakdowns(sums: pd.DataFrame, reason: pd.Series) -> pd.DataFrame:

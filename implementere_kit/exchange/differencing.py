@@ -81,10 +81,6 @@ def cell_windows(agg: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _nested(a_lo, a_hi, b_lo, b_hi) -> bool:
-    return (a_lo <= b_lo and b_hi <= a_hi) or (b_lo <= a_lo and a_hi <= b_hi)
-
-
 def suppress_differences(agg: pd.DataFrame, earlier: pd.DataFrame, k: int) -> pd.DataFrame:
     """Withhold the sums of ``agg`` whose difference from an earlier publication is unsafe.
 
@@ -120,26 +116,29 @@ def suppress_differences(agg: pd.DataFrame, earlier: pd.DataFrame, k: int) -> pd
     if earlier is None or earlier.empty or out.empty:
         return out
     new = cell_windows(out)
-    shown = new[~new["suppressed"].astype(bool) & new["value"].notna()]
-    old = earlier[earlier["value"].notna()]
-    cells_new = shown.groupby(["level", "period"], sort=False)
-    cells_old = old.groupby(["export", "level", "period"], sort=False)
-    parts = []
-    for (lv, pe), a in cells_new:
-        a_lo, a_hi = a["lo"].iloc[0], a["hi"].iloc[0]
-        for key, b in cells_old:
-            if not _nested(a_lo, a_hi, b["lo"].iloc[0], b["hi"].iloc[0]):
-                continue
-            d = a[["sum", "value"]].reset_index().merge(
-                b[["sum", "value"]], on="sum", how="left", suffixes=("", "_old"))
-            parts.append(pd.DataFrame({"row": d["index"], "sum": d["sum"],
-                                       "value": d["value"] - d["value_old"],
-                                       "pair": f"{lv}|{pe}|{key}"}))
-    if not parts:
+    shown = new[~new["suppressed"].astype(bool) & new["value"].notna()].reset_index()
+    old = earlier[earlier["value"].notna()].rename(
+        columns={"level": "level_o", "period": "period_o", "lo": "lo_o", "hi": "hi_o",
+                 "value": "value_o"})
+    # every new cell beside every earlier cell whose window is nested with its own
+    cells = ["level", "period", "lo", "hi"]
+    pairs = shown[cells].drop_duplicates().merge(
+        old[["export", "level_o", "period_o", "lo_o", "hi_o"]].drop_duplicates(), how="cross")
+    nested = (((pairs["lo"] <= pairs["lo_o"]) & (pairs["hi_o"] <= pairs["hi"]))
+              | ((pairs["lo_o"] <= pairs["lo"]) & (pairs["hi"] <= pairs["hi_o"])))
+    pairs = pairs[nested.to_numpy()]
+    if pairs.empty:
         return out
-    diffs = pd.concat(parts, ignore_index=True)
+    pairs = pairs.assign(pair=np.arange(len(pairs)))
+    d = shown[["index", "level", "period", "sum", "value"]].merge(
+        pairs[["level", "period", "export", "level_o", "period_o", "pair"]],
+        on=["level", "period"]).merge(
+        old[["export", "level_o", "period_o", "sum", "value_o"]],
+        on=["export", "level_o", "period_o", "sum"], how="left")
+    diffs = pd.DataFrame({"row": d["index"], "sum": d["sum"],
+                          "value": d["value"] - d["value_o"], "pair": d["pair"]})
     why = rule_reasons(diffs, k, cell=("pair",))
-    hit = set(diffs.loc[why.notna(), "row"])
+    hit = set(diffs.loc[why.notna().to_numpy(), "row"])
     if not hit:
         return out
     reason = pd.Series(out["reason"].astype("object").where(out["reason"].notna(), None),

@@ -42,7 +42,7 @@ from pathlib import Path
 import pandas as pd
 
 from .._io import atomic_write, text_cells
-from ..errors import PrivacyError, Problem, ValidationError, safe_value
+from ..errors import PrivacyError, Problem, ProjectError, ValidationError, safe_value
 from .allowlist import FOREIGN_KEYS, LEVELS, resource_schema
 from .descriptor import FREE_TEXT_DOSAGE, PACKAGE_SCHEMA_VERSION
 
@@ -195,6 +195,21 @@ def _dosage_meta(dosage) -> dict | None:
     return {k: v for k, v in asdict(dosage).items() if k not in FREE_TEXT_DOSAGE}
 
 
+def _export_tables(project, level: str, key: bytes, k: int, as_of, entries: list[dict]
+                   ) -> dict[str, pd.DataFrame]:
+    """What leaves at ``level``, in its allow-listed form; at the aggregate level compared
+    with the figures published before (the audit log's ``entries``)."""
+    from .aggregate import aggregate_tables
+    from .allowlist import apply_allow_list
+    from .differencing import published_before
+
+    tables = {n: project.table(n) for n in project.table_names if len(project.table(n))}
+    if level == "aggregate":
+        tables = {**tables, **aggregate_tables(project, tables, k=k, as_of=as_of,
+                                               earlier=published_before(entries))}
+    return apply_allow_list(tables, level, key=key, intervention=project.intervention)
+
+
 def export_package(project, out, *, level: str = "aggregate", fmt: str = "parquet",
                    k: int = 5, allow_small_k: bool = False, as_of=None) -> Path:
     """Export a project as a shareable package.
@@ -224,11 +239,11 @@ def export_package(project, out, *, level: str = "aggregate", fmt: str = "parque
         For a bad level, format or k, or data that disagree with the project (a row of
         another site, an event outside the project period); nothing is written.
     """
-    from ..store.audit import AuditLog
+    from ..store.audit import AuditLog, StaleAuditLog
     from ..store.project import Project
-    from .aggregate import aggregate_tables, check_k
-    from .allowlist import apply_allow_list
-    from .differencing import PUBLISHED_ACTION, WITHDRAWN_ACTION, published_before, record_published
+    from .aggregate import check_k
+    from .differencing import PUBLISHED_ACTION, WITHDRAWN_ACTION, record_published
+    from .pseudonyms import project_key
 
     if not isinstance(project, Project):
         project = Project.open(project)
@@ -236,18 +251,10 @@ def export_package(project, out, *, level: str = "aggregate", fmt: str = "parque
         raise ValidationError([Problem("unknown package level", column="level",
                                        expected=" or ".join(LEVELS), found=safe_value(level))])
     k = check_k(k, allow_small_k)
-    from .pseudonyms import project_key
-
     # the first export of a copied folder makes its key; a copied key is bound to this
     # project's site and intervention, so two projects never share pseudonyms
     key = project_key(project.ensure_key(), str(project.site), project.intervention.id)
-    tables = {n: project.table(n) for n in project.table_names if len(project.table(n))}
     log = AuditLog(project.path)
-    if level == "aggregate":
-        earlier = published_before(log.entries())
-        tables = {**tables, **aggregate_tables(project, tables, k=k, as_of=as_of,
-                                               earlier=earlier)}
-    tables = apply_allow_list(tables, level, key=key, intervention=project.intervention)
     interv = project.intervention
     meta = {"site": project.site, "country": project.country,
             "intervention": _intervention_code(project, key), "period": project.period,
@@ -257,10 +264,24 @@ def export_package(project, out, *, level: str = "aggregate", fmt: str = "parque
     if level == "aggregate" and k < 5:
         meta["allow_small_k"] = True
     meta["export_seq"] = project.next_export_seq()
-    cells = record_published(tables["agg_measures"]) if "agg_measures" in tables else []
-    if cells:
-        # recorded before the write: a package that left is never missing from the record
-        log.append(PUBLISHED_ACTION, {"export_seq": meta["export_seq"], "cells": cells})
+    for _ in range(5):
+        entries = log.entries()
+        tables = _export_tables(project, level, key, k, as_of, entries)
+        cells = record_published(tables["agg_measures"]) if "agg_measures" in tables else []
+        if not cells:
+            break
+        try:
+            # recorded before the write, so a package that left is never missing from the
+            # record; and only if no other export was recorded since the figures were
+            # compared with the record (two exports at once: the later one compares again)
+            log.append(PUBLISHED_ACTION, {"export_seq": meta["export_seq"], "cells": cells},
+                       after=len(entries))
+            break
+        except StaleAuditLog:
+            continue
+    else:
+        raise ProjectError(f"{project.path}: the audit log kept changing during the export; "
+                           "export again when no other export is running")
     try:
         return write_package(tables, out, meta, fmt=fmt,
                              exceptions=project.privacy_exceptions())

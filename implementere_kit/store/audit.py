@@ -40,7 +40,7 @@ from pathlib import Path
 from .._io import atomic_write_bytes
 from ..errors import ProjectError
 
-__all__ = ["AuditLog", "AUDIT_FILE", "MAX_AUDIT_BYTES"]
+__all__ = ["AuditLog", "AUDIT_FILE", "MAX_AUDIT_BYTES", "StaleAuditLog"]
 
 AUDIT_FILE = "audit.jsonl"
 _LOCK_FILE = ".audit.lock"
@@ -48,6 +48,10 @@ _LOCK_FILE = ".audit.lock"
 MAX_AUDIT_BYTES = 20 * 2**20
 _RESERVED = ("seq", "time", "action", "prev", "hash")
 _GENESIS = "0" * 64
+
+
+class StaleAuditLog(ProjectError):
+    """The log gained entries since it was read (see :meth:`AuditLog.append`, ``after``)."""
 
 
 def _digest(entry: dict) -> str:
@@ -95,8 +99,13 @@ class AuditLog:
         """Every entry, oldest first, after checking the chain."""
         return self._read()[1]
 
-    def append(self, action: str, fields: dict) -> dict:
-        """Add one entry and return it; ``fields`` must not use the reserved keys."""
+    def append(self, action: str, fields: dict, *, after: int | None = None) -> dict:
+        """Add one entry and return it; ``fields`` must not use the reserved keys.
+
+        With ``after``, the entry is added only if the log still holds exactly ``after``
+        entries — a decision taken on what the log said then still stands — else
+        :class:`StaleAuditLog` is raised and nothing is added.
+        """
         if not isinstance(action, str) or not action or not isinstance(fields, dict):
             raise ProjectError("an audit log entry needs an action name and a dict of fields")
         clash = sorted(set(fields) & set(_RESERVED))
@@ -108,7 +117,7 @@ class AuditLog:
         except (TypeError, ValueError, RecursionError):
             raise ProjectError("audit log fields must be JSON-like values") from None
         with self._locked():
-            return self._append(action, fields)
+            return self._append(action, fields, after)
 
     @contextmanager
     def _locked(self):
@@ -125,8 +134,10 @@ class AuditLog:
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
-    def _append(self, action: str, fields: dict) -> dict:
+    def _append(self, action: str, fields: dict, after: int | None = None) -> dict:
         raw, entries = self._read()
+        if after is not None and len(entries) != after:
+            raise StaleAuditLog(f"{self.path} gained entries meanwhile")
         entry = {"seq": len(entries) + 1,
                  "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                  "action": action, **fields,
