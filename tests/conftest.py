@@ -14,7 +14,11 @@ def network_dir(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("network")
     make_network(root, seed=7, scale=0.3)
-    return root
+    yield root
+    # an export records itself in the project (audit log): a test that exported from the
+    # shared copy would change what later tests read
+    touched = sorted(p.parent.name for p in root.glob("*/audit.jsonl"))
+    assert not touched, f"tests exported from the shared example network: {touched}"
 
 
 @pytest.fixture

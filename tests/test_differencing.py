@@ -276,4 +276,28 @@ def test_two_exports_at_once_are_compared_with_each_other(project, tmp_path, mon
     both = [published(tmp_path / "other.zip"), published(mine)]
     assert leaks(both, K) == []
     log = Project.open(project).audit_log()
-    assert log.loc[log["action"] == "aggregate_published", "export_seq"].tolist() == [2, 1]
+    assert log.loc[log["action"] == "aggregate_published", "export_seq"].tolist() == [1, 2]
+
+
+def test_a_lost_record_stops_aggregate_exports_until_confirmed(project, tmp_path):
+    """audit.jsonl deleted after two exports: the next aggregate export would compare with
+    nothing, so it is refused (row-level exports go on) until a reviewer confirms the loss,
+    which the log keeps."""
+    from implementere_kit.errors import ProjectError, ValidationError
+    from implementere_kit.store.project import Project
+
+    export_package(project, tmp_path / "a.zip", as_of="2024-09-30")
+    export_package(project, tmp_path / "b.zip", level="pseudonymised")
+    (project / "audit.jsonl").unlink()
+    with pytest.raises(ProjectError, match="record-lost"):
+        export_package(project, tmp_path / "c.zip", as_of="2024-10-31")
+    assert not (tmp_path / "c.zip").exists()
+    export_package(project, tmp_path / "d.zip", level="pseudonymised")  # rows: no record read
+    p = Project.open(project)
+    with pytest.raises(ValidationError):
+        p.confirm_lost_export_record(reason="short", reviewer="DPO")
+    p.confirm_lost_export_record(reason="Laptop replaced, no backup of the log",
+                                 reviewer="Data protection officer")
+    export_package(project, tmp_path / "e.zip", as_of="2024-10-31")
+    actions = Project.open(project).audit_log()["action"].tolist()
+    assert actions == ["rows_exported", "export_record_lost", "aggregate_published"]

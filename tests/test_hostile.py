@@ -304,7 +304,8 @@ def test_package_claiming_another_site(pkg, capsys):
 
 
 def test_package_with_another_interventions_data(network_dir, tmp_path):
-    fft = export_package(network_dir / "no-9903-fft", tmp_path / "fft", level="pseudonymised")
+    shutil.copytree(network_dir / "no-9903-fft", tmp_path / "skogheim")  # exports record
+    fft = export_package(tmp_path / "skogheim", tmp_path / "fft", level="pseudonymised")
 
     def fn(d):
         d["implementere_kit"]["intervention"] = "keep"

@@ -1,6 +1,7 @@
 """The network store: merge, provenance, replacement, rejection, indicators and share-back."""
 
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -18,8 +19,11 @@ AGGREGATE = {"905", "9902", "9904"}
 @pytest.fixture(scope="module")
 def packages(network_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("pkgs")
+    # exporting records in the project (export number, audit log): never in the shared copy
+    sites = out / "sites"
+    shutil.copytree(network_dir, sites)
     paths = []
-    for folder in sorted(network_dir.glob("*/project.json")):
+    for folder in sorted(sites.glob("*/project.json")):
         # a mix of levels, as a real network would have
         level = "aggregate" if folder.parent.name.split("-")[1] in AGGREGATE else "pseudonymised"
         paths.append(export_package(folder.parent, out / f"{folder.parent.name}.zip",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
 
 import pytest
 
@@ -265,7 +266,8 @@ def test_network_import_share_back_and_dashboard(havnstrup, network_dir, tmp_pat
     p = Project.open(havnstrup)
     ex = ExchangeScreen(p)
     ex.export_button.click()
-    other = export_package(network_dir / "dk-901-keep", tmp_path / "alund.zip")
+    shutil.copytree(network_dir / "dk-901-keep", tmp_path / "alund")  # exports record
+    other = export_package(tmp_path / "alund", tmp_path / "alund.zip")
     ex.receive_packages([(ex.last_export.name, ex.last_export.read_bytes()),
                          ("../alund.zip", other.read_bytes()), ("broken.zip", b"not a zip")])
     assert {f.name for f in (havnstrup / "network" / "received").iterdir()} == {

@@ -46,12 +46,17 @@ import pandas as pd
 from ..errors import safe_value
 
 __all__ = ["cell_windows", "suppress_differences", "published_before", "record_published",
-           "changed_too_little", "PUBLISHED_ACTION", "WITHDRAWN_ACTION"]
+           "changed_too_little", "check_record", "PUBLISHED_ACTION", "WITHDRAWN_ACTION",
+           "EXPORTED_ACTION", "LOST_ACTION"]
 
 #: Audit log action recording the cells an aggregate export publishes.
 PUBLISHED_ACTION = "aggregate_published"
 #: Audit log action saying an export recorded before writing was never written.
 WITHDRAWN_ACTION = "aggregate_not_written"
+#: Audit log action recording a row-level (pseudonymised) export.
+EXPORTED_ACTION = "rows_exported"
+#: Audit log action of a reviewer confirming that the record of earlier exports is lost.
+LOST_ACTION = "export_record_lost"
 _EARLIEST = "0001-01-01"
 
 
@@ -255,3 +260,38 @@ def changed_too_little(now: dict, before: list[dict], k: int, population: bool,
         if any(small(c[s] - o[s]) for s in sensitive):
             return True
     return False
+
+
+def check_record(entries: list[dict], last_seq: int, where) -> None:
+    """Refuse to compare with a record that has lost exports.
+
+    Every export takes a number (``project.json``'s ``export_seq``, the last one taken is
+    ``last_seq``) and is recorded in the audit log under it. A log that records no export
+    up to the last number taken was deleted, or restored from an older backup: comparing
+    with it would silently publish what it forgot. A reviewer who confirms the loss
+    (:data:`LOST_ACTION`, up to a number) lets exports go on from there.
+
+    Examples
+    --------
+    >>> check_record([{"action": "rows_exported", "export_seq": 2}], 2, "p")
+    >>> try:
+    ...     check_record([], 2, "p")
+    ... except Exception as err:
+    ...     print(type(err).__name__)
+    ProjectError
+    """
+    from ..errors import ProjectError
+
+    known = 0
+    for e in entries:
+        seq = e.get("export_seq") if e.get("action") in (
+            PUBLISHED_ACTION, WITHDRAWN_ACTION, EXPORTED_ACTION) else e.get("up_to") \
+            if e.get("action") == LOST_ACTION else None
+        if isinstance(seq, int) and not isinstance(seq, bool):
+            known = max(known, seq)
+    if last_seq > known:
+        raise ProjectError(
+            f"{where}: the audit log records exports up to number {known}, but {last_seq} "
+            "were made: the record of what left is incomplete (audit.jsonl deleted or "
+            "restored from an older backup). Restore audit.jsonl from a backup; if it is "
+            "lost, a reviewer confirms that with: implementere-kit privacy record-lost")

@@ -239,10 +239,17 @@ def export_package(project, out, *, level: str = "aggregate", fmt: str = "parque
         For a bad level, format or k, or data that disagree with the project (a row of
         another site, an event outside the project period); nothing is written.
     """
+    from ..store._meta import export_seq, seq_on_disk
     from ..store.audit import AuditLog, StaleAuditLog
     from ..store.project import Project
     from .aggregate import check_k
-    from .differencing import PUBLISHED_ACTION, WITHDRAWN_ACTION, record_published
+    from .differencing import (
+        EXPORTED_ACTION,
+        PUBLISHED_ACTION,
+        WITHDRAWN_ACTION,
+        check_record,
+        record_published,
+    )
     from .pseudonyms import project_key
 
     if not isinstance(project, Project):
@@ -263,18 +270,23 @@ def export_package(project, out, *, level: str = "aggregate", fmt: str = "parque
             "fidelity_threshold": interv.fidelity_threshold}
     if level == "aggregate" and k < 5:
         meta["allow_small_k"] = True
-    meta["export_seq"] = project.next_export_seq()
     for _ in range(5):
         entries = log.entries()
+        if level == "aggregate" and "export_seq" not in meta:
+            file = project.path / "project.json"
+            check_record(entries, max(seq_on_disk(file), export_seq(project.meta, file)),
+                         project.path)
         tables = _export_tables(project, level, key, k, as_of, entries)
+        if "export_seq" not in meta:  # taken once, kept if the figures are compared again
+            meta["export_seq"] = project.next_export_seq()
         cells = record_published(tables["agg_measures"]) if "agg_measures" in tables else []
-        if not cells:
-            break
+        action, fields = (PUBLISHED_ACTION, {"cells": cells}) if cells else \
+            (EXPORTED_ACTION, {"level": level})
         try:
             # recorded before the write, so a package that left is never missing from the
             # record; and only if no other export was recorded since the figures were
             # compared with the record (two exports at once: the later one compares again)
-            log.append(PUBLISHED_ACTION, {"export_seq": meta["export_seq"], "cells": cells},
+            log.append(action, {"export_seq": meta["export_seq"], **fields},
                        after=len(entries))
             break
         except StaleAuditLog:

@@ -136,6 +136,16 @@ def revocation(exception_id, *, reason: str, reviewer: str, active: pd.DataFrame
             "reviewer": reviewer.strip()}
 
 
+def lost_record(up_to: int, *, reason: str, reviewer: str) -> dict:
+    """The checked fields of an entry confirming that the record of exports up to number
+    ``up_to`` is lost (see :func:`.differencing.check_record`)."""
+    problems = _text_problems("reason", reason, _REASON_CHARS)
+    problems += _text_problems("reviewer", reviewer, _REVIEWER_CHARS)
+    if problems:
+        raise ValidationError(problems)
+    return {"up_to": int(up_to), "reason": reason.strip(), "reviewer": reviewer.strip()}
+
+
 def active_exceptions(entries: Iterable[Mapping]) -> pd.DataFrame:
     """The exceptions added and not withdrawn, from audit log entries (oldest first).
 

@@ -377,6 +377,16 @@ class Project:
                             active=self.privacy_exceptions())
         return AuditLog(self.path).append(REVOKED, fields)
 
+    def confirm_lost_export_record(self, *, reason: str, reviewer: str) -> dict:
+        """Record a reviewer's confirmation that the audit log lost exports made so far, so
+        that aggregate exports go on (compared with what the log still holds)."""
+        from ..exchange.differencing import LOST_ACTION
+        from ..exchange.privacy_exceptions import lost_record
+
+        seq = max(seq_on_disk(self.path / "project.json"), export_seq(self.meta, self.path))
+        return AuditLog(self.path).append(LOST_ACTION, lost_record(seq, reason=reason,
+                                                                    reviewer=reviewer))
+
     def privacy_exceptions(self) -> pd.DataFrame:
         """The exceptions in force: id, table, column, kind, reason, reviewer, date, added."""
         from ..exchange.privacy_exceptions import active_exceptions
