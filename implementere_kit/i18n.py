@@ -16,7 +16,7 @@ from .errors import UnknownNameError
 
 __all__ = ["LANGS", "check_lang", "t", "labels", "MISSING", "is_missing", "fmt_number",
            "fmt_percent", "fmt_date", "fmt_bool", "fmt_value", "column_label", "value_label",
-           "phrase", "error_text", "problem_text", "lang_from_environment",
+           "phrase", "message_text", "error_text", "problem_text", "lang_from_environment",
            "display_frame", "whole_numbers", "CODED_COLUMNS"]
 
 
@@ -256,12 +256,65 @@ def phrase(text: object, prefix: str, lang: str) -> str:
     return text if found == key else found
 
 
+#: Keys whose English text is a message pattern the library writes (``{file} is damaged:
+#: {reason_text}``): :func:`message_text` reads the fields back out of an English message and
+#: fills them into the pattern of the other language. Fields named ``…_text`` are messages
+#: themselves and translated in turn, a field ``expected`` is looked up as an expected value
+#: (``expected_<words>``); all other fields (file names, values) stay as found.
+_PATTERN_PREFIX = "msg_"
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> tuple:
+    import re
+
+    out = []
+    for key, text in labels("en").items():
+        if not key.startswith(_PATTERN_PREFIX):
+            continue
+        parts = re.split(r"\{(\w+)\}", text)
+        regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)"
+                        for i, p in enumerate(parts))
+        literal = sum(len(p) for p in parts[::2])
+        out.append((literal, key, re.compile(regex, re.S)))
+    return tuple(sorted(out, key=lambda item: -item[0]))  # the most specific pattern first
+
+
+def message_text(text: object, lang: str, _depth: int = 0) -> str:
+    """A message of the library in ``lang``: a fixed phrase (key ``problem_<words>``), or a
+    message made from a pattern (key ``msg_…``) with its fields kept; else as written.
+
+    >>> message_text("no project at p: p/project.json is missing", "da")
+    'intet projekt i p: p/project.json mangler'
+    >>> message_text("p/project.json is damaged: not UTF-8 text", "nb")
+    'p/project.json er skadet: ikke UTF-8-tekst'
+    """
+    found = phrase(text, "problem_", lang)
+    if lang == "en" or found != text or not isinstance(text, str) or _depth > 3:
+        return found
+    for _, key, regex in _patterns():
+        m = regex.fullmatch(text)
+        if m:
+            fields = {k: message_text(v, lang, _depth + 1) if k.endswith("_text") else
+                      phrase(v, "expected_", lang) if k == "expected" else v
+                      for k, v in m.groupdict().items()}
+            return t(key, lang, **fields)
+    return text
+
+
 def error_text(exc: Exception, lang: str) -> str:
-    """One of our errors as a sentence in ``lang`` where it has a message key."""
+    """One of our errors as a sentence in ``lang``: by its message key, by its kind (an
+    unknown name), else by :func:`message_text`."""
+    from .errors import UnknownNameError
+
     key = getattr(exc, "message_key", None)
     if key:
         return t(key, lang, **getattr(exc, "message_args", {}))
-    return phrase(str(exc), "problem_", lang)
+    if isinstance(exc, UnknownNameError):
+        kind = phrase(exc.kind, "name_kind_", lang)
+        return t("error_unknown_name", lang, kind=kind, name=repr(exc.name),
+                 known=", ".join(map(str, exc.known)))
+    return message_text(str(exc), lang)
 
 
 def problem_text(problem, lang: str) -> str:
@@ -283,7 +336,7 @@ def problem_text(problem, lang: str) -> str:
         elif field == "column":
             value = column_label(str(value), lang)
         where.append(f"{t(f'ui_col_{field}', lang).lower()} {value}")
-    detail = phrase(problem.message, "problem_", lang)
+    detail = message_text(problem.message, lang)
     if problem.expected is not None:
         detail += f"; {t('ui_col_expected', lang).lower()} " + (
             phrase(problem.expected, "expected_", lang))
