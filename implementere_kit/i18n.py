@@ -302,6 +302,15 @@ def message_text(text: object, lang: str, _depth: int = 0) -> str:
     return text
 
 
+def _stand_ins(text: str, lang: str) -> str:
+    """The stand-ins :func:`~implementere_kit.errors.safe_value` writes for a value it
+    does not show, in ``lang``."""
+    from .errors import _MASKED
+
+    return text.replace(_MASKED, t("value_masked", lang)).replace(
+        "<unprintable value>", t("value_unprintable", lang))
+
+
 def error_text(exc: Exception, lang: str) -> str:
     """One of our errors as a sentence in ``lang``: by its message key, by its kind (an
     unknown name), else by :func:`message_text`."""
@@ -309,12 +318,14 @@ def error_text(exc: Exception, lang: str) -> str:
 
     key = getattr(exc, "message_key", None)
     if key:
-        return t(key, lang, **getattr(exc, "message_args", {}))
-    if isinstance(exc, UnknownNameError):
+        text = t(key, lang, **getattr(exc, "message_args", {}))
+    elif isinstance(exc, UnknownNameError):
         kind = phrase(exc.kind, "name_kind_", lang)
-        return t("error_unknown_name", lang, kind=kind, name=repr(exc.name),
+        text = t("error_unknown_name", lang, kind=kind, name=repr(exc.name),
                  known=", ".join(map(str, exc.known)))
-    return message_text(str(exc), lang)
+    else:
+        text = message_text(str(exc), lang)
+    return _stand_ins(text, lang)
 
 
 def problem_text(problem, lang: str) -> str:
@@ -341,7 +352,7 @@ def problem_text(problem, lang: str) -> str:
         detail += f"; {t('ui_col_expected', lang).lower()} " + (
             phrase(problem.expected, "expected_", lang))
     if problem.found is not None:
-        detail += f", {t('ui_col_found', lang).lower()} {problem.found}"
+        detail += f", {t('ui_col_found', lang).lower()} {_stand_ins(str(problem.found), lang)}"
     return f"{', '.join(where)}: {detail}" if where else detail
 
 
