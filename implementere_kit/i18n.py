@@ -16,7 +16,8 @@ from .errors import UnknownNameError
 
 __all__ = ["LANGS", "check_lang", "t", "labels", "MISSING", "is_missing", "fmt_number",
            "fmt_percent", "fmt_date", "fmt_bool", "fmt_value", "column_label", "value_label",
-           "phrase", "message_text", "error_text", "problem_text", "lang_from_environment",
+           "phrase", "message_text", "error_text", "problem_text", "problem_frame",
+           "lang_from_environment",
            "display_frame", "whole_numbers", "CODED_COLUMNS"]
 
 
@@ -354,6 +355,29 @@ def problem_text(problem, lang: str) -> str:
     if problem.found is not None:
         detail += f", {t('ui_col_found', lang).lower()} {_stand_ins(str(problem.found), lang)}"
     return f"{', '.join(where)}: {detail}" if where else detail
+
+
+def problem_frame(problems, lang: str):
+    """Problems as a table in ``lang`` (columns as :meth:`ValidationError.table`): the
+    message, expected value, table and column in words; file, row and found as they are.
+
+    >>> from implementere_kit.errors import Problem
+    >>> problem_frame([Problem("not a date", row=2, column="date", expected="a date")],
+    ...               "nb")[["column", "expected", "message"]].iloc[0].tolist()
+    ['Dato', 'en dato', 'Ikke en dato']
+    """
+    import pandas as pd
+
+    def kept(value, how):
+        return value if value is None or value == "" else how(value)
+
+    rows = [{"file": p.file, "resource": kept(p.resource, lambda v: phrase(v, "ui_table_", lang)),
+             "row": p.row, "column": kept(p.column, lambda v: column_label(str(v), lang)),
+             "expected": kept(p.expected, lambda v: phrase(v, "expected_", lang)),
+             "found": kept(p.found, lambda v: _stand_ins(str(v), lang)),
+             "message": message_text(p.message, lang)} for p in problems]
+    return pd.DataFrame(rows, columns=["file", "resource", "row", "column", "expected", "found",
+                                       "message"])
 
 
 def lang_from_environment(default: str = "en") -> str:

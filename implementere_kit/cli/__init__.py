@@ -3,6 +3,10 @@
 Every command prints one clear line and exits 1 on a bad argument or one of our own errors
 (no traceback); a bug still shows its traceback, because hiding it would hide the bug. A
 reader that stops early (``implementere-kit status P | head``) ends the command quietly.
+
+Everything is said in one language, chosen before parsing (:func:`._lang.guess_lang`:
+``--lang``, else the project named, else ``--country``, else the user's locale): argparse's
+own words, ``--help``, our messages and the library's.
 """
 
 from __future__ import annotations
@@ -25,16 +29,17 @@ from ._commands import (
     cmd_status,
     cmd_validate,
 )
-from ._lang import guess_lang, speaking, tr
+from ._lang import argparse_speaking, guess_lang, speaking, tr
 from ._plan import add_plan_parser
-from ._privacy import add_privacy_parser
+from ._privacy import add_privacy_parser, refusal_line
 
 __all__ = ["main", "build_parser"]
 
 
 def build_parser() -> Parser:
     """The command's parser, its help in the language of :func:`._lang.speaking` (English
-    outside it); every text comes from the locale files (keys ``cli_help_…``)."""
+    outside it; argparse's own words within :func:`._lang.argparse_speaking`); every text
+    comes from the locale files (keys ``cli_help_…``)."""
     parser = Parser(prog="implementere-kit", description=tr("cli_desc"))
     parser.add_argument("--version", action="version", version=f"implementere-kit {__version__}",
                         help=tr("argparse_version"))
@@ -124,6 +129,9 @@ def _one_line(exc: Exception, lang: str = "en") -> str:
         else ""
     if isinstance(exc, ValidationError) and problems:
         return printable(f"{problem_text(problems[0], lang)} {more}".strip())
+    refused = refusal_line(exc, lang)
+    if refused:
+        return printable(refused)
     if isinstance(exc, ProjectError) and problems:  # its message, then its first problem
         head = message_text(str(exc).split("\n", 1)[0], lang)
         return printable(f"{head}: {problem_text(problems[0], lang)} {more}".strip())
@@ -150,11 +158,12 @@ def main(argv: list[str] | None = None) -> int:
 def _run(argv: list[str], lang: str) -> int:
     command = "implementere-kit"
     try:
-        parser = build_parser()
-        args = parser.parse_args(argv)
-        if not getattr(args, "func", None):
-            parser.print_help()
-            return 1
+        with argparse_speaking():
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            if not getattr(args, "func", None):
+                parser.print_help()
+                return 1
         command = " ".join(["implementere-kit", args.command, *(
             getattr(args, a) for a in ("plan_command", "privacy_command", "exception_command")
             if getattr(args, a, None))])

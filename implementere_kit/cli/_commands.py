@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..i18n import display_frame, message_text, problem_text, t
+from ..i18n import display_frame, problem_text, t
 from ._args import LANG_OF_COUNTRY, UsageError, output_format, printable
 from ._lang import cli_lang, tr
 
@@ -125,18 +125,11 @@ def cmd_validate(args) -> int:
 
 
 def problems_frame(problems, lang: str):
-    """Problems as a table in ``lang``: where (file, table, row, column) and what."""
-    import pandas as pd
+    """Problems as a table to print in ``lang``: headings labelled, empty cells blank."""
+    from ..i18n import is_missing, problem_frame
 
-    from ..i18n import column_label, is_missing, phrase
-
-    rows = [{"file": p.file, "resource": phrase(p.resource, "ui_table_", lang),
-             "row": p.row, "column": None if p.column is None else column_label(p.column, lang),
-             "message": message_text(p.message, lang),
-             "expected": phrase(p.expected, "expected_", lang), "found": p.found}
-            for p in problems]
-    frame = pd.DataFrame(rows, columns=list(rows[0]) if rows else [])
-    frame = frame.map(lambda v: "" if is_missing(v) or v == "" else v)
+    frame = problem_frame(problems, lang)
+    frame = frame.map(lambda v: "" if is_missing(v) else v)
     return frame.rename(columns=lambda c: t(f"ui_col_{c}", lang))
 
 

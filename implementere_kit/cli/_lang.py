@@ -2,8 +2,8 @@
 
 argparse writes its own words (``usage:``, ``options``, ``invalid choice: …``, ``the
 following arguments are required: …``) through :func:`gettext.gettext`, bound in the
-module as ``argparse._`` (and ``argparse.ngettext``). While :func:`speaking` is in force
-those two names answer from our locale files instead, so usage errors and ``--help`` come
+module as ``argparse._`` (and ``argparse.ngettext``). While :func:`argparse_speaking` is in
+force those two names answer from our locale files instead, so usage errors and ``--help`` come
 in the user's language; a message argparse adds in a later Python version that has no key
 here stays as argparse wrote it. Because ``--lang`` may come after the argument that fails,
 the language is found by :func:`guess_lang` from the raw arguments before parsing starts.
@@ -20,7 +20,7 @@ from pathlib import Path
 from .._data import LANG_OF_COUNTRY, LANGS
 from ..i18n import lang_from_environment, t
 
-__all__ = ["ARGPARSE_KEYS", "cli_lang", "guess_lang", "speaking", "tr"]
+__all__ = ["ARGPARSE_KEYS", "argparse_speaking", "cli_lang", "guess_lang", "speaking", "tr"]
 
 _LANG: ContextVar[str] = ContextVar("implementere_kit_cli_lang", default="en")
 
@@ -72,15 +72,25 @@ def _ngettext(singular: str, plural: str, n: int) -> str:
 
 @contextlib.contextmanager
 def speaking(lang: str) -> Iterator[None]:
-    """Within the block, argparse and :func:`tr` speak ``lang``."""
+    """Within the block, :func:`tr` and :func:`cli_lang` speak ``lang``."""
     token = _LANG.set(lang)
+    try:
+        yield
+    finally:
+        _LANG.reset(token)
+
+
+@contextlib.contextmanager
+def argparse_speaking() -> Iterator[None]:
+    """Within the block, argparse speaks the language of :func:`cli_lang`. Kept to building
+    and parsing: argparse is shared by the whole process (a server the command starts uses
+    it too), so its words are restored as soon as the arguments are read."""
     saved = argparse._, argparse.ngettext
     argparse._, argparse.ngettext = _gettext, _ngettext
     try:
         yield
     finally:
         argparse._, argparse.ngettext = saved
-        _LANG.reset(token)
 
 
 def _project_lang(token: str) -> str | None:

@@ -15,7 +15,7 @@ from ._args import date_arg, whole_number
 from ._commands import table_text
 from ._lang import tr
 
-__all__ = ["add_privacy_parser"]
+__all__ = ["add_privacy_parser", "refusal_line"]
 
 _LOG_COLUMNS = ("seq", "time", "action", "table", "column", "kind", "exception_id", "reason",
                 "reviewer", "date")
@@ -30,6 +30,25 @@ def _open(path):
 def _labels(lang: str) -> dict:
     return {"kind": lambda k: t(f"id_kind_{k}", lang),
             "action": lambda a: t(f"audit_{a}", lang)}
+
+
+def refusal_line(exc, lang: str) -> str | None:
+    """A refused export (a :class:`~implementere_kit.errors.PrivacyError` with findings) as
+    one sentence in ``lang``: where the first finding is, how many more, what to do. Values
+    are never shown (the findings hold none)."""
+    findings = getattr(exc, "findings", None)
+    if findings is None or not len(findings):
+        return None
+    first = findings.iloc[0]
+    where = t("cli_privacy_where", lang, table=first["table"], column=first["column"],
+              kind=t(f"id_kind_{first['kind']}", lang), n=int(first["count"]))
+    rows = tuple(first["rows"])
+    if rows:
+        where += f" ({t('ui_col_row', lang).lower()} {', '.join(map(str, rows))})"
+    if len(findings) > 1:
+        where += " " + t("cli_and_more", lang, n=len(findings) - 1)
+    return f"{t('ui_privacy_refused', lang)} {where[:1].upper()}{where[1:]}. " + t(
+        "cli_privacy_advice", lang)
 
 
 def cmd_exception_add(args) -> int:
