@@ -110,30 +110,18 @@ def place(tmp_path_factory, network_dir) -> dict:
                          "--intervention", INTERVENTION[lang], "--start", "2025-01-06"])
         assert code == 0, out
         made[lang] = folder
-        bad_json = root / f"json-{lang}"
-        shutil.copytree(folder, bad_json)
-        (bad_json / "project.json").write_text("{garbage", encoding="utf-8")
-        made[f"json-{lang}"] = bad_json
-        fields = root / f"fields-{lang}"
-        shutil.copytree(folder, fields)
-        meta = json.loads((fields / "project.json").read_text(encoding="utf-8"))
-        del meta["site"]
-        (fields / "project.json").write_text(json.dumps(meta), encoding="utf-8")
-        made[f"fields-{lang}"] = fields
-        newer = root / f"newer-{lang}"
-        shutil.copytree(folder, newer)
-        meta["site"], meta["schema_version"] = SITE[lang], 99
-        (newer / "project.json").write_text(json.dumps(meta), encoding="utf-8")
-        made[f"newer-{lang}"] = newer
-        key = root / f"key-{lang}"
-        shutil.copytree(folder, key)
-        (key / ".secret.key").write_text("not hex", encoding="utf-8")
-        made[f"key-{lang}"] = key
-        table = root / f"table-{lang}"
-        shutil.copytree(folder, table)
-        for f in table.glob("activities*.parquet"):
-            f.write_bytes(b"not parquet")
-        made[f"table-{lang}"] = table
+        meta = json.loads((folder / "project.json").read_text(encoding="utf-8"))
+        no_site = json.dumps({k: v for k, v in meta.items() if k != "site"})
+        damage = {"json": {"project.json": "{garbage"},  # what each damaged copy holds
+                  "fields": {"project.json": no_site},
+                  "newer": {"project.json": json.dumps({**meta, "schema_version": 99})},
+                  "key": {".secret.key": "not hex"},
+                  "table": {f.name: "not parquet" for f in folder.glob("activities*")}}
+        for kind, files in damage.items():
+            copy = made[f"{kind}-{lang}"] = root / f"{kind}-{lang}"
+            shutil.copytree(folder, copy)
+            for name, text in files.items():
+                (copy / name).write_text(text, encoding="utf-8")
         made[f"leak-{lang}"] = _leaky(network_dir, root / f"leak-{lang}", lang)
     (root / "file.txt").write_text("x", encoding="utf-8")
     (root / "junk.zip").write_bytes(b"PK\x03\x04junk")
