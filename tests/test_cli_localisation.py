@@ -272,3 +272,27 @@ def test_any_bad_argument_is_told_in_the_language(place, text, lang):
         # what the user typed is shown as typed (or masked): leave it out of the check
         shown = out.replace(safe_value(text), " ").replace(str(where), " ")
         assert not english_or_ids(shown, lang), (argv, out)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_network_commands_speak_the_language(place, lang, tmp_path, monkeypatch):
+    """What export, validate, merge and benchmark print when they work: in words."""
+    from implementere_kit import report
+
+    monkeypatch.setenv("LANG", {"da": "da_DK.UTF-8", "nb": "nb_NO.UTF-8"}[lang])
+    monkeypatch.delenv("LC_ALL", raising=False)
+    store = tmp_path / "store"
+    shutil.copytree(report.demo_network_store().parent, store)
+    pkg = tmp_path / "p.zip"
+    texts = []
+    for argv in (["export", place[lang], "-o", pkg], ["validate", pkg],
+                 ["merge", pkg, pkg, "-q", "--into", tmp_path / "s.duckdb"],
+                 ["benchmark", store / "network.duckdb", "-o", tmp_path / "sb"]):
+        code, text = run(argv)
+        assert code == 0, (argv, text)
+        texts.append(text)
+    assert t("cli_package_valid", lang, path=pkg) in texts[1]
+    assert t("ui_action_unchanged", lang) in texts[2]  # the same package twice: no change
+    assert t("col_network_median", lang) in texts[3]
+    found = english_or_ids("\n".join(texts), lang)
+    assert not found, "\n".join(found)

@@ -160,7 +160,7 @@ def _merge_table(results, lang: str):
 
     return pd.DataFrame({
         t("col_source", lang): [r.source for r in results],
-        t("ui_col_message", lang): [t(f"ui_action_{r.action}", lang) for r in results],
+        t("cli_col_result", lang): [t(f"ui_action_{r.action}", lang) for r in results],
         t("col_site", lang): [r.site or MISSING for r in results],
         t("ui_col_reason", lang): [problem_text(r.problems[0], lang) + (
             " " + t("cli_and_more", lang, n=len(r.problems) - 1) if len(r.problems) > 1 else "")
@@ -175,14 +175,27 @@ def cmd_benchmark(args) -> int:
         bench = st.benchmarks(by_month=False, k=args.k)
         written = st.share_back(args.output, k=args.k)
     lang = cli_lang()
-    show = bench[["site", "indicator", "n", "value", "network_median", "flag"]]
-    if show.empty:
+    if bench.empty:
         print(t("cli_benchmark_none", lang, path=store))
     else:
-        print(table_text(display_frame(show, lang)))
+        print(table_text(_benchmark_table(bench, lang)))
     for path in written:
         print(t("cli_share_back_written", lang, path=path))
     return 0
+
+
+def _benchmark_table(bench, lang: str):
+    """Each site's indicators beside the network median, as the catalogue names and
+    formats them (shares as percentages, scores with decimals, counts whole)."""
+    from ..measures.catalogue import format_value, measures
+
+    known = measures()
+    units = [known[i].unit if i in known else "count" for i in bench["indicator"]]
+    shown = bench[["site", "indicator", "n", "value", "network_median", "flag"]].copy()
+    for col in ("value", "network_median"):
+        shown[col] = [format_value(v, u, lang) for v, u in zip(bench[col], units, strict=True)]
+    shown["indicator"] = [known[i].label(lang) if i in known else i for i in bench["indicator"]]
+    return display_frame(shown, lang)
 
 
 # -- reports and the app ------------------------------------------------------------------
