@@ -281,24 +281,29 @@ def _patterns() -> tuple:
     return tuple(sorted(out, key=lambda item: -item[0]))  # the most specific pattern first
 
 
-def message_text(text: object, lang: str, _depth: int = 0) -> str:
-    """A message of the library in ``lang``: a fixed phrase (key ``problem_<words>``), or a
+def message_text(text: object, lang: str, prefix: str | None = "problem_",
+                 _depth: int = 0) -> str:
+    """A message of the library in ``lang``: a fixed phrase (key ``<prefix><words>``), or a
     message made from a pattern (key ``msg_…``) with its fields kept; else as written.
+    ``prefix="expected_"`` reads an expected value; ``None`` only patterns (a found value
+    the library described, such as ``5 characters``).
 
     >>> message_text("no project at p: p/project.json is missing", "da")
     'intet projekt i p: p/project.json mangler'
     >>> message_text("p/project.json is damaged: not UTF-8 text", "nb")
     'p/project.json er skadet: ikke UTF-8-tekst'
+    >>> message_text("10-500 characters", "da", "expected_")
+    '10–500 tegn'
     """
-    found = phrase(text, "problem_", lang)
+    found = phrase(text, prefix, lang) if prefix else text
     if lang == "en" or found != text or not isinstance(text, str) or _depth > 3:
         return found
     for _, key, regex in _patterns():
         m = regex.fullmatch(text)
         if m:
-            fields = {k: message_text(v, lang, _depth + 1) if k.endswith("_text") else
-                      phrase(v, "expected_", lang) if k == "expected" else v
-                      for k, v in m.groupdict().items()}
+            fields = {k: message_text(v, lang, "problem_", _depth + 1) if k.endswith("_text")
+                      else message_text(v, lang, "expected_", _depth + 1) if k == "expected"
+                      else v for k, v in m.groupdict().items()}
             return t(key, lang, **fields)
     return text
 
@@ -308,8 +313,16 @@ def _stand_ins(text: str, lang: str) -> str:
     does not show, in ``lang``."""
     from .errors import _MASKED
 
+    if text == "<masked>":  # the short stand-in some checks write
+        return t("value_masked", lang)
     return text.replace(_MASKED, t("value_masked", lang)).replace(
         "<unprintable value>", t("value_unprintable", lang))
+
+
+def _found_text(found: object, lang: str) -> str:
+    """A found value for people: stand-ins and the library's descriptions (``5 characters``)
+    in ``lang``, the value itself as it is."""
+    return message_text(_stand_ins(str(found), lang), lang, None)
 
 
 def error_text(exc: Exception, lang: str) -> str:
@@ -351,9 +364,9 @@ def problem_text(problem, lang: str) -> str:
     detail = message_text(problem.message, lang)
     if problem.expected is not None:
         detail += f"; {t('ui_col_expected', lang).lower()} " + (
-            phrase(problem.expected, "expected_", lang))
+            message_text(problem.expected, lang, "expected_"))
     if problem.found is not None:
-        detail += f", {t('ui_col_found', lang).lower()} {_stand_ins(str(problem.found), lang)}"
+        detail += f", {t('ui_col_found', lang).lower()} {_found_text(problem.found, lang)}"
     return f"{', '.join(where)}: {detail}" if where else detail
 
 
@@ -373,8 +386,8 @@ def problem_frame(problems, lang: str):
 
     rows = [{"file": p.file, "resource": kept(p.resource, lambda v: phrase(v, "ui_table_", lang)),
              "row": p.row, "column": kept(p.column, lambda v: column_label(str(v), lang)),
-             "expected": kept(p.expected, lambda v: phrase(v, "expected_", lang)),
-             "found": kept(p.found, lambda v: _stand_ins(str(v), lang)),
+             "expected": kept(p.expected, lambda v: message_text(v, lang, "expected_")),
+             "found": kept(p.found, lambda v: _found_text(v, lang)),
              "message": message_text(p.message, lang)} for p in problems]
     return pd.DataFrame(rows, columns=["file", "resource", "row", "column", "expected", "found",
                                        "message"])

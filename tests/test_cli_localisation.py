@@ -139,6 +139,8 @@ def _bad_invocations(place: dict, lang: str) -> list[list]:
     r, p = place["root"], place[lang]
     date_cmds = [["status", p, "--as-of"], ["plan", "list", p, "--as-of"],
                  ["plan", "done", p, "x", "--date"]]
+    exception = ["privacy", "exception", "add", p, "--table", "costs", "--column", "note",
+                 "--kind", "cpr"]
     out = [
         [], ["nope"], ["new"], ["new", r / "n", "--country", COUNTRY[lang]],
         ["new", r / "n", "--site", SITE[lang], "--country", "XX", "--intervention", "keep"],
@@ -160,8 +162,12 @@ def _bad_invocations(place: dict, lang: str) -> list[list]:
         ["plan", "add", p, "--title", "t", "--phase", "planlegge", "--core-element", "3",
          "--start", "2025-05-01", "--due", "2025-01-01"],
         ["privacy"], ["privacy", "exception", "add", p],
-        ["privacy", "exception", "add", p, "--table", "costs", "--column", "note", "--kind",
-         "cpr", "--reason", "varekoder fra leverandøren", "--reviewer", "ola@example.no"],
+        *([*exception, *more] for more in (
+            ["--reason", "kort", "--reviewer", "koordinator"],
+            ["--reason", "varekoder fra leverandøren", "--reviewer", "ola@example.no"],
+            ["--reason", "varekoder fra leverandøren", "--reviewer", ""],
+            ["--reason", "varekoder fra leverandøren", "--reviewer", "koordinator", "--date",
+             "2199-01-01"])),
         ["privacy", "exception", "revoke", p, "99", "--reason", "ikke lenger nødvendig",
          "--reviewer", "koordinator"],
         ["privacy", "exception", "revoke", p, "0", "--reason", "x", "--reviewer", "x"],
@@ -184,6 +190,7 @@ def _bad_invocations(place: dict, lang: str) -> list[list]:
         ["report", p, "-o", r / "r.html", "--format", "xlsx"],
         ["report", p, "-o", r / "r.html", "--period", "nope"],
         ["report", p, "-o", r / "r.html", "--period", "2026:2025"],
+        ["report", p, "-o", r / "r.html", "--period", "1990"],
         ["report", p, "-o", r / "r.html", "--share-back", r / "file.txt"],
         ["report", "--meeting", "-o", r / "r.html"], ["report", p, "--intervention", "keep",
                                                       "-o", r / "r.html"],
