@@ -11,7 +11,7 @@ import argparse
 import re
 from pathlib import Path
 
-from .._data import LANG_OF_COUNTRY
+from .._data import LANG_OF_COUNTRY, LANGS
 from ..errors import ImplementereError, safe_value
 from ..i18n import labels, t
 from ._lang import tr
@@ -19,8 +19,6 @@ from ._lang import tr
 __all__ = ["Parser", "UsageError", "date_arg", "whole_number", "LANGS", "LANG_OF_COUNTRY",
            "output_format", "printable", "DATE_YEARS"]
 
-LANGS = ("nb", "da", "en")
-#: The language a new project gets when ``--lang`` is not given.
 #: Years a date argument may fall in: a plan spans years from its start, and pandas counts
 #: time in nanoseconds only from 1677 to 2262, so 9999-12-31 would fail deep in a table.
 DATE_YEARS = (1900, 2199)

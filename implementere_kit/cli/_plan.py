@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..errors import safe_value
 from ..i18n import display_frame, t
-from ._args import UsageError, date_arg, whole_number
+from ._args import LANGS, UsageError, date_arg, whole_number
 from ._commands import table_text
 from ._lang import tr
 
@@ -77,7 +77,7 @@ def add_plan_parser(sub) -> None:
     q.add_argument("--status", choices=_STATUSES, help=tr("cli_help_plan_status"))
     q.add_argument("--overdue", action="store_true", help=tr("cli_help_plan_overdue"))
     q.add_argument("--as-of", type=date_arg, help=tr("cli_help_as_of"))
-    q.add_argument("--lang", choices=("nb", "da", "en"), help=tr("cli_help_lang"))
+    q.add_argument("--lang", choices=LANGS, help=tr("cli_help_lang"))
     q.set_defaults(func=cmd_plan_list)
 
     q = plan.add_parser("done", help=tr("cli_help_plan_done"),
