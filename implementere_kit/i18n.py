@@ -16,7 +16,8 @@ from .errors import UnknownNameError
 
 __all__ = ["LANGS", "check_lang", "t", "labels", "MISSING", "is_missing", "fmt_number",
            "fmt_percent", "fmt_date", "fmt_bool", "fmt_value", "column_label", "value_label",
-           "phrase", "error_text", "problem_text", "lang_from_environment",
+           "phrase", "message_text", "error_text", "problem_text", "problem_frame",
+           "lang_from_environment",
            "display_frame", "whole_numbers", "CODED_COLUMNS"]
 
 
@@ -256,12 +257,89 @@ def phrase(text: object, prefix: str, lang: str) -> str:
     return text if found == key else found
 
 
+#: Keys whose English text is a message pattern the library writes (``{file} is damaged:
+#: {reason_text}``): :func:`message_text` reads the fields back out of an English message and
+#: fills them into the pattern of the other language. Fields named ``…_text`` are messages
+#: themselves and translated in turn, a field ``expected`` is looked up as an expected value
+#: (``expected_<words>``); all other fields (file names, values) stay as found.
+_PATTERN_PREFIX = "msg_"
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> tuple:
+    import re
+
+    out = []
+    for key, text in labels("en").items():
+        if not key.startswith(_PATTERN_PREFIX):
+            continue
+        parts = re.split(r"\{(\w+)\}", text)
+        regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)"
+                        for i, p in enumerate(parts))
+        literal = sum(len(p) for p in parts[::2])
+        out.append((literal, key, re.compile(regex, re.S)))
+    return tuple(sorted(out, key=lambda item: -item[0]))  # the most specific pattern first
+
+
+def message_text(text: object, lang: str, prefix: str | None = "problem_",
+                 _depth: int = 0) -> str:
+    """A message of the library in ``lang``: a fixed phrase (key ``<prefix><words>``), or a
+    message made from a pattern (key ``msg_…``) with its fields kept; else as written.
+    ``prefix="expected_"`` reads an expected value; ``None`` only patterns (a found value
+    the library described, such as ``5 characters``).
+
+    >>> message_text("no project at p: p/project.json is missing", "da")
+    'intet projekt i p: p/project.json mangler'
+    >>> message_text("p/project.json is damaged: not UTF-8 text", "nb")
+    'p/project.json er skadet: ikke UTF-8-tekst'
+    >>> message_text("10-500 characters", "da", "expected_")
+    '10–500 tegn'
+    """
+    found = phrase(text, prefix, lang) if prefix else text
+    if lang == "en" or found != text or not isinstance(text, str) or _depth > 3:
+        return found
+    for _, key, regex in _patterns():
+        m = regex.fullmatch(text)
+        if m:
+            fields = {k: message_text(v, lang, "problem_", _depth + 1) if k.endswith("_text")
+                      else message_text(v, lang, "expected_", _depth + 1) if k == "expected"
+                      else v for k, v in m.groupdict().items()}
+            return t(key, lang, **fields)
+    return text
+
+
+def _stand_ins(text: str, lang: str) -> str:
+    """The stand-ins :func:`~implementere_kit.errors.safe_value` writes for a value it
+    does not show, in ``lang``."""
+    from .errors import _MASKED
+
+    if text == "<masked>":  # the short stand-in some checks write
+        return t("value_masked", lang)
+    return text.replace(_MASKED, t("value_masked", lang)).replace(
+        "<unprintable value>", t("value_unprintable", lang))
+
+
+def _found_text(found: object, lang: str) -> str:
+    """A found value for people: stand-ins and the library's descriptions (``5 characters``)
+    in ``lang``, the value itself as it is."""
+    return message_text(_stand_ins(str(found), lang), lang, None)
+
+
 def error_text(exc: Exception, lang: str) -> str:
-    """One of our errors as a sentence in ``lang`` where it has a message key."""
+    """One of our errors as a sentence in ``lang``: by its message key, by its kind (an
+    unknown name), else by :func:`message_text`."""
+    from .errors import UnknownNameError
+
     key = getattr(exc, "message_key", None)
     if key:
-        return t(key, lang, **getattr(exc, "message_args", {}))
-    return phrase(str(exc), "problem_", lang)
+        text = t(key, lang, **getattr(exc, "message_args", {}))
+    elif isinstance(exc, UnknownNameError):
+        kind = phrase(exc.kind, "name_kind_", lang)
+        text = t("error_unknown_name", lang, kind=kind, name=repr(exc.name),
+                 known=", ".join(map(str, exc.known)))
+    else:
+        text = message_text(str(exc), lang)
+    return _stand_ins(text, lang)
 
 
 def problem_text(problem, lang: str) -> str:
@@ -283,13 +361,36 @@ def problem_text(problem, lang: str) -> str:
         elif field == "column":
             value = column_label(str(value), lang)
         where.append(f"{t(f'ui_col_{field}', lang).lower()} {value}")
-    detail = phrase(problem.message, "problem_", lang)
+    detail = message_text(problem.message, lang)
     if problem.expected is not None:
         detail += f"; {t('ui_col_expected', lang).lower()} " + (
-            phrase(problem.expected, "expected_", lang))
+            message_text(problem.expected, lang, "expected_"))
     if problem.found is not None:
-        detail += f", {t('ui_col_found', lang).lower()} {problem.found}"
+        detail += f", {t('ui_col_found', lang).lower()} {_found_text(problem.found, lang)}"
     return f"{', '.join(where)}: {detail}" if where else detail
+
+
+def problem_frame(problems, lang: str):
+    """Problems as a table in ``lang`` (columns as :meth:`ValidationError.table`): the
+    message, expected value, table and column in words; file, row and found as they are.
+
+    >>> from implementere_kit.errors import Problem
+    >>> problem_frame([Problem("not a date", row=2, column="date", expected="a date")],
+    ...               "nb")[["column", "expected", "message"]].iloc[0].tolist()
+    ['Dato', 'en dato', 'Ikke en dato']
+    """
+    import pandas as pd
+
+    def kept(value, how):
+        return value if value is None or value == "" else how(value)
+
+    rows = [{"file": p.file, "resource": kept(p.resource, lambda v: phrase(v, "ui_table_", lang)),
+             "row": p.row, "column": kept(p.column, lambda v: column_label(str(v), lang)),
+             "expected": kept(p.expected, lambda v: message_text(v, lang, "expected_")),
+             "found": kept(p.found, lambda v: _found_text(v, lang)),
+             "message": message_text(p.message, lang)} for p in problems]
+    return pd.DataFrame(rows, columns=["file", "resource", "row", "column", "expected", "found",
+                                       "message"])
 
 
 def lang_from_environment(default: str = "en") -> str:

@@ -90,7 +90,9 @@ def test_new_on_an_existing_project_says_so_and_changes_nothing(keep):
     before = (keep / "project.json").read_bytes()
     code, _, err = run(["new", keep, "--site", "9901", "--country", "NO", "--intervention", "fft"])
     _one_line_error(code, err)
-    assert "holds a project already" in err and "overwrite" not in err and "()" not in err
+    # told in the language of the project named (Danish), never as Python advice
+    assert t("cli_new_exists", "da", folder=keep) in err
+    assert "overwrite" not in err and "()" not in err
     assert (keep / "project.json").read_bytes() == before
 
 
@@ -147,7 +149,9 @@ def test_dates_a_plan_cannot_span_are_one_line(keep, tmp_path):
         for argv in _commands_taking_a_date(keep, tmp_path / "n", date):
             code, _, err = run(argv)
             _one_line_error(code, err)
-            assert "date out of range" in err
+            # told in the project's language (Danish), argparse's own words too
+            assert t("cli_date_out_of_range", "da", low=1900, high=2199,
+                     found=repr(date)) in err, err
     assert not (tmp_path / "n").exists()
     assert run(["status", keep, "--as-of", "01.01.1900"])[0] == 0
 
@@ -177,7 +181,7 @@ def test_new_never_echoes_a_person_number_given_as_site(tmp_path):
                 "--intervention", "keep"])[0] == 0
     code, out, err = run(["plan", "done", tmp_path / "p", cpr])  # an id typed in the wrong place
     _one_line_error(code, err)
-    assert cpr[:6] not in out + err and "no activity" in err
+    assert cpr[:6] not in out + err and "ingen aktivitet" in err
 
 
 # -- formats, stores and permissions ---------------------------------------------------------
@@ -189,7 +193,8 @@ def test_the_output_suffix_decides_the_report_format(keep, tmp_path):
         code, _, err = run(["report", keep, *bad])
         _one_line_error(code, err)
     assert not (tmp_path / "r.pdf").exists() and not (tmp_path / "r.html").exists()
-    assert "must end in .html or .xlsx" in run(["report", keep, "-o", tmp_path / "r.pdf"])[2]
+    assert t("cli_output_suffix", "da", path=tmp_path / "r.pdf", suffixes=".html / .xlsx") in run(
+        ["report", keep, "-o", tmp_path / "r.pdf"])[2]
 
 
 def test_missing_stores_and_folders_are_errors_not_created(keep, tmp_path):
@@ -246,7 +251,7 @@ def test_bad_meeting_pack_arguments_are_one_line(keep, tmp_path):
             (["report", keep, "--network", store, "--meeting", "-o", tmp_path / "p.html"],
              "--network"),
             (["report", "--network", store, "--meeting", "-o", tmp_path / "p.pdf"],
-             "must end in .html or .xlsx"),
+             "must end in .html / .xlsx"),
             (["report", "--network", store, "--meeting", "-o", tmp_path / "p.html",
               "--format", "xlsx"], "make them agree"),
             (["report", "--network", store, "--meeting", "-o", tmp_path / "p.html",

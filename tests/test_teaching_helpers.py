@@ -249,7 +249,10 @@ def test_checklists_and_tasks_in_each_language():
     with pytest.raises(ValidationError, match="unknown checklist"):
         checklist("ke10")
     t = raci_table({"training": "intervention_owner"}, lang="da")
-    assert t.loc[0, "role"] == "Metodeejer" and t["role"].iloc[1:].eq("").all()
+    # headings in Danish, the role by its label, no ids; unanswered tasks a dash
+    assert t.columns.tolist() == ["Opgave", "Ansvarlig (A)"] and t.index.name == "Nr."
+    assert t.loc[1, "Ansvarlig (A)"] == "Metodeejer" and t["Ansvarlig (A)"].iloc[1:].eq("–").all()
+    assert not {"training", "intervention_owner"} & {*t.to_numpy().ravel(), *t.columns}
 
 
 def test_intervention_overview_and_measure_catalogue():

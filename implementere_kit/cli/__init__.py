@@ -3,18 +3,21 @@
 Every command prints one clear line and exits 1 on a bad argument or one of our own errors
 (no traceback); a bug still shows its traceback, because hiding it would hide the bug. A
 reader that stops early (``implementere-kit status P | head``) ends the command quietly.
+
+Everything is said in one language, chosen before parsing (:func:`._lang.guess_lang`:
+``--lang``, else the project named, else ``--country``, else the user's locale): argparse's
+own words, ``--help``, our messages and the library's.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 from .. import __version__
-from ..errors import ImplementereError, ValidationError
-from ..i18n import error_text, lang_from_environment, problem_text, t
-from ._args import LANG_OF_COUNTRY, LANGS, Parser, date_arg, printable, whole_number
+from ..errors import ImplementereError, ProjectError, ValidationError
+from ..i18n import error_text, message_text, problem_text, t
+from ._args import LANGS, Parser, date_arg, printable, whole_number
 from ._commands import (
     cmd_app,
     cmd_benchmark,
@@ -26,175 +29,113 @@ from ._commands import (
     cmd_status,
     cmd_validate,
 )
+from ._lang import argparse_speaking, guess_lang, speaking, tr
 from ._plan import add_plan_parser
-from ._privacy import add_privacy_parser
+from ._privacy import add_privacy_parser, refusal_line
 
 __all__ = ["main", "build_parser"]
 
 
 def build_parser() -> Parser:
-    parser = Parser(
-        prog="implementere-kit",
-        description="Plan and evaluate the implementation of interventions "
-                    "(implementere.no phases, EPIS, SIC, TILE-style fidelity).")
-    parser.add_argument("--version", action="version", version=f"implementere-kit {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    """The command's parser, its help in the language of :func:`._lang.speaking` (English
+    outside it; argparse's own words within :func:`._lang.argparse_speaking`); every text
+    comes from the locale files (keys ``cli_help_…``)."""
+    parser = Parser(prog="implementere-kit", description=tr("cli_desc"))
+    parser.add_argument("--version", action="version", version=f"implementere-kit {__version__}",
+                        help=tr("argparse_version"))
+    sub = parser.add_subparsers(dest="command", metavar=tr("cli_metavar_command"))
 
-    p = sub.add_parser("new", help="create a project folder with a plan from the template",
-                       description="Create a project: one municipality's implementation of one "
-                                   "intervention, with a plan generated from implementere.no's "
-                                   "four phases and nine core elements.")
-    p.add_argument("path", help="folder to create")
-    p.add_argument("--site", required=True, help="municipality code, e.g. 9901 or 903")
-    p.add_argument("--country", required=True, choices=["NO", "DK", "SE"])
-    p.add_argument("--intervention", required=True,
-                   help="a shipped intervention id (keep, fft, …) or a YAML file")
-    p.add_argument("--name", help="municipality name")
-    p.add_argument("--start", type=date_arg,
-                   help="project start date (YYYY-MM-DD or dd.mm.yyyy); default today")
-    p.add_argument("--lang", choices=LANGS,
-                   help="language of the plan and its reports (default: da for DK, nb for NO)")
+    p = sub.add_parser("new", help=tr("cli_help_new"), description=tr("cli_desc_new"))
+    p.add_argument("path", help=tr("cli_help_new_path"))
+    p.add_argument("--site", required=True, help=tr("cli_help_new_site"))
+    p.add_argument("--country", required=True, choices=["NO", "DK", "SE"],
+                   help=tr("cli_help_new_country"))
+    p.add_argument("--intervention", required=True, help=tr("cli_help_new_intervention"))
+    p.add_argument("--name", help=tr("cli_help_new_name"))
+    p.add_argument("--start", type=date_arg, help=tr("cli_help_new_start"))
+    p.add_argument("--lang", choices=LANGS, help=tr("cli_help_new_lang"))
     p.set_defaults(func=cmd_new)
 
-    p = sub.add_parser("status", help="show a project's progress per phase and core element",
-                       description="Print the share of activities done per phase and core "
-                                   "element, overdue activities and SIC scores, in the "
-                                   "project's language.")
-    p.add_argument("project", help="project folder")
-    p.add_argument("--as-of", type=date_arg, help="judge overdue on this date (default today)")
-    p.add_argument("--lang", choices=LANGS, help="language (default the project's)")
+    p = sub.add_parser("status", help=tr("cli_help_status"), description=tr("cli_desc_status"))
+    p.add_argument("project", help=tr("cli_help_project"))
+    p.add_argument("--as-of", type=date_arg, help=tr("cli_help_as_of"))
+    p.add_argument("--lang", choices=LANGS, help=tr("cli_help_lang"))
     p.set_defaults(func=cmd_status)
 
     add_plan_parser(sub)
     add_privacy_parser(sub)
 
-    p = sub.add_parser("export", help="export a shareable data package from a project",
-                       description="Write a data package (Frictionless) that the municipality "
-                                   "may share, holding only what the allow-list lets leave: "
-                                   "aggregate (the sums behind each measure, figures of fewer "
-                                   "than k people suppressed) or pseudonymised (keyed "
-                                   "pseudonyms, dates of people's events cut to the month, no "
-                                   "free text). The privacy guard refuses any table holding "
-                                   "personal identifiers; then nothing is written. Prints the "
-                                   "package's export number, which tells the network which of "
-                                   "two packages is newer.")
-    p.add_argument("project", help="project folder")
-    p.add_argument("-o", "--output", required=True, help="PKG.zip or a folder")
-    p.add_argument("--level", choices=["aggregate", "pseudonymised"], default="aggregate")
+    p = sub.add_parser("export", help=tr("cli_help_export"), description=tr("cli_desc_export"))
+    p.add_argument("project", help=tr("cli_help_project"))
+    p.add_argument("-o", "--output", required=True, help=tr("cli_help_export_output"))
+    p.add_argument("--level", choices=["aggregate", "pseudonymised"], default="aggregate",
+                   help=tr("cli_help_export_level"))
     p.add_argument("--format", choices=["parquet", "csv"], default="parquet",
-                   help="format of the tables inside the package")
-    p.add_argument("-k", type=whole_number(0), default=5,
-                   help="smallest number of people a published figure may describe "
-                        "(aggregate level; default 5, never below 3)")
-    p.add_argument("--allow-small-k", action="store_true",
-                   help="allow -k 3 or 4 (recorded in the package)")
+                   help=tr("cli_help_export_format"))
+    p.add_argument("-k", type=whole_number(0), default=5, help=tr("cli_help_export_k"))
+    p.add_argument("--allow-small-k", action="store_true", help=tr("cli_help_allow_small_k"))
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("validate", help="check a data package and list every problem",
-                       description="Validate a package: checksums, schema version, safe archive "
-                                   "entries, fields, types, keys, ranges and dates. Prints every "
-                                   "problem (file, resource, row, column, expected, found) and "
-                                   "exits 1 if there is any.")
-    p.add_argument("package", help="PKG.zip or a package folder")
+    p = sub.add_parser("validate", help=tr("cli_help_validate"),
+                       description=tr("cli_desc_validate"))
+    p.add_argument("package", help=tr("cli_help_package"))
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("merge", help="load validated packages into a network store (DuckDB)",
-                       description="Validate each package and load it into the network store "
-                                   "(made if the file does not exist; its folder must). An "
-                                   "invalid package is rejected whole; the same package twice "
-                                   "is a no-op; a newer one for the same site and period "
-                                   "replaces the older.")
-    p.add_argument("packages", nargs="+", help="package files or folders")
-    p.add_argument("--into", required=True, help="network store, e.g. network.duckdb")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p = sub.add_parser("merge", help=tr("cli_help_merge"), description=tr("cli_desc_merge"))
+    p.add_argument("packages", nargs="+", help=tr("cli_help_packages"))
+    p.add_argument("--into", required=True, help=tr("cli_help_into"))
+    p.add_argument("-q", "--quiet", action="store_true", help=tr("cli_help_quiet"))
     p.set_defaults(func=cmd_merge)
 
-    p = sub.add_parser("benchmark", help="compute network benchmarks and share-back packages",
-                       description="Compute each site's indicators beside the network median, "
-                                   "quartiles and funnel limits, and write one share-back "
-                                   "package per site. The store must exist.")
-    p.add_argument("store", help="network store (DuckDB file)")
-    p.add_argument("-o", "--output", required=True, help="folder for share-back packages")
-    p.add_argument("-k", type=whole_number(0), default=5, help="smallest cell shown")
+    p = sub.add_parser("benchmark", help=tr("cli_help_benchmark"),
+                       description=tr("cli_desc_benchmark"))
+    p.add_argument("store", help=tr("cli_help_store"))
+    p.add_argument("-o", "--output", required=True, help=tr("cli_help_benchmark_output"))
+    p.add_argument("-k", type=whole_number(0), default=5, help=tr("cli_help_benchmark_k"))
     p.set_defaults(func=cmd_benchmark)
 
-    p = sub.add_parser("report", help="write an evaluation report (HTML or Excel)",
-                       description="Run the evaluator notebook on a project (or the network "
-                                   "notebook on a network store) and write a self-contained "
-                                   "HTML report without code, or the report's tables as an "
-                                   "Excel workbook. The file name's ending (.html or .xlsx) "
-                                   "decides the format. With --meeting, write the pack a "
-                                   "network meeting is run from: each site's position, "
-                                   "barriers and solutions shared across sites, adaptations "
-                                   "across sites and themes for discussion.")
-    p.add_argument("project", nargs="?", help="project folder")
-    p.add_argument("--network", help="network store (DuckDB file): its network report, or with "
-                                    "PROJECT the site's report with advice from the network")
-    p.add_argument("--meeting", action="store_true",
-                   help="the network meeting pack of --network STORE")
-    p.add_argument("--intervention",
-                   help="meeting pack: only the sites implementing this intervention")
-    p.add_argument("-o", "--output", required=True, help="report.html or report.xlsx")
-    p.add_argument("--period", help="2025, 2025-03 or 2025-01:2025-06 (default all)")
-    p.add_argument("--lang", choices=LANGS, help="language (default the project's)")
-    p.add_argument("--format", choices=["html", "xlsx"],
-                   help="must agree with the file name's ending if given")
-    p.add_argument("--share-back", help="share-back package for the network comparison")
+    p = sub.add_parser("report", help=tr("cli_help_report"), description=tr("cli_desc_report"))
+    p.add_argument("project", nargs="?", help=tr("cli_help_project"))
+    p.add_argument("--network", help=tr("cli_help_report_network"))
+    p.add_argument("--meeting", action="store_true", help=tr("cli_help_report_meeting"))
+    p.add_argument("--intervention", help=tr("cli_help_report_intervention"))
+    p.add_argument("-o", "--output", required=True, help=tr("cli_help_report_output"))
+    p.add_argument("--period", help=tr("cli_help_report_period"))
+    p.add_argument("--lang", choices=LANGS, help=tr("cli_help_lang"))
+    p.add_argument("--format", choices=["html", "xlsx"], help=tr("cli_help_report_format"))
+    p.add_argument("--share-back", help=tr("cli_help_report_share_back"))
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("app", help="start the guided app (Voila) on localhost",
-                       description="Serve the guided app for staff who never see code, on "
-                                   "127.0.0.1, and print its URL. The app keeps its projects "
-                                   "in a workspace folder: the user's data folder unless "
-                                   "--workspace or $IMPLEMENTERE_WORKSPACE says otherwise.")
-    p.add_argument("--workspace", help="folder of the projects (made if missing)")
-    p.add_argument("--project", help="project to open at start (a name in the workspace "
-                                     "or a folder)")
-    p.add_argument("--port", type=whole_number(1, 65535), help="port (default a free one)")
+    p = sub.add_parser("app", help=tr("cli_help_app"), description=tr("cli_desc_app"))
+    p.add_argument("--workspace", help=tr("cli_help_app_workspace"))
+    p.add_argument("--project", help=tr("cli_help_app_project"))
+    p.add_argument("--port", type=whole_number(1, 65535), help=tr("cli_help_app_port"))
     p.set_defaults(func=cmd_app)
 
-    p = sub.add_parser("demo", help="run the main job on the example network",
-                       description="Generate the example network (nine synthetic sites), print "
-                                   "each site's plan progress and SIC scores, export, merge, "
-                                   "share back, and write tables and reports to the output "
-                                   "folder.")
-    p.add_argument("--out", default="reports", help="output folder (default reports/)")
-    p.add_argument("--seed", type=whole_number(0), help="generate the network from this seed")
-    p.add_argument("--lang", choices=LANGS, default="en", help="language of the headings")
+    p = sub.add_parser("demo", help=tr("cli_help_demo"), description=tr("cli_desc_demo"))
+    p.add_argument("--out", default="reports", help=tr("cli_help_demo_out"))
+    p.add_argument("--seed", type=whole_number(0), help=tr("cli_help_demo_seed"))
+    p.add_argument("--lang", choices=LANGS, default="en", help=tr("cli_help_demo_lang"))
     p.set_defaults(func=cmd_demo)
     return parser
 
 
 def _one_line(exc: Exception, lang: str = "en") -> str:
-    """An error as one line in ``lang``: a validation error's first problem and how many
-    more (phrases without a translation stay as the library wrote them)."""
-    if isinstance(exc, ValidationError) and exc.problems:
-        more = len(exc.problems) - 1
-        return printable(problem_text(exc.problems[0], lang)
-                         + (" " + t("cli_and_more", lang, n=more) if more else ""))
+    """An error as one line in ``lang``: the first problem of a validation error (or of a
+    damaged project) and how many more; phrases without a translation stay as the library
+    wrote them."""
+    problems = getattr(exc, "problems", None)
+    more = t("cli_and_more", lang, n=len(problems) - 1) if problems and len(problems) > 1 \
+        else ""
+    if isinstance(exc, ValidationError) and problems:
+        return printable(f"{problem_text(problems[0], lang)} {more}".strip())
+    refused = refusal_line(exc, lang)
+    if refused:
+        return printable(refused)
+    if isinstance(exc, ProjectError) and problems:  # its message, then its first problem
+        head = message_text(str(exc).split("\n", 1)[0], lang)
+        return printable(f"{head}: {problem_text(problems[0], lang)} {more}".strip())
     return printable(error_text(exc, lang))
-
-
-def _error_lang(args) -> str:
-    """The language errors are told in: ``--lang``, else the project's, else a new project's
-    country's, else the user's locale."""
-    lang = getattr(args, "lang", None)
-    if lang in LANGS:
-        return lang
-    folder = getattr(args, "project", None)
-    if isinstance(folder, str) and folder:
-        from ..store._meta import load_meta
-
-        try:  # a damaged project is the command's error to report, not ours
-            found = load_meta(Path(folder) / "project.json").get("language")
-        except (ImplementereError, OSError):
-            found = None
-        if found in LANGS:
-            return found
-    country = getattr(args, "country", None)
-    if country in LANG_OF_COUNTRY:
-        return LANG_OF_COUNTRY[country]
-    return lang_from_environment()
 
 
 def _quiet_stdout() -> None:
@@ -208,14 +149,21 @@ def _quiet_stdout() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
+    lang = guess_lang(argv)
+    with speaking(lang):
+        return _run(argv, lang)
+
+
+def _run(argv: list[str], lang: str) -> int:
     command = "implementere-kit"
-    args = None
     try:
-        args = parser.parse_args(argv)
-        if not getattr(args, "func", None):
-            parser.print_help()
-            return 1
+        with argparse_speaking():
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            if not getattr(args, "func", None):
+                parser.print_help()
+                return 1
         command = " ".join(["implementere-kit", args.command, *(
             getattr(args, a) for a in ("plan_command", "privacy_command", "exception_command")
             if getattr(args, a, None))])
@@ -225,12 +173,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except ImplementereError as exc:
         prog = getattr(exc, "prog", None) or command
-        lang = _error_lang(args)
         print(f"{prog}: {t('cli_error', lang)}: {_one_line(exc, lang)}", file=sys.stderr)
         return 1
     except OSError as exc:  # a missing folder, a full disk: say which file
         where = f": {exc.filename}" if exc.filename else ""
-        print(printable(f"{command}: error: {exc.strerror or exc}{where}"), file=sys.stderr)
+        why = message_text(exc.strerror, lang) if exc.strerror else str(exc)
+        print(printable(f"{command}: {t('cli_error', lang)}: {why}{where}"), file=sys.stderr)
         return 1
 
 

@@ -11,29 +11,49 @@ import argparse
 import re
 from pathlib import Path
 
-from .._data import LANG_OF_COUNTRY
+from .._data import LANG_OF_COUNTRY, LANGS
 from ..errors import ImplementereError, safe_value
+from ..i18n import labels, t
+from ._lang import tr
 
 __all__ = ["Parser", "UsageError", "date_arg", "whole_number", "LANGS", "LANG_OF_COUNTRY",
            "output_format", "printable", "DATE_YEARS"]
 
-LANGS = ("nb", "da", "en")
-#: The language a new project gets when ``--lang`` is not given.
 #: Years a date argument may fall in: a plan spans years from its start, and pandas counts
 #: time in nanoseconds only from 1677 to 2262, so 9999-12-31 would fail deep in a table.
 DATE_YEARS = (1900, 2199)
 
 
 class UsageError(ImplementereError):
-    """A command line argument is missing or malformed (the message names it)."""
+    """A command line argument is missing or malformed (the message names it).
 
-    def __init__(self, message: str, prog: str | None = None):
+    ``message`` is a locale key (``cli_…``) filled with ``fields``, told in each language
+    by :func:`~implementere_kit.i18n.error_text`; or a text already in the user's language
+    (argparse's own, see :mod:`._lang`).
+    """
+
+    def __init__(self, message: str, prog: str | None = None, **fields: object):
         self.prog = prog
+        if message in labels("en"):
+            self.message_key, self.message_args = message, fields
+            message = t(message, "en", **fields)
         super().__init__(message)
 
 
 class Parser(argparse.ArgumentParser):
-    """An ``ArgumentParser`` whose errors are :class:`UsageError` (one line, exit 1)."""
+    """An ``ArgumentParser`` whose errors are :class:`UsageError` (one line, exit 1), and
+    whose placeholders (``--as-of DATE``) come from the locale files (``cli_metavar_<dest>``)
+    in the language of :func:`._lang.speaking`."""
+
+    def add_argument(self, *names, **kwargs):
+        if "metavar" not in kwargs and "choices" not in kwargs and kwargs.get("action") in (
+                None, "store"):
+            longs = [n for n in names if n.startswith("--")] or list(names)
+            dest = kwargs.get("dest") or longs[0].lstrip("-").replace("-", "_")
+            text = tr(f"cli_metavar_{dest}")
+            if text != f"cli_metavar_{dest}":
+                kwargs["metavar"] = text
+        return super().add_argument(*names, **kwargs)
 
     def error(self, message: str):
         raise UsageError(" ".join(message.split()), prog=self.prog)
@@ -73,12 +93,11 @@ def date_arg(text: str):
 
     value = parse_dates(pd.Series([text], dtype="string")).iloc[0] if text.strip() else pd.NaT
     if pd.isna(value):
-        raise argparse.ArgumentTypeError(
-            f"not a date: expected YYYY-MM-DD or dd.mm.yyyy, found {safe_value(text)}")
+        raise argparse.ArgumentTypeError(tr("cli_not_a_date", found=safe_value(text)))
     low, high = DATE_YEARS
     if not low <= value.year <= high:
-        raise argparse.ArgumentTypeError(
-            f"date out of range: expected a date from {low} to {high}, found {safe_value(text)}")
+        raise argparse.ArgumentTypeError(tr("cli_date_out_of_range", low=low, high=high,
+                                            found=safe_value(text)))
     return value.date()
 
 
@@ -86,11 +105,12 @@ def whole_number(low: int | None = None, high: int | None = None):
     """An argument type for a whole number between ``low`` and ``high`` (inclusive)."""
     def parse(text: str) -> int:
         if not re.fullmatch(r"\s*[+-]?\d{1,18}\s*", text, re.ASCII):
-            raise argparse.ArgumentTypeError(f"not a whole number: found {safe_value(text)}")
+            raise argparse.ArgumentTypeError(tr("cli_not_a_whole_number",
+                                                found=safe_value(text)))
         n = int(text)
         if (low is not None and n < low) or (high is not None and n > high):
-            span = f"{low}–{high}" if high is not None else f"{low} or more"
-            raise argparse.ArgumentTypeError(f"expected a whole number {span}, found {n}")
+            key = "cli_whole_number_between" if high is not None else "cli_whole_number_from"
+            raise argparse.ArgumentTypeError(tr(key, low=low, high=high, found=n))
         return n
 
     parse.__name__ = "whole number"
@@ -107,13 +127,12 @@ def output_format(path: str, formats: dict[str, str], given: str | None) -> str:
     >>> output_format("r.pdf", {".html": "html", ".xlsx": "xlsx"}, None)
     Traceback (most recent call last):
     ...
-    implementere_kit.cli._args.UsageError: -o r.pdf: the file name must end in .html or .xlsx
+    implementere_kit.cli._args.UsageError: -o r.pdf: the file name must end in .html / .xlsx
     """
     suffix = Path(path).suffix.lower()
     if suffix not in formats:
-        raise UsageError(f"-o {path}: the file name must end in {' or '.join(formats)}")
+        raise UsageError("cli_output_suffix", path=path, suffixes=" / ".join(formats))
     fmt = formats[suffix]
     if given is not None and given != fmt:
-        raise UsageError(f"-o {path} names a {fmt} file but --format is {given}; "
-                         f"make them agree")
+        raise UsageError("cli_output_format_clash", path=path, fmt=fmt, given=given)
     return fmt

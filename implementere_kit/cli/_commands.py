@@ -9,8 +9,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..i18n import display_frame, t
+from ..i18n import display_frame, problem_text, t
 from ._args import LANG_OF_COUNTRY, UsageError, output_format, printable
+from ._lang import cli_lang, tr
 
 __all__ = ["cmd_new", "cmd_status", "cmd_export", "cmd_validate", "cmd_merge", "cmd_benchmark",
            "cmd_report", "cmd_app", "cmd_demo", "table_text"]
@@ -27,10 +28,11 @@ def table_text(df) -> str:
         return df.to_string(index=False)
 
 
-def _existing_file(path: str, what: str, hint: str) -> Path:
+def _existing_store(path: str) -> Path:
+    """A network store that must exist already (it is never made by mistake)."""
     p = Path(path)
     if not p.is_file():
-        raise UsageError(f"no {what} at {path}; {hint}")
+        raise UsageError("cli_no_store", path=path)
     return p
 
 
@@ -41,10 +43,9 @@ def cmd_new(args) -> int:
     lang = args.lang or LANG_OF_COUNTRY[args.country]
     folder = Path(args.path)
     if (folder / "project.json").exists():
-        raise UsageError(f"{folder} holds a project already; nothing was changed (choose "
-                         f"another folder, or look at it with: implementere-kit status {folder})")
+        raise UsageError("cli_new_exists", folder=folder)
     if folder.exists() and not folder.is_dir():
-        raise UsageError(f"{folder} is a file, not a folder; choose another name")
+        raise UsageError("cli_new_not_a_folder", folder=folder)
     project = Project.create(folder, site=args.site, country=args.country,
                              intervention=args.intervention, site_name=args.name or "",
                              start=args.start, language=lang)
@@ -95,13 +96,11 @@ def cmd_export(args) -> int:
 
     out = Path(args.output)
     if out.suffix.lower() not in ("", ".zip") and not out.is_dir():
-        raise UsageError(f"-o {args.output}: give PKG.zip or a folder")
+        raise UsageError("cli_export_output", path=args.output)
     if args.k < MIN_K:
-        raise UsageError(f"-k {args.k}: a figure of fewer than {MIN_K} people is never "
-                         f"published; give -k {SAFE_K} (the default) or more")
+        raise UsageError("cli_k_never", k=args.k, low=MIN_K, safe=SAFE_K)
     if args.k < SAFE_K and not args.allow_small_k:
-        raise UsageError(f"-k {args.k}: a threshold of {MIN_K} or {SAFE_K - 1} needs "
-                         f"--allow-small-k (the package records it); the default is {SAFE_K}")
+        raise UsageError("cli_k_needs_flag", k=args.k, low=MIN_K, high=SAFE_K - 1, safe=SAFE_K)
     project = Project.open(args.project)
     written = export_package(project, out, level=args.level, fmt=args.format, k=args.k,
                              allow_small_k=args.allow_small_k)
@@ -115,68 +114,101 @@ def cmd_validate(args) -> int:
     from ..exchange.validate import validate_package
 
     problems = validate_package(args.package)
+    lang = cli_lang()
     if problems:
-        from ..errors import ValidationError
-
-        print(table_text(ValidationError(problems).table().fillna("")))
-        print(printable(f"implementere-kit validate: error: {args.package}: {len(problems)} "
-                        f"problem(s); the package is not valid"), file=sys.stderr)
+        print(table_text(problems_frame(problems, lang)))
+        print(printable(f"implementere-kit validate: {t('cli_error', lang)}: " + t(
+            "cli_package_invalid", lang, path=args.package, n=len(problems))), file=sys.stderr)
         return 1
-    print(f"{args.package}: valid")
+    print(t("cli_package_valid", lang, path=args.package))
     return 0
 
 
+def problems_frame(problems, lang: str):
+    """Problems as a table to print in ``lang``: headings labelled, empty cells blank."""
+    from ..i18n import is_missing, problem_frame
+
+    frame = problem_frame(problems, lang)
+    frame = frame.map(lambda v: "" if is_missing(v) else v)
+    return frame.rename(columns=lambda c: t(f"ui_col_{c}", lang))
+
+
 def cmd_merge(args) -> int:
-    from ..exchange.network import NetworkStore, results_frame
+    from ..exchange.network import NetworkStore
 
     into = Path(args.into)
     if into.is_dir():
-        raise UsageError(f"--into {args.into} is a folder; give the store's file, "
-                         f"e.g. {into / 'network.duckdb'}")
+        raise UsageError("cli_into_folder", path=args.into, example=into / "network.duckdb")
     if not into.parent.resolve().is_dir():
-        raise UsageError(f"--into {args.into}: folder {into.parent} does not exist; "
-                         f"nothing was created")
+        raise UsageError("cli_into_no_folder", path=args.into, folder=into.parent)
+    lang = cli_lang()
     with NetworkStore(into) as store:
         results = store.merge(args.packages, progress=not args.quiet)
-        table = results_frame(results)
-        print(table_text(table))
+        print(table_text(_merge_table(results, lang)))
         n_sites = store.query("SELECT count(DISTINCT site) AS n FROM provenance")["n"][0]
-    rejected = int((table["action"] == "rejected").sum())
-    print(f"{args.into}: {len(table) - rejected} package(s) accepted, {rejected} rejected; "
-          f"{n_sites} site(s) in the store")
+    rejected = sum(r.action == "rejected" for r in results)
+    print(t("cli_merged", lang, path=args.into, n=len(results) - rejected, rejected=rejected,
+            sites=n_sites))
     return 1 if rejected else 0
+
+
+def _merge_table(results, lang: str):
+    """What happened to each package, in ``lang`` (the first problem of a rejected one)."""
+    import pandas as pd
+
+    from ..i18n import MISSING
+
+    return pd.DataFrame({
+        t("col_source", lang): [r.source for r in results],
+        t("cli_col_result", lang): [t(f"ui_action_{r.action}", lang) for r in results],
+        t("col_site", lang): [r.site or MISSING for r in results],
+        t("ui_col_reason", lang): [problem_text(r.problems[0], lang) + (
+            " " + t("cli_and_more", lang, n=len(r.problems) - 1) if len(r.problems) > 1 else "")
+            if r.problems else "" for r in results]})
 
 
 def cmd_benchmark(args) -> int:
     from ..exchange.network import NetworkStore
 
-    store = _existing_file(args.store, "network store",
-                           "make one with: implementere-kit merge PACKAGES --into STORE")
+    store = _existing_store(args.store)
     with NetworkStore(store) as st:
         bench = st.benchmarks(by_month=False, k=args.k)
         written = st.share_back(args.output, k=args.k)
-    show = bench[["site", "indicator", "n", "value", "network_median", "flag"]]
-    if show.empty:
-        print(f"{store}: no indicator can be compared yet (too few sites or cells)")
+    lang = cli_lang()
+    if bench.empty:
+        print(t("cli_benchmark_none", lang, path=store))
     else:
-        print(table_text(show.round(3)))
+        print(table_text(_benchmark_table(bench, lang)))
     for path in written:
-        print(f"share-back package: {path}")
+        print(t("cli_share_back_written", lang, path=path))
     return 0
+
+
+def _benchmark_table(bench, lang: str):
+    """Each site's indicators beside the network median, as the catalogue names and
+    formats them (shares as percentages, scores with decimals, counts whole)."""
+    from ..measures.catalogue import format_value, measures
+
+    known = measures()
+    units = [known[i].unit if i in known else "count" for i in bench["indicator"]]
+    shown = bench[["site", "indicator", "n", "value", "network_median", "flag"]].copy()
+    for col in ("value", "network_median"):
+        shown[col] = [format_value(v, u, lang) for v, u in zip(bench[col], units, strict=True)]
+    shown["indicator"] = [known[i].label(lang) if i in known else i for i in bench["indicator"]]
+    return display_frame(shown, lang)
 
 
 # -- reports and the app ------------------------------------------------------------------
 def _meeting_args(args) -> None:
     """Refuse ``--meeting`` and ``--intervention`` where they do not belong (one line)."""
-    lang = args.lang or "nb"  # the language of network output (see build_network_report)
     if args.meeting:
         if args.network is None or args.project is not None:
-            raise UsageError(t("cli_meeting_needs_network", lang))
+            raise UsageError("cli_meeting_needs_network")
         for flag, value in (("--period", args.period), ("--share-back", args.share_back)):
             if value is not None:
-                raise UsageError(t("cli_meeting_not_with", lang, flag=flag))
+                raise UsageError("cli_meeting_not_with", flag=flag)
     elif args.intervention is not None:
-        raise UsageError(t("cli_intervention_needs_meeting", lang))
+        raise UsageError("cli_intervention_needs_meeting")
 
 
 def cmd_report(args) -> int:
@@ -184,25 +216,22 @@ def cmd_report(args) -> int:
 
     _meeting_args(args)
     if args.project is None and args.network is None:
-        raise UsageError("give a PROJECT folder, --network STORE, or both (the site's report "
-                         "with advice from the network)")
+        raise UsageError("cli_report_needs_input")
     fmt = output_format(args.output, _REPORT_FORMATS, args.format)
     if args.meeting:
-        store = _existing_file(args.network, "network store",
-                               "make one with: implementere-kit merge PACKAGES --into STORE")
+        store = _existing_store(args.network)
         lang = args.lang or "nb"
         out = build_meeting_pack(store, args.output, lang=lang, fmt=fmt,
                                  intervention=args.intervention)
         print(t("cli_meeting_written", lang, path=out))
         return 0
-    store = None if args.network is None else _existing_file(
-        args.network, "network store", "make one with: implementere-kit merge PACKAGES --into STORE")
+    store = None if args.network is None else _existing_store(args.network)
     if args.project is None:
         out = build_network_report(store, args.output, lang=args.lang or "nb", fmt=fmt)
     else:
         out = build_report(args.project, args.output, period=args.period, lang=args.lang,
                            share_back=args.share_back, fmt=fmt, network=store)
-    print(f"wrote {out}")
+    print(tr("cli_report_written", path=out))
     return 0
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from ..errors import safe_value
 from ..i18n import display_frame, t
-from ._args import UsageError, date_arg, whole_number
+from ._args import LANGS, UsageError, date_arg, whole_number
 from ._commands import table_text
+from ._lang import tr
 
 __all__ = ["add_plan_parser"]
 
@@ -44,9 +45,7 @@ def cmd_plan_done(args) -> int:
     lang = project.language
     plan = project.plan
     if args.activity not in set(plan.activities["activity_id"]):
-        raise UsageError(f"no activity {safe_value(args.activity)} "
-                         f"in {args.project}; list them with: implementere-kit plan list "
-                         f"{args.project}")
+        raise UsageError("cli_no_activity", id=safe_value(args.activity), path=args.project)
     plan.complete(args.activity, date=args.date)
     project.save()
     when = plan.activity(args.activity)["completed"]
@@ -67,35 +66,34 @@ def cmd_plan_add(args) -> int:
 
 def add_plan_parser(sub) -> None:
     """Add ``plan list|done|add`` to the subcommands ``sub``."""
-    p = sub.add_parser("plan", help="list the plan's activities, mark one done, or add one",
-                       description="Work with a project's implementation plan.")
-    plan = p.add_subparsers(dest="plan_command", metavar="ACTION", required=True)
+    p = sub.add_parser("plan", help=tr("cli_help_plan"), description=tr("cli_desc_plan"))
+    plan = p.add_subparsers(dest="plan_command", metavar=tr("cli_metavar_action"),
+                            required=True)
 
-    q = plan.add_parser("list", help="list activities (filter by phase, status, overdue)",
-                        description="List the plan's activities in the project's language.")
-    q.add_argument("project", help="project folder")
-    q.add_argument("--phase", choices=_PHASES)
-    q.add_argument("--status", choices=_STATUSES)
-    q.add_argument("--overdue", action="store_true", help="only overdue activities")
-    q.add_argument("--as-of", type=date_arg, help="judge overdue on this date (default today)")
-    q.add_argument("--lang", choices=("nb", "da", "en"), help="language (default the project's)")
+    q = plan.add_parser("list", help=tr("cli_help_plan_list"),
+                        description=tr("cli_desc_plan_list"))
+    q.add_argument("project", help=tr("cli_help_project"))
+    q.add_argument("--phase", choices=_PHASES, help=tr("cli_help_plan_phase"))
+    q.add_argument("--status", choices=_STATUSES, help=tr("cli_help_plan_status"))
+    q.add_argument("--overdue", action="store_true", help=tr("cli_help_plan_overdue"))
+    q.add_argument("--as-of", type=date_arg, help=tr("cli_help_as_of"))
+    q.add_argument("--lang", choices=LANGS, help=tr("cli_help_lang"))
     q.set_defaults(func=cmd_plan_list)
 
-    q = plan.add_parser("done", help="mark an activity done",
-                        description="Mark one activity done (today, or on --date).")
-    q.add_argument("project", help="project folder")
-    q.add_argument("activity", help="the activity's id (see plan list)")
-    q.add_argument("--date", type=date_arg, help="date it was done (default today)")
+    q = plan.add_parser("done", help=tr("cli_help_plan_done"),
+                        description=tr("cli_desc_plan_done"))
+    q.add_argument("project", help=tr("cli_help_project"))
+    q.add_argument("activity", help=tr("cli_help_plan_activity"))
+    q.add_argument("--date", type=date_arg, help=tr("cli_help_plan_date"))
     q.set_defaults(func=cmd_plan_done)
 
-    q = plan.add_parser("add", help="add an activity",
-                        description="Add an activity to the plan (phase and core element "
-                                    "must agree, e.g. planlegge and 3, 4 or 5).")
-    q.add_argument("project", help="project folder")
-    q.add_argument("--title", required=True)
-    q.add_argument("--phase", required=True, choices=_PHASES)
-    q.add_argument("--core-element", required=True, type=whole_number(1, 9))
-    q.add_argument("--owner", help="a role (leader, coordinator, …) or a name")
-    q.add_argument("--start", type=date_arg)
-    q.add_argument("--due", type=date_arg)
+    q = plan.add_parser("add", help=tr("cli_help_plan_add"), description=tr("cli_desc_plan_add"))
+    q.add_argument("project", help=tr("cli_help_project"))
+    q.add_argument("--title", required=True, help=tr("cli_help_plan_title"))
+    q.add_argument("--phase", required=True, choices=_PHASES, help=tr("cli_help_plan_phase"))
+    q.add_argument("--core-element", required=True, type=whole_number(1, 9),
+                   help=tr("cli_help_plan_core_element"))
+    q.add_argument("--owner", help=tr("cli_help_plan_owner"))
+    q.add_argument("--start", type=date_arg, help=tr("cli_help_plan_start"))
+    q.add_argument("--due", type=date_arg, help=tr("cli_help_plan_due"))
     q.set_defaults(func=cmd_plan_add)

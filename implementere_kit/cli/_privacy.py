@@ -13,8 +13,9 @@ from __future__ import annotations
 from ..i18n import display_frame, t
 from ._args import date_arg, whole_number
 from ._commands import table_text
+from ._lang import tr
 
-__all__ = ["add_privacy_parser"]
+__all__ = ["add_privacy_parser", "refusal_line"]
 
 _LOG_COLUMNS = ("seq", "time", "action", "export_seq", "table", "column", "kind",
                 "exception_id", "reason", "reviewer", "date")
@@ -29,6 +30,25 @@ def _open(path):
 def _labels(lang: str) -> dict:
     return {"kind": lambda k: t(f"id_kind_{k}", lang),
             "action": lambda a: t(f"audit_{a}", lang)}
+
+
+def refusal_line(exc, lang: str) -> str | None:
+    """A refused export (a :class:`~implementere_kit.errors.PrivacyError` with findings) as
+    one sentence in ``lang``: where the first finding is, how many more, what to do. Values
+    are never shown (the findings hold none)."""
+    findings = getattr(exc, "findings", None)
+    if findings is None or not len(findings):
+        return None
+    first = findings.iloc[0]
+    where = t("cli_privacy_where", lang, table=first["table"], column=first["column"],
+              kind=t(f"id_kind_{first['kind']}", lang), n=int(first["count"]))
+    rows = tuple(first["rows"])
+    if rows:
+        where += f" ({t('ui_col_row', lang).lower()} {', '.join(map(str, rows))})"
+    if len(findings) > 1:
+        where += " " + t("cli_and_more", lang, n=len(findings) - 1)
+    return f"{t('ui_privacy_refused', lang)} {where[:1].upper()}{where[1:]}. " + t(
+        "cli_privacy_advice", lang)
 
 
 def cmd_exception_add(args) -> int:
@@ -74,48 +94,41 @@ def add_privacy_parser(sub) -> None:
     """Add ``privacy exception add|list|revoke`` and ``privacy log`` to ``sub``."""
     from ..exchange.identifiers import KINDS
 
-    p = sub.add_parser("privacy", help="reviewed exceptions to the identifier scanner and "
-                                       "the project's audit log",
-                       description="A finding of the identifier scanner that a reviewer has "
-                                   "judged harmless (a product code that reads as a CPR "
-                                   "number) can be let through by an exception for its "
-                                   "table, column and kind, recorded in the project's "
-                                   "append-only audit log with a reason. Never for a column "
-                                   "of person ids.")
-    privacy = p.add_subparsers(dest="privacy_command", metavar="ACTION", required=True)
+    p = sub.add_parser("privacy", help=tr("cli_help_privacy"),
+                       description=tr("cli_desc_privacy"))
+    privacy = p.add_subparsers(dest="privacy_command", metavar=tr("cli_metavar_action"),
+                               required=True)
 
-    q = privacy.add_parser("exception", help="add, list or revoke reviewed exceptions",
-                           description="Reviewed exceptions in force for a project.")
-    exc = q.add_subparsers(dest="exception_command", metavar="ACTION", required=True)
+    q = privacy.add_parser("exception", help=tr("cli_help_exception"),
+                           description=tr("cli_desc_exception"))
+    exc = q.add_subparsers(dest="exception_command", metavar=tr("cli_metavar_action"),
+                           required=True)
 
-    r = exc.add_parser("add", help="record a reviewed exception",
-                       description="Record that findings of KIND in TABLE.COLUMN are "
-                                   "harmless: the export's privacy check then lets them "
-                                   "through and the package lists them.")
-    r.add_argument("project", help="project folder")
-    r.add_argument("--table", required=True, help="table of tables.yaml, e.g. costs")
-    r.add_argument("--column", required=True, help="the column (never a column of ids)")
-    r.add_argument("--kind", required=True, choices=KINDS, help="kind of identifier found")
-    r.add_argument("--reason", required=True, help="why it is harmless (10-500 characters)")
-    r.add_argument("--reviewer", required=True, help="who reviewed it (name or role)")
-    r.add_argument("--date", type=date_arg, help="date of the review (default today)")
+    r = exc.add_parser("add", help=tr("cli_help_exception_add"),
+                       description=tr("cli_desc_exception_add"))
+    r.add_argument("project", help=tr("cli_help_project"))
+    r.add_argument("--table", required=True, help=tr("cli_help_exception_table"))
+    r.add_argument("--column", required=True, help=tr("cli_help_exception_column"))
+    r.add_argument("--kind", required=True, choices=KINDS, help=tr("cli_help_exception_kind"))
+    r.add_argument("--reason", required=True, help=tr("cli_help_exception_reason"))
+    r.add_argument("--reviewer", required=True, help=tr("cli_help_exception_reviewer"))
+    r.add_argument("--date", type=date_arg, help=tr("cli_help_exception_date"))
     r.set_defaults(func=cmd_exception_add)
 
-    r = exc.add_parser("list", help="list the exceptions in force",
-                       description="List the exceptions in force, in the project's language.")
-    r.add_argument("project", help="project folder")
+    r = exc.add_parser("list", help=tr("cli_help_exception_list"),
+                       description=tr("cli_desc_exception_list"))
+    r.add_argument("project", help=tr("cli_help_project"))
     r.set_defaults(func=cmd_exception_list)
 
-    r = exc.add_parser("revoke", help="withdraw an exception (a new audit log entry)",
-                       description="Withdraw an exception by its id (see exception list); "
-                                   "the log keeps both entries.")
-    r.add_argument("project", help="project folder")
-    r.add_argument("id", type=whole_number(1), help="the exception's id")
-    r.add_argument("--reason", required=True, help="why it is withdrawn (10-500 characters)")
-    r.add_argument("--reviewer", required=True, help="who withdraws it (name or role)")
+    r = exc.add_parser("revoke", help=tr("cli_help_exception_revoke"),
+                       description=tr("cli_desc_exception_revoke"))
+    r.add_argument("project", help=tr("cli_help_project"))
+    r.add_argument("id", type=whole_number(1), help=tr("cli_help_exception_id"))
+    r.add_argument("--reason", required=True, help=tr("cli_help_exception_revoke_reason"))
+    r.add_argument("--reviewer", required=True, help=tr("cli_help_exception_revoke_reviewer"))
     r.set_defaults(func=cmd_exception_revoke)
 
-    q = privacy.add_parser("log", help="show the project's audit log",
-                           description="Every entry of the project's audit log, oldest first.")
-    q.add_argument("project", help="project folder")
+    q = privacy.add_parser("log", help=tr("cli_help_privacy_log"),
+                           description=tr("cli_desc_privacy_log"))
+    q.add_argument("project", help=tr("cli_help_project"))
     q.set_defaults(func=cmd_log)

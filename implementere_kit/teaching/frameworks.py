@@ -238,7 +238,9 @@ def responsibility_matrix(activities: pd.DataFrame, *, lang: str = "en") -> pd.D
 
 def raci_table(accountable: Mapping[str, str | None], tasks: Mapping[str, str] | None = None,
                *, lang: str = "en") -> pd.DataFrame:
-    """The roles a learner made accountable for each task, with the role's label.
+    """The role a learner made accountable for each task, in words: the task's text and the
+    role's label under headings in ``lang``, numbered from 1 (the ids the learner typed stay
+    in the code cell; a task not answered yet shows a dash).
 
     Parameters
     ----------
@@ -251,19 +253,27 @@ def raci_table(accountable: Mapping[str, str | None], tasks: Mapping[str, str] |
 
     Examples
     --------
-    >>> raci_table({"t1": "leader", "t2": ...}, {"t1": "Decide", "t2": "Train"})["role"].tolist()
-    ['Service leader', '']
-    >>> raci_table({}, lang="nb")["text"].iloc[0]
-    'Holde den fem dager lange KEEP-opplæringen for gruppelederne'
+    >>> raci_table({"t1": "leader", "t2": ...}, {"t1": "Decide", "t2": "Train"})
+           Task    Accountable (A)
+    No.
+    1    Decide  Service leader
+    2     Train               –
+    >>> raci_table({}, lang="nb").columns.tolist()
+    ['Oppgave', 'Ansvarlig (A)']
     """
+    from ..i18n import MISSING, t
+
     if tasks is None:
         from .data import content
 
         tasks = {k: v[lang] for k, v in content("exercises")["tasks"].items()}
     labels = _role_labels(lang)
-    rows = []
-    for task_id, text in tasks.items():
+    roles = []
+    for task_id in tasks:
         role = accountable.get(task_id)
-        role = None if role is Ellipsis else role
-        rows.append((task_id, text, role or "", labels.get(str(role), "") if role else ""))
-    return pd.DataFrame(rows, columns=["task", "text", "role_id", "role"])
+        role = None if role is Ellipsis or role is None or role == "" else str(role)
+        # a role outside the framework is shown as typed: the learner's own words
+        roles.append(MISSING if role is None else labels.get(role, role))
+    index = pd.RangeIndex(1, len(tasks) + 1, name=t("raci_number", lang))
+    return pd.DataFrame({t("raci_task", lang): list(tasks.values()),
+                         t("raci_accountable", lang): roles}, index=index)

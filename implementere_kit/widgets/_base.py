@@ -17,7 +17,7 @@ import ipywidgets as W
 import pandas as pd
 
 from ..errors import ImplementereError, PrivacyError, ValidationError
-from ..i18n import check_lang, column_label, display_frame, error_text, phrase, t
+from ..i18n import check_lang, column_label, display_frame, error_text, phrase, problem_frame, t
 
 __all__ = ["Screen", "FigureView", "chart_function", "frame_html", "error_html", "error_text",
            "download_html", "phrase", "share_back_view", "LANGUAGES"]
@@ -98,15 +98,7 @@ def share_back_view(bench: pd.DataFrame, lang: str) -> pd.DataFrame:
 def error_html(exc: Exception, lang: str) -> str:
     """An error as HTML: the problems table of a ValidationError, a PrivacyError's findings."""
     if isinstance(exc, ValidationError):
-        table = exc.table()
-        table["message"] = [phrase(m, "problem_", lang) for m in table["message"]]
-        table["expected"] = [phrase(e, "expected_", lang) if isinstance(e, str) else e
-                             for e in table["expected"]]
-        table["column"] = [column_label(c, lang) if isinstance(c, str) else c
-                           for c in table["column"]]
-        table["resource"] = [phrase(r, "ui_table_", lang) if isinstance(r, str) else r
-                             for r in table["resource"]]
-        table = table.dropna(axis=1, how="all")
+        table = problem_frame(exc.problems, lang).dropna(axis=1, how="all")
         labels = {c: t(f"ui_col_{c}", lang) for c in table.columns}
         return (f'<div class="ik-box ik-fail"><b>{esc(t("ui_problems_found", lang, n=len(table)))}'
                 f"</b>{frame_html(table, lang, labels=labels)}</div>")
