@@ -301,3 +301,20 @@ def test_a_lost_record_stops_aggregate_exports_until_confirmed(project, tmp_path
     export_package(project, tmp_path / "e.zip", as_of="2024-10-31")
     actions = Project.open(project).audit_log()["action"].tolist()
     assert actions == ["rows_exported", "export_record_lost", "aggregate_published"]
+
+
+def test_record_lost_at_the_command_line(project, tmp_path, capsys):
+    """One line, exit 1, in the project's language (Danish) while the record is incomplete;
+    the reviewer's confirmation lets the next export go."""
+    from implementere_kit.cli import main
+
+    assert main(["export", str(project), "-o", str(tmp_path / "a.zip")]) == 0
+    (project / "audit.jsonl").unlink()
+    capsys.readouterr()
+    assert main(["export", str(project), "-o", str(tmp_path / "b.zip")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "revisionsloggen" in err and "record-lost" in err
+    assert main(["privacy", "record-lost", str(project), "--reason",
+                 "Loggen blev slettet ved en fejl", "--reviewer", "DPO"]) == 0
+    assert "nummer 1" in capsys.readouterr().out
+    assert main(["export", str(project), "-o", str(tmp_path / "b.zip")]) == 0

@@ -83,6 +83,13 @@ def cmd_exception_revoke(args) -> int:
     return 0
 
 
+def cmd_record_lost(args) -> int:
+    project = _open(args.project)
+    entry = project.confirm_lost_export_record(reason=args.reason, reviewer=args.reviewer)
+    print(t("cli_record_lost_done", project.language, n=entry["up_to"]))
+    return 0
+
+
 def cmd_log(args) -> int:
     project = _open(args.project)
     log = project.audit_log()
@@ -127,6 +134,13 @@ def add_privacy_parser(sub) -> None:
     r.add_argument("--reason", required=True, help=tr("cli_help_exception_revoke_reason"))
     r.add_argument("--reviewer", required=True, help=tr("cli_help_exception_revoke_reviewer"))
     r.set_defaults(func=cmd_exception_revoke)
+
+    q = privacy.add_parser("record-lost", help=tr("cli_help_record_lost"),
+                           description=tr("cli_desc_record_lost"))
+    q.add_argument("project", help=tr("cli_help_project"))
+    q.add_argument("--reason", required=True, help=tr("cli_help_record_lost_reason"))
+    q.add_argument("--reviewer", required=True, help=tr("cli_help_record_lost_reviewer"))
+    q.set_defaults(func=cmd_record_lost)
 
     q = privacy.add_parser("log", help=tr("cli_help_privacy_log"),
                            description=tr("cli_desc_privacy_log"))

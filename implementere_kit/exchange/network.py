@@ -135,11 +135,16 @@ class NetworkStore:
             return pd.DataFrame(columns=[*_SHARED_BACK_COLUMNS, "written_at"])
         return self.query("SELECT * FROM shared_back ORDER BY written_at, site")
 
+    def check_writable(self) -> None:
+        """Raise unless the store is open for writing (share-back records what it tells)."""
+        if self.read_only:
+            raise ImplementereError(f"{self.path} is open read-only: a share-back is recorded "
+                                    "in the store (so later ones cannot be subtracted from "
+                                    "it); open it for writing")
+
     def record_shared_back(self, rows: pd.DataFrame) -> None:
         """Record share-back figures (columns as :meth:`shared_back`), in one transaction."""
-        if self.read_only:
-            raise ImplementereError(f"{self.path} is open read-only: a share-back must be "
-                                    "recorded in the store, so open it for writing")
+        self.check_writable()
         if rows.empty:
             return
         data = rows[_SHARED_BACK_COLUMNS].astype(

@@ -129,12 +129,7 @@ def share_back(store, out_dir, *, k: int = 5, fmt: str = "parquet", as_of=None) 
     from .indicators import site_indicators, site_key
     from .package import write_package
 
-    if store.read_only:
-        from ..errors import ImplementereError
-
-        raise ImplementereError(f"{store.path} is open read-only: a share-back is recorded "
-                                "in the store (so later ones cannot be subtracted from it); "
-                                "open it for writing")
+    store.check_writable()  # what a share-back tells is recorded before anything is written
     k = check_k(k)
     when = as_of_date(as_of)
     out_dir = Path(out_dir)
