@@ -334,3 +334,13 @@ def test_a_new_project_speaks_its_countrys_language_unless_told(tmp_path):
     assert langs == {"DK": "da", "NO": "nb", "SE": "en"}
     assert Project.create(tmp_path / "x", site="903", country="DK", intervention="keep",
                           language="en").language == "en"
+
+
+def test_a_code_of_another_country_is_refused_at_creation(tmp_path):
+    """9901 is a (fictional) Norwegian code: under DK it names no municipality, so the
+    project is refused when it is made, not at its first export; nothing is left."""
+    with pytest.raises(ValidationError, match="municipality code of DK"):
+        Project.create(tmp_path / "p", site="9901", country="DK", intervention="keep")
+    assert not (tmp_path / "p").exists()
+    assert Project.create(tmp_path / "q", site="0301", country="NO", intervention="keep").site \
+        == "0301"

@@ -47,6 +47,7 @@ from ..i18n import check_lang
 from ..plans.intervention import Intervention, load_intervention
 from ..plans.plan import Plan
 from ._meta import COUNTRIES, PROJECT_SCHEMA_VERSION, export_seq, load_meta, read_meta, seq_on_disk
+from .municipalities import municipality_name
 from .audit import AuditLog
 from .tables import empty_table, table_names, validate_arrow, validate_table
 
@@ -169,6 +170,12 @@ class Project:
             problems.append(("site", "a municipality code of 3–4 digits as text", site))
         if country not in COUNTRIES:
             problems.append(("country", " or ".join(COUNTRIES), country))
+        elif not problems and country in ("DK", "NO") and municipality_name(country,
+                                                                             str(site)) is None:
+            # a code of another country (9901 under DK) would name no municipality when
+            # the project exports: refused now, not at the first export
+            problems.append(("site", f"a municipality code of {country} "
+                                     "(implementere_kit/store/municipalities.csv)", site))
         if problems:
             raise ValidationError([Problem("bad project field", file=str(path / "project.json"),
                                            column=c, expected=e, found=safe_value(f))
