@@ -47,8 +47,8 @@ from ..i18n import check_lang
 from ..plans.intervention import Intervention, load_intervention
 from ..plans.plan import Plan
 from ._meta import COUNTRIES, PROJECT_SCHEMA_VERSION, export_seq, load_meta, read_meta, seq_on_disk
-from .municipalities import municipality_name
 from .audit import AuditLog
+from .municipalities import municipality_name
 from .tables import empty_table, table_names, validate_arrow, validate_table
 
 __all__ = ["Project", "PROJECT_SCHEMA_VERSION", "COUNTRIES"]
