@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from ._common import DATA, SCALES, emit, network_packages, paired_median_times
+from ._common import SCALES, emit, network_packages, paired_median_times
 
 
 def run(scale: str) -> None:
@@ -22,11 +22,8 @@ def run(scale: str) -> None:
     stores = []
 
     def ours():
-        # a fresh store each run; removing it afterwards is not part of a merge. It lives
-        # beside the packages the baseline reads, not in the system's temp folder: on the
-        # reference machine creating a file in /tmp takes 3-6 times as long as here, and a
-        # merge creates one per table per package.
-        stores.append(Path(tempfile.mkdtemp(prefix="ik-bench-store-", dir=DATA)))
+        # a fresh store each run; removing it afterwards is not part of a merge
+        stores.append(Path(tempfile.mkdtemp(prefix="ik-bench-store-")))
         with NetworkStore(stores[-1] / "n.duckdb") as s:
             results = s.merge(packages)
         bad = [r for r in results if r.action != "imported"]
