@@ -169,8 +169,20 @@ def _shipped() -> tuple[str, ...]:
     return tuple(list_interventions())
 
 
-def _check_meta(meta: dict, file: str, now: dt.datetime) -> list[Problem]:
+@functools.lru_cache(maxsize=256)
+def _dosage_problems(text: str) -> tuple[Problem, ...]:
+    """Problems of a dosage rule as JSON: checked once per distinct rule, not per package."""
+    from ..errors import ValidationError
     from ..plans.intervention import DosageRule
+
+    try:
+        DosageRule.from_dict(json.loads(text))
+    except ValidationError as exc:
+        return tuple(exc.problems)
+    return ()
+
+
+def _check_meta(meta: dict, file: str, now: dt.datetime) -> list[Problem]:
     from ..store.municipalities import municipality_name
     from ..store.project import COUNTRIES
     from .allowlist import LEVELS, OTHER_PATTERN
@@ -236,20 +248,16 @@ def _check_meta(meta: dict, file: str, now: dt.datetime) -> list[Problem]:
             safe_value(seq))
     dosage = meta.get("dosage")
     if dosage is not None:
-        from ..errors import ValidationError
-
         if isinstance(dosage, dict) and any(not _is_int(v, 0, 10_000) for v in dosage.values()
                                             if isinstance(v, int) and not isinstance(v, bool)):
             bad("dosage", "whole numbers ≤ 10000")
         for field in FREE_TEXT_DOSAGE:
             if isinstance(dosage, dict) and dosage.get(field) not in (None, ""):
                 bad(f"dosage.{field}", "absent: typed text never leaves a municipality")
-        try:
-            DosageRule.from_dict(dosage)
-        except ValidationError as exc:
-            out += [_problem("metadata field is invalid", file,
-                             f"implementere_kit.{p.column}", p.expected, p.found)
-                    for p in exc.problems]
+        text = json.dumps(dosage, ensure_ascii=False)  # keys in order: the very same rule
+        found = (_dosage_problems if len(text) <= 2000 else _dosage_problems.__wrapped__)(text)
+        out += [_problem("metadata field is invalid", file, f"implementere_kit.{p.column}",
+                         p.expected, p.found) for p in found]
     thr = meta.get("fidelity_threshold")
     if thr is not None and not (isinstance(thr, int | float) and not isinstance(thr, bool)
                                 and 0 <= thr <= 1):
@@ -283,6 +291,7 @@ MAX_EXCEPTIONS = 1000
 def _check_exceptions(entries, level, share_back: bool, file: str) -> list[Problem]:
     """What an export recorded of the reviewed exceptions it applied: each one on a table
     and column its level allows, never a key column (see :mod:`.privacy_exceptions`)."""
+    from ..store.tables import table_names
     from .allowlist import export_forms
     from .privacy import KINDS
     from .privacy_exceptions import is_key_column
@@ -302,7 +311,7 @@ def _check_exceptions(entries, level, share_back: bool, file: str) -> list[Probl
             continue
         table, column = e["table"], e["column"]
         forms = export_forms(table, level) if isinstance(table, str) and isinstance(
-            level, str) and re.fullmatch(r"[a-z_]{1,64}", table) and table in _tables() else {}
+            level, str) and re.fullmatch(r"[a-z_]{1,64}", table) and table in table_names() else {}
         if not (isinstance(column, str) and column in forms) or is_key_column(column):
             out.append(_problem("recorded exception is not for a column this level allows",
                                 file, at, "a column of the allow-list that is not a key",
@@ -312,13 +321,6 @@ def _check_exceptions(entries, level, share_back: bool, file: str) -> list[Probl
             out.append(_problem("recorded exception is invalid", file, at,
                                 "a known kind, a count, the exception's id and its date"))
     return out
-
-
-@functools.cache
-def _tables() -> frozenset[str]:
-    from ..store.tables import table_names
-
-    return frozenset(table_names())
 
 
 def _check_period(period, share_back: bool, bad) -> list[Problem]:

@@ -253,23 +253,25 @@ def _too_big(message: str, file, expected: str, found: str) -> ValidationError:
     return ValidationError([Problem(message, file=file, expected=expected, found=found)])
 
 
-def _walk(obj, file) -> tuple[list, list]:
+def _walk(obj, file, paths: bool = True) -> tuple[list, list]:
     """Keys and leaves of ``obj`` with their paths, walked without recursion.
 
     A path is a tuple of steps: an int (list position) or ``(key text, 1-based position
-    in its object)``. Limits on depth, items and characters are checked as the walk goes,
-    so an absurd object is refused before anything is scanned.
+    in its object)``; with ``paths=False`` only the text of the last key above (what
+    :func:`numbers_may_be_phones` reads), which spares a tuple per value. Limits on depth,
+    items and characters are checked as the walk goes, so an absurd object is refused
+    before anything is scanned.
     """
     keys, leaves = [], []
-    stack = [(obj, ())]
+    stack = [(obj, 0, () if paths else "")]
     items = chars = 0
     while stack:
-        node, path = stack.pop()
+        node, depth, path = stack.pop()
         items += 1
         if items > MAX_METADATA_ITEMS:
             raise _too_big("metadata has too many values (or refers to itself)", file,
                            f"at most {MAX_METADATA_ITEMS:,}", f"more than {MAX_METADATA_ITEMS:,}")
-        if isinstance(node, dict | list | tuple) and len(path) >= MAX_METADATA_DEPTH:
+        if isinstance(node, dict | list | tuple) and depth >= MAX_METADATA_DEPTH:
             raise _too_big("metadata is nested too deeply", file,
                            f"at most {MAX_METADATA_DEPTH} levels", f"more than {MAX_METADATA_DEPTH}")
         if isinstance(node, dict):
@@ -278,10 +280,11 @@ def _walk(obj, file) -> tuple[list, list]:
                 text = key if isinstance(key, str) else text_of(key)
                 chars += len(text)
                 keys.append((text, path, pos))
-                children.append((value, (*path, (text, pos))))
+                children.append((value, depth + 1, (*path, (text, pos)) if paths else text))
             stack.extend(reversed(children))
         elif isinstance(node, list | tuple):
-            stack.extend(reversed([(v, (*path, i)) for i, v in enumerate(node)]))
+            stack.extend(reversed([(v, depth + 1, (*path, i) if paths else path)
+                                   for i, v in enumerate(node)]))
         elif node is not None and not isinstance(node, bool | np.bool_):
             if not isinstance(node, str | int | float | np.integer | np.floating):
                 node = text_of(node)
@@ -354,35 +357,54 @@ def find_ids_in_metadata(obj, *, file: str | None = None,
     if file is not None and not isinstance(file, str):
         file = text_of(file)
     kinds = check_kinds(kinds)
-    keys, leaves = _walk(obj, file)
+    # Metadata is nearly always clean: a first walk without paths finds out cheaply; the
+    # paths are walked only to say where something is.
+    if _found(*_walk(obj, file, paths=False), kinds, paths=False):
+        rows = _found(*_walk(obj, file), kinds)
+        order = {k: i for i, k in enumerate(KINDS)}
+        rows = sorted(set(rows), key=lambda r: (r[0], order[r[1]]))
+    else:
+        rows = []
+    return pd.DataFrame([(file, p, k) for p, k in rows], columns=METADATA_COLUMNS, dtype=object)
+
+
+def _found(keys: list, leaves: list, kinds: tuple, paths: bool = True) -> list[tuple]:
+    """``(rendered path, kind)`` for each key and leaf of :func:`_walk` holding an
+    identifier (with ``paths=False``, the last key in place of the path)."""
     rows = []
     hidden: set[str] = set()
+
+    def render(path, step=None):
+        if not paths:
+            return path if step is None else step[0]
+        return _render(path if step is None else (*path, step), hidden)
+
     if keys:
         distinct = list(dict.fromkeys(k for k, _, _ in keys))
         hits = scan_text(np.array(distinct, dtype=object), kinds)
         bad = {distinct[i]: k for k, m in hits.items() for i in np.flatnonzero(m)}
         hidden = set(bad)
-        rows += [(_render((*path, (text, pos)), hidden), bad[text]) for text, path, pos in keys
+        rows += [(render(path, (text, pos)), bad[text]) for text, path, pos in keys
                  if text in bad]
     texts = [(v, p) for v, p in leaves if isinstance(v, str)]
     if texts:
         distinct = list(dict.fromkeys(v for v, _ in texts))
         hits = scan_text(np.array(distinct, dtype=object), kinds)
-        where = {v: i for i, v in enumerate(distinct)}
-        for kind, m in hits.items():
-            rows += [(_render(p, hidden), kind) for v, p in texts if m[where[v]]]
+        # only the kinds found, and only their values, go back to the paths
+        found = {kind: {distinct[i] for i in np.flatnonzero(m)} for kind, m in hits.items()
+                 if m.any()}
+        for kind, values in found.items():
+            rows += [(render(p), kind) for v, p in texts if v in values]
     numbers = [(v, p) for v, p in leaves if not isinstance(v, str)]
+    may_be_phone = [numbers_may_be_phones(None, _last_key(p) if paths else p)
+                    for _, p in numbers]
     for phones in (True, False):
-        group = [(v, p) for v, p in numbers
-                 if numbers_may_be_phones(None, _last_key(p)) is phones]
+        group = [vp for vp, ph in zip(numbers, may_be_phone, strict=True) if ph is phones]
         if group:
             vals = as_floats(v for v, _ in group)
             for kind, m in scan_numbers(vals, kinds, phone=phones).items():
-                rows += [(_render(p, hidden), kind) for (_, p), hit in zip(group, m, strict=True)
-                         if hit]
-    order = {k: i for i, k in enumerate(KINDS)}
-    rows = sorted(set(rows), key=lambda r: (r[0], order[r[1]]))
-    return pd.DataFrame([(file, p, k) for p, k in rows], columns=METADATA_COLUMNS, dtype=object)
+                rows += [(render(group[i][1]), kind) for i in np.flatnonzero(m)]
+    return rows
 
 
 def _last_key(path: tuple) -> str:

@@ -17,6 +17,7 @@ found values are looked up only for the rows that fail, through
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Collection, Mapping
 
 import numpy as np
@@ -78,6 +79,7 @@ def blank_as_null(col: pa.Array) -> pa.Array:
     return pc.if_else(blank, pa.scalar(None, col.type), col)
 
 
+@functools.lru_cache(maxsize=8)  # one day per validation run, asked per date column
 def _end_of(today) -> pa.Scalar:
     day = pd.Timestamp(today).date()
     return pa.scalar(dt.datetime.combine(day, dt.time.max), type=pa.timestamp("us"))
