@@ -70,7 +70,8 @@ def network_packages(scale: str) -> list[Path]:
     ``rows_per_package`` attendance rows.
     """
     spec = SCALES[scale]
-    folder = DATA / f"packages-v2-{scale}"
+    # v3: pseudonyms always carry a letter and are bound to site and intervention
+    folder = DATA / f"packages-v3-{scale}"
     done = folder / ".complete"
     if done.exists():
         return sorted(p for p in folder.iterdir() if p.is_dir())
