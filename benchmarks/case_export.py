@@ -35,7 +35,7 @@ def big_project(scale: str) -> Path:
         shutil.rmtree(folder, ignore_errors=True)
         make_network(folder, seed=3, sites=["903"], scale=PROJECT_SCALE[scale])
         done.touch()
-    return next(folder.iterdir())
+    return next(p.parent for p in folder.glob("*/project.json"))
 
 
 def run(scale: str) -> None:
