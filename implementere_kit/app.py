@@ -133,7 +133,7 @@ def app_url(command: list[str]) -> str:
 
 
 def run_app(notebook=None, port: int | None = None, project=None, *, workspace=None,
-            stream=None) -> int:
+            stream=None, lang: str = "en") -> int:
     """Serve the app until stopped (Ctrl+C); print the URL first. Returns Voila's exit code.
 
     Parameters
@@ -150,7 +150,10 @@ def run_app(notebook=None, port: int | None = None, project=None, *, workspace=N
         folder); made if missing.
     stream : file, optional
         Where the URL is printed (default standard output).
+    lang : {"nb", "da", "en"}
+        The language of the lines printed.
     """
+    from .i18n import t
     from .store.workspace import Workspace
 
     cmd = app_command(notebook, port)
@@ -170,8 +173,8 @@ def run_app(notebook=None, port: int | None = None, project=None, *, workspace=N
     proc = None
     try:
         proc = subprocess.Popen(cmd, env=env)
-        print(f"implementere-kit app: {app_url(cmd)}  (Ctrl+C stops it)\n"
-              f"workspace: {ws.path}", file=stream or sys.stdout, flush=True)
+        print(t("cli_app_serving", lang, url=app_url(cmd), workspace=ws.path),
+              file=stream or sys.stdout, flush=True)
         return proc.wait()
     except KeyboardInterrupt:
         if proc is None:

@@ -221,7 +221,12 @@ def test_export_verdicts_and_download(havnstrup):
     before = set((havnstrup / "exports").iterdir())
     ex.export_button.click()
     assert "privacy guard stopped the export" in ex.verdict.value
-    assert "101901234" not in ex.verdict.value and "n_eligible" in ex.verdict.value
+    # where, by name (not the raw column id), what kind and how many rows; never the value
+    from implementere_kit.i18n import column_label
+
+    assert "101901234" not in ex.verdict.value and "n_eligible" not in ex.verdict.value
+    assert column_label("n_eligible", "en") in ex.verdict.value
+    assert t("ui_table_eligible", "en") in ex.verdict.value
     assert set((havnstrup / "exports").iterdir()) == before
 
 
@@ -239,6 +244,8 @@ def test_a_false_positive_gets_a_reviewed_exception_in_the_app(havnstrup):
     ex.level.value = "pseudonymised"
     ex.export_button.click()
     assert ex.last_export is None and ex.exception_box.layout.display == ""
+    assert t("ui_privacy_refused", "da") in ex.verdict.value and "n_eligible" not in \
+        ex.verdict.value and t("ui_col_first_rows", "da") in ex.verdict.value
     [(label, value)] = ex.exception_finding.options
     assert value[:2] == ("eligible", "n_eligible") and "n_eligible" not in label
     assert t("ui_table_eligible", "da") in label

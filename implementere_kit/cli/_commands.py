@@ -237,8 +237,10 @@ def cmd_report(args) -> int:
 
 def cmd_app(args) -> int:
     from ..app import run_app
+    from ._lang import cli_lang
 
-    return run_app(port=args.port, project=args.project, workspace=args.workspace)
+    return run_app(port=args.port, project=args.project, workspace=args.workspace,
+                   lang=cli_lang())
 
 
 def cmd_demo(args) -> int:

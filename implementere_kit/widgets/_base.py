@@ -95,6 +95,25 @@ def share_back_view(bench: pd.DataFrame, lang: str) -> pd.DataFrame:
         t("col_note", lang): [note_text(r, lang, network=True) for r in whole["network_reason"]]})
 
 
+def _findings_view(found: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The scanner's findings for people: table, column and kind by name, row counts."""
+    from ..i18n import column_label
+
+    def text(key: str, fallback) -> str:
+        if not isinstance(fallback, str):
+            return "–"  # a finding in the package description has no table
+        out = t(key, lang)
+        return fallback if out == key else out
+
+    return pd.DataFrame({
+        t("ui_col_resource", lang): [text(f"ui_table_{v}", v) for v in found["table"]],
+        t("ui_col_column", lang): [column_label(str(v), lang) for v in found["column"]],
+        t("ui_col_kind", lang): [t(f"id_kind_{v}", lang) for v in found["kind"]],
+        t("ui_col_count", lang): found["count"].astype(int).to_numpy(),
+        t("ui_col_first_rows", lang): [", ".join(map(str, r)) for r in found["rows"]],
+    })
+
+
 def error_html(exc: Exception, lang: str) -> str:
     """An error as HTML: the problems table of a ValidationError, a PrivacyError's findings."""
     if isinstance(exc, ValidationError):
@@ -104,10 +123,14 @@ def error_html(exc: Exception, lang: str) -> str:
                 f"</b>{frame_html(table, lang, labels=labels)}</div>")
     if isinstance(exc, PrivacyError):
         found = exc.findings
-        table = (frame_html(found, lang) if isinstance(found, pd.DataFrame) and len(found)
-                 else "")
+        if isinstance(found, pd.DataFrame) and len(found):
+            # where, what kind, how many rows: never a value (the findings hold none)
+            shown = _findings_view(found, lang)
+            body = frame_html(shown, lang, labels={c: c for c in shown.columns})
+        else:
+            body = f"<p>{esc(error_text(exc, lang))}</p>"
         return (f'<div class="ik-box ik-fail"><b>{esc(t("ui_privacy_refused", lang))}</b>'
-                f"<p>{esc(error_text(exc, lang))}</p>{table}</div>")
+                f"{body}</div>")
     return f'<div class="ik-box ik-fail">{esc(error_text(exc, lang))}</div>'
 
 
