@@ -143,7 +143,7 @@ def cmd_merge(args) -> int:
         raise UsageError("cli_into_no_folder", path=args.into, folder=into.parent)
     lang = cli_lang()
     with NetworkStore(into) as store:
-        results = store.merge(args.packages, progress=not args.quiet)
+        results = store.merge(args.packages, progress=False if args.quiet else lang)
         print(table_text(_merge_table(results, lang)))
         n_sites = store.query("SELECT count(DISTINCT site) AS n FROM provenance")["n"][0]
     rejected = sum(r.action == "rejected" for r in results)

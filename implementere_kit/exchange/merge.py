@@ -147,16 +147,21 @@ def _result(future):
         return None
 
 
-def merge_packages(store, packages, *, today=None, now=None, progress: bool = False,
+def merge_packages(store, packages, *, today=None, now=None, progress: bool | str = False,
                    batch: int = 128) -> list[MergeResult]:
     """Validate and load ``packages`` into ``store``; one :class:`MergeResult` each.
 
     ``today`` and ``now`` are passed to :func:`.validate.open_package` (the last day data
-    may be dated, the latest ``created`` accepted).
+    may be dated, the latest ``created`` accepted). ``progress`` shows a progress bar: true
+    for one in English, or a language code (``nb``, ``da``, ``en``).
     """
     from concurrent.futures import ThreadPoolExecutor
 
     from tqdm.auto import tqdm
+
+    from ..i18n import t
+
+    lang = progress if isinstance(progress, str) else "en"
 
     from .validate import open_package, scan_packages
 
@@ -181,7 +186,8 @@ def merge_packages(store, packages, *, today=None, now=None, progress: bool = Fa
     state = _Merge(store, len(paths))
     chunks = [range(i, min(i + batch, len(paths))) for i in range(0, len(paths), batch)]
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 2)) as pool, \
-            tqdm(total=len(paths), desc="merge", unit="pkg", disable=not progress) as bar:
+            tqdm(total=len(paths), desc=t("progress_merge", lang), unit=t("progress_unit", lang),
+                 disable=not progress) as bar:
         def submit(chunk):
             return [pool.submit(check, paths[i]) for i in chunk]
 

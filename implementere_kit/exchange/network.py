@@ -166,7 +166,7 @@ class NetworkStore:
         return out
 
     # -- writing ---------------------------------------------------------------------
-    def merge(self, packages, *, today=None, now=None, progress: bool = False,
+    def merge(self, packages, *, today=None, now=None, progress: bool | str = False,
               batch: int = 128) -> list[MergeResult]:
         """Validate and load packages; see :func:`.merge.merge_packages`."""
         from .merge import merge_packages
