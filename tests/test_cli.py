@@ -77,8 +77,8 @@ def keep(tmp_path):
 
 # -- new, status, plan --------------------------------------------------------------------
 def test_lang_follows_the_country(tmp_path):
-    for country, lang in (("DK", "da"), ("NO", "nb"), ("SE", "en")):
-        assert run(["new", tmp_path / country, "--site", "9901", "--country", country,
+    for country, site, lang in (("DK", "903", "da"), ("NO", "9901", "nb"), ("SE", "9901", "en")):
+        assert run(["new", tmp_path / country, "--site", site, "--country", country,
                     "--intervention", "fft"])[0] == 0
         assert Project.open(tmp_path / country).language == lang
     assert run(["new", tmp_path / "x", "--site", "903", "--country", "DK",
