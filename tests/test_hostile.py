@@ -334,19 +334,25 @@ def test_level_and_period_disagreeing_with_the_data(pkg, tmp_path):
     refused(pkg, "outside the package's period")
 
 
-def test_raw_fodselsnummer_in_a_pseudonymised_package(pkg, tmp_path):
-    """A hand-made "pseudonymised" package with raw ids is refused and never reaches the
-    store's views."""
-    fnr = fodselsnummer(7)
+def plant_participant_id(pkg, value: str) -> None:
+    """Give the first participant of ``pkg`` the id ``value``, in attendance too (so only
+    the id itself is wrong)."""
     raw = {}
 
     def plant(t):
         ids = t["participant_id"].to_pylist()
-        raw.update({ids[0]: fnr})
-        return t.set_column(0, "participant_id", pa.array([fnr] + ids[1:]))
+        raw.update({ids[0]: value})
+        return t.set_column(0, "participant_id", pa.array([value] + ids[1:]))
     rewrite(pkg, "participants", plant)
     rewrite(pkg, "attendance", lambda t: t.set_column(0, "participant_id", pa.array(
         [raw.get(v, v) for v in t["participant_id"].to_pylist()])))
+
+
+def test_raw_fodselsnummer_in_a_pseudonymised_package(pkg, tmp_path):
+    """A hand-made "pseudonymised" package with raw ids is refused and never reaches the
+    store's views."""
+    fnr = fodselsnummer(7)
+    plant_participant_id(pkg, fnr)
     problems = refused(pkg, "form this level allows")
     assert any(p.message == "personal identifier in a table" and p.found == "fodselsnummer"
                and p.column == "participant_id" for p in problems)
@@ -428,15 +434,7 @@ def test_identifier_dressed_as_a_pseudonym(pkg):
     fnr = fodselsnummer(11)
     dressed = "p_" + fnr + "00000"
     assert len(dressed) == 18
-    raw = {}
-
-    def plant(t):
-        ids = t["participant_id"].to_pylist()
-        raw.update({ids[0]: dressed})
-        return t.set_column(0, "participant_id", pa.array([dressed] + ids[1:]))
-    rewrite(pkg, "participants", plant)
-    rewrite(pkg, "attendance", lambda t: t.set_column(0, "participant_id", pa.array(
-        [raw.get(v, v) for v in t["participant_id"].to_pylist()])))
+    plant_participant_id(pkg, dressed)
     problems = refused(pkg, "form this level allows")
     assert any("form" in p.message and p.column == "participant_id" for p in problems)
     assert all(fnr not in str(p) for p in problems)
