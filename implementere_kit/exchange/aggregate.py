@@ -233,14 +233,13 @@ def suppress_sums(sums: pd.DataFrame, k: int = 5) -> pd.DataFrame:
 
 
 def aggregate_tables(project, tables: dict[str, pd.DataFrame], k: int = SAFE_K,
-                     as_of=None, earlier: pd.DataFrame | None = None
-                     ) -> dict[str, pd.DataFrame]:
+                     as_of=None) -> dict[str, pd.DataFrame]:
     """The aggregate tables of one project: ``agg_measures`` (no row describes one person).
 
     ``agg_measures`` holds the sums of every network measure for the whole period and per
-    year as of ``as_of`` (default today), suppressed as the module docstring says, and
-    so that no sum can be subtracted from one published ``earlier``
-    (:func:`.differencing.published_before`) to describe 1 … k−1 people. Which
+    year as of ``as_of`` (default today), suppressed as the module docstring says (an
+    export then also compares them with what it published before:
+    :func:`.differencing.suppress_differences`). Which
     other tables (the plan, SIC events, the eligible population) go into an aggregate
     package, and in what form, is the allow-list's decision
     (:func:`.allowlist.apply_allow_list`).
@@ -255,11 +254,8 @@ def aggregate_tables(project, tables: dict[str, pd.DataFrame], k: int = SAFE_K,
         s = sums(src, as_of=when, families_=fams, levels=("all", "year"))
     s = s[s["site"] == str(project.site)]
     if len(s):
-        from .differencing import suppress_differences
-
         agg = suppress_sums(s, k)
         agg["as_of"] = pd.Timestamp(when.date())
-        agg = suppress_differences(agg, earlier, k)
         # "sum_id", not "sum": a heading people type in spreadsheets ("Sum") is no column
         out["agg_measures"] = agg.rename(columns={"sum": "sum_id"})[
             ["site", "level", "period", "sum_id", "value", "suppressed", "reason", "as_of"]

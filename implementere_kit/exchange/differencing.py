@@ -115,6 +115,14 @@ def suppress_differences(agg: pd.DataFrame, earlier: pd.DataFrame, k: int) -> pd
     >>> out[["sum", "value", "reason"]].values.tolist()
     [['n_enrolled', nan, 'differencing'], ['n_dropped_out', nan, 'differencing']]
     """
+    # the package's table names the sum ``sum_id``; the rules read ``sum``
+    named = "sum_id" in agg.columns and "sum" not in agg.columns
+    out = _suppress_differences(agg.rename(columns={"sum_id": "sum"}) if named else agg,
+                                earlier, k)
+    return out.rename(columns={"sum": "sum_id"}) if named else out
+
+
+def _suppress_differences(agg: pd.DataFrame, earlier: pd.DataFrame, k: int) -> pd.DataFrame:
     from .aggregate import rule_reasons, withhold_breakdowns
 
     out = agg.reset_index(drop=True)

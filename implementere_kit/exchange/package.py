@@ -201,12 +201,15 @@ def _export_tables(project, level: str, key: bytes, k: int, as_of, entries: list
     with the figures published before (the audit log's ``entries``)."""
     from .aggregate import aggregate_tables
     from .allowlist import apply_allow_list
-    from .differencing import published_before
+    from .differencing import published_before, suppress_differences
 
     tables = {n: project.table(n) for n in project.table_names if len(project.table(n))}
     if level == "aggregate":
-        tables = {**tables, **aggregate_tables(project, tables, k=k, as_of=as_of,
-                                               earlier=published_before(entries))}
+        sums = aggregate_tables(project, tables, k=k, as_of=as_of)
+        if "agg_measures" in sums:
+            sums["agg_measures"] = suppress_differences(sums["agg_measures"],
+                                                        published_before(entries), k)
+        tables = {**tables, **sums}
     return apply_allow_list(tables, level, key=key, intervention=project.intervention)
 
 
