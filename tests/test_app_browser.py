@@ -139,7 +139,7 @@ def test_a_new_user_does_the_whole_task_in_the_browser(app_server, tmp_path, lan
         # nothing is lost: a new page load finds the project in the workspace, ticked
         page.reload(timeout=LONG)
         you.wait_for_start()
-        page.locator(".ik-projects select").select_option(index=0)
+        page.locator(".ik-projects select").select_option(index=0, timeout=LONG)
         page.locator("button.ik-open").click()
         ticked = page.locator(".ik-q-ke1-meets_need input[type=checkbox]")
         ticked.wait_for(timeout=LONG)

@@ -4,6 +4,7 @@ example network equal from the project, its aggregate package and its pseudonymi
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -167,8 +168,10 @@ def test_site_measures_rows_labels_and_targets(havnstrup):
 
 
 def _network_values(network_dir, tmp_path, level, k):
+    sites = tmp_path / f"sites-{level}"  # an export records itself: never in the shared copy
+    shutil.copytree(network_dir, sites)
     pkgs = [export_package(f.parent, tmp_path / f"{f.parent.name}-{level}.zip", level=level,
-                           k=k) for f in sorted(network_dir.glob("*/project.json"))]
+                           k=k) for f in sorted(sites.glob("*/project.json"))]
     with NetworkStore(tmp_path / f"{level}.duckdb") as store:
         store.merge(pkgs)
         return store.indicators()
