@@ -253,8 +253,7 @@ def changed_too_little(now: dict, before: list[dict], k: int, population: bool,
     ...                    [{"n": 40, "numerator": 9, "denominator": 40}], 5, True, ())
     False
     """
-    def small(x) -> bool:
-        return x is not None and not np.isnan(x) and 1 <= abs(x) < k
+    from .aggregate import _small  # the same "1 … k−1, by its size" as every other rule
 
     def counts(r) -> dict:
         num, den = float(r.get("numerator", np.nan)), float(r.get("denominator", np.nan))
@@ -263,9 +262,9 @@ def changed_too_little(now: dict, before: list[dict], k: int, population: bool,
     c = counts(now)
     for b in before:
         o = counts(b)
-        if population and small(c["n"] - o["n"]):
+        if population and _small(c["n"] - o["n"], k):
             return True
-        if any(small(c[s] - o[s]) for s in sensitive):
+        if any(_small(c[s] - o[s], k) for s in sensitive):
             return True
     return False
 

@@ -52,6 +52,7 @@ def share_back_rows(ind: pd.DataFrame, site: str, k: int = 5,
     columns ``others_n``, ``others_numerator`` and ``others_denominator``, for the record.
     """
     from ..measures.catalogue import measure
+    from .aggregate import _small
     from .differencing import changed_too_little
     from .indicators import Z95, Z998, _flags, comparison_sets, funnel_limits, network_figures
 
@@ -77,19 +78,19 @@ def share_back_rows(ind: pd.DataFrame, site: str, k: int = 5,
         if why is None and m.pool != "none":
             num = others["numerator"].astype("float64").sum()
             den = others["denominator"].astype("float64").sum()
+            n_others = others["n"].astype("float64").sum()
             counts = {"numerator": num, "complement": den - num}
             if len(others) < 2:
                 why = "too_few_sites"
-            elif m.population and others["n"].astype("float64").sum() < k:
+            elif m.population and n_others < k:
                 why = "below_k"
-            elif any(1 <= counts[c] < k for c in m.sensitive):
+            elif any(_small(counts[c], k) for c in m.sensitive):
                 why = "small_count"
             elif earlier is not None and len(earlier):
                 told = earlier[(earlier["site"].astype(str) == str(site))
                                & (earlier["intervention"] == r["intervention"])
                                & (earlier["indicator"] == r["indicator"])]
-                now = {"n": others["n"].astype("float64").sum(), "numerator": num,
-                       "denominator": den}
+                now = {"n": n_others, "numerator": num, "denominator": den}
                 if changed_too_little(now, told.to_dict("records"), k,
                                       bool(m.population), m.sensitive):
                     why = "differencing"
@@ -102,8 +103,7 @@ def share_back_rows(ind: pd.DataFrame, site: str, k: int = 5,
         if why is None and m.pool != "none":
             p0 = float(figs["network_value"])
             row["network_value"] = p0
-            row.update(others_n=others["n"].astype("float64").sum(), others_numerator=num,
-                       others_denominator=den)
+            row.update(others_n=n_others, others_numerator=num, others_denominator=den)
             n = float(r["denominator"]) if pd.notna(r["denominator"]) else np.nan
             if m.is_share and m.pool == "ratio" and not np.isnan(n):
                 (lo95,), (hi95,) = (np.atleast_1d(a) for a in funnel_limits(p0, [n], Z95))
