@@ -108,13 +108,14 @@ def network_packages(scale: str) -> list[Path]:
 
 
 def network_store(scale: str) -> Path:
-    """A network store with every package of ``scale`` merged, cached."""
+    """A network store with every package of ``scale`` merged, cached (v3: one file per
+    table and batch, written by the store)."""
     import shutil
 
     from implementere_kit.exchange.network import NetworkStore
 
-    path = DATA / f"network-v2-{scale}.duckdb"
-    done = DATA / f"network-v2-{scale}.complete"
+    path = DATA / f"network-v3-{scale}.duckdb"
+    done = DATA / f"network-v3-{scale}.complete"
     if done.exists():
         return path
     path.unlink(missing_ok=True)

@@ -279,7 +279,8 @@ def test_two_packages_for_one_period_in_one_merge(network_dir, tmp_path):
         assert results[0].action == "older"
         assert len(store.provenance()) == 1
         files = sorted(p.name for p in (store.data_dir / "attendance").iterdir())
-        assert files == [f"{store.provenance()['package_id'][0]}.parquet"]  # no leftovers
+        recorded = store.query("SELECT path FROM files WHERE resource = 'attendance'")
+        assert [f"attendance/{f}" for f in files] == list(recorded["path"])  # no leftovers
     with NetworkStore(tmp_path / "net2.duckdb") as store:
         results = store.merge([first, second])
         assert [r.action for r in results] == ["older", "imported"]

@@ -64,7 +64,6 @@ class _Merge:
         self.touched: set[str] = set()  # resources whose views need redefining
 
     def _older(self, pkg, than: int) -> MergeResult:
-        self.store.unstage(pkg)
         pkg.close()
         seq = pkg.meta["export_seq"]
         return MergeResult(pkg.source.name, "older", pkg.meta["site"], pkg.package_id, (
@@ -81,7 +80,7 @@ class _Merge:
         key, seq, pid = self.key(pkg.meta), pkg.meta["export_seq"], pkg.package_id
         waiting = self.pending.get(key)
         if pid in self.known or (waiting and waiting[1].package_id == pid):
-            pkg.close()  # its staged files are the stored (or waiting) package's own
+            pkg.close()
             self.results[i] = MergeResult(pkg.source.name, "unchanged", pkg.meta["site"], pid)
             return
         stored = max((s for _, s in self.versions.get(key, [])), default=0)
@@ -116,24 +115,22 @@ class _Merge:
             self.known.add(pkg.package_id)
 
     def abandon(self, waiting) -> None:
-        """After an error: remove what was staged but never recorded."""
+        """After an error: let go of what was checked but never recorded."""
         for pkg in [*waiting, *(p for _, p in self.pending.values())]:
             if not isinstance(pkg, MergeResult):
-                self.store.unstage(pkg)
                 pkg.close()
         self.pending = {}
 
 
-def _scanned(checked: list, scan_packages, store) -> list:
+def _scanned(checked: list, scan_packages) -> list:
     """The identifier scanner on a batch's valid packages at once; those it finds
-    something in become rejections (their staged files removed)."""
+    something in become rejections."""
     pkgs = [c for c in checked if not isinstance(c, MergeResult)]
     found = dict(zip(map(id, pkgs), scan_packages(pkgs), strict=True)) if pkgs else {}
     out = []
     for c in checked:
         problems = found.get(id(c))
         if problems:
-            store.unstage(c)
             c.close()
             c = MergeResult(c.source.name, "rejected", problems=tuple(problems))
         out.append(c)
@@ -163,11 +160,13 @@ def merge_packages(store, packages, *, today=None, now=None, progress: bool | st
 
     lang = progress if isinstance(progress, str) else "en"
 
+    from .allowlist import level_schema
+    from .storefiles import stored_table
     from .validate import open_package, scan_packages
 
     def check(path: Path):
         try:
-            pkg = open_package(path, today=today, now=now, _scan=False)
+            pkg = open_package(path, today=today, now=now, _scan=False, _keep=True)
         except ValidationError as exc:
             return MergeResult(path.name, "rejected", problems=tuple(exc.problems))
         if pkg.meta.get("share_back"):
@@ -175,11 +174,9 @@ def merge_packages(store, packages, *, today=None, now=None, progress: bool | st
             return MergeResult(path.name, "rejected", problems=(Problem(
                 "a share-back package is what a network sends, not a site's export",
                 file=path.name, column="implementere_kit.share_back"),))
-        try:
-            store.stage(pkg)
-        except BaseException:
-            pkg.close()
-            raise
+        # into the store's types here, on the worker (the commit finds them ready)
+        pkg.tables = {n: stored_table(t, level_schema(n, pkg.level))
+                      for n, t in pkg.tables.items()}
         return pkg
 
     paths = [Path(p) for p in packages]
@@ -195,14 +192,14 @@ def merge_packages(store, packages, *, today=None, now=None, progress: bool | st
         try:
             for n, chunk in enumerate(chunks):
                 current, ahead = ahead, (submit(chunks[n + 1]) if n + 1 < len(chunks) else [])
-                checked = _scanned([f.result() for f in current], scan_packages, store)
+                checked = _scanned([f.result() for f in current], scan_packages)
                 for i, result in zip(chunk, checked, strict=True):
                     state.decide(i, result)
                     bar.update()
                 state.load()
         except BaseException:
-            # packages checked but not yet loaded hold temporary folders and staged files
-            # (closing or unstaging one twice does no harm)
+            # packages checked but not yet loaded hold temporary folders and tables
+            # (closing one twice does no harm)
             state.abandon([r for f in current + ahead if (r := _result(f)) is not None])
             raise
         finally:

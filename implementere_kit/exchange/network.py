@@ -4,15 +4,16 @@ This module is the storage: files, views and provenance. Deciding what to store 
 packages are valid, which of two is newer — is :mod:`.merge`'s job.
 
 A store is a DuckDB file (``network.duckdb``) beside a folder of Parquet files
-(``network.duckdb.data/<table>/<checksum>.parquet``). The DuckDB file holds
-``provenance`` (package checksum, site, period, level, k, export sequence number, when it
-was made and imported), ``files`` (which Parquet file belongs to which package and
-table) and one view per table over exactly the files listed — the lakehouse layout
+(``network.duckdb.data/<table>/<name>.parquet``, the rows of many packages in each, told
+apart by their ``_package`` column). The DuckDB file holds ``provenance`` (package
+checksum, site, period, level, k, export sequence number, when it was made and
+imported), ``files`` (which packages' rows of which table are in which Parquet file, and
+how many) and one view per table over exactly the files listed — the lakehouse layout
 DuckDB, Spark or Dask read as is.
 
-Writing is two steps. :meth:`NetworkStore.stage` puts a validated package's bytes into the
-data folder under a name no view reads yet (the package's checksum); :meth:`commit`
-then records a batch of staged packages, and removes the ones they replace, in one
+:meth:`NetworkStore.commit` writes a batch of checked packages as one new file per table
+(:mod:`.storefiles`: the checked values, never the bytes a package arrived with), under
+names no view reads yet, then records them, and removes the packages they replace, in one
 transaction that also redefines the views — a reader sees the old packages or the new
 ones, never a mix. Files no view names any longer are deleted after the commit.
 
@@ -23,8 +24,7 @@ nothing is loaded whole into pandas.
 from __future__ import annotations
 
 import contextlib
-import os
-import threading
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -42,7 +42,7 @@ CREATE TABLE IF NOT EXISTS provenance (
     dosage_makeups_count BOOLEAN, fidelity_threshold DOUBLE, created VARCHAR,
     export_seq BIGINT, imported_at TIMESTAMP);
 CREATE TABLE IF NOT EXISTS files (package_id VARCHAR, resource VARCHAR, path VARCHAR,
-                                  columns VARCHAR);
+                                  columns VARCHAR, n_rows BIGINT);
 CREATE TABLE IF NOT EXISTS shared_back (site VARCHAR, intervention VARCHAR,
     indicator VARCHAR, as_of VARCHAR, n DOUBLE, numerator DOUBLE, denominator DOUBLE,
     written_at TIMESTAMP);
@@ -51,6 +51,8 @@ CREATE TABLE IF NOT EXISTS shared_back (site VARCHAR, intervention VARCHAR,
 #: others' part a receiving site could work out (see :mod:`.differencing`).
 _SHARED_BACK_COLUMNS = ["site", "intervention", "indicator", "as_of", "n", "numerator",
                         "denominator"]
+#: A data file as ``files`` records it: ``<table>/<random hex>.parquet`` in the data folder.
+_FILE_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}/[0-9a-f]{32}\.parquet")
 _PROVENANCE_COLUMNS = ["package_id", "source", "site", "site_name", "country", "intervention",
                        "period_start", "period_end", "level", "k", "dosage_sessions",
                        "dosage_min_attendance", "dosage_makeups_count", "fidelity_threshold",
@@ -86,20 +88,25 @@ class NetworkStore:
             self.data_dir = self.path.with_name(self.path.name + ".data")
             if not read_only:
                 self.con.execute(_PROVENANCE)
-            columns = {r[0] for r in self.con.execute("DESCRIBE provenance").fetchall()}
+            columns = {r[0] for table in ("provenance", "files")
+                       for r in self.con.execute(f"DESCRIBE {table}").fetchall()}
         except duckdb.Error as exc:
             with contextlib.suppress(Exception):
                 self.con.close()
             raise ImplementereError(f"{self.path} cannot be opened as a network store: "
                                     f"{str(exc).splitlines()[0]}") from None
-        if "export_seq" not in columns:
+        if not {"export_seq", "n_rows"} <= columns:
+            # before export sequence numbers, or with a file per package and the bytes it
+            # arrived with (see .storefiles for why the store writes its own files now)
             self.con.close()
-            raise ImplementereError(f"{self.path} was made by an older implementere-kit "
-                                    "(no export sequence numbers); merge the packages into "
-                                    "a new store")
+            raise ImplementereError(f"{self.path} was made by an older implementere-kit; "
+                                    "merge the packages into a new store")
         # Paths in the views are absolute: rebuild them in case the store was moved.
         try:
             self._refresh_views(self._resources())
+        except ImplementereError:
+            self.con.close()
+            raise
         except duckdb.IOException as exc:
             self.con.close()
             raise ImplementereError(f"{self.path} is damaged: a data file it lists is missing "
@@ -174,62 +181,56 @@ class NetworkStore:
         return merge_packages(self, packages, today=today, now=now, progress=progress,
                               batch=batch)
 
-    def stage(self, pkg) -> None:
-        """Put a validated package's resources into the data folder as Parquet files.
-
-        Safe on worker threads. A file is named by the package's checksum, so one already
-        there holds the same bytes; until :meth:`commit` records it, no view reads it.
-        """
-        import shutil
-
-        import pyarrow.parquet as pq
-
-        for name, res in pkg.resources.items():
-            target = self._file(name, pkg.package_id)
-            if target.exists():
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.{threading.get_ident()}.tmp")
-            if name in pkg.verified:  # the very bytes validation checked
-                tmp.write_bytes(pkg.verified.pop(name))
-            elif res.get("format", "parquet") != "parquet":
-                pq.write_table(pkg.arrow(name), tmp)
-            else:
-                shutil.copyfile(pkg.path_of(name), tmp)
-            os.replace(tmp, target)
-
-    def unstage(self, pkg) -> None:
-        """Remove a package's staged files unless the store records that package."""
-        known = self.con.execute("SELECT count(*) FROM provenance WHERE package_id = ?",
-                                 [pkg.package_id]).fetchone()[0]
-        if known:
-            return
-        for name in pkg.resources:
-            self._file(name, pkg.package_id).unlink(missing_ok=True)
-
     def commit(self, packages, replaced: list[str], *, views: bool = True) -> list[str]:
-        """Record staged ``packages`` and remove the ``replaced`` package ids, atomically.
+        """Store checked ``packages`` and remove the ``replaced`` package ids, atomically.
 
-        On failure nothing changes and the staged files are removed. Returns the resources
-        touched. With ``views=False`` the views are left for :meth:`refresh_views` (a merge
-        of many batches redefines them once, at the end: they are derived from ``files``,
-        and rebuilt whenever a store is opened, so a crash in between loses nothing).
+        Each table of the batch becomes one new file (:func:`.storefiles.write_batch`); a
+        file that also holds packages not replaced is written again without the replaced
+        ones. Then one transaction records it all. On failure nothing changes and the new
+        files are removed; after the commit the files no view names are deleted. Returns
+        the resources touched. With ``views=False`` the views are left for
+        :meth:`refresh_views` (a merge of many batches redefines them once, at the end:
+        they are derived from ``files``, and rebuilt whenever a store is opened, so a crash
+        in between loses nothing).
         """
-        rows = [(pkg.package_id, name, str(self._file(name, pkg.package_id)),
-                 getattr(pkg, "signatures", {}).get(name))
-                for pkg in packages for name in pkg.resources]
-        stale = self.con.execute(
-            "SELECT resource, package_id FROM files WHERE list_contains(?, package_id)",
-            [replaced]).fetchall() if replaced else []
-        touched = {r[1] for r in rows} | set(self._resources(replaced))
+        from .allowlist import level_schema
+        from .storefiles import stored_table, without_packages, write_batch
+
+        written: list[Path] = []
         try:
+            items: dict[str, list] = {}
+            for pkg in packages:
+                for name, table in pkg.tables.items():
+                    items.setdefault(name, []).append(
+                        (pkg.package_id, stored_table(table, level_schema(name, pkg.level))))
+            rows = []
+            for name, batch in sorted(items.items()):
+                for path, sig, counts in write_batch(self.data_dir / name, batch):
+                    written.append(path)
+                    rows += [(pid, name, f"{name}/{path.name}", sig, n) for pid, n in counts]
+            # files that hold a replaced package: the others in them are kept, in a new file
+            old = self.con.execute(
+                "SELECT DISTINCT path, resource FROM files WHERE list_contains(?, package_id)",
+                [replaced]).fetchall() if replaced else []
+            moved = []
+            for path, resource in old:
+                keep = [r[0] for r in self.con.execute(
+                    "SELECT package_id FROM files WHERE path = ? AND NOT list_contains(?, "
+                    "package_id)", [path, replaced]).fetchall()]
+                if keep:
+                    written.append(without_packages(self._path(path), keep))
+                    moved.append((f"{resource}/{written[-1].name}", path))
+            touched = {r[1] for r in rows} | {r[1] for r in old}
             self.con.execute("BEGIN TRANSACTION")
             try:
                 if replaced:
                     for table in ("files", "provenance"):
                         self.con.execute(f"DELETE FROM {table} WHERE list_contains(?, "
                                          "package_id)", [replaced])
-                self._insert_rows("files", ["package_id", "resource", "path", "columns"], rows)
+                for new, path in moved:
+                    self.con.execute("UPDATE files SET path = ? WHERE path = ?", [new, path])
+                self._insert_rows("files", ["package_id", "resource", "path", "columns",
+                                            "n_rows"], rows)
                 self._insert_rows("provenance", _PROVENANCE_COLUMNS,
                                   [self._provenance_row(p) for p in packages])
                 if views:
@@ -238,12 +239,12 @@ class NetworkStore:
             except Exception:
                 self.con.execute("ROLLBACK")
                 raise
-        except Exception:
-            for pkg in packages:
-                self.unstage(pkg)
+        except BaseException:
+            for path in written:
+                path.unlink(missing_ok=True)
             raise
-        for resource, pid in stale:
-            self._file(resource, pid).unlink(missing_ok=True)
+        for path, _ in old:
+            self._path(path).unlink(missing_ok=True)
         return sorted(touched)
 
     def refresh_views(self, resources=None) -> None:
@@ -264,9 +265,6 @@ class NetworkStore:
             self.con.execute(f"INSERT INTO {table} SELECT {cols}{extra} FROM _rows")
         finally:
             self.con.unregister("_rows")
-
-    def _file(self, resource: str, package_id: str) -> Path:
-        return self.data_dir / resource / f"{package_id}.parquet"
 
     @staticmethod
     def _provenance_row(pkg) -> list:
@@ -294,23 +292,29 @@ class NetworkStore:
         one store side by side)."""
         temp = "TEMP " if self.read_only else ""
         for name in resources:
-            rows = self.con.execute("SELECT package_id, columns FROM files WHERE resource = ? "
-                                    "ORDER BY package_id", [name]).fetchall()
+            rows = self.con.execute("SELECT path, any_value(columns) FROM files WHERE "
+                                    "resource = ? GROUP BY path ORDER BY min(package_id)",
+                                    [name]).fetchall()
             if not rows:
                 if not self.read_only:
                     self.con.execute(f'DROP VIEW IF EXISTS "{name}"')
                 continue
-            listed = ", ".join("'" + str(self._file(name, pid)).replace("'", "''") + "'"
-                               for pid, _ in rows)
+            listed = ", ".join("'" + str(self._path(path)).replace("'", "''") + "'"
+                               for path, _ in rows)
             # Files with the same columns and types are bound from the first one; only
             # when they differ must DuckDB read every file's schema to line them up by name.
             same = len({c for _, c in rows}) == 1 and rows[0][1] is not None
-            # the package a row came from is the file's name: <sha256>.parquet
             self.con.execute(
-                f'CREATE OR REPLACE {temp}VIEW "{name}" AS SELECT * EXCLUDE (filename), '
-                f"regexp_extract(filename, '([0-9a-f]{{64}})\\.parquet$', 1) AS _package "
-                f"FROM read_parquet([{listed}], filename = true, "
-                f"union_by_name = {'false' if same else 'true'})")
+                f'CREATE OR REPLACE {temp}VIEW "{name}" AS SELECT * FROM read_parquet('
+                f"[{listed}], union_by_name = {'false' if same else 'true'})")
+
+    def _path(self, recorded: str) -> Path:
+        """The data file a ``files`` row names; refused unless it is one of ours (a store
+        edited by hand must not make a merge delete or read anything else)."""
+        if not _FILE_NAME.fullmatch(recorded or ""):
+            raise ImplementereError(f"{self.path} is damaged: it lists a data file outside "
+                                    f"{self.data_dir}")
+        return self.data_dir / recorded
 
     def export_partitioned(self, out_dir, tables=None) -> Path:
         """Write tables as hive-partitioned Parquet; see :func:`.outputs.export_partitioned`."""

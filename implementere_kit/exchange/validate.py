@@ -46,12 +46,11 @@ class Package:
     descriptor: dict
     problems: list[Problem] = field(default_factory=list)
     _tmp: Path | None = None
-    #: Validated file bytes, kept until the package is stored (see the network store).
-    verified: dict = field(default_factory=dict, repr=False)
+    #: The tables as read and checked, kept until the package is stored (the network
+    #: store writes these, never the files' bytes; see :mod:`.storefiles`).
+    tables: dict = field(default_factory=dict, repr=False)
     #: What the identifier scanner is to read (see :func:`scan_packages`).
     scan_input: tuple | None = field(default=None, repr=False)
-    #: Each resource's columns and Arrow types, as the store will hold it.
-    signatures: dict = field(default_factory=dict, repr=False)
     files: list[str] = field(default_factory=list, repr=False)
 
     @property
@@ -97,7 +96,7 @@ class Package:
         return self.arrow(name).to_pandas(date_as_object=False)
 
     def close(self) -> None:
-        self.verified.clear()
+        self.tables = {}
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
@@ -204,9 +203,14 @@ def _read_resource(pkg: Package, res: dict, file: str, limits: ArchiveLimits,
             parquet = pq.ParquetFile(pa.BufferReader(data))
             n_rows = parquet.metadata.num_rows
             names = parquet.schema_arrow.names
-            kv = parquet.schema_arrow.metadata or {}
-            metadata[rel] = {k.decode("utf-8", "replace"): v.decode("utf-8", "replace")
-                             for k, v in kv.items()}
+            # the file's key-value metadata and each field's (the latter travels inside
+            # ARROW:schema, base64 that no scanner reads as text): the store keeps neither,
+            # but a package that carries an identifier there is refused all the same
+            metadata[rel] = {_text(k): _text(v) for k, v in
+                             (parquet.schema_arrow.metadata or {}).items()}
+            metadata[rel].update({f"{f.name}: {_text(k)}": _text(v)
+                                  for f in parquet.schema_arrow for k, v in
+                                  (f.metadata or {}).items()})
         else:
             n_rows, names = data.count(b"\n"), None
         if n_rows > limits.max_rows:
@@ -231,16 +235,19 @@ def _read_resource(pkg: Package, res: dict, file: str, limits: ArchiveLimits,
         return exc.problems, None
     except (pa.ArrowException, OSError, ValueError, KeyError, IndexError) as exc:
         return [Problem("resource cannot be read", **where, found=type(exc).__name__)], None
-    if res["format"] == "parquet":
-        pkg.verified[name] = data  # the exact bytes checked: storing them needs no re-read
-    pkg.signatures[name] = "\t".join(f"{f.name}:{f.type}" for f in table.schema)
     return [], table
 
 
+def _text(value: bytes) -> str:
+    return value.decode("utf-8", "replace")
+
+
 def _validate_open(pkg: Package, today: dt.date, now: dt.datetime,
-                   limits: ArchiveLimits, *, scan: bool = True) -> list[Problem]:
+                   limits: ArchiveLimits, *, scan: bool = True,
+                   keep: bool = False) -> list[Problem]:
     """Every problem of an opened package. With ``scan=False`` the identifier scanner is
-    left to the caller (:func:`scan_packages`, which scans many packages at once)."""
+    left to the caller (:func:`scan_packages`, which scans many packages at once); with
+    ``keep=True`` the checked tables stay in ``pkg.tables``."""
     from .allowlist import level_schema
     from .arrowcheck import check_arrow_table, check_foreign_key
     from .descriptor import check_descriptor
@@ -282,6 +289,8 @@ def _validate_open(pkg: Package, today: dt.date, now: dt.datetime,
     pkg.scan_input = (unfixed_values(tables, level, caches), metadata)
     if scan:
         problems += scan_packages([pkg])[0]
+    if keep and not problems:
+        pkg.tables = tables
     return problems
 
 
@@ -332,17 +341,19 @@ def validate_package(path, *, today: dt.date | None = None, now: dt.datetime | N
 
 
 def open_package(path, *, today: dt.date | None = None, now: dt.datetime | None = None,
-                 limits: ArchiveLimits = DEFAULT_LIMITS, _scan: bool = True) -> Package:
+                 limits: ArchiveLimits = DEFAULT_LIMITS, _scan: bool = True,
+                 _keep: bool = False) -> Package:
     """Open and validate a package; raise :class:`ValidationError` listing every problem.
 
     Use as a context manager so a zip's temporary folder is removed afterwards.
-    (``_scan=False`` is for :mod:`.merge`, which scans a batch with :func:`scan_packages`.)
+    (``_scan=False`` is for :mod:`.merge`, which scans a batch with :func:`scan_packages`;
+    ``_keep=True`` keeps the checked tables for the store, until :meth:`Package.close`.)
     """
     pkg, problems = _load(Path(path), limits)
     if pkg is None:
         raise ValidationError(problems)
     try:
-        problems = _validate_open(pkg, *_clock(today, now), limits, scan=_scan)
+        problems = _validate_open(pkg, *_clock(today, now), limits, scan=_scan, keep=_keep)
     except BaseException:
         pkg.close()
         raise
