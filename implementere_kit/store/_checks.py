@@ -60,15 +60,20 @@ def type_ok(field_type: str, arrow_type: pa.DataType) -> bool:
     return pa.types.is_null(arrow_type) or _TYPE_OK[field_type](arrow_type)
 
 
-def blank_as_null(col: pa.Array) -> pa.Array:
+def blank_as_null(col: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     """Text that is empty or only whitespace as missing (other types pass unchanged)."""
     if not is_text(col.type) or col.null_count == len(col):
         return col
-    text = Text(col)
-    blank = blank_text(text.values)
+    if pa.types.is_dictionary(col.type):
+        text = Text(col)
+        blank = text.rows(blank_text(text.values))
+    else:  # a column parsed from text: the rule row by row, with no hashing
+        chunks = col.chunks if isinstance(col, pa.ChunkedArray) else [col]
+        blank = np.concatenate([blank_text(ch) & ch.is_valid().to_numpy(zero_copy_only=False)
+                                for ch in chunks] or [np.zeros(0, dtype=bool)])
     if not blank.any():
         return col
-    return pc.if_else(pa.array(text.rows(blank, missing=True)), pa.scalar(None, col.type), col)
+    return pc.if_else(pa.array(blank), pa.scalar(None, col.type), col)
 
 
 _EPOCH = dt.date(1970, 1, 1)  # day 0 of a date32

@@ -49,9 +49,12 @@ def byte_lengths(values: pa.Array) -> np.ndarray:
 
 
 def blank_text(values: pa.Array) -> np.ndarray:
-    """True for the empty and the all-whitespace string (the one rule of a blank text)."""
-    return (byte_lengths(values) == 0) | pc.utf8_is_space(values).to_numpy(
-        zero_copy_only=False)
+    """True for the empty and the all-whitespace string (the one rule of a blank text;
+    a missing value is left to the caller: it may come out either way)."""
+    space = pc.utf8_is_space(values)
+    if space.null_count:
+        space = pc.fill_null(space, False)
+    return (byte_lengths(values) == 0) | space.to_numpy(zero_copy_only=False)
 
 
 class Text:
