@@ -37,7 +37,7 @@ from .vocabulary import (
 
 __all__ = ["ALLOW_LEVELS", "LEVELS", "FOREIGN_KEYS", "FORMS", "export_forms", "tables_at",
            "level_schema", "resource_schema", "apply_allow_list", "check_allow_list",
-           "distinct_text", "form_pattern"]
+           "distinct_text", "form_pattern", "in_form"]
 
 #: Levels the allow-list knows: the two export levels and what a network sends back.
 ALLOW_LEVELS = ("pseudonymised", "aggregate", "share_back")
@@ -201,28 +201,67 @@ def _vocabulary_array(name: str):
     return pa.array(sorted(vocabulary(name)), pa.string())
 
 
-def distinct_text(table, column: str, cache: dict | None = None):
-    """Distinct non-missing values of a text column as an Arrow array (None: not text).
+def distinct_text(table, column: str):
+    """Distinct non-missing values of a text column as an Arrow array (None: not text):
+    the values rows hold, however the column is encoded (:mod:`..store._text`, computed
+    once per table and shared by every check of it)."""
+    from ..store._text import text_of
 
-    ``cache`` (a dict) keeps them for the next check of the same table."""
+    text = text_of(table, column)
+    return None if text is None else text.values
+
+
+#: A fast test of a form's text, as (prefix, separator) of :func:`.shaped_as_pseudonyms`;
+#: what it does not accept goes to the form's regular expression, which decides.
+_SHAPED = {"pseudonym": ("p_", None), "pseudonym_list": ("p_", ";"), "key": ("x_", None)}
+
+
+def in_form(values, form: str):
+    """For each distinct text value, whether it is in ``form`` (a NumPy mask).
+
+    A code or key form accepts its vocabulary (and for the project's own vocabularies a
+    code of few digits); every form with a pattern (:func:`form_pattern`, and a key's
+    pseudonyms) accepts what the pattern matches. Each test runs only on the values the
+    earlier ones left, so a column in form compiles no regular expression at all.
+    """
+    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if cache is not None and column in cache:
-        return cache[column]
-    col = table.column(column)
-    if pa.types.is_dictionary(col.type):
-        values = pa.concat_arrays([c.dictionary for c in col.chunks]).cast(pa.string())
-        values = pc.unique(values) if len(values) else values
-    elif pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-        values = pc.unique(col.combine_chunks() if col.num_chunks != 1 else col.chunk(0))
-    else:
-        values = None
-    if values is not None:
-        values = values.drop_null()
-    if cache is not None:
-        cache[column] = values
-    return values
+    from .pseudonyms import shaped_as_pseudonyms
+
+    kind, _, vocab = form.partition(":")
+    ok = np.zeros(len(values), dtype=bool)
+    if kind in ("code", "key"):
+        ok |= pc.is_in(values, value_set=_vocabulary_array(vocab)).to_numpy(
+            zero_copy_only=False)
+    if kind in _SHAPED and not ok.all():
+        ok |= shaped_as_pseudonyms(values, *_SHAPED[kind])
+    pattern = _value_pattern(form)
+    rest = np.flatnonzero(~ok)
+    if not len(rest) or (pattern is None and vocab not in PROJECT_SPECIFIC):
+        return ok
+    left = values.take(pa.array(rest))
+    shaped = np.zeros(len(rest), dtype=bool)
+    if vocab in PROJECT_SPECIFIC:  # the project's own codes: by shape, few digits
+        shaped |= pc.and_(pc.match_substring_regex(left, CODE_PATTERN), pc.less_equal(
+            pc.count_substring_regex(left, r"\d"), MAX_CODE_DIGITS)).to_numpy(
+                zero_copy_only=False)
+    if pattern:
+        shaped |= pc.match_substring_regex(left, pattern).to_numpy(zero_copy_only=False)
+    ok[rest] = shaped
+    return ok
+
+
+def _coarsened(col) -> int:
+    """Rows of a date column not on the first of a month: the distinct dates are tested
+    (a coarsened column has few), rows counted only when one fails."""
+    import pyarrow.compute as pc
+
+    days = pc.unique(col.combine_chunks() if col.num_chunks != 1 else col.chunk(0))
+    if (pc.max(pc.day(days)).as_py() or 1) == 1:
+        return 0
+    return pc.sum(pc.fill_null(pc.not_equal(pc.day(col), 1), False)).as_py() or 0
 
 
 def check_allow_list(name: str, table, level: str, *, file: str, cache: dict | None = None,
@@ -230,14 +269,13 @@ def check_allow_list(name: str, table, level: str, *, file: str, cache: dict | N
     """Problems of an arriving Arrow table against the allow-list of ``level``.
 
     Refused: a table not allowed at the level, a column not declared for it, and text
-    values not in the declared form (pseudonyms, months, codes); dates declared
-    ``coarsen_month`` must fall on the first of a month. ``cache`` collects the distinct
-    text values computed on the way (see :func:`distinct_text`); columns in ``inherited``
-    hold only values of a column already found in form (a foreign key) and are not
-    checked again.
+    values not in the declared form (pseudonyms, months, codes: :func:`in_form`, on the
+    distinct values rows hold); dates declared ``coarsen_month`` must fall on the first of
+    a month. ``cache`` (a dict) records ``("in form", column)`` for each column found
+    wholly in its form, which the scanner then skips; columns in ``inherited`` hold only
+    values of a column already found in form (a foreign key) and are not checked again.
     """
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     forms = _forms(name, level)
     if not forms:
@@ -251,38 +289,27 @@ def check_allow_list(name: str, table, level: str, *, file: str, cache: dict | N
         form = forms.get(c)
         if form is None:
             continue
-        kind, _, vocab = form.partition(":")
+        kind = form.partition(":")[0]
         if kind == "coarsen_month":
             col = table.column(c)
             if pa.types.is_date(col.type) or pa.types.is_timestamp(col.type):
-                bad = pc.sum(pc.fill_null(pc.not_equal(pc.day(col), 1), False)).as_py() or 0
+                bad = _coarsened(col) if col.null_count < len(col) else 0
                 if bad:
                     problems.append(Problem("date more precise than this level allows",
                                             file=file, resource=name, column=c,
                                             expected="the first day of a month",
                                             found=f"{bad} row(s)"))
             continue
-        pattern = _value_pattern(form)
-        if kind == "keep" or (pattern is None and kind not in ("code", "key")):
+        if kind == "keep" or (_value_pattern(form) is None and kind not in ("code", "key")):
             continue  # enums and the site are checked by the schema and the descriptor
         if c in inherited:
             if cache is not None:
                 cache[("in form", c)] = True
             continue
-        values = distinct_text(table, c, cache)
+        values = distinct_text(table, c)
         if values is None or not len(values):
             continue
-        ok = None
-        if kind in ("code", "key"):
-            ok = pc.is_in(values, value_set=_vocabulary_array(vocab))
-        if vocab in PROJECT_SPECIFIC:  # the project's own codes: by shape, few digits
-            code = pc.and_(pc.match_substring_regex(values, CODE_PATTERN), pc.less_equal(
-                pc.count_substring_regex(values, r"\d"), MAX_CODE_DIGITS))
-            ok = pc.or_(ok, code)
-        if pattern:
-            shaped = pc.match_substring_regex(values, pattern)
-            ok = shaped if ok is None else pc.or_(ok, shaped)
-        n_bad = len(values) - (pc.sum(ok).as_py() or 0)
+        n_bad = int((~in_form(values, form)).sum())
         if not n_bad and cache is not None:
             cache[("in form", c)] = True  # every value in its form: nothing for the scanner
         if n_bad:

@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from ..errors import Problem
 from ..store._checks import check_table
+from ..store._text import text_of
 from ..store.tables import TableSchema, row_problems
 
 __all__ = ["check_arrow_table", "check_foreign_key", "constrained_columns"]
@@ -54,9 +55,22 @@ def check_foreign_key(child: pa.Table, column: str, parent: pa.Table, parent_col
     """Rows of ``child`` whose ``column`` value is absent from ``parent[parent_column]``."""
     if column not in child.column_names or parent_column not in parent.column_names:
         return []
-    col = child.column(column)
-    keys = pc.unique(parent.column(parent_column).combine_chunks())
+    where = dict(message=f"refers to a missing {parent_name}.{parent_column}",
+                 expected=f"a value present in {parent_name}", resource=name, column=column,
+                 file=file)
+    text, keys = text_of(child, column), text_of(parent, parent_column)
+    if text is not None and keys is not None:
+        # each distinct value once; rows are looked up only when one is dangling
+        dangling = pc.invert(pc.is_in(text.values, value_set=keys.values))
+        if not pc.any(dangling).as_py():
+            return []
+        return row_problems(text.rows(dangling), text, **where)
+    col, ref = child.column(column), parent.column(parent_column)
+    try:
+        if (text is None) != (keys is None):
+            raise pa.ArrowInvalid("text against non-text")
+        keys = pc.unique(ref.combine_chunks()).cast(col.type)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return []  # a key of the wrong type is the schema check's problem
     dangling = pc.and_(pc.is_valid(col), pc.invert(pc.is_in(col, value_set=keys)))
-    return row_problems(dangling, col, message=f"refers to a missing {parent_name}.{parent_column}",
-                        expected=f"a value present in {parent_name}", resource=name,
-                        column=column, file=file)
+    return row_problems(dangling, col, **where)

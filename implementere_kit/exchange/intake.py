@@ -57,18 +57,19 @@ def _where(file, name):
     return {"file": f"{file}/{name}", "resource": name}
 
 
-def _check_site(name, table, site, where, cache) -> list[Problem]:
-    from .allowlist import distinct_text
+def _check_site(name, table, site, where) -> list[Problem]:
+    from ..store._text import text_of
 
     if "site" not in table.column_names or not table.num_rows:
         return []
-    values = distinct_text(table, "site", cache)
-    if values is None or values.to_pylist() in ([], [site]):
+    text = text_of(table, "site")
+    if text is None:
         return []  # not text is the schema check's problem
-    col = table.column("site")
-    if pa.types.is_dictionary(col.type):
-        col = col.cast(pa.string())
-    others = pc.sum(pc.fill_null(pc.not_equal(col, site), True)).as_py() or 0
+    values = text.values.to_pylist()
+    if values in ([], [site]):
+        return []
+    others = len(text) - sum(int(n) for v, n in zip(values, text.counts(), strict=True)
+                             if v == site)
     return [Problem("rows of another site than the package's", **where, column="site",
                     expected=f"{site} (the descriptor's site)", found=f"{others} row(s)")]
 
@@ -89,6 +90,8 @@ def _period_bounds(meta: dict) -> tuple[dt.date, dt.date] | None:
 
 
 def _check_period(name, table, meta, where) -> list[Problem]:
+    from ..store._text import text_of
+
     bounds = _period_bounds(meta)
     if bounds is None:
         return []
@@ -98,12 +101,12 @@ def _check_period(name, table, meta, where) -> list[Problem]:
         c = f["name"]
         if c not in table.column_names:
             continue
-        col = table.column(c)
+        col, text = table.column(c), text_of(table, c)
         if f["type"] == "date" and (pa.types.is_date(col.type) or pa.types.is_timestamp(col.type)):
             values = col.cast(pa.date32()) if pa.types.is_timestamp(col.type) else col
             lo, hi = start, last
-        elif f["type"] == "string" and pa.types.is_string(col.type):
-            values, lo, hi = col, start.strftime("%Y-%m"), last.strftime("%Y-%m")
+        elif f["type"] == "string" and text is not None:  # months, on the distinct values
+            values, lo, hi = text.values, start.strftime("%Y-%m"), last.strftime("%Y-%m")
         else:
             continue
         seen = pc.min_max(values)
@@ -111,8 +114,10 @@ def _check_period(name, table, meta, where) -> list[Problem]:
         if first is None or (lo <= first and final <= hi):
             continue
         typ = values.type
-        outside = pc.or_(pc.less(values, pa.scalar(lo, typ)), pc.greater(values, pa.scalar(hi, typ)))
-        n = pc.sum(pc.fill_null(outside, False)).as_py() or 0
+        outside = pc.fill_null(pc.or_(pc.less(values, pa.scalar(lo, typ)),
+                                      pc.greater(values, pa.scalar(hi, typ))), False)
+        n = (int(text.counts()[outside.to_numpy(zero_copy_only=False)].sum())
+             if values is not col else pc.sum(outside).as_py() or 0)
         out.append(Problem("rows dated outside the package's period", **where, column=c,
                            expected=f"{lo} – {hi}", found=f"{n} row(s)"))
     return out
@@ -172,17 +177,18 @@ def _foreign_components(intervention: str) -> pa.Array | None:
 
 
 def _check_intervention(name, table, intervention, where) -> list[Problem]:
+    from ..store._text import text_of
+
     if "component" not in table.column_names or not isinstance(intervention, str):
         return []
     others = _foreign_components(intervention)
     if others is None:
         return []
-    col = table.column("component")
-    if pa.types.is_dictionary(col.type):
-        col = col.cast(pa.string())
-    if not pa.types.is_string(col.type) or not others:
+    text = text_of(table, "component")
+    if text is None or not others:
         return []
-    foreign = pc.sum(pc.fill_null(pc.is_in(col, value_set=others), False)).as_py() or 0
+    mask = pc.is_in(text.values, value_set=others).to_numpy(zero_copy_only=False)
+    foreign = int(text.counts()[mask].sum())
     if not foreign:
         return []
     return [Problem("components of another intervention than the package's", **where,
@@ -194,7 +200,9 @@ def check_contents(meta: dict, tables: dict[str, pa.Table], *, file: str,
                    caches: dict[str, dict] | None = None) -> list[Problem]:
     """Problems of ``tables`` against the allow-list and the descriptor's ``meta``.
 
-    ``caches`` (a dict) collects the distinct text values per table for the scanner."""
+    ``caches`` (a dict) collects, per table, the columns found wholly in their form, which
+    the scanner then skips (distinct values themselves are kept with each table: see
+    :mod:`..store._text`)."""
     from .allowlist import FOREIGN_KEYS, check_allow_list
 
     level = "share_back" if meta.get("share_back") else meta.get("level")
@@ -215,7 +223,7 @@ def check_contents(meta: dict, tables: dict[str, pa.Table], *, file: str,
             out += found
             continue
         out += found
-        out += _check_site(name, table, meta.get("site"), where, caches[name])
+        out += _check_site(name, table, meta.get("site"), where)
         if not meta.get("share_back"):
             out += _check_period(name, table, meta, where)
             out += _check_intervention(name, table, meta.get("intervention"), where)
@@ -234,11 +242,11 @@ def unfixed_values(tables: dict[str, pa.Table], level: str,
     numbers below :data:`MIN_IDENTIFIER` neither; columns with an enum are left to the
     schema check (a value off the enum refuses the package); dates and booleans are not
     scanned. Column names not in the table's schema are included. What is left —
-    normally nothing — is what :func:`find_in_values` scans. ``caches`` holds distinct
-    values already computed by :func:`.allowlist.check_allow_list`.
+    normally nothing — is what :func:`find_in_values` scans. ``caches`` holds the columns
+    :func:`.allowlist.check_allow_list` found wholly in their form.
     """
     from ..store.tables import table_names, table_schema
-    from .allowlist import distinct_text, export_forms, form_pattern
+    from .allowlist import distinct_text, export_forms, form_pattern, in_form
 
     out = {}
     for name, table in tables.items():
@@ -262,13 +270,11 @@ def unfixed_values(tables: dict[str, pa.Table], level: str,
                 values = values.filter(pc.fill_null(
                     pc.greater_equal(pc.abs(values), MIN_IDENTIFIER), False))
             else:
-                values = distinct_text(table, c, cache)
+                values = distinct_text(table, c)
                 if values is None:
                     continue
-                pattern = form_pattern(forms.get(c, ""))
-                if pattern:
-                    fixed = pc.match_substring_regex(values, pattern)
-                    values = values.filter(pc.invert(pc.fill_null(fixed, False)))
+                if form_pattern(forms.get(c, "")):
+                    values = values.filter(pa.array(~in_form(values, forms[c])))
             if len(values):
                 out[(name, c)] = values
     return out

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 from collections.abc import Collection, Mapping
 
 import numpy as np
@@ -27,6 +28,7 @@ import pyarrow.compute as pc
 
 from ..errors import Problem
 from ._schema import TableSchema, row_problems
+from ._text import Text, blank_text, is_text, text_of
 
 __all__ = ["DTYPES", "type_ok", "blank_as_null", "check_table", "duplicate_rows", "to_frame"]
 
@@ -58,25 +60,23 @@ def type_ok(field_type: str, arrow_type: pa.DataType) -> bool:
     return pa.types.is_null(arrow_type) or _TYPE_OK[field_type](arrow_type)
 
 
-def _blank(col: pa.ChunkedArray | pa.Array):
-    """Missing values; for text also the empty and the all-whitespace string."""
-    missing = pc.is_null(col)
-    is_text = pa.types.is_string(col.type) or pa.types.is_large_string(col.type) \
-        or pa.types.is_dictionary(col.type)
-    if not is_text or col.null_count == len(col):
-        return missing
-    text = col.cast(pa.large_string()) if pa.types.is_dictionary(col.type) else col
-    empty = pc.or_(pc.equal(pc.binary_length(text), 0), pc.utf8_is_space(text))
-    return pc.or_kleene(missing, empty)  # Kleene: a null row is missing, not unknown
-
-
-def blank_as_null(col: pa.Array) -> pa.Array:
+def blank_as_null(col: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     """Text that is empty or only whitespace as missing (other types pass unchanged)."""
-    blank = _blank(col)
-    if col.null_count == len(col) or not pc.any(blank).as_py() \
-            or pc.sum(blank).as_py() == col.null_count:
+    if not is_text(col.type) or col.null_count == len(col):
         return col
-    return pc.if_else(blank, pa.scalar(None, col.type), col)
+    if pa.types.is_dictionary(col.type):
+        text = Text(col)
+        blank = text.rows(blank_text(text.values))
+    else:  # a column parsed from text: the rule row by row, with no hashing
+        chunks = col.chunks if isinstance(col, pa.ChunkedArray) else [col]
+        blank = np.concatenate([blank_text(ch) & ch.is_valid().to_numpy(zero_copy_only=False)
+                                for ch in chunks] or [np.zeros(0, dtype=bool)])
+    if not blank.any():
+        return col
+    return pc.if_else(pa.array(blank), pa.scalar(None, col.type), col)
+
+
+_EPOCH = dt.date(1970, 1, 1)  # day 0 of a date32
 
 
 @functools.lru_cache(maxsize=8)  # one day per validation run, asked per date column
@@ -133,45 +133,9 @@ def check_table(table: pa.Table, schema: TableSchema, *, file: str | None = None
             problems.append(Problem("wrong type", file=file, resource=name, column=c,
                                     expected=typ, found=str(whole.field(c).type)))
             continue
-        if c not in table.column_names:
-            continue
-        col = table.column(c)
-        shown = found.get(c, col)
-
-        def report(mask, message, expected, c=c, shown=shown):
-            problems.extend(row_problems(mask, shown, message=message, column=c,
-                                         expected=expected, resource=name, file=file))
-
-        if f.get("required") and (col.null_count or typ == "string"):
-            blank = _blank(col)
-            if unparsed is not None and c in unparsed:
-                blank = pc.and_(blank, pa.array(~np.asarray(unparsed[c], dtype=bool)))
-            report(blank, "required value missing", "a value")
-        if col.null_count == len(col):
-            continue
-        if "enum" in f:
-            allowed = [str(v) for v in f["enum"]]
-            text = col if typ == "string" and not pa.types.is_dictionary(col.type) \
-                else col.cast(pa.large_string())
-            outside = pc.invert(pc.is_in(text, value_set=pa.array(allowed, pa.large_string())))
-            report(pc.and_(pc.is_valid(text), outside), "value not allowed",
-                   "one of " + ", ".join(allowed))
-        if typ == "number" and pa.types.is_floating(col.type):
-            # an infinity passes every minimum or maximum missing and breaks every mean
-            report(pc.is_inf(col), "wrong type", "a finite number")
-        if "minimum" in f or "maximum" in f:
-            low, high = pc.min_max(col).values()  # one pass; masks only when out of range
-            if "minimum" in f and low.as_py() < f["minimum"]:
-                report(pc.less(col, f["minimum"]), "value below minimum", f"≥ {f['minimum']}")
-            if "maximum" in f and high.as_py() > f["maximum"]:
-                report(pc.greater(col, f["maximum"]), "value above maximum",
-                       f"≤ {f['maximum']}")
-        if typ == "date" and today is not None and not f.get("future_ok"):
-            stamps = col.cast(pa.timestamp("us", tz=getattr(col.type, "tz", None)))
-            if stamps.type.tz:  # wall-clock time, as the dates are read everywhere else
-                stamps = pc.local_timestamp(stamps)
-            report(pc.greater(stamps, _end_of(today)), "date in the future",
-                   f"on or before {pd.Timestamp(today).date()}")
+        if c in table.column_names:
+            problems += _check_column(table, f, name=name, file=file, today=today,
+                                      shown=found.get(c), unparsed=(unparsed or {}).get(c))
     key = list(schema.primary_key)
     if key and table.num_rows and all(k in table.column_names for k in key):
         dup = duplicate_rows(table, key)
@@ -179,6 +143,77 @@ def check_table(table: pa.Table, schema: TableSchema, *, file: str | None = None
                                  column="+".join(key), expected="unique", resource=name,
                                  file=file)
     return problems
+
+
+def _check_column(table: pa.Table, f: Mapping, *, name, file, today, shown,
+                  unparsed) -> list[Problem]:
+    """The rules of field ``f`` on its column of ``table`` (of a type the field allows).
+
+    Text is checked on its distinct values (:class:`~._text.Text`, shared with every other
+    check of the table); other columns by an aggregate first (null count, min and max), so
+    a row mask is built only when some row is to be reported.
+    """
+    c, typ = f["name"], f["type"]
+    col = table.column(c)
+    text = text_of(table, c)
+    if shown is None:
+        shown = col if text is None else text
+    problems: list[Problem] = []
+
+    def report(mask, message, expected):
+        problems.extend(row_problems(mask, shown, message=message, column=c,
+                                     expected=expected, resource=name, file=file))
+
+    missing = col.null_count if text is None else text.nulls
+    if f.get("required"):
+        if text is not None:
+            blank = blank_text(text.values)
+            if missing or blank.any():
+                mask = text.rows(blank, missing=True)
+                report(mask if unparsed is None else mask & ~np.asarray(unparsed, bool),
+                       "required value missing", "a value")
+        elif missing:
+            mask = pc.is_null(col).to_numpy(zero_copy_only=False)
+            report(mask if unparsed is None else mask & ~np.asarray(unparsed, bool),
+                   "required value missing", "a value")
+    if missing == len(col):
+        return problems
+    if "enum" in f:
+        allowed = pa.array([str(v) for v in f["enum"]], pa.large_string())
+        if text is not None:
+            outside = pc.invert(pc.is_in(text.values, value_set=allowed))
+            if pc.any(outside).as_py():
+                report(text.rows(outside), "value not allowed", _one_of(f))
+        else:
+            as_text = col.cast(pa.large_string())
+            report(pc.and_(pc.is_valid(as_text),
+                           pc.invert(pc.is_in(as_text, value_set=allowed))),
+                   "value not allowed", _one_of(f))
+    floating = pa.types.is_floating(col.type)
+    if floating or "minimum" in f or "maximum" in f:
+        low, high = (v.as_py() for v in pc.min_max(col).values())  # one pass for all three
+        if floating and (low == -math.inf or high == math.inf):
+            # an infinity passes every minimum or maximum missing and breaks every mean
+            report(pc.is_inf(col), "wrong type", "a finite number")
+        if "minimum" in f and low is not None and low < f["minimum"]:
+            report(pc.less(col, f["minimum"]), "value below minimum", f"≥ {f['minimum']}")
+        if "maximum" in f and high is not None and high > f["maximum"]:
+            report(pc.greater(col, f["maximum"]), "value above maximum", f"≤ {f['maximum']}")
+    if typ == "date" and today is not None and not f.get("future_ok"):
+        last = pd.Timestamp(today).date()
+        latest = pc.max(col).value if pa.types.is_date32(col.type) else None
+        # the latest date first (days since 1970): rows are looked at only if it is late
+        if latest is None or latest > (last - _EPOCH).days:
+            stamps = col.cast(pa.timestamp("us", tz=getattr(col.type, "tz", None)))
+            if stamps.type.tz:  # wall-clock time, as the dates are read everywhere else
+                stamps = pc.local_timestamp(stamps)
+            report(pc.greater(stamps, _end_of(today)), "date in the future",
+                   f"on or before {last}")
+    return problems
+
+
+def _one_of(f: Mapping) -> str:
+    return "one of " + ", ".join(str(v) for v in f["enum"])
 
 
 class _KeyText:
@@ -191,23 +226,40 @@ class _KeyText:
         return "|".join(str(c[int(i)].as_py()) for c in self.cols)
 
 
+def _column_codes(table: pa.Table, k: str) -> tuple[np.ndarray, int]:
+    """Codes ``0 … size-1`` of one key column, equal exactly when the values are (missing:
+    a code of its own). Text reuses its :class:`~._text.Text`; integers in a narrow range
+    are their own codes; anything else is dictionary-encoded."""
+    text = text_of(table, k)
+    if text is not None:
+        return text.codes() + 1, len(text.values) + 1
+    col = table.column(k)
+    if pa.types.is_integer(col.type) and col.null_count < len(col):
+        low, high = (v.as_py() for v in pc.min_max(col).values())
+        if low > -2**62 and high < 2**62 and high - low <= 8 * len(col) + 1024:
+            codes = pc.fill_null(col, low).to_numpy().astype(np.int64) - (low - 1)
+            if col.null_count:
+                codes[pc.is_null(col).to_numpy(zero_copy_only=False)] = 0
+            return codes, high - low + 2
+    enc = pc.dictionary_encode(col.combine_chunks())
+    size = len(enc.dictionary) + 1
+    return enc.indices.fill_null(size - 1).to_numpy(zero_copy_only=False).astype(np.int64), size
+
+
 def _key_codes(table: pa.Table, key: list[str]) -> np.ndarray | None:
     """One int64 per row, equal exactly when the key columns are.
 
-    Each key column is dictionary-encoded (one hash pass) and the codes are combined
-    positionally; a missing value gets a code of its own. ``None`` when the combined range
-    would not fit in 63 bits.
+    The codes of each key column (:func:`_column_codes`) are combined positionally.
+    ``None`` when the combined range would not fit in 63 bits.
     """
     code = np.zeros(table.num_rows, dtype=np.int64)
     span = 1
     for k in key:
-        enc = pc.dictionary_encode(table.column(k).combine_chunks())
-        size = len(enc.dictionary) + 1
+        codes, size = _column_codes(table, k)
         span *= size
         if span >= 2**62:
             return None
-        idx = enc.indices.fill_null(size - 1).to_numpy(zero_copy_only=False)
-        code = code * size + idx.astype(np.int64)
+        code = code * size + codes
     return code
 
 
