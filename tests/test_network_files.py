@@ -12,6 +12,7 @@ import pytest
 
 from implementere_kit import ImplementereError, NetworkStore
 from implementere_kit.exchange.package import export_package, sha256_file
+from implementere_kit.exchange.validate import open_package
 from tests.craft import cpr, descriptor, fodselsnummer, write_descriptor
 
 SITES = ("dk-901-keep", "dk-902-keep", "dk-903-keep")
@@ -118,6 +119,20 @@ def test_a_batch_shares_one_file_per_table(packages, tmp_path):
         assert dict(zip(per_package["_package"], per_package["n"], strict=True)) == dict(
             zip(files["package_id"], files["n_rows"], strict=True))
         assert set(files["package_id"]) == set(store.provenance()["package_id"])
+        # every value as the package holds it (text read as dictionaries, one per package,
+        # written as one table)
+        for path in packages:
+            with open_package(path) as pkg:
+                for table in ("attendance", "sessions"):
+                    key = ["participant_id", "session_no"] if table == "attendance" \
+                        else ["group_id", "session_no"]
+                    want = pkg.frame(table).sort_values(key).reset_index(drop=True)
+                    got = store.query(f"SELECT * EXCLUDE (_package) FROM {table} WHERE "
+                                      f"_package = ? ORDER BY ALL", [pkg.package_id])
+                    got = got.sort_values(key).reset_index(drop=True)
+                    assert list(got.columns) == list(want.columns)
+                    for c in want.columns:
+                        assert got[c].astype(str).tolist() == want[c].astype(str).tolist(), c
 
 
 def test_replacing_one_package_keeps_its_file_mates(sites, packages, tmp_path):

@@ -145,12 +145,14 @@ def _result(future):
 
 
 def merge_packages(store, packages, *, today=None, now=None, progress: bool | str = False,
-                   batch: int = 128) -> list[MergeResult]:
+                   batch: int = 64) -> list[MergeResult]:
     """Validate and load ``packages`` into ``store``; one :class:`MergeResult` each.
 
     ``today`` and ``now`` are passed to :func:`.validate.open_package` (the last day data
     may be dated, the latest ``created`` accepted). ``progress`` shows a progress bar: true
-    for one in English, or a language code (``nb``, ``da``, ``en``).
+    for one in English, or a language code (``nb``, ``da``, ``en``). ``batch`` packages are
+    validated while the batch before them is written, and stored together (a file per
+    table and batch).
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -160,8 +162,6 @@ def merge_packages(store, packages, *, today=None, now=None, progress: bool | st
 
     lang = progress if isinstance(progress, str) else "en"
 
-    from .allowlist import level_schema
-    from .storefiles import stored_table
     from .validate import open_package, scan_packages
 
     def check(path: Path):
@@ -174,9 +174,7 @@ def merge_packages(store, packages, *, today=None, now=None, progress: bool | st
             return MergeResult(path.name, "rejected", problems=(Problem(
                 "a share-back package is what a network sends, not a site's export",
                 file=path.name, column="implementere_kit.share_back"),))
-        # into the store's types here, on the worker (the commit finds them ready)
-        pkg.tables = {n: stored_table(t, level_schema(n, pkg.level))
-                      for n, t in pkg.tables.items()}
+        store.prepare(pkg)  # here, on the worker: the commit finds the tables ready
         return pkg
 
     paths = [Path(p) for p in packages]

@@ -174,12 +174,25 @@ class NetworkStore:
 
     # -- writing ---------------------------------------------------------------------
     def merge(self, packages, *, today=None, now=None, progress: bool | str = False,
-              batch: int = 128) -> list[MergeResult]:
+              batch: int = 64) -> list[MergeResult]:
         """Validate and load packages; see :func:`.merge.merge_packages`."""
         from .merge import merge_packages
 
         return merge_packages(self, packages, today=today, now=now, progress=progress,
                               batch=batch)
+
+    @staticmethod
+    def prepare(pkg) -> None:
+        """Turn a checked package's tables into what the store writes
+        (:func:`.storefiles.stored_table`); safe on worker threads, done once."""
+        if getattr(pkg, "_prepared", False):
+            return
+        from .allowlist import level_schema
+        from .storefiles import stored_table
+
+        pkg.tables = {n: stored_table(t, level_schema(n, pkg.level))
+                      for n, t in pkg.tables.items()}
+        pkg._prepared = True
 
     def commit(self, packages, replaced: list[str], *, views: bool = True) -> list[str]:
         """Store checked ``packages`` and remove the ``replaced`` package ids, atomically.
@@ -193,16 +206,15 @@ class NetworkStore:
         they are derived from ``files``, and rebuilt whenever a store is opened, so a crash
         in between loses nothing).
         """
-        from .allowlist import level_schema
-        from .storefiles import stored_table, without_packages, write_batch
+        from .storefiles import without_packages, write_batch
 
         written: list[Path] = []
         try:
             items: dict[str, list] = {}
             for pkg in packages:
+                self.prepare(pkg)
                 for name, table in pkg.tables.items():
-                    items.setdefault(name, []).append(
-                        (pkg.package_id, stored_table(table, level_schema(name, pkg.level))))
+                    items.setdefault(name, []).append((pkg.package_id, table))
             rows = []
             for name, batch in sorted(items.items()):
                 for path, sig, counts in write_batch(self.data_dir / name, batch):

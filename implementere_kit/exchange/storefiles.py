@@ -11,7 +11,7 @@ One file holds the rows of a whole batch of packages, told apart by the ``_packa
 column (the package's checksum, dictionary-encoded: a few bytes per file, not per row).
 Fewer files matter more than it seems: creating a file costs far more than writing its
 bytes on many file systems (a virus scanner on Windows; ext4's scan past recently freed
-inodes on Linux), and a batch of 128 packages of five tables is five files, not 640.
+inodes on Linux), and a batch of 64 packages of five tables is five files, not 320.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..store._text import is_text, text_of
 from ..store.tables import TableSchema
 
 __all__ = ["STORED_TYPES", "PACKAGE_COLUMN", "stored_table", "signature", "write_batch",
@@ -35,31 +36,25 @@ STORED_TYPES = {"string": pa.string(), "integer": pa.int64(), "number": pa.float
 #: The column that names the package a row came from (its checksum).
 PACKAGE_COLUMN = "_package"
 _COMPRESSION = "snappy"  # the fastest to write and read that every Parquet reader knows
+_ROW_GROUP = 1 << 20  # rows: DuckDB reads a file's row groups on as many threads
 
 
-def _compact(col: pa.ChunkedArray) -> pa.ChunkedArray:
-    """A dictionary text column whose dictionaries hold exactly the values its rows use,
-    each once (as Parquet's reader gives them); any other one decoded to plain text, so
-    the writer builds its dictionary from the rows alone."""
-    chunks = []
-    for chunk in col.chunks:
-        values, indices = chunk.dictionary, chunk.indices
-        used = pc.unique(indices.drop_null())
-        if (len(used) != len(values) or values.null_count
-                or len(pc.unique(values)) != len(values)):
-            return col.cast(col.type.value_type).cast(pa.string())
-        chunks.append(pa.DictionaryArray.from_arrays(indices.cast(pa.int32()),
-                                                     values.cast(pa.string())))
-    return pa.chunked_array(chunks, pa.dictionary(pa.int32(), pa.string()))
+def _text(table: pa.Table, name: str) -> pa.DictionaryArray:
+    """A text column as a dictionary of exactly the distinct values its rows hold, each
+    once — the values and codes the checks worked on (:mod:`..store._text`), so nothing
+    is hashed again, and a dictionary entry no row uses is left behind."""
+    text = text_of(table, name)
+    codes = text.codes()
+    indices = pa.array(codes.astype(np.int32), mask=codes < 0 if text.nulls else None)
+    return pa.DictionaryArray.from_arrays(indices, text.values.cast(pa.string()))
 
 
 def stored_table(table: pa.Table, schema: TableSchema) -> pa.Table:
     """A checked table in the types the store keeps, columns in the schema's order.
 
-    Text stays dictionary-encoded when each dictionary holds just the values rows use
-    (else it is decoded: the file's dictionary is built from the rows, nothing else); a
-    timezone-aware time is read as wall-clock time, as everywhere else, and a date keeps
-    its day. A table already in these types is returned as it is.
+    Text becomes a dictionary of the distinct values rows hold (nothing else: an unused
+    or repeated entry of the arriving dictionary is not carried over); a timezone-aware
+    time is read as wall-clock time, as everywhere else, and a date keeps its day.
 
     Examples
     --------
@@ -67,8 +62,11 @@ def stored_table(table: pa.Table, schema: TableSchema) -> pa.Table:
     >>> from implementere_kit.exchange.allowlist import level_schema
     >>> t = pa.table({"participant_id": ["p_0a", "p_0a"],
     ...               "session_no": pa.array([1, 2], pa.int32())})
-    >>> stored_table(t, level_schema("attendance", "pseudonymised")).schema.types
-    [DataType(string), DataType(int64)]
+    >>> stored = stored_table(t, level_schema("attendance", "pseudonymised"))
+    >>> stored.schema.types
+    [DictionaryType(dictionary<values=string, indices=int32, ordered=0>), DataType(int64)]
+    >>> stored.column("participant_id").chunk(0).dictionary.to_pylist()
+    ['p_0a']
     """
     names, columns = [], []
     for field in schema.fields:
@@ -76,8 +74,8 @@ def stored_table(table: pa.Table, schema: TableSchema) -> pa.Table:
         if name not in table.column_names:
             continue
         col, target = table.column(name), STORED_TYPES[field["type"]]
-        if pa.types.is_dictionary(col.type):
-            col = _compact(col)
+        if field["type"] == "string" and is_text(col.type):
+            col = _text(table, name)
             target = col.type
         if pa.types.is_timestamp(col.type):
             if col.type.tz:
@@ -102,31 +100,30 @@ def _plain(t: pa.DataType) -> pa.DataType:
     return t.value_type if pa.types.is_dictionary(t) else t
 
 
-def _package_column(package_id: str, n: int) -> pa.DictionaryArray:
-    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)),
-                                          pa.array([package_id], pa.string()))
+def _with_packages(tables: list[pa.Table], package_ids: list[str]) -> pa.Table:
+    """``tables`` (one set of columns) as one table, with the package of each row."""
+    codes = np.repeat(np.arange(len(tables), dtype=np.int32), [t.num_rows for t in tables])
+    package = pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()),
+                                             pa.array(package_ids, pa.string()))
+    schema = tables[0].schema
+    data = pa.concat_tables([t if t.schema == schema else t.cast(schema) for t in tables])
+    return data.append_column(PACKAGE_COLUMN, package)
 
 
-def _write(tables: list[pa.Table], folder: Path) -> Path:
-    """Write ``tables`` (one set of columns) as one file under a new name in ``folder``,
-    a row group each, whole or not at all."""
+def _write(table: pa.Table, folder: Path) -> Path:
+    """Write ``table`` under a new name in ``folder``, whole or not at all."""
     import pyarrow.parquet as pq
 
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{uuid.uuid4().hex}.parquet"
     tmp = target.with_name(f".{target.name}.tmp")
-    schema = tables[0].schema
     try:
-        # Statistics only for the package column (a reader skips other packages' row
-        # groups by them); min and max of every text column cost more than the rest of
-        # the writing, and no query here filters a table by a range of its values.
-        with pq.ParquetWriter(tmp, schema, compression=_COMPRESSION,
-                              write_statistics=[PACKAGE_COLUMN]) as writer:
-            for table in tables:
-                # a dictionary column is written as its dictionary and indices, no hashing
-                # of the text again (a row group has a dictionary of its own)
-                writer.write_table(table if table.schema == schema else table.cast(schema),
-                                   row_group_size=max(table.num_rows, 1))
+        # One call for the whole batch: the writer then runs without the GIL from start
+        # to end (a call per package waited for the validating threads at every call).
+        # Statistics only for the package column: min and max of every text column cost
+        # more than the rest of the writing, and no query filters a table by its range.
+        pq.write_table(table, tmp, compression=_COMPRESSION, row_group_size=_ROW_GROUP,
+                       write_statistics=[PACKAGE_COLUMN])
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -137,7 +134,7 @@ def _write(tables: list[pa.Table], folder: Path) -> Path:
 def write_batch(folder: Path, items: list[tuple[str, pa.Table]]
                 ) -> list[tuple[Path, str, list[tuple[str, int]]]]:
     """Write the stored tables of many packages (``(package_id, table)``) into ``folder``:
-    one file per set of columns (almost always one), a row group per package.
+    one file per set of columns (almost always one).
 
     Returns ``(path, signature, [(package_id, rows), ...])`` per file written. If writing
     fails, the files already written are removed and the error is raised.
@@ -148,9 +145,8 @@ def write_batch(folder: Path, items: list[tuple[str, pa.Table]]
     out: list[tuple[Path, str, list[tuple[str, int]]]] = []
     try:
         for sig, group in groups.items():
-            tables = [t.append_column(PACKAGE_COLUMN, _package_column(pid, t.num_rows))
-                      for pid, t in group]
-            out.append((_write(tables, folder), sig, [(pid, t.num_rows) for pid, t in group]))
+            table = _with_packages([t for _, t in group], [pid for pid, _ in group])
+            out.append((_write(table, folder), sig, [(pid, t.num_rows) for pid, t in group]))
     except BaseException:
         for path, _, _ in out:
             path.unlink(missing_ok=True)
@@ -164,9 +160,6 @@ def without_packages(path: Path, keep: list[str]) -> Path:
 
     table = pq.read_table(path).replace_schema_metadata(None)
     package = table.column(PACKAGE_COLUMN).cast(pa.string())
-    i = table.column_names.index(PACKAGE_COLUMN)
-    parts = []
-    for pid in keep:
-        part = table.filter(pc.equal(package, pid))
-        parts.append(part.set_column(i, PACKAGE_COLUMN, _package_column(pid, part.num_rows)))
-    return _write(parts, path.parent)
+    data = table.drop_columns([PACKAGE_COLUMN])
+    parts = [data.filter(pc.equal(package, pid)) for pid in keep]
+    return _write(_with_packages(parts, keep), path.parent)

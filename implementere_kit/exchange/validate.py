@@ -200,7 +200,10 @@ def _read_resource(pkg: Package, res: dict, file: str, limits: ArchiveLimits,
         if res["format"] == "parquet":
             import pyarrow.parquet as pq
 
-            parquet = pq.ParquetFile(pa.BufferReader(data))
+            # text as dictionaries: cheaper to decode, and every check works on the
+            # distinct values anyway (store/_text.py)
+            text = [f["name"] for f in res["schema"]["fields"] if f.get("type") == "string"]
+            parquet = pq.ParquetFile(pa.BufferReader(data), read_dictionary=text)
             n_rows = parquet.metadata.num_rows
             names = parquet.schema_arrow.names
             # the file's key-value metadata and each field's (the latter travels inside
@@ -223,7 +226,7 @@ def _read_resource(pkg: Package, res: dict, file: str, limits: ArchiveLimits,
             return [Problem("resource columns differ from its schema in datapackage.json",
                             **where, expected=", ".join(declared)[:200])], None
         if res["format"] == "parquet":
-            table = parquet.read()
+            table = parquet.read(use_threads=False)  # packages are read side by side
         else:
             table, problems = read_csv(data, name, pkg.level, file=where["file"])
             if problems:
