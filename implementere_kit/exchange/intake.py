@@ -109,15 +109,16 @@ def _check_period(name, table, meta, where) -> list[Problem]:
             values, lo, hi = text.values, start.strftime("%Y-%m"), last.strftime("%Y-%m")
         else:
             continue
-        seen = pc.min_max(values)
-        first, final = seen["min"].as_py(), seen["max"].as_py()
-        if first is None or (lo <= first and final <= hi):
+        seen, typ = pc.min_max(values), values.type
+        # compared in Arrow: a date before year 1 or after 9999 has no Python value
+        if not seen["min"].is_valid or (
+                pc.greater_equal(seen["min"], pa.scalar(lo, typ)).as_py()
+                and pc.less_equal(seen["max"], pa.scalar(hi, typ)).as_py()):
             continue
-        typ = values.type
         outside = pc.fill_null(pc.or_(pc.less(values, pa.scalar(lo, typ)),
                                       pc.greater(values, pa.scalar(hi, typ))), False)
         n = (int(text.counts()[outside.to_numpy(zero_copy_only=False)].sum())
-             if values is not col else pc.sum(outside).as_py() or 0)
+             if text is not None else pc.sum(outside).as_py() or 0)
         out.append(Problem("rows dated outside the package's period", **where, column=c,
                            expected=f"{lo} – {hi}", found=f"{n} row(s)"))
     return out
@@ -261,14 +262,18 @@ def unfixed_values(tables: dict[str, pa.Table], level: str,
             if cache.get(("in form", c)) or "enum" in fields.get(c, {}):
                 continue  # a value off its enum is refused by the schema check anyway
             col = table.column(c)
+            if pa.types.is_float16(col.type):  # no kernel computes on it (a wrong type)
+                col = col.cast(pa.float32())
             if pa.types.is_integer(col.type) or pa.types.is_floating(col.type):
                 lo_hi = pc.min_max(col)
                 lo, hi = lo_hi["min"].as_py(), lo_hi["max"].as_py()
                 if lo is None or (lo > -MIN_IDENTIFIER and hi < MIN_IDENTIFIER):
                     continue  # NaN compares false: a column of NaN is scanned, to be safe
                 values = pc.unique(col.combine_chunks()).drop_null()
-                values = values.filter(pc.fill_null(
-                    pc.greater_equal(pc.abs(values), MIN_IDENTIFIER), False))
+                # the bound in the column's own type: a uint64 above int64's range must
+                # not be cast to int64 on the way
+                values = values.filter(pc.fill_null(pc.greater_equal(
+                    pc.abs(values), pa.scalar(MIN_IDENTIFIER, values.type)), False))
             else:
                 values = distinct_text(table, c)
                 if values is None:
@@ -295,8 +300,10 @@ def _frame(groups: dict):
             text.append(v.cast(pa.string()))
         else:
             table, column = key[-2], key[-1]
+            # not exact above 2**53, which no person number comes near: the scanner reads
+            # 8 to 11 digits, and a larger number must not stop the check with an error
             (phones if numbers_may_be_phones(table, column) else counts).append(
-                v.cast(pa.float64()))
+                v.cast(pa.float64(), safe=False))
 
     def numbers(parts):
         return pd.Series(pa.concat_arrays(parts).to_numpy(zero_copy_only=False)

@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import Problem
-from ._schema import TableSchema, row_problems
+from ._schema import TableSchema, as_py, row_problems
 from ._text import Text, blank_text, is_text, text_of
 
 __all__ = ["DTYPES", "type_ok", "blank_as_null", "check_table", "duplicate_rows", "to_frame"]
@@ -37,7 +37,9 @@ _TYPE_OK = {
     or (pa.types.is_dictionary(t) and (pa.types.is_string(t.value_type)
                                        or pa.types.is_large_string(t.value_type))),
     "integer": pa.types.is_integer,
-    "number": lambda t: pa.types.is_integer(t) or pa.types.is_floating(t),
+    # not float16: Arrow computes nothing on it (no min, no sum), and the store keeps float64
+    "number": lambda t: pa.types.is_integer(t) or (pa.types.is_floating(t)
+                                                   and not pa.types.is_float16(t)),
     "boolean": pa.types.is_boolean,
     "date": lambda t: pa.types.is_timestamp(t) or pa.types.is_date(t),
 }
@@ -79,10 +81,16 @@ def blank_as_null(col: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray
 _EPOCH = dt.date(1970, 1, 1)  # day 0 of a date32
 
 
-@functools.lru_cache(maxsize=8)  # one day per validation run, asked per date column
-def _end_of(today) -> pa.Scalar:
-    day = pd.Timestamp(today).date()
-    return pa.scalar(dt.datetime.combine(day, dt.time.max), type=pa.timestamp("us"))
+@functools.lru_cache(maxsize=32)  # one day per validation run, asked per date column
+def _day_after(today, unit: str) -> pa.Scalar:
+    """The first instant after ``today`` in a timestamp of ``unit`` (compared in the
+    column's own unit: a cast of nanoseconds to microseconds may lose data and fail)."""
+    day = pd.Timestamp(today).date() + dt.timedelta(days=1)
+    return pa.scalar(dt.datetime.combine(day, dt.time()), type=pa.timestamp(unit))
+
+
+#: The largest integer the store (and pandas' ``Int64``) holds: a uint64 above it fits none.
+_INT64_MAX = 2**63 - 1
 
 
 def check_table(table: pa.Table, schema: TableSchema, *, file: str | None = None,
@@ -125,6 +133,7 @@ def check_table(table: pa.Table, schema: TableSchema, *, file: str | None = None
                              expected="only " + ", ".join(schema.columns))
                      for c in whole.names if c not in schema.columns]
     found = {} if found is None else found
+    wrong = set()
     for f in schema.fields:
         c, typ = f["name"], f["type"]
         if c not in present:
@@ -132,12 +141,15 @@ def check_table(table: pa.Table, schema: TableSchema, *, file: str | None = None
         if not type_ok(typ, whole.field(c).type):
             problems.append(Problem("wrong type", file=file, resource=name, column=c,
                                     expected=typ, found=str(whole.field(c).type)))
+            wrong.add(c)
             continue
         if c in table.column_names:
             problems += _check_column(table, f, name=name, file=file, today=today,
                                       shown=found.get(c), unparsed=(unparsed or {}).get(c))
     key = list(schema.primary_key)
-    if key and table.num_rows and all(k in table.column_names for k in key):
+    # a key column of a wrong type (a list, a struct) is reported above, and has no codes
+    if key and table.num_rows and all(k in table.column_names and k not in wrong
+                                      for k in key):
         dup = duplicate_rows(table, key)
         problems += row_problems(dup, _KeyText(table, key), message="duplicate primary key",
                                  column="+".join(key), expected="unique", resource=name,
@@ -189,6 +201,10 @@ def _check_column(table: pa.Table, f: Mapping, *, name, file, today, shown,
             report(pc.and_(pc.is_valid(as_text),
                            pc.invert(pc.is_in(as_text, value_set=allowed))),
                    "value not allowed", _one_of(f))
+    if pa.types.is_uint64(col.type) and (pc.max(col).as_py() or 0) > _INT64_MAX:
+        report(pc.greater(col, pa.scalar(_INT64_MAX, col.type)), "value above maximum",
+               f"≤ {_INT64_MAX}")
+        return problems  # no other rule can compare it with a (signed) bound
     floating = pa.types.is_floating(col.type)
     if floating or "minimum" in f or "maximum" in f:
         low, high = (v.as_py() for v in pc.min_max(col).values())  # one pass for all three
@@ -204,11 +220,11 @@ def _check_column(table: pa.Table, f: Mapping, *, name, file, today, shown,
         latest = pc.max(col).value if pa.types.is_date32(col.type) else None
         # the latest date first (days since 1970): rows are looked at only if it is late
         if latest is None or latest > (last - _EPOCH).days:
-            stamps = col.cast(pa.timestamp("us", tz=getattr(col.type, "tz", None)))
+            stamps = col if pa.types.is_timestamp(col.type) else col.cast(pa.timestamp("s"))
             if stamps.type.tz:  # wall-clock time, as the dates are read everywhere else
                 stamps = pc.local_timestamp(stamps)
-            report(pc.greater(stamps, _end_of(today)), "date in the future",
-                   f"on or before {last}")
+            report(pc.greater_equal(stamps, _day_after(today, stamps.type.unit)),
+                   "date in the future", f"on or before {last}")
     return problems
 
 
@@ -223,7 +239,7 @@ class _KeyText:
         self.cols = [table.column(k) for k in key]
 
     def __getitem__(self, i: int) -> str:
-        return "|".join(str(c[int(i)].as_py()) for c in self.cols)
+        return "|".join(str(as_py(c[int(i)])) for c in self.cols)
 
 
 def _column_codes(table: pa.Table, k: str) -> tuple[np.ndarray, int]:

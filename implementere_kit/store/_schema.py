@@ -144,7 +144,18 @@ def _value_at(values, i: int):
     if hasattr(values, "iloc"):
         return values.iloc[i]
     value = values[i]
-    return value.as_py() if hasattr(value, "as_py") else value
+    return as_py(value) if hasattr(value, "as_py") else value
+
+
+def as_py(value):
+    """An Arrow scalar as Python, or as Arrow's text when Python has no such value (a date
+    before year 1 or after 9999: a problem must show it, not fail on it)."""
+    import pyarrow as pa
+
+    try:
+        return value.as_py()
+    except (OverflowError, ValueError):
+        return pa.array([value]).cast(pa.string())[0].as_py()
 
 
 def row_problems(mask, values, *, message: str, column: str | None,
