@@ -197,6 +197,19 @@ def test_a_listed_file_outside_the_data_folder_is_refused(packages, tmp_path):
     assert outside.is_file()
 
 
+def test_a_listed_file_of_another_table_is_refused(packages, tmp_path):
+    """A ``files`` row naming another table's file (edited by hand) would make a view read
+    that table's rows, and a replacement rewrite and delete that file: refused."""
+    with NetworkStore(tmp_path / "net.duckdb") as store:
+        store.merge(packages[:1])
+        sessions = _recorded(store, "sessions")
+        store.con.execute("UPDATE files SET path = ? WHERE resource = 'attendance'",
+                          [sessions[0]])
+    with pytest.raises(ImplementereError, match="another table"):
+        NetworkStore(tmp_path / "net.duckdb")
+    assert (tmp_path / "net.duckdb.data" / sessions[0]).is_file()
+
+
 def test_a_store_with_a_file_per_package_is_reported(tmp_path):
     con = duckdb.connect(str(tmp_path / "old.duckdb"))
     con.execute("CREATE TABLE provenance (package_id VARCHAR, export_seq BIGINT)")

@@ -230,7 +230,7 @@ class NetworkStore:
                     "SELECT package_id FROM files WHERE path = ? AND NOT list_contains(?, "
                     "package_id)", [path, replaced]).fetchall()]
                 if keep:
-                    written.append(without_packages(self._path(path), keep))
+                    written.append(without_packages(self._path(path, resource), keep))
                     moved.append((f"{resource}/{written[-1].name}", path))
             touched = {r[1] for r in rows} | {r[1] for r in old}
             self.con.execute("BEGIN TRANSACTION")
@@ -255,8 +255,8 @@ class NetworkStore:
             for path in written:
                 path.unlink(missing_ok=True)
             raise
-        for path, _ in old:
-            self._path(path).unlink(missing_ok=True)
+        for path, resource in old:
+            self._path(path, resource).unlink(missing_ok=True)
         return sorted(touched)
 
     def refresh_views(self, resources=None) -> None:
@@ -311,7 +311,7 @@ class NetworkStore:
                 if not self.read_only:
                     self.con.execute(f'DROP VIEW IF EXISTS "{name}"')
                 continue
-            listed = ", ".join("'" + str(self._path(path)).replace("'", "''") + "'"
+            listed = ", ".join("'" + str(self._path(path, name)).replace("'", "''") + "'"
                                for path, _ in rows)
             # Files with the same columns and types are bound from the first one; only
             # when they differ must DuckDB read every file's schema to line them up by name.
@@ -320,12 +320,13 @@ class NetworkStore:
                 f'CREATE OR REPLACE {temp}VIEW "{name}" AS SELECT * FROM read_parquet('
                 f"[{listed}], union_by_name = {'false' if same else 'true'})")
 
-    def _path(self, recorded: str) -> Path:
-        """The data file a ``files`` row names; refused unless it is one of ours (a store
-        edited by hand must not make a merge delete or read anything else)."""
-        if not _FILE_NAME.fullmatch(recorded or ""):
+    def _path(self, recorded: str, resource: str) -> Path:
+        """The data file a ``files`` row of ``resource`` names; refused unless it is one of
+        ours, in that table's folder (a store edited by hand must not make a merge delete
+        or read anything else, nor a view read another table's rows)."""
+        if not _FILE_NAME.fullmatch(recorded or "") or recorded.split("/")[0] != resource:
             raise ImplementereError(f"{self.path} is damaged: it lists a data file outside "
-                                    f"{self.data_dir}")
+                                    f"{self.data_dir} or in another table's folder")
         return self.data_dir / recorded
 
     def export_partitioned(self, out_dir, tables=None) -> Path:
