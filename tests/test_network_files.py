@@ -192,9 +192,12 @@ def test_a_listed_file_outside_the_data_folder_is_refused(packages, tmp_path):
         store.merge(packages[:1])
         store.con.execute("UPDATE files SET path = '../keep-me.parquet' "
                           "WHERE resource = 'attendance'")
-    with pytest.raises(ImplementereError, match="damaged"):
+    with pytest.raises(ImplementereError, match="damaged") as exc:
         NetworkStore(tmp_path / "net.duckdb")
     assert outside.is_file()
+    from implementere_kit.i18n import message_text
+
+    assert "er skadet: den viser til en datafil utenfor" in message_text(str(exc.value), "nb")
 
 
 def test_a_listed_file_of_another_table_is_refused(packages, tmp_path):
@@ -216,5 +219,32 @@ def test_a_store_with_a_file_per_package_is_reported(tmp_path):
     con.execute("CREATE TABLE files (package_id VARCHAR, resource VARCHAR, path VARCHAR, "
                 "columns VARCHAR)")
     con.close()
-    with pytest.raises(ImplementereError, match="older implementere-kit"):
+    with pytest.raises(ImplementereError, match="older implementere-kit") as exc:
         NetworkStore(tmp_path / "old.duckdb")
+    from implementere_kit.i18n import message_text
+
+    assert "eldre implementere-kit" in message_text(str(exc.value), "nb")
+    assert "ældre implementere-kit" in message_text(str(exc.value), "da")
+
+
+def test_a_package_the_store_cannot_convert_is_refused_alone(packages, monkeypatch, tmp_path):
+    """Checked, yet failing on the way into the store's types: that package is refused,
+    in the user's language, and the others of its batch are stored."""
+    from implementere_kit.i18n import message_text
+
+    real = NetworkStore.prepare
+
+    def prepare(pkg):
+        if pkg.meta["site"] == "902":
+            raise pa.ArrowInvalid("Integer value 18446744073709551615 not in range")
+        return real(pkg)
+
+    monkeypatch.setattr(NetworkStore, "prepare", staticmethod(prepare))
+    with NetworkStore(tmp_path / "net.duckdb") as store:
+        results = store.merge(packages)
+        assert [r.action for r in results] == ["imported", "rejected", "imported"]
+        problem = results[1].problems[0]
+        assert problem.found == "ArrowInvalid" and "18446744073709551615" not in str(problem)
+        assert message_text(problem.message, "nb") != problem.message
+        assert set(store.provenance()["site"]) == {"901", "903"}
+        assert _files_on_disk(store, "attendance") == _recorded(store, "attendance")

@@ -162,6 +162,8 @@ def merge_packages(store, packages, *, today=None, now=None, progress: bool | st
 
     lang = progress if isinstance(progress, str) else "en"
 
+    from pyarrow import ArrowException
+
     from .validate import open_package, scan_packages
 
     def check(path: Path):
@@ -174,7 +176,14 @@ def merge_packages(store, packages, *, today=None, now=None, progress: bool | st
             return MergeResult(path.name, "rejected", problems=(Problem(
                 "a share-back package is what a network sends, not a site's export",
                 file=path.name, column="implementere_kit.share_back"),))
-        store.prepare(pkg)  # here, on the worker: the commit finds the tables ready
+        try:
+            store.prepare(pkg)  # here, on the worker: the commit finds the tables ready
+        except (ArrowException, ValueError, TypeError, OverflowError) as exc:
+            # checked, yet not convertible: refuse this package, not the whole merge
+            pkg.close()
+            return MergeResult(path.name, "rejected", problems=(Problem(
+                "a table cannot be stored in the network's types", file=path.name,
+                found=type(exc).__name__),))
         return pkg
 
     paths = [Path(p) for p in packages]
