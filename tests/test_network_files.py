@@ -139,12 +139,15 @@ def test_replacing_one_package_keeps_its_file_mates(sites, packages, tmp_path):
     with NetworkStore(tmp_path / "net.duckdb") as store:
         store.merge(packages)
         before = store.query("SELECT _package, count(*) n FROM attendance GROUP BY 1")
+        ids = store.query("SELECT _package, participant_id FROM attendance")
         old_file = _recorded(store, "attendance")
         newer = export_package(sites / SITES[1], tmp_path / "newer.zip",
                                level="pseudonymised")
         assert [r.action for r in store.merge([newer])] == ["replaced"]
         prov = store.provenance()
         gone = (set(before["_package"]) - set(prov["package_id"])).pop()
+        gone_ids = ids.loc[ids["_package"] == gone, "participant_id"]
+        ids_kept = ids.loc[ids["_package"] != gone, "participant_id"]
         after = store.query("SELECT _package, count(*) n FROM attendance GROUP BY 1")
         assert gone not in set(after["_package"]) and len(after) == 3
         kept = before[before["_package"] != gone].set_index("_package")["n"]
@@ -157,6 +160,16 @@ def test_replacing_one_package_keeps_its_file_mates(sites, packages, tmp_path):
             ids = pq.read_table(store.data_dir / path, columns=["_package"]).column(0)
             assert gone not in ids.cast(pa.string()).to_pylist()
             assert gone not in ids.combine_chunks().dictionary.to_pylist()
+        # the file its mates were written into holds no value only the replaced package
+        # held, not even in a dictionary page
+        only_gone = set(gone_ids) - set(ids_kept)
+        assert only_gone
+        mates = [p for p in files if set(pq.read_table(
+            store.data_dir / p, columns=["_package"]).column(0).cast(pa.string()).to_pylist())
+            == set(kept.index)]
+        assert len(mates) == 1
+        col = pq.read_table(store.data_dir / mates[0], columns=["participant_id"]).column(0)
+        assert not only_gone & {v for c in col.chunks for v in c.dictionary.to_pylist()}
 
 
 def test_a_failed_commit_changes_nothing(sites, packages, tmp_path, monkeypatch):

@@ -161,5 +161,13 @@ def without_packages(path: Path, keep: list[str]) -> Path:
     table = pq.read_table(path).replace_schema_metadata(None)
     package = table.column(PACKAGE_COLUMN).cast(pa.string())
     data = table.drop_columns([PACKAGE_COLUMN])
-    parts = [data.filter(pc.equal(package, pid)) for pid in keep]
+    parts = []
+    for pid in keep:
+        part = data.filter(pc.equal(package, pid))
+        # a filtered dictionary keeps every entry: keep only those the kept rows use, so
+        # no value of a removed package stays behind in the new file
+        for i, name in enumerate(part.column_names):
+            if pa.types.is_dictionary(part.schema.field(name).type):
+                part = part.set_column(i, name, _text(part, name))
+        parts.append(part)
     return _write(_with_packages(parts, keep), path.parent)
