@@ -39,7 +39,7 @@ _COMPRESSION = "snappy"  # the fastest to write and read that every Parquet read
 _ROW_GROUP = 1 << 20  # rows: DuckDB reads a file's row groups on as many threads
 
 
-def _text(table: pa.Table, name: str) -> pa.DictionaryArray:
+def _used_dictionary(table: pa.Table, name: str) -> pa.DictionaryArray:
     """A text column as a dictionary of exactly the distinct values its rows hold, each
     once — the values and codes the checks worked on (:mod:`..store._text`), so nothing
     is hashed again, and a dictionary entry no row uses is left behind."""
@@ -75,7 +75,7 @@ def stored_table(table: pa.Table, schema: TableSchema) -> pa.Table:
             continue
         col, target = table.column(name), STORED_TYPES[field["type"]]
         if field["type"] == "string" and is_text(col.type):
-            col = _text(table, name)
+            col = _used_dictionary(table, name)
             target = col.type
         if pa.types.is_timestamp(col.type):
             if col.type.tz:
@@ -168,6 +168,6 @@ def without_packages(path: Path, keep: list[str]) -> Path:
         # no value of a removed package stays behind in the new file
         for i, name in enumerate(part.column_names):
             if pa.types.is_dictionary(part.schema.field(name).type):
-                part = part.set_column(i, name, _text(part, name))
+                part = part.set_column(i, name, _used_dictionary(part, name))
         parts.append(part)
     return _write(_with_packages(parts, keep), path.parent)

@@ -205,14 +205,15 @@ def _read_resource(pkg: Package, res: dict, file: str, limits: ArchiveLimits,
             text = [f["name"] for f in res["schema"]["fields"] if f.get("type") == "string"]
             parquet = pq.ParquetFile(pa.BufferReader(data), read_dictionary=text)
             n_rows = parquet.metadata.num_rows
-            names = parquet.schema_arrow.names
+            arrow_schema = parquet.schema_arrow  # a new object on every access: read once
+            names = arrow_schema.names
             # the file's key-value metadata and each field's (the latter travels inside
             # ARROW:schema, base64 that no scanner reads as text): the store keeps neither,
             # but a package that carries an identifier there is refused all the same
-            metadata[rel] = {_text(k): _text(v) for k, v in
-                             (parquet.schema_arrow.metadata or {}).items()}
-            metadata[rel].update({f"{f.name}: {_text(k)}": _text(v)
-                                  for f in parquet.schema_arrow for k, v in
+            metadata[rel] = {_utf8(k): _utf8(v) for k, v in
+                             (arrow_schema.metadata or {}).items()}
+            metadata[rel].update({f"{f.name}: {_utf8(k)}": _utf8(v)
+                                  for f in arrow_schema for k, v in
                                   (f.metadata or {}).items()})
         else:
             n_rows, names = data.count(b"\n"), None
@@ -241,7 +242,7 @@ def _read_resource(pkg: Package, res: dict, file: str, limits: ArchiveLimits,
     return [], table
 
 
-def _text(value: bytes) -> str:
+def _utf8(value: bytes) -> str:
     return value.decode("utf-8", "replace")
 
 
